@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Stamina's one entry point.
+#
+#   ./stamina.sh setup   install every Debian package the project needs (idempotent;
+#                        no apt work at all when everything is present)
+#   ./stamina.sh test    setup, then `bazel test //...`, then a closing line
+#                        "N passed, N failed" counted from the test results
+#   ./stamina.sh demo    setup, build, run the main job
+#   ./stamina.sh build   setup, then `bazel build //...`
+#
+# Nothing here downloads anything except Debian packages through apt.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "${ROOT}"
+
+# Every Debian 12 package the project needs to build, test and run.
+PACKAGES=(
+  bazel-bootstrap g++ python3
+  protobuf-compiler libprotobuf-dev
+  libgrpc++-dev protobuf-compiler-grpc grpc-proto
+  libabsl-dev libgoogle-glog-dev
+  libtorch-dev libopenblas0-openmp
+  libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev libcivetweb-dev
+  libpng-dev libjpeg62-turbo-dev libwebp-dev
+  libssl-dev nlohmann-json3-dev
+  python3-grpcio python3-grpc-tools python3-protobuf
+)
+
+log() { printf '[stamina] %s\n' "$*" >&2; }
+
+missing_packages() {
+  local p status
+  for p in "${PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "${p}" 2>/dev/null || true)"
+    if [[ "${status}" != "install ok installed" ]]; then
+      printf '%s\n' "${p}"
+    fi
+  done
+}
+
+cmd_setup() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    log "setup: all ${#PACKAGES[@]} packages present"
+    return 0
+  fi
+  log "setup: installing ${missing[*]}"
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
+    --no-install-recommends "${missing[@]}"
+}
+
+# Counts test results from Bazel's summary lines
+# ("//pkg:target   PASSED in 0.4s", "FAILED", "TIMEOUT", "NO STATUS", ...).
+count_results() {
+  local log_file="$1" passed failed
+  passed="$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "${log_file}" || true)"
+  failed="$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY|FAILED TO BUILD)' "${log_file}" || true)"
+  printf '%s %s\n' "${passed}" "${failed}"
+}
+
+cmd_test() {
+  cmd_setup
+  local log_file rc=0
+  log_file="$(mktemp)"
+  bazel test //... "$@" 2>&1 | tee "${log_file}" || rc=$?
+  local passed failed
+  read -r passed failed < <(count_results "${log_file}")
+  rm -f "${log_file}"
+  if ((rc != 0 && failed == 0)); then
+    # The build itself broke (or bazel crashed) before any test reported.
+    failed=1
+  fi
+  printf '%s passed, %s failed\n' "${passed}" "${failed}"
+  ((failed == 0))
+}
+
+cmd_build() {
+  cmd_setup
+  bazel build //... "$@"
+}
+
+cmd_demo() {
+  cmd_setup
+  bazel build //tools:demo
+  bazel run //tools:demo -- "$@"
+}
+
+main() {
+  local command="${1:-}"
+  shift || true
+  case "${command}" in
+    setup) cmd_setup "$@" ;;
+    test) cmd_test "$@" ;;
+    build) cmd_build "$@" ;;
+    demo) cmd_demo "$@" ;;
+    *)
+      printf 'usage: %s {setup|test|demo|build} [bazel args...]\n' "$0" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
