@@ -88,7 +88,6 @@ cmd_build() {
 
 cmd_demo() {
   cmd_setup
-  bazel build //tools:demo
   bazel run //tools:demo -- "$@"
 }
 

@@ -1,0 +1,48 @@
+// File: core/torch_runtime.h
+//
+// Process-wide LibTorch set-up, done once at start-up by every binary that
+// runs models (flags are parsed in main.cc and passed in as options):
+// intra-op threads = the cores this process may use (Debian's LibTorch
+// defaults to 1 here), and a report of which BLAS the process loaded, because
+// Debian's default reference BLAS makes matmul ~17x slower than OpenBLAS
+// (docs: toolchain.md §8; `./stamina.sh setup` installs libopenblas0-openmp).
+//
+// Not thread-safe: call from main() before starting threads.
+#ifndef STAMINA_CORE_TORCH_RUNTIME_H_
+#define STAMINA_CORE_TORCH_RUNTIME_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace stamina::core {
+
+struct TorchRuntimeOptions {
+  // Intra-op threads; 0 means the number of cores this process may run on.
+  int threads = 0;
+};
+
+struct TorchRuntimeInfo {
+  // Threads LibTorch now uses for intra-op parallelism.
+  int threads = 0;
+  // Cores this process may run on (sched_getaffinity).
+  int available_cores = 0;
+  // Path of the BLAS library mapped into the process, e.g.
+  // "/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3", or
+  // "reference (<path>)" when it is netlib's reference BLAS.
+  std::string blas_library;
+  // True when blas_library is an optimized BLAS (OpenBLAS, BLIS, MKL).
+  bool blas_optimized = false;
+};
+
+// Applies `options` and reports the result. INVALID_ARGUMENT for negative
+// thread counts.
+absl::StatusOr<TorchRuntimeInfo> ConfigureTorchRuntime(
+    const TorchRuntimeOptions& options);
+
+// The number of cores this process may run on (at least 1).
+int AvailableCores();
+
+}  // namespace stamina::core
+
+#endif  // STAMINA_CORE_TORCH_RUNTIME_H_
