@@ -1,0 +1,118 @@
+#include "storage/statement.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "storage/sqlite_status.h"
+
+namespace stamina::storage {
+
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+absl::Status Statement::Check(int code, absl::string_view what) const {
+  if (code == SQLITE_OK) return absl::OkStatus();
+  return SqliteStatus(db_, code, absl::StrCat(what, " in \"", sql(), "\""));
+}
+
+absl::Status Statement::BindInt64(int index, int64_t value) {
+  return Check(sqlite3_bind_int64(stmt_, index, value), "bind");
+}
+
+absl::Status Statement::BindDouble(int index, double value) {
+  return Check(sqlite3_bind_double(stmt_, index, value), "bind");
+}
+
+absl::Status Statement::BindText(int index, absl::string_view value) {
+  return Check(sqlite3_bind_text64(stmt_, index, value.data(), value.size(),
+                                   SQLITE_TRANSIENT, SQLITE_UTF8),
+               "bind");
+}
+
+absl::Status Statement::BindBlob(int index, absl::string_view bytes) {
+  // A zero-length blob must not be bound as NULL: pass a non-null pointer.
+  static const char kEmpty = 0;
+  return Check(
+      sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
+                          bytes.size(), SQLITE_TRANSIENT),
+      "bind");
+}
+
+absl::Status Statement::BindNull(int index) {
+  return Check(sqlite3_bind_null(stmt_, index), "bind");
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  const int code = sqlite3_step(stmt_);
+  if (code == SQLITE_ROW) return true;
+  if (code == SQLITE_DONE) return false;
+  return SqliteStatus(db_, code, absl::StrCat("step \"", sql(), "\""));
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+absl::Status Statement::Reset() {
+  // sqlite3_reset repeats the last step's error; the step already reported it.
+  sqlite3_reset(stmt_);
+  return absl::OkStatus();
+}
+
+absl::Status Statement::ClearBindings() {
+  sqlite3_reset(stmt_);
+  return Check(sqlite3_clear_bindings(stmt_), "clear bindings");
+}
+
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+int64_t Statement::ColumnInt64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+double Statement::ColumnDouble(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
+
+std::string Statement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(text),
+                     sqlite3_column_bytes(stmt_, column));
+}
+
+std::string Statement::ColumnBlob(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  if (blob == nullptr) return "";
+  return std::string(static_cast<const char*>(blob),
+                     sqlite3_column_bytes(stmt_, column));
+}
+
+absl::string_view Statement::sql() const {
+  const char* text = stmt_ == nullptr ? nullptr : sqlite3_sql(stmt_);
+  return text == nullptr ? absl::string_view() : absl::string_view(text);
+}
+
+}  // namespace stamina::storage
