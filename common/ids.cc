@@ -73,4 +73,20 @@ absl::Status ValidateResourceId(absl::string_view id, absl::string_view field) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateConceptToken(absl::string_view token,
+                                  absl::string_view field) {
+  const bool framed = token.size() >= 3 && token.front() == '<' &&
+                      token.back() == '>' && token.size() <= 34;
+  bool allowed = framed;
+  for (size_t i = 1; allowed && i + 1 < token.size(); ++i) {
+    const char c = token[i];
+    allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-';
+  }
+  if (allowed) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": \"", token.substr(0, 40),
+      "\" must be <, then 1-32 characters of a-z, 0-9, _ or -, then >"));
+}
+
 }  // namespace stamina

@@ -71,6 +71,11 @@ inline constexpr int kMaxResourceIdLength = 63;
 absl::Status ValidateResourceId(absl::string_view id,
                                 absl::string_view field = "id");
 
+// OK when `token` is "<", 1-32 characters of [a-z0-9_-], ">" (e.g.
+// "<anna>"); INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateConceptToken(absl::string_view token,
+                                  absl::string_view field = "token");
+
 }  // namespace stamina
 
 #endif  // STAMINA_COMMON_IDS_H_

@@ -44,6 +44,24 @@ TEST(ValidateResourceIdTest, RejectsWithFieldName) {
                        HasSubstr("the limit is 63")));
 }
 
+TEST(ValidateConceptTokenTest, AcceptsFramedTokens) {
+  for (const char* token : {"<a>", "<anna>", "<old-mill>", "<rex_2>",
+                            "<abcdefghijklmnopqrstuvwxyz012345>"}) {
+    EXPECT_THAT(ValidateConceptToken(token), IsOk()) << token;
+  }
+}
+
+TEST(ValidateConceptTokenTest, RejectsWithFieldName) {
+  for (const char* token : {"", "<>", "anna", "<anna", "anna>", "<Anna>",
+                            "<an na>", "<a/b>",
+                            "<abcdefghijklmnopqrstuvwxyz0123456>"}) {
+    EXPECT_THAT(ValidateConceptToken(token, "concept.token"),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("concept.token")))
+        << token;
+  }
+}
+
 TEST(RandomIdGeneratorTest, IdsAreValidAndDistinct) {
   RandomIdGenerator generator;
   std::set<std::string> seen;

@@ -56,6 +56,11 @@ absl::Status Statement::BindNull(int index) {
   return Check(sqlite3_bind_null(stmt_, index), "bind");
 }
 
+absl::Status Statement::BindOptionalInt64(int index,
+                                          std::optional<int64_t> value) {
+  return value.has_value() ? BindInt64(index, *value) : BindNull(index);
+}
+
 absl::StatusOr<bool> Statement::Step() {
   const int code = sqlite3_step(stmt_);
   if (code == SQLITE_ROW) return true;
@@ -108,6 +113,11 @@ std::string Statement::ColumnBlob(int column) const {
   if (blob == nullptr) return "";
   return std::string(static_cast<const char*>(blob),
                      sqlite3_column_bytes(stmt_, column));
+}
+
+std::optional<int64_t> Statement::ColumnOptionalInt64(int column) const {
+  if (ColumnIsNull(column)) return std::nullopt;
+  return ColumnInt64(column);
 }
 
 absl::string_view Statement::sql() const {

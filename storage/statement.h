@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -42,6 +43,8 @@ class Statement {
   absl::Status BindText(int index, absl::string_view value);
   absl::Status BindBlob(int index, absl::string_view bytes);
   absl::Status BindNull(int index);
+  // Binds NULL for nullopt.
+  absl::Status BindOptionalInt64(int index, std::optional<int64_t> value);
 
   // Advances: true when a row is available, false when the statement is done.
   absl::StatusOr<bool> Step();
@@ -58,6 +61,8 @@ class Statement {
   double ColumnDouble(int column) const;
   std::string ColumnText(int column) const;
   std::string ColumnBlob(int column) const;
+  // nullopt for NULL.
+  std::optional<int64_t> ColumnOptionalInt64(int column) const;
 
   // The SQL text, for messages.
   absl::string_view sql() const;

@@ -1,0 +1,113 @@
+#include "storage/model_rows.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "storage/sql_time.h"
+
+namespace stamina::storage {
+
+absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
+                                   const std::string& model_id) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT pk, display_name, base_model_id, base_digest,"
+                 " head_version, create_time_us, update_time_us,"
+                 " (SELECT count(*) FROM versions v WHERE v.model_pk = m.pk),"
+                 " (SELECT count(*) FROM concepts c WHERE c.model_pk = m.pk)"
+                 " FROM models m WHERE tenant_id = ?1 AND id = ?2"));
+  STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
+  STAMINA_RETURN_IF_ERROR(query.BindText(2, model_id));
+  STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat(ModelName(model_id), " not found"));
+  }
+  ModelRow row;
+  row.pk = query.ColumnInt64(0);
+  ModelRecord& m = row.record;
+  m.tenant_id = tenant_id;
+  m.id = model_id;
+  m.display_name = query.ColumnText(1);
+  m.base_model_id = query.ColumnText(2);
+  m.base_digest = query.ColumnText(3);
+  m.head_version = query.ColumnOptionalInt64(4);
+  m.create_time = FromMicros(query.ColumnInt64(5));
+  m.update_time = FromMicros(query.ColumnInt64(6));
+  m.version_count = query.ColumnInt64(7);
+  m.concept_count = query.ColumnInt64(8);
+  return row;
+}
+
+absl::StatusOr<ConceptRow> FindConcept(Database& db, const ModelRow& model,
+                                       const std::string& concept_id) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT pk, token, display_name, caption_templates, state,"
+                 " create_time_us, (SELECT count(*) FROM concept_images ci"
+                 "   WHERE ci.concept_pk = c.pk)"
+                 " FROM concepts c WHERE model_pk = ?1 AND id = ?2"));
+  STAMINA_RETURN_IF_ERROR(query.BindInt64(1, model.pk));
+  STAMINA_RETURN_IF_ERROR(query.BindText(2, concept_id));
+  STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat(
+        ConceptName(model.record.id, concept_id), " not found"));
+  }
+  ConceptRow row;
+  row.pk = query.ColumnInt64(0);
+  ConceptRecord& c = row.record;
+  c.tenant_id = model.record.tenant_id;
+  c.model_id = model.record.id;
+  c.id = concept_id;
+  c.token = query.ColumnText(1);
+  c.display_name = query.ColumnText(2);
+  const std::string templates = query.ColumnText(3);
+  if (!templates.empty()) {
+    c.caption_templates = absl::StrSplit(templates, '\n');
+  }
+  c.state = static_cast<ConceptState>(query.ColumnInt64(4));
+  c.create_time = FromMicros(query.ColumnInt64(5));
+  c.image_count = query.ColumnInt64(6);
+  return row;
+}
+
+const char kVersionSelect[] =
+    "SELECT m.tenant_id, m.id, v.version, v.parent_version, c.id, v.token,"
+    "  coalesce(j.id, ''), v.adapter_digest, v.base_digest, v.settings,"
+    "  v.metrics, v.depth, v.create_time_us"
+    " FROM versions v JOIN models m ON m.pk = v.model_pk"
+    " JOIN concepts c ON c.pk = v.concept_pk"
+    " LEFT JOIN jobs j ON j.pk = v.job_pk ";
+
+VersionRecord ReadVersionRow(const Statement& row) {
+  VersionRecord v;
+  v.tenant_id = row.ColumnText(0);
+  v.model_id = row.ColumnText(1);
+  v.version = row.ColumnInt64(2);
+  v.parent_version = row.ColumnOptionalInt64(3);
+  v.concept_id = row.ColumnText(4);
+  v.token = row.ColumnText(5);
+  v.job_id = row.ColumnText(6);
+  v.adapter_digest = row.ColumnText(7);
+  v.base_digest = row.ColumnText(8);
+  v.settings = row.ColumnBlob(9);
+  v.metrics = row.ColumnBlob(10);
+  v.depth = row.ColumnInt64(11);
+  v.create_time = FromMicros(row.ColumnInt64(12));
+  return v;
+}
+
+std::string ModelName(const std::string& model_id) {
+  return absl::StrCat("models/", model_id);
+}
+
+std::string ConceptName(const std::string& model_id,
+                        const std::string& concept_id) {
+  return absl::StrCat("models/", model_id, "/concepts/", concept_id);
+}
+
+std::string VersionName(const std::string& model_id, int64_t version) {
+  return absl::StrCat("models/", model_id, "/versions/", version);
+}
+
+}  // namespace stamina::storage

@@ -1,0 +1,49 @@
+// File: storage/model_rows.h
+//
+// SQL helpers shared by the SQLite model and lineage stores: lookups that
+// enforce tenancy (another tenant's model is NOT_FOUND) and row readers.
+// Internal to storage/. Not thread-safe; callers run inside a
+// RegistryDatabase transaction.
+#ifndef STAMINA_STORAGE_MODEL_ROWS_H_
+#define STAMINA_STORAGE_MODEL_ROWS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/database.h"
+#include "storage/records.h"
+
+namespace stamina::storage {
+
+struct ModelRow {
+  int64_t pk = 0;
+  ModelRecord record;
+};
+
+struct ConceptRow {
+  int64_t pk = 0;
+  ConceptRecord record;
+};
+
+// NOT_FOUND "models/{model} not found" unless the tenant owns it.
+absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
+                                   const std::string& model_id);
+
+absl::StatusOr<ConceptRow> FindConcept(Database& db, const ModelRow& model,
+                                       const std::string& concept_id);
+
+// SELECT list over `versions v JOIN concepts c JOIN models m`, with
+// LEFT JOIN jobs j; ReadVersionRow() reads it.
+extern const char kVersionSelect[];
+VersionRecord ReadVersionRow(const Statement& row);
+
+// Names as in docs/api.md.
+std::string ModelName(const std::string& model_id);
+std::string ConceptName(const std::string& model_id,
+                        const std::string& concept_id);
+std::string VersionName(const std::string& model_id, int64_t version);
+
+}  // namespace stamina::storage
+
+#endif  // STAMINA_STORAGE_MODEL_ROWS_H_

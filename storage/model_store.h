@@ -1,0 +1,113 @@
+// File: storage/model_store.h
+//
+// ModelStore: base models, user models, their concepts and training images,
+// and deletion that cascades and reports what it erased. Versions are created
+// by JobStore::Complete and read through LineageStore.
+//
+// Every call takes the tenant: another tenant's model is NOT_FOUND, exactly
+// like a model that does not exist. Implementations are thread-safe.
+#ifndef STAMINA_STORAGE_MODEL_STORE_H_
+#define STAMINA_STORAGE_MODEL_STORE_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/records.h"
+
+namespace stamina::storage {
+
+struct NewModel {
+  std::string tenant_id;
+  std::string id;
+  std::string display_name;
+  std::string base_model_id;
+};
+
+struct NewConcept {
+  std::string tenant_id;
+  std::string model_id;
+  std::string id;
+  std::string token;
+  std::string display_name;
+  std::vector<std::string> caption_templates;  // no newlines inside
+};
+
+struct ModelPage {
+  std::vector<ModelRecord> models;  // newest first
+  std::string next_page_token;
+};
+
+struct AddedImage {
+  ImageRecord image;
+  bool created = false;  // false: the concept already had these bytes
+};
+
+struct DeletedConcept {
+  ErasureReport erased;
+  std::optional<int64_t> head_version;  // the model's head afterwards
+};
+
+class ModelStore {
+ public:
+  virtual ~ModelStore() = default;
+
+  // Registers a base model; re-registering the same digest is a no-op,
+  // another digest under the same id is ALREADY_EXISTS.
+  virtual absl::StatusOr<BaseModelRecord> PutBaseModel(
+      const BaseModelRecord& base) = 0;
+  virtual absl::StatusOr<std::vector<BaseModelRecord>> ListBaseModels() = 0;
+
+  // INVALID_ARGUMENT (bad id, unknown base model), NOT_FOUND (tenant),
+  // ALREADY_EXISTS (id taken by this tenant).
+  virtual absl::StatusOr<ModelRecord> CreateModel(const NewModel& model) = 0;
+  virtual absl::StatusOr<ModelRecord> GetModel(const std::string& tenant_id,
+                                               const std::string& model_id) = 0;
+  virtual absl::StatusOr<ModelPage> ListModels(const std::string& tenant_id,
+                                               int page_size,
+                                               const std::string& page_token) = 0;
+
+  // INVALID_ARGUMENT (bad id or token), NOT_FOUND (model), ALREADY_EXISTS
+  // (id or token used on the model).
+  virtual absl::StatusOr<ConceptRecord> CreateConcept(
+      const NewConcept& concept_spec) = 0;
+  virtual absl::StatusOr<ConceptRecord> GetConcept(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id) = 0;
+  // Oldest first.
+  virtual absl::StatusOr<std::vector<ConceptRecord>> ListConcepts(
+      const std::string& tenant_id, const std::string& model_id) = 0;
+
+  // Attaches an image (whose bytes are already in the blob store) to a DRAFT
+  // concept; FAILED_PRECONDITION otherwise.
+  virtual absl::StatusOr<AddedImage> AddImage(const std::string& tenant_id,
+                                              const std::string& model_id,
+                                              const std::string& concept_id,
+                                              const ImageRecord& image) = 0;
+  // Oldest first.
+  virtual absl::StatusOr<std::vector<ImageRecord>> ListImages(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id) = 0;
+  // Detaches an image from a DRAFT concept.
+  virtual absl::StatusOr<ErasureReport> RemoveImage(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id, const std::string& digest) = 0;
+
+  // Deletes the model and everything under it (jobs, concepts, image
+  // references, versions) and the blob rows nothing references any more.
+  virtual absl::StatusOr<ErasureReport> DeleteModel(
+      const std::string& tenant_id, const std::string& model_id) = 0;
+
+  // Deletes a concept, its image references and its open jobs. A trained
+  // concept needs `force`, which also deletes every version containing it
+  // and their descendants, moving the head to the newest surviving ancestor.
+  // FAILED_PRECONDITION: trained without `force`, or its job is RUNNING.
+  virtual absl::StatusOr<DeletedConcept> DeleteConcept(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id, bool force) = 0;
+};
+
+}  // namespace stamina::storage
+
+#endif  // STAMINA_STORAGE_MODEL_STORE_H_

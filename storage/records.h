@@ -1,0 +1,178 @@
+// File: storage/records.h
+//
+// The registry's domain records: plain values, independent of SQLite and of
+// the gRPC API (server/ converts them to stamina.v1 messages). Enum values are
+// what the schema stores and match the numbering of the stamina.v1 enums of
+// the same name. Identifiers are the AIP-122 ids of docs/api.md, scoped as
+// the resource names are: a model id is unique per tenant, a concept id and
+// token per model.
+#ifndef STAMINA_STORAGE_RECORDS_H_
+#define STAMINA_STORAGE_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace stamina::storage {
+
+struct TenantRecord {
+  std::string id;
+  std::string display_name;
+  absl::Time create_time;
+};
+
+struct ApiKeyRecord {
+  std::string id;
+  std::string tenant_id;
+  absl::Time create_time;
+  std::optional<absl::Time> revoke_time;
+};
+
+struct BaseModelRecord {
+  std::string id;      // "stamina-tiny-v1"
+  std::string digest;  // SHA-256 of the weights
+  std::string config;  // opaque (JSON)
+  absl::Time create_time;
+};
+
+struct ModelRecord {
+  std::string tenant_id;
+  std::string id;
+  std::string display_name;
+  std::string base_model_id;
+  std::string base_digest;
+  std::optional<int64_t> head_version;  // nullopt = the base model
+  int64_t version_count = 0;
+  int64_t concept_count = 0;
+  absl::Time create_time;
+  absl::Time update_time;
+};
+
+// Numbering as stamina.v1.ConceptState.
+enum class ConceptState : int { kDraft = 1, kTraining = 2, kTrained = 3 };
+
+struct ConceptRecord {
+  std::string tenant_id;
+  std::string model_id;
+  std::string id;
+  std::string token;
+  std::string display_name;
+  std::vector<std::string> caption_templates;
+  ConceptState state = ConceptState::kDraft;
+  int64_t image_count = 0;
+  absl::Time create_time;
+};
+
+// Numbering as stamina.v1.ImageFormat.
+enum class ImageFormat : int { kJpeg = 1, kPng = 2, kWebp = 3 };
+
+// What a blob holds.
+enum class BlobKind : int {
+  kImage = 1,
+  kAdapter = 2,
+  kBaseWeights = 3,
+};
+
+struct ImageRecord {
+  std::string digest;
+  ImageFormat format = ImageFormat::kPng;
+  int width = 0;
+  int height = 0;
+  int64_t size_bytes = 0;
+  std::string filename;
+  std::string caption;
+  absl::Time create_time;
+};
+
+// Numbering as stamina.v1.JobState.
+enum class JobState : int {
+  kQueued = 1,
+  kRunning = 2,
+  kSucceeded = 3,
+  kFailed = 4,
+  kCancelled = 5,
+};
+
+// Numbering as stamina.v1.JobPhase; kNone when not running.
+enum class JobPhase : int {
+  kNone = 0,
+  kPreparing = 1,
+  kTraining = 2,
+  kFolding = 3,
+  kCommitting = 4,
+};
+
+struct JobProgressRecord {
+  JobPhase phase = JobPhase::kNone;
+  int32_t step = 0;
+  int32_t total_steps = 0;
+  float loss = 0;
+  double training_seconds = 0;
+};
+
+struct JobErrorRecord {
+  int code = 0;  // google.rpc.Code
+  std::string message;
+  bool retryable = false;
+};
+
+struct JobRecord {
+  std::string id;
+  std::string tenant_id;
+  std::string model_id;
+  std::string concept_id;
+  std::string request_id;
+  std::string settings;  // opaque (serialized stamina.v1.TrainingSettings)
+  JobState state = JobState::kQueued;
+  JobProgressRecord progress;
+  JobErrorRecord error;
+  int32_t attempt = 0;
+  bool cancel_requested = false;
+  std::string lease_owner;
+  std::optional<int64_t> parent_version;
+  std::optional<int64_t> result_version;
+  absl::Time create_time;
+  std::optional<absl::Time> start_time;
+  std::optional<absl::Time> end_time;
+};
+
+struct VersionRecord {
+  std::string tenant_id;
+  std::string model_id;
+  int64_t version = 0;
+  std::optional<int64_t> parent_version;  // nullopt = trained on the base
+  std::string concept_id;
+  std::string token;
+  std::string job_id;
+  std::string adapter_digest;
+  std::string base_digest;
+  std::string settings;  // opaque (serialized stamina.v1.TrainingSettings)
+  std::string metrics;   // opaque (serialized stamina.v1.TrainingMetrics)
+  int64_t depth = 0;     // number of concepts folded in
+  absl::Time create_time;
+};
+
+// One step of a version's lineage, oldest first.
+struct LineageStep {
+  VersionRecord version;
+  std::vector<std::string> image_digests;  // sorted
+};
+
+// What a cascading delete removed. Blob digests listed here are no longer
+// referenced by any row; their files can be removed from the blob store.
+struct ErasureReport {
+  std::vector<std::string> models;    // "models/{model}"
+  std::vector<std::string> concepts;  // "models/{m}/concepts/{c}"
+  std::vector<std::string> versions;  // "models/{m}/versions/{v}"
+  std::vector<std::string> jobs;      // "models/{m}/jobs/{j}"
+  int64_t image_references = 0;
+  std::vector<std::string> unreferenced_blobs;
+  int64_t unreferenced_bytes = 0;
+};
+
+}  // namespace stamina::storage
+
+#endif  // STAMINA_STORAGE_RECORDS_H_

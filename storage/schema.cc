@@ -1,0 +1,157 @@
+#include "storage/schema.h"
+
+namespace stamina::storage {
+namespace {
+
+// Version 1: tenants and keys, base and user models, concepts, images and
+// blobs, the job queue, and immutable model versions forming a tree.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  create_time_us INTEGER NOT NULL,
+  -- Round-robin fairness: the tenant served longest ago claims next.
+  last_claim_seq INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY NOT NULL,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  -- Only the SHA-256 of the secret is stored.
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  create_time_us INTEGER NOT NULL,
+  revoke_time_us INTEGER
+) STRICT;
+
+CREATE TABLE base_models (
+  id TEXT PRIMARY KEY NOT NULL,
+  digest TEXT NOT NULL,
+  config TEXT NOT NULL DEFAULT '',
+  create_time_us INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE models (
+  pk INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  id TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  base_model_id TEXT NOT NULL REFERENCES base_models(id),
+  base_digest TEXT NOT NULL,
+  head_version INTEGER,
+  next_version INTEGER NOT NULL DEFAULT 1,
+  create_time_us INTEGER NOT NULL,
+  update_time_us INTEGER NOT NULL,
+  UNIQUE (tenant_id, id)
+) STRICT;
+
+CREATE TABLE concepts (
+  pk INTEGER PRIMARY KEY,
+  model_pk INTEGER NOT NULL REFERENCES models(pk),
+  id TEXT NOT NULL,
+  token TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  -- Newline-separated caption templates.
+  caption_templates TEXT NOT NULL DEFAULT '',
+  state INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  UNIQUE (model_pk, id),
+  UNIQUE (model_pk, token)
+) STRICT;
+
+CREATE TABLE blobs (
+  digest TEXT PRIMARY KEY NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE images (
+  digest TEXT PRIMARY KEY NOT NULL REFERENCES blobs(digest),
+  format INTEGER NOT NULL,
+  width INTEGER NOT NULL,
+  height INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE concept_images (
+  concept_pk INTEGER NOT NULL REFERENCES concepts(pk),
+  digest TEXT NOT NULL REFERENCES images(digest),
+  filename TEXT NOT NULL DEFAULT '',
+  caption TEXT NOT NULL DEFAULT '',
+  create_time_us INTEGER NOT NULL,
+  PRIMARY KEY (concept_pk, digest)
+) STRICT;
+CREATE INDEX concept_images_by_digest ON concept_images(digest);
+
+CREATE TABLE jobs (
+  -- Creation order: FIFO order within a model.
+  pk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  model_pk INTEGER NOT NULL REFERENCES models(pk),
+  concept_pk INTEGER NOT NULL REFERENCES concepts(pk),
+  request_id TEXT,
+  request_fingerprint TEXT NOT NULL DEFAULT '',
+  settings BLOB NOT NULL DEFAULT x'',
+  state INTEGER NOT NULL,
+  phase INTEGER NOT NULL DEFAULT 0,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  lease_id TEXT,
+  lease_owner TEXT,
+  lease_expiry_us INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  step INTEGER NOT NULL DEFAULT 0,
+  total_steps INTEGER NOT NULL DEFAULT 0,
+  loss REAL NOT NULL DEFAULT 0,
+  training_seconds REAL NOT NULL DEFAULT 0,
+  error_code INTEGER NOT NULL DEFAULT 0,
+  error_message TEXT NOT NULL DEFAULT '',
+  error_retryable INTEGER NOT NULL DEFAULT 0,
+  parent_version INTEGER,
+  result_version INTEGER,
+  create_time_us INTEGER NOT NULL,
+  start_time_us INTEGER,
+  end_time_us INTEGER,
+  UNIQUE (tenant_id, request_id)
+) STRICT;
+-- Open jobs (queued, running, failed) per model, in order: the claim query.
+CREATE INDEX jobs_open_by_model ON jobs(model_pk, pk) WHERE state IN (1, 2, 4);
+CREATE INDEX jobs_running_by_expiry ON jobs(lease_expiry_us) WHERE state = 2;
+CREATE INDEX jobs_by_tenant ON jobs(tenant_id, pk);
+
+CREATE TABLE versions (
+  model_pk INTEGER NOT NULL REFERENCES models(pk),
+  version INTEGER NOT NULL,
+  parent_version INTEGER,
+  concept_pk INTEGER NOT NULL REFERENCES concepts(pk),
+  token TEXT NOT NULL,
+  job_pk INTEGER REFERENCES jobs(pk),
+  adapter_digest TEXT NOT NULL REFERENCES blobs(digest),
+  base_digest TEXT NOT NULL,
+  settings BLOB NOT NULL DEFAULT x'',
+  metrics BLOB NOT NULL DEFAULT x'',
+  depth INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  PRIMARY KEY (model_pk, version),
+  FOREIGN KEY (model_pk, parent_version) REFERENCES versions(model_pk, version)
+) STRICT;
+CREATE INDEX versions_by_concept ON versions(concept_pk);
+CREATE UNIQUE INDEX versions_by_job ON versions(job_pk);
+
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters VALUES ('claim_seq', 0);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& RegistryMigrations() {
+  static const std::vector<Migration>* const migrations =
+      new std::vector<Migration>{
+          {.version = 1, .description = "registry v1", .sql = kSchemaV1},
+      };
+  return *migrations;
+}
+
+}  // namespace stamina::storage

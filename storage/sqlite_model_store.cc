@@ -1,0 +1,357 @@
+#include "storage/sqlite_model_store.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "storage/model_rows.h"
+#include "storage/sha256.h"
+#include "storage/sql_time.h"
+
+namespace stamina::storage {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+ImageRecord ReadImage(const Statement& row) {
+  return {.digest = row.ColumnText(0),
+          .format = static_cast<ImageFormat>(row.ColumnInt64(1)),
+          .width = static_cast<int>(row.ColumnInt64(2)),
+          .height = static_cast<int>(row.ColumnInt64(3)),
+          .size_bytes = row.ColumnInt64(4),
+          .filename = row.ColumnText(5),
+          .caption = row.ColumnText(6),
+          .create_time = FromMicros(row.ColumnInt64(7))};
+}
+
+constexpr char kImageSelect[] =
+    "SELECT i.digest, i.format, i.width, i.height, b.size_bytes, ci.filename,"
+    " ci.caption, ci.create_time_us FROM concept_images ci"
+    " JOIN images i ON i.digest = ci.digest JOIN blobs b ON b.digest = i.digest ";
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteModelStore>> SqliteModelStore::Create(
+    Options options) {
+  if (options.db == nullptr || options.clock == nullptr) {
+    return absl::InvalidArgumentError("db and clock are required");
+  }
+  return std::unique_ptr<SqliteModelStore>(new SqliteModelStore(options));
+}
+
+absl::StatusOr<BaseModelRecord> SqliteModelStore::PutBaseModel(
+    const BaseModelRecord& base) {
+  STAMINA_RETURN_IF_ERROR(ValidateResourceId(base.id, "base_model.id"));
+  if (!IsSha256Hex(base.digest)) {
+    return absl::InvalidArgumentError("base_model.digest: not a SHA-256");
+  }
+  BaseModelRecord stored = base;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement existing,
+        db.Prepare("SELECT digest, config, create_time_us FROM base_models"
+                   " WHERE id = ?1"));
+    STAMINA_RETURN_IF_ERROR(existing.BindText(1, base.id));
+    STAMINA_ASSIGN_OR_RETURN(bool found, existing.Step());
+    if (found) {
+      if (existing.ColumnText(0) != base.digest) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "baseModels/", base.id, " is registered with another digest"));
+      }
+      stored.config = existing.ColumnText(1);
+      stored.create_time = FromMicros(existing.ColumnInt64(2));
+      return absl::OkStatus();
+    }
+    stored.create_time = options_.clock->Now();
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO base_models (id, digest, config,"
+                   " create_time_us) VALUES (?1, ?2, ?3, ?4)"));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(1, base.id));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(2, base.digest));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(3, base.config));
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(4, ToMicros(stored.create_time)));
+    return insert.Run();
+  }));
+  return stored;
+}
+
+absl::StatusOr<std::vector<BaseModelRecord>>
+SqliteModelStore::ListBaseModels() {
+  std::vector<BaseModelRecord> bases;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare("SELECT id, digest, config, create_time_us FROM base_models"
+                   " ORDER BY id"));
+    while (true) {
+      STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) return absl::OkStatus();
+      bases.push_back({.id = query.ColumnText(0),
+                       .digest = query.ColumnText(1),
+                       .config = query.ColumnText(2),
+                       .create_time = FromMicros(query.ColumnInt64(3))});
+    }
+  }));
+  return bases;
+}
+
+absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
+    const NewModel& model) {
+  STAMINA_RETURN_IF_ERROR(ValidateResourceId(model.id, "model_id"));
+  ModelRecord created;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement base,
+        db.Prepare("SELECT digest FROM base_models WHERE id = ?1"));
+    STAMINA_RETURN_IF_ERROR(base.BindText(1, model.base_model_id));
+    STAMINA_ASSIGN_OR_RETURN(bool base_found, base.Step());
+    if (!base_found) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "base_model: baseModels/", model.base_model_id, " does not exist"));
+    }
+    const int64_t now_us = ToMicros(options_.clock->Now());
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO models (tenant_id, id, display_name,"
+                   " base_model_id, base_digest, create_time_us,"
+                   " update_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(1, model.tenant_id));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(2, model.id));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(3, model.display_name));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(4, model.base_model_id));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(5, base.ColumnText(0)));
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(6, now_us));
+    absl::Status inserted = insert.Run();
+    if (absl::IsFailedPrecondition(inserted)) {  // foreign key: no tenant
+      return absl::NotFoundError(
+          absl::StrCat("tenant ", model.tenant_id, " not found"));
+    }
+    if (absl::IsAlreadyExists(inserted)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(ModelName(model.id), " already exists"));
+    }
+    STAMINA_RETURN_IF_ERROR(inserted);
+    STAMINA_ASSIGN_OR_RETURN(ModelRow row,
+                             FindModel(db, model.tenant_id, model.id));
+    created = row.record;
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+absl::StatusOr<ModelRecord> SqliteModelStore::GetModel(
+    const std::string& tenant_id, const std::string& model_id) {
+  ModelRecord model;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow row, FindModel(db, tenant_id, model_id));
+    model = row.record;
+    return absl::OkStatus();
+  }));
+  return model;
+}
+
+absl::StatusOr<ModelPage> SqliteModelStore::ListModels(
+    const std::string& tenant_id, int page_size,
+    const std::string& page_token) {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size: must be >= 0");
+  }
+  const int size =
+      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
+  int64_t before_pk = INT64_MAX;
+  if (!page_token.empty() &&
+      (!absl::SimpleAtoi(page_token, &before_pk) || before_pk <= 0)) {
+    return absl::InvalidArgumentError("page_token: not a token from ListModels");
+  }
+  ModelPage page;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare("SELECT pk, id FROM models WHERE tenant_id = ?1 AND pk < ?2"
+                   " ORDER BY pk DESC LIMIT ?3"));
+    STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
+    STAMINA_RETURN_IF_ERROR(query.BindInt64(2, before_pk));
+    STAMINA_RETURN_IF_ERROR(query.BindInt64(3, size + 1));
+    std::vector<std::pair<int64_t, std::string>> ids;
+    while (true) {
+      STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) break;
+      ids.emplace_back(query.ColumnInt64(0), query.ColumnText(1));
+    }
+    if (static_cast<int>(ids.size()) > size) {
+      ids.pop_back();
+      page.next_page_token = absl::StrCat(ids.back().first);
+    }
+    for (const auto& [pk, id] : ids) {
+      STAMINA_ASSIGN_OR_RETURN(ModelRow row, FindModel(db, tenant_id, id));
+      page.models.push_back(std::move(row.record));
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+absl::StatusOr<ConceptRecord> SqliteModelStore::CreateConcept(
+    const NewConcept& spec) {
+  STAMINA_RETURN_IF_ERROR(ValidateResourceId(spec.id, "concept_id"));
+  STAMINA_RETURN_IF_ERROR(ValidateConceptToken(spec.token, "concept.token"));
+  for (const std::string& caption : spec.caption_templates) {
+    if (absl::StrContains(caption, '\n')) {
+      return absl::InvalidArgumentError(
+          "concept.caption_templates: no newlines allowed");
+    }
+  }
+  ConceptRecord created;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model,
+                             FindModel(db, spec.tenant_id, spec.model_id));
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement insert,
+        db.Prepare("INSERT INTO concepts (model_pk, id, token, display_name,"
+                   " caption_templates, state, create_time_us)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(1, model.pk));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(2, spec.id));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(3, spec.token));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(4, spec.display_name));
+    STAMINA_RETURN_IF_ERROR(
+        insert.BindText(5, absl::StrJoin(spec.caption_templates, "\n")));
+    STAMINA_RETURN_IF_ERROR(
+        insert.BindInt64(6, static_cast<int64_t>(ConceptState::kDraft)));
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(7, ToMicros(options_.clock->Now())));
+    absl::Status inserted = insert.Run();
+    if (absl::IsAlreadyExists(inserted)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          ConceptName(spec.model_id, spec.id), " or token ", spec.token,
+          " already exists on the model"));
+    }
+    STAMINA_RETURN_IF_ERROR(inserted);
+    STAMINA_ASSIGN_OR_RETURN(ConceptRow row, FindConcept(db, model, spec.id));
+    created = row.record;
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+absl::StatusOr<ConceptRecord> SqliteModelStore::GetConcept(
+    const std::string& tenant_id, const std::string& model_id,
+    const std::string& concept_id) {
+  ConceptRecord found;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
+    STAMINA_ASSIGN_OR_RETURN(ConceptRow row, FindConcept(db, model, concept_id));
+    found = row.record;
+    return absl::OkStatus();
+  }));
+  return found;
+}
+
+absl::StatusOr<std::vector<ConceptRecord>> SqliteModelStore::ListConcepts(
+    const std::string& tenant_id, const std::string& model_id) {
+  std::vector<ConceptRecord> concepts;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare("SELECT id FROM concepts WHERE model_pk = ?1 ORDER BY pk"));
+    STAMINA_RETURN_IF_ERROR(query.BindInt64(1, model.pk));
+    while (true) {
+      STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) return absl::OkStatus();
+      STAMINA_ASSIGN_OR_RETURN(ConceptRow c,
+                               FindConcept(db, model, query.ColumnText(0)));
+      concepts.push_back(std::move(c.record));
+    }
+  }));
+  return concepts;
+}
+
+absl::StatusOr<AddedImage> SqliteModelStore::AddImage(
+    const std::string& tenant_id, const std::string& model_id,
+    const std::string& concept_id, const ImageRecord& image) {
+  if (!IsSha256Hex(image.digest)) {
+    return absl::InvalidArgumentError("image.digest: not a SHA-256");
+  }
+  AddedImage added;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
+    STAMINA_ASSIGN_OR_RETURN(ConceptRow c, FindConcept(db, model, concept_id));
+    if (c.record.state != ConceptState::kDraft) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          ConceptName(model_id, concept_id),
+          " is no longer DRAFT; its images are frozen"));
+    }
+    const int64_t now_us = ToMicros(options_.clock->Now());
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement blob,
+        db.Prepare("INSERT INTO blobs (digest, size_bytes, kind, create_time_us)"
+                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
+    STAMINA_RETURN_IF_ERROR(blob.BindText(1, image.digest));
+    STAMINA_RETURN_IF_ERROR(blob.BindInt64(2, image.size_bytes));
+    STAMINA_RETURN_IF_ERROR(
+        blob.BindInt64(3, static_cast<int64_t>(BlobKind::kImage)));
+    STAMINA_RETURN_IF_ERROR(blob.BindInt64(4, now_us));
+    STAMINA_RETURN_IF_ERROR(blob.Run());
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement meta,
+        db.Prepare("INSERT INTO images (digest, format, width, height)"
+                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
+    STAMINA_RETURN_IF_ERROR(meta.BindText(1, image.digest));
+    STAMINA_RETURN_IF_ERROR(meta.BindInt64(2, static_cast<int64_t>(image.format)));
+    STAMINA_RETURN_IF_ERROR(meta.BindInt64(3, image.width));
+    STAMINA_RETURN_IF_ERROR(meta.BindInt64(4, image.height));
+    STAMINA_RETURN_IF_ERROR(meta.Run());
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement link,
+        db.Prepare("INSERT INTO concept_images (concept_pk, digest, filename,"
+                   " caption, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5)"
+                   " ON CONFLICT DO NOTHING"));
+    STAMINA_RETURN_IF_ERROR(link.BindInt64(1, c.pk));
+    STAMINA_RETURN_IF_ERROR(link.BindText(2, image.digest));
+    STAMINA_RETURN_IF_ERROR(link.BindText(3, image.filename));
+    STAMINA_RETURN_IF_ERROR(link.BindText(4, image.caption));
+    STAMINA_RETURN_IF_ERROR(link.BindInt64(5, now_us));
+    STAMINA_RETURN_IF_ERROR(link.Run());
+    added.created = db.changes() == 1;
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement stored,
+        db.Prepare(absl::StrCat(kImageSelect,
+                                "WHERE ci.concept_pk = ?1 AND ci.digest = ?2")));
+    STAMINA_RETURN_IF_ERROR(stored.BindInt64(1, c.pk));
+    STAMINA_RETURN_IF_ERROR(stored.BindText(2, image.digest));
+    STAMINA_RETURN_IF_ERROR(stored.Step().status());
+    added.image = ReadImage(stored);
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
+absl::StatusOr<std::vector<ImageRecord>> SqliteModelStore::ListImages(
+    const std::string& tenant_id, const std::string& model_id,
+    const std::string& concept_id) {
+  std::vector<ImageRecord> images;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
+    STAMINA_ASSIGN_OR_RETURN(ConceptRow c, FindConcept(db, model, concept_id));
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement query,
+        db.Prepare(absl::StrCat(kImageSelect,
+                                "WHERE ci.concept_pk = ?1 ORDER BY"
+                                " ci.create_time_us, ci.digest")));
+    STAMINA_RETURN_IF_ERROR(query.BindInt64(1, c.pk));
+    while (true) {
+      STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) return absl::OkStatus();
+      images.push_back(ReadImage(query));
+    }
+  }));
+  return images;
+}
+
+}  // namespace stamina::storage

@@ -1,0 +1,66 @@
+// File: storage/sqlite_model_store.h
+//
+// ModelStore on the registry's SQLite file. Creation and lookup live in
+// sqlite_model_store.cc, cascading deletion in sqlite_model_store_erasure.cc.
+// Thread-safe. The Clock is not owned and must outlive the store.
+#ifndef STAMINA_STORAGE_SQLITE_MODEL_STORE_H_
+#define STAMINA_STORAGE_SQLITE_MODEL_STORE_H_
+
+#include <memory>
+
+#include "common/clock.h"
+#include "storage/model_store.h"
+#include "storage/registry_database.h"
+
+namespace stamina::storage {
+
+class SqliteModelStore final : public ModelStore {
+ public:
+  struct Options {
+    RegistryDatabase* db = nullptr;  // not owned
+    Clock* clock = nullptr;          // not owned
+  };
+  static absl::StatusOr<std::unique_ptr<SqliteModelStore>> Create(
+      Options options);
+
+  absl::StatusOr<BaseModelRecord> PutBaseModel(
+      const BaseModelRecord& base) override;
+  absl::StatusOr<std::vector<BaseModelRecord>> ListBaseModels() override;
+  absl::StatusOr<ModelRecord> CreateModel(const NewModel& model) override;
+  absl::StatusOr<ModelRecord> GetModel(const std::string& tenant_id,
+                                       const std::string& model_id) override;
+  absl::StatusOr<ModelPage> ListModels(const std::string& tenant_id,
+                                       int page_size,
+                                       const std::string& page_token) override;
+  absl::StatusOr<ConceptRecord> CreateConcept(
+      const NewConcept& concept_spec) override;
+  absl::StatusOr<ConceptRecord> GetConcept(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id) override;
+  absl::StatusOr<std::vector<ConceptRecord>> ListConcepts(
+      const std::string& tenant_id, const std::string& model_id) override;
+  absl::StatusOr<AddedImage> AddImage(const std::string& tenant_id,
+                                      const std::string& model_id,
+                                      const std::string& concept_id,
+                                      const ImageRecord& image) override;
+  absl::StatusOr<std::vector<ImageRecord>> ListImages(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id) override;
+  absl::StatusOr<ErasureReport> RemoveImage(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id, const std::string& digest) override;
+  absl::StatusOr<ErasureReport> DeleteModel(
+      const std::string& tenant_id, const std::string& model_id) override;
+  absl::StatusOr<DeletedConcept> DeleteConcept(const std::string& tenant_id,
+                                               const std::string& model_id,
+                                               const std::string& concept_id,
+                                               bool force) override;
+
+ private:
+  explicit SqliteModelStore(Options options) : options_(options) {}
+  const Options options_;
+};
+
+}  // namespace stamina::storage
+
+#endif  // STAMINA_STORAGE_SQLITE_MODEL_STORE_H_
