@@ -1,0 +1,92 @@
+#include "storage/sqlite_tenant_store.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/testing/test_registry.h"
+
+namespace stamina::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST(TenantStoreTest, CreateGetList) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  STAMINA_ASSERT_OK_AND_ASSIGN(TenantRecord acme,
+                               r->tenants().CreateTenant("acme", "Acme Inc."));
+  EXPECT_EQ(acme.display_name, "Acme Inc.");
+  EXPECT_EQ(acme.create_time, r->clock().Now());
+  STAMINA_ASSERT_OK(r->tenants().CreateTenant("beta", "").status());
+  EXPECT_THAT(r->tenants().GetTenant("acme"),
+              IsOkAndHolds(::testing::Field(&TenantRecord::display_name,
+                                            "Acme Inc.")));
+  EXPECT_EQ(r->tenants().ListTenants()->size(), 2u);
+  EXPECT_THAT(r->tenants().CreateTenant("acme", ""),
+              StatusCodeIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(r->tenants().CreateTenant("Bad Id", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("tenant_id")));
+  EXPECT_THAT(r->tenants().GetTenant("ghost"),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+}
+
+TEST(TenantStoreTest, ApiKeysResolveUntilRevoked) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  STAMINA_ASSERT_OK(r->AddTenant("acme"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(NewApiKey key, r->tenants().CreateApiKey("acme"));
+  EXPECT_THAT(key.secret, StartsWith("stk_"));
+  EXPECT_EQ(key.secret.size(), 4u + 64u);
+  STAMINA_ASSERT_OK_AND_ASSIGN(NewApiKey other,
+                               r->tenants().CreateApiKey("acme"));
+  EXPECT_NE(key.secret, other.secret);
+
+  EXPECT_THAT(r->tenants().ResolveApiKey(key.secret),
+              IsOkAndHolds(::testing::Field(&TenantRecord::id, "acme")));
+  EXPECT_THAT(r->tenants().ResolveApiKey("stk_wrong"),
+              StatusIs(absl::StatusCode::kNotFound, Not(HasSubstr("stk_"))));
+
+  STAMINA_ASSERT_OK(r->tenants().RevokeApiKey("acme", key.key.id));
+  STAMINA_ASSERT_OK(r->tenants().RevokeApiKey("acme", key.key.id));  // again
+  EXPECT_THAT(r->tenants().ResolveApiKey(key.secret),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(r->tenants().ResolveApiKey(other.secret), IsOk());
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<ApiKeyRecord> keys,
+                               r->tenants().ListApiKeys("acme"));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_TRUE(keys[0].revoke_time.has_value());
+  EXPECT_FALSE(keys[1].revoke_time.has_value());
+
+  EXPECT_THAT(r->tenants().RevokeApiKey("acme", "nope"),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(r->tenants().CreateApiKey("ghost"),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+  // Another tenant cannot revoke acme's key.
+  STAMINA_ASSERT_OK(r->AddTenant("mallory"));
+  EXPECT_THAT(r->tenants().RevokeApiKey("mallory", other.key.id),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+}
+
+TEST(TenantStoreTest, SecretsAreNeverStored) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create({.file = "keys.db"}));
+  STAMINA_ASSERT_OK(r->AddTenant("acme"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(NewApiKey key, r->tenants().CreateApiKey("acme"));
+  STAMINA_ASSERT_OK(r->db().CheckIntegrity());
+  std::string bytes;
+  for (const char* suffix : {"", "-wal"}) {
+    std::ifstream file(r->path() + suffix, std::ios::binary);
+    std::stringstream content;
+    content << file.rdbuf();
+    bytes += content.str();
+  }
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find(key.secret.substr(4)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stamina::storage
