@@ -59,7 +59,8 @@ absl::Status ValidateAutoencoderKLConfig(const AutoencoderKLConfig& config) {
   const size_t n = config.block_out_channels.size();
   if (n == 0) return Invalid("block_out_channels", "is empty");
   if (config.down_block_types.size() != n) {
-    return Invalid("down_block_types", "needs one entry per block_out_channels");
+    return Invalid("down_block_types",
+                   "needs one entry per block_out_channels");
   }
   if (config.up_block_types.size() != n) {
     return Invalid("up_block_types", "needs one entry per block_out_channels");
@@ -94,8 +95,10 @@ absl::Status ValidateAutoencoderKLConfig(const AutoencoderKLConfig& config) {
   for (int64_t channels : config.block_out_channels) {
     if (channels <= 0 || channels % config.norm_num_groups != 0) {
       return Invalid("block_out_channels",
-                     absl::StrCat(channels, " is not a positive multiple of "
-                                  "norm_num_groups ", config.norm_num_groups));
+                     absl::StrCat(channels,
+                                  " is not a positive multiple of "
+                                  "norm_num_groups ",
+                                  config.norm_num_groups));
     }
   }
   if (config.scaling_factor <= 0) {
@@ -122,9 +125,9 @@ AutoencoderKLImpl::AutoencoderKLImpl(const AutoencoderKLConfig& config)
   quant_conv = register_module(
       "quant_conv",
       Conv1x1(2 * config.latent_channels, 2 * config.latent_channels));
-  post_quant_conv = register_module(
-      "post_quant_conv",
-      Conv1x1(config.latent_channels, config.latent_channels));
+  post_quant_conv =
+      register_module("post_quant_conv",
+                      Conv1x1(config.latent_channels, config.latent_channels));
 }
 
 DiagonalGaussianDistribution AutoencoderKLImpl::Encode(

@@ -63,21 +63,32 @@ TEST(AutoencoderKLTest, StableDiffusion15MatchesDiffusersLayout) {
   EXPECT_EQ(shapes.count("decoder.up_blocks.3.upsamplers.0.conv.weight"), 0u);
   EXPECT_EQ(shapes.count("encoder.down_blocks.3.downsamplers.0.conv.weight"),
             0u);
+
+  // The full-size graph is wired: 32x32 pixels ↔ 4x4 latents.
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      DiagonalGaussianDistribution posterior, RunTorch([&] {
+        return vae->Encode(torch::randn({1, 3, 32, 32}));
+      }));
+  EXPECT_EQ(posterior.mean().sizes(), torch::IntArrayRef({1, 4, 4, 4}));
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor image, RunTorch([&] {
+                                 return vae->Decode(posterior.Mode());
+                               }));
+  EXPECT_EQ(image.sizes(), torch::IntArrayRef({1, 3, 32, 32}));
+  EXPECT_TRUE(torch::isfinite(image).all().item<bool>());
 }
 
 TEST(AutoencoderKLTest, TinyEncodeDecodeShapesFiniteAndDeterministic) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(5);
-  STAMINA_ASSERT_OK_AND_ASSIGN(AutoencoderKL vae,
-                               CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      AutoencoderKL vae, CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
   torch::manual_seed(5);
-  STAMINA_ASSERT_OK_AND_ASSIGN(AutoencoderKL again,
-                               CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      AutoencoderKL again, CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
   const torch::Tensor image = torch::rand({2, 3, 32, 32}) * 2.0 - 1.0;
 
-  STAMINA_ASSERT_OK_AND_ASSIGN(
-      DiagonalGaussianDistribution posterior,
-      RunTorch([&] { return vae->Encode(image); }));
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiagonalGaussianDistribution posterior,
+                               RunTorch([&] { return vae->Encode(image); }));
   EXPECT_EQ(posterior.mean().sizes(), torch::IntArrayRef({2, 4, 16, 16}));
   EXPECT_TRUE(torch::equal(posterior.mean(), again->Encode(image).mean()));
 
@@ -97,9 +108,11 @@ TEST(AutoencoderKLTest, TinyEncodeDecodeShapesFiniteAndDeterministic) {
 
 TEST(AutoencoderKLTest, BadInputsAndConfigsBecomeStatus) {
   torch::NoGradGuard no_grad;
-  STAMINA_ASSERT_OK_AND_ASSIGN(AutoencoderKL vae,
-                               CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
-  EXPECT_THAT(RunTorch([&] { return vae->Decode(torch::randn({1, 3, 4, 4})); }),
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      AutoencoderKL vae, CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
+  EXPECT_THAT(RunTorch([&] {
+                return vae->Decode(torch::randn({1, 3, 4, 4}));
+              }),
               StatusCodeIs(absl::StatusCode::kInternal));
 
   AutoencoderKLConfig config = AutoencoderKLConfig::Tiny();

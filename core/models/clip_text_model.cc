@@ -19,9 +19,8 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
 }
 
 torch::nn::LayerNorm MakeLayerNorm(const CLIPTextConfig& config) {
-  return torch::nn::LayerNorm(
-      torch::nn::LayerNormOptions({config.hidden_size})
-          .eps(config.layer_norm_eps));
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden_size})
+                                  .eps(config.layer_norm_eps));
 }
 
 }  // namespace
@@ -80,10 +79,10 @@ CLIPTextEmbeddingsImpl::CLIPTextEmbeddingsImpl(const CLIPTextConfig& config)
     : token_embedding(register_module(
           "token_embedding",
           torch::nn::Embedding(config.vocab_size, config.hidden_size))),
-      position_embedding(register_module(
-          "position_embedding",
-          torch::nn::Embedding(config.max_position_embeddings,
-                               config.hidden_size))),
+      position_embedding(
+          register_module("position_embedding",
+                          torch::nn::Embedding(config.max_position_embeddings,
+                                               config.hidden_size))),
       position_ids(register_buffer(
           "position_ids",
           torch::arange(config.max_position_embeddings, torch::kLong)
@@ -168,14 +167,17 @@ CLIPTextTransformerImpl::CLIPTextTransformerImpl(const CLIPTextConfig& config)
           register_module("final_layer_norm", MakeLayerNorm(config))) {}
 
 torch::Tensor CLIPTextTransformerImpl::forward(const torch::Tensor& input_ids) {
-  TORCH_CHECK(input_ids.dim() == 2, "CLIPTextModel: input_ids must be [B, L], "
-              "got ", input_ids.sizes());
+  TORCH_CHECK(input_ids.dim() == 2,
+              "CLIPTextModel: input_ids must be [B, L], "
+              "got ",
+              input_ids.sizes());
   const int64_t length = input_ids.size(1);
   // True where query i may attend to key j (j <= i).
-  const torch::Tensor causal_mask = torch::ones(
-      {length, length},
-      torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()))
-                                        .tril();
+  const torch::Tensor causal_mask =
+      torch::ones(
+          {length, length},
+          torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()))
+          .tril();
   return final_layer_norm(encoder(embeddings(input_ids), causal_mask));
 }
 

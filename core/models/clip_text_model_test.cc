@@ -55,11 +55,17 @@ TEST(CLIPTextModelTest, StableDiffusion15MatchesTransformersLayout) {
   std::vector<std::string> buffers;
   for (const auto& item : clip->named_buffers()) buffers.push_back(item.key());
   EXPECT_THAT(buffers, ElementsAre("text_model.embeddings.position_ids"));
-  const torch::Tensor position_ids =
-      clip->text_model->embeddings->position_ids;
+  const torch::Tensor position_ids = clip->text_model->embeddings->position_ids;
   EXPECT_EQ(position_ids.scalar_type(), torch::kLong);
-  EXPECT_TRUE(torch::equal(position_ids,
-                           torch::arange(77, torch::kLong).unsqueeze(0)));
+  EXPECT_TRUE(
+      torch::equal(position_ids, torch::arange(77, torch::kLong).unsqueeze(0)));
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      torch::Tensor out, RunTorch([&] {
+        return clip(torch::randint(0, 49408, {1, 8}, torch::kLong));
+      }));
+  EXPECT_EQ(out.sizes(), torch::IntArrayRef({1, 8, 768}));
+  EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
 }
 
 TEST(CLIPTextModelTest, TinyForwardShapesFiniteAndDeterministic) {
@@ -112,7 +118,9 @@ TEST(CLIPTextModelTest, BadInputsAndConfigsBecomeStatus) {
   torch::NoGradGuard no_grad;
   STAMINA_ASSERT_OK_AND_ASSIGN(CLIPTextModel clip,
                                CreateCLIPTextModel(CLIPTextConfig::Tiny()));
-  EXPECT_THAT(RunTorch([&] { return clip(torch::zeros({1, 17}, torch::kLong)); }),
+  EXPECT_THAT(RunTorch([&] {
+                return clip(torch::zeros({1, 17}, torch::kLong));
+              }),
               StatusIs(absl::StatusCode::kInternal,
                        HasSubstr("max_position_embeddings")));
 

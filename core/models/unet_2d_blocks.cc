@@ -24,8 +24,8 @@ ResnetBlock2D MakeResnet(const UNetBlockOptions& options, int64_t in,
 
 Transformer2DModel MakeTransformer(const UNetBlockOptions& options,
                                    int64_t channels) {
-  TORCH_CHECK(channels % options.num_attention_heads == 0, "UNet block: ",
-              channels, " channels do not split into ",
+  TORCH_CHECK(channels % options.num_attention_heads == 0,
+              "UNet block: ", channels, " channels do not split into ",
               options.num_attention_heads, " heads");
   Transformer2DModelOptions transformer;
   transformer.num_attention_heads = options.num_attention_heads;
@@ -48,9 +48,8 @@ void RegisterList(torch::nn::Module& parent, const char* name,
 }
 
 // Builds the resnets (and attentions) of a down block.
-void BuildDownLayers(torch::nn::Module& parent,
-                     const UNetBlockOptions& options, bool with_attention,
-                     std::vector<ResnetBlock2D>& resnets,
+void BuildDownLayers(torch::nn::Module& parent, const UNetBlockOptions& options,
+                     bool with_attention, std::vector<ResnetBlock2D>& resnets,
                      std::vector<Transformer2DModel>* attentions) {
   for (int64_t i = 0; i < options.num_layers; ++i) {
     const int64_t in = i == 0 ? options.in_channels : options.out_channels;
@@ -179,8 +178,7 @@ torch::Tensor UNetMidBlock2DCrossAttnImpl::forward(
 
 CrossAttnUpBlock2DImpl::CrossAttnUpBlock2DImpl(
     const UNetBlockOptions& options) {
-  BuildUpLayers(*this, options, /*with_attention=*/true, resnets,
-                &attentions);
+  BuildUpLayers(*this, options, /*with_attention=*/true, resnets, &attentions);
   upsampler = BuildUpsampler(*this, options);
 }
 

@@ -39,8 +39,8 @@ TEST(CrossAttnDownBlock2DTest, KeysSkipsAndShapes) {
               ElementsAre(16, 12));
   EXPECT_THAT(shapes["downsamplers.0.conv.weight"], ElementsAre(16, 16, 3, 3));
 
-  DownBlockOutput out = block(torch::randn({2, 8, 8, 8}),
-                              torch::randn({2, 32}), torch::randn({2, 3, 12}));
+  DownBlockOutput out = block(torch::randn({2, 8, 8, 8}), torch::randn({2, 32}),
+                              torch::randn({2, 3, 12}));
   EXPECT_EQ(out.hidden_states.sizes(), torch::IntArrayRef({2, 16, 4, 4}));
   ASSERT_EQ(out.res_samples.size(), 3u);
   EXPECT_EQ(out.res_samples[1].sizes(), torch::IntArrayRef({2, 16, 8, 8}));
@@ -72,8 +72,9 @@ TEST(UNetMidBlock2DCrossAttnTest, TwoResnetsOneAttention) {
   EXPECT_EQ(shapes.count("resnets.2.conv2.weight"), 0u);
   EXPECT_THAT(shapes["attentions.0.proj_in.weight"], ElementsAre(16, 16, 1, 1));
   EXPECT_EQ(shapes.count("attentions.1.proj_in.weight"), 0u);
-  const torch::Tensor out = block(torch::randn({1, 16, 4, 4}),
-                                  torch::randn({1, 32}), torch::randn({1, 3, 12}));
+  const torch::Tensor out =
+      block(torch::randn({1, 16, 4, 4}), torch::randn({1, 32}),
+            torch::randn({1, 3, 12}));
   EXPECT_EQ(out.sizes(), torch::IntArrayRef({1, 16, 4, 4}));
 }
 
@@ -94,15 +95,15 @@ TEST(CrossAttnUpBlock2DTest, ConcatenatesSkipsAndUpsamples) {
   const std::vector<torch::Tensor> skips = {torch::randn({1, 8, 4, 4}),
                                             torch::randn({1, 16, 4, 4}),
                                             torch::randn({1, 16, 4, 4})};
-  const torch::Tensor out = block(torch::randn({1, 24, 4, 4}), skips,
-                                  torch::randn({1, 32}), torch::randn({1, 3, 12}),
-                                  std::vector<int64_t>{});
+  const torch::Tensor out =
+      block(torch::randn({1, 24, 4, 4}), skips, torch::randn({1, 32}),
+            torch::randn({1, 3, 12}), std::vector<int64_t>{});
   EXPECT_EQ(out.sizes(), torch::IntArrayRef({1, 16, 8, 8}));
-  EXPECT_THROW(block(torch::randn({1, 24, 4, 4}),
-                     std::vector<torch::Tensor>{skips[0]},
-                     torch::randn({1, 32}), torch::randn({1, 3, 12}),
-                     std::vector<int64_t>{}),
-               c10::Error);
+  EXPECT_THROW(
+      block(torch::randn({1, 24, 4, 4}), std::vector<torch::Tensor>{skips[0]},
+            torch::randn({1, 32}), torch::randn({1, 3, 12}),
+            std::vector<int64_t>{}),
+      c10::Error);
 }
 
 TEST(UpBlock2DTest, FollowsUpsampleSize) {
@@ -115,9 +116,9 @@ TEST(UpBlock2DTest, FollowsUpsampleSize) {
   EXPECT_EQ(ParameterShapes(*block).count("attentions.0.norm.weight"), 0u);
   const std::vector<torch::Tensor> skips = {torch::randn({1, 16, 3, 3}),
                                             torch::randn({1, 16, 3, 3})};
-  const torch::Tensor out = block(torch::randn({1, 16, 3, 3}), skips,
-                                  torch::randn({1, 32}),
-                                  std::vector<int64_t>{5, 5});
+  const torch::Tensor out =
+      block(torch::randn({1, 16, 3, 3}), skips, torch::randn({1, 32}),
+            std::vector<int64_t>{5, 5});
   EXPECT_EQ(out.sizes(), torch::IntArrayRef({1, 16, 5, 5}));
 }
 

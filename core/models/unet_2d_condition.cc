@@ -53,8 +53,8 @@ UNet2DConditionModelConfig UNet2DConditionModelConfig::StableDiffusion15() {
   config.out_channels = 4;
   config.down_block_types = {kCrossAttnDownBlock2D, kCrossAttnDownBlock2D,
                              kCrossAttnDownBlock2D, kDownBlock2D};
-  config.up_block_types = {kUpBlock2D, kCrossAttnUpBlock2D,
-                           kCrossAttnUpBlock2D, kCrossAttnUpBlock2D};
+  config.up_block_types = {kUpBlock2D, kCrossAttnUpBlock2D, kCrossAttnUpBlock2D,
+                           kCrossAttnUpBlock2D};
   config.block_out_channels = {320, 640, 1280, 1280};
   config.layers_per_block = 2;
   config.cross_attention_dim = 768;
@@ -86,7 +86,8 @@ absl::Status ValidateUNet2DConditionModelConfig(
   const size_t n = config.block_out_channels.size();
   if (n == 0) return Invalid("block_out_channels", "is empty");
   if (config.down_block_types.size() != n) {
-    return Invalid("down_block_types", "needs one entry per block_out_channels");
+    return Invalid("down_block_types",
+                   "needs one entry per block_out_channels");
   }
   if (config.up_block_types.size() != n) {
     return Invalid("up_block_types", "needs one entry per block_out_channels");
@@ -123,8 +124,10 @@ absl::Status ValidateUNet2DConditionModelConfig(
     const int64_t channels = config.block_out_channels[i];
     if (channels <= 0 || channels % config.norm_num_groups != 0) {
       return Invalid("block_out_channels",
-                     absl::StrCat(channels, " is not a positive multiple of "
-                                  "norm_num_groups ", config.norm_num_groups));
+                     absl::StrCat(channels,
+                                  " is not a positive multiple of "
+                                  "norm_num_groups ",
+                                  config.norm_num_groups));
     }
     if (channels % HeadsOf(config, i) != 0) {
       return Invalid("attention_head_dim",
@@ -138,7 +141,8 @@ absl::Status ValidateUNet2DConditionModelConfig(
     }
     const std::string& up = config.up_block_types[i];
     if (up != kCrossAttnUpBlock2D && up != kUpBlock2D) {
-      return Invalid("up_block_types", absl::StrCat("unsupported \"", up, "\""));
+      return Invalid("up_block_types",
+                     absl::StrCat("unsupported \"", up, "\""));
     }
   }
   return absl::OkStatus();
@@ -154,8 +158,8 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(
   const int64_t time_embed_dim = channels[0] * 4;
 
   conv_in = register_module(
-      "conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                       config.in_channels, channels[0], 3)
+      "conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.in_channels,
+                                                            channels[0], 3)
                                        .padding(1)));
   time_proj = register_module(
       "time_proj",
@@ -232,8 +236,10 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(
 torch::Tensor UNet2DConditionModelImpl::forward(
     const torch::Tensor& sample, const torch::Tensor& timestep,
     const torch::Tensor& encoder_hidden_states) {
-  TORCH_CHECK(sample.dim() == 4, "UNet2DConditionModel: sample must be "
-              "[B, C, H, W], got ", sample.sizes());
+  TORCH_CHECK(sample.dim() == 4,
+              "UNet2DConditionModel: sample must be "
+              "[B, C, H, W], got ",
+              sample.sizes());
   const int64_t batch = sample.size(0);
   const int64_t up_factor = int64_t{1} << num_upsamplers_;
   const bool forward_upsample_size =

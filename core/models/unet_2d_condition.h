@@ -30,7 +30,8 @@
 namespace stamina::core {
 
 // The fields of diffusers' unet/config.json that SD 1.x/2.x set, with the
-// same names and defaults. Plain struct; see ValidateUNet2DConditionModelConfig.
+// same names and defaults. Plain struct; see
+// ValidateUNet2DConditionModelConfig.
 struct UNet2DConditionModelConfig {
   int64_t sample_size = 64;
   int64_t in_channels = 4;

@@ -25,7 +25,8 @@ TEST(UNet2DConditionModelTest, StableDiffusion15MatchesDiffusersLayout) {
   torch::NoGradGuard no_grad;
   STAMINA_ASSERT_OK_AND_ASSIGN(
       UNet2DConditionModel unet,
-      CreateUNet2DConditionModel(UNet2DConditionModelConfig::StableDiffusion15()));
+      CreateUNet2DConditionModel(
+          UNet2DConditionModelConfig::StableDiffusion15()));
 
   EXPECT_EQ(ParameterCount(*unet), 859520964);
   std::map<std::string, std::vector<int64_t>> shapes = ParameterShapes(*unet);
@@ -35,10 +36,12 @@ TEST(UNet2DConditionModelTest, StableDiffusion15MatchesDiffusersLayout) {
   EXPECT_THAT(shapes["time_embedding.linear_2.weight"],
               ElementsAre(1280, 1280));
   EXPECT_THAT(
-      shapes["down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight"],
+      shapes
+          ["down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight"],
       ElementsAre(320, 768));
   EXPECT_THAT(
-      shapes["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"],
+      shapes
+          ["down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"],
       ElementsAre(320, 320));
   EXPECT_THAT(shapes["down_blocks.0.attentions.0.proj_in.weight"],
               ElementsAre(320, 320, 1, 1));
@@ -49,7 +52,8 @@ TEST(UNet2DConditionModelTest, StableDiffusion15MatchesDiffusersLayout) {
   EXPECT_THAT(shapes["down_blocks.3.resnets.1.time_emb_proj.weight"],
               ElementsAre(1280, 1280));
   EXPECT_THAT(
-      shapes["mid_block.attentions.0.transformer_blocks.0.ff.net.0.proj.weight"],
+      shapes
+          ["mid_block.attentions.0.transformer_blocks.0.ff.net.0.proj.weight"],
       ElementsAre(10240, 1280));
   EXPECT_THAT(
       shapes["mid_block.attentions.0.transformer_blocks.0.ff.net.2.weight"],
@@ -68,12 +72,22 @@ TEST(UNet2DConditionModelTest, StableDiffusion15MatchesDiffusersLayout) {
       shapes["up_blocks.3.attentions.2.transformer_blocks.0.attn2.to_v.weight"],
       ElementsAre(320, 768));
   EXPECT_THAT(
-      shapes["up_blocks.3.attentions.2.transformer_blocks.0.attn2.to_out.0.bias"],
+      shapes
+          ["up_blocks.3.attentions.2.transformer_blocks.0.attn2.to_out.0.bias"],
       ElementsAre(320));
   EXPECT_THAT(shapes["conv_norm_out.weight"], ElementsAre(320));
   EXPECT_THAT(shapes["conv_out.weight"], ElementsAre(4, 320, 3, 3));
   EXPECT_EQ(shapes.count("up_blocks.3.upsamplers.0.conv.weight"), 0u);
   EXPECT_EQ(shapes.count("down_blocks.3.attentions.0.norm.weight"), 0u);
+
+  // The full-size graph is wired: a small latent runs through.
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor out, RunTorch([&] {
+                                 return unet(torch::randn({1, 4, 8, 8}),
+                                             torch::tensor(999),
+                                             torch::randn({1, 77, 768}));
+                               }));
+  EXPECT_EQ(out.sizes(), torch::IntArrayRef({1, 4, 8, 8}));
+  EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
 }
 
 TEST(UNet2DConditionModelTest, TinyForwardShapesFiniteAndDeterministic) {
@@ -90,17 +104,17 @@ TEST(UNet2DConditionModelTest, TinyForwardShapesFiniteAndDeterministic) {
   const torch::Tensor context = torch::randn({2, 5, 32});
   const torch::Tensor timestep = torch::tensor({10, 900});
 
-  STAMINA_ASSERT_OK_AND_ASSIGN(
-      torch::Tensor out,
-      RunTorch([&] { return unet(sample, timestep, context); }));
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor out, RunTorch([&] {
+                                 return unet(sample, timestep, context);
+                               }));
 
   EXPECT_EQ(out.sizes(), torch::IntArrayRef({2, 4, 16, 16}));
   EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
   EXPECT_TRUE(torch::equal(out, again(sample, timestep, context)));
   EXPECT_TRUE(torch::equal(out, unet(sample, timestep, context)));
   // The timestep and the text both matter.
-  EXPECT_FALSE(torch::allclose(out, unet(sample, torch::tensor({500, 500}),
-                                         context)));
+  EXPECT_FALSE(
+      torch::allclose(out, unet(sample, torch::tensor({500, 500}), context)));
   EXPECT_FALSE(torch::allclose(out, unet(sample, timestep, context * 2.0)));
 }
 
@@ -146,8 +160,7 @@ TEST(UNet2DConditionModelTest, InvalidConfigsAreRejected) {
   config = UNet2DConditionModelConfig::Tiny();
   config.attention_head_dim = {3};
   EXPECT_THAT(CreateUNet2DConditionModel(config),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("heads")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("heads")));
 
   config = UNet2DConditionModelConfig::Tiny();
   config.block_out_channels[1] = 60;

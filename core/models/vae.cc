@@ -124,8 +124,8 @@ EncoderImpl::EncoderImpl(const VAECoderOptions& options) {
   const std::vector<int64_t>& channels = options.block_out_channels;
   TORCH_CHECK(!channels.empty(), "VAE Encoder: block_out_channels is empty");
   const size_t n = channels.size();
-  conv_in = register_module("conv_in",
-                            Conv3x3(options.in_channels, channels[0]));
+  conv_in =
+      register_module("conv_in", Conv3x3(options.in_channels, channels[0]));
   int64_t output_channel = channels[0];
   for (size_t i = 0; i < n; ++i) {
     VAEBlockOptions block;
@@ -138,7 +138,8 @@ EncoderImpl::EncoderImpl(const VAECoderOptions& options) {
     down_blocks.emplace_back(block);
   }
   RegisterList(*this, "down_blocks", down_blocks);
-  mid_block = register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
+  mid_block =
+      register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
   conv_norm_out = register_module(
       "conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[n - 1]));
   conv_out = register_module(
@@ -156,9 +157,10 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
   const std::vector<int64_t>& channels = options.block_out_channels;
   TORCH_CHECK(!channels.empty(), "VAE Decoder: block_out_channels is empty");
   const size_t n = channels.size();
-  conv_in = register_module("conv_in",
-                            Conv3x3(options.in_channels, channels[n - 1]));
-  mid_block = register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
+  conv_in =
+      register_module("conv_in", Conv3x3(options.in_channels, channels[n - 1]));
+  mid_block =
+      register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
   int64_t output_channel = channels[n - 1];
   for (size_t i = 0; i < n; ++i) {
     VAEBlockOptions block;
@@ -173,8 +175,8 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
   RegisterList(*this, "up_blocks", up_blocks);
   conv_norm_out = register_module(
       "conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[0]));
-  conv_out = register_module("conv_out",
-                             Conv3x3(channels[0], options.out_channels));
+  conv_out =
+      register_module("conv_out", Conv3x3(channels[0], options.out_channels));
 }
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z) {
@@ -187,7 +189,8 @@ DiagonalGaussianDistribution::DiagonalGaussianDistribution(
     const torch::Tensor& parameters) {
   TORCH_CHECK(parameters.dim() >= 2 && parameters.size(1) % 2 == 0,
               "DiagonalGaussianDistribution: parameters need an even channel "
-              "count, got ", parameters.sizes());
+              "count, got ",
+              parameters.sizes());
   const std::vector<torch::Tensor> halves = parameters.chunk(2, 1);
   mean_ = halves[0];
   logvar_ = torch::clamp(halves[1], -30.0, 20.0);

@@ -92,8 +92,8 @@ TEST(DiagonalGaussianDistributionTest, KlOfStandardNormalIsZero) {
   EXPECT_EQ(kl.sizes(), torch::IntArrayRef({2}));
   EXPECT_TRUE(torch::allclose(kl, torch::zeros({2})));
   // mean 1, logvar 0: 0.5 * 1 per element.
-  const DiagonalGaussianDistribution shifted(torch::cat(
-      {torch::ones({1, 1, 2, 2}), torch::zeros({1, 1, 2, 2})}, 1));
+  const DiagonalGaussianDistribution shifted(
+      torch::cat({torch::ones({1, 1, 2, 2}), torch::zeros({1, 1, 2, 2})}, 1));
   EXPECT_NEAR(shifted.Kl().item<float>(), 2.0f, 1e-6);
 }
 
@@ -111,8 +111,9 @@ TEST(EncoderDecoderTest, ShapesRoundTrip) {
   Decoder decoder(options);
   EXPECT_THAT(ParameterShapes(*encoder)["conv_out.weight"],
               ElementsAre(8, 32, 3, 3));
-  EXPECT_EQ(ParameterShapes(*decoder).count("up_blocks.2.upsamplers.0.conv.weight"),
-            0u);
+  EXPECT_EQ(
+      ParameterShapes(*decoder).count("up_blocks.2.upsamplers.0.conv.weight"),
+      0u);
 
   const torch::Tensor moments = encoder(torch::randn({1, 3, 16, 16}));
   EXPECT_EQ(moments.sizes(), torch::IntArrayRef({1, 8, 4, 4}));

@@ -23,9 +23,9 @@ torch::Tensor MergeHeads(const torch::Tensor& x) {
 
 AttentionImpl::AttentionImpl(const AttentionOptions& options)
     : options_(options) {
-  TORCH_CHECK(options.query_dim > 0 && options.heads > 0 &&
-                  options.dim_head > 0,
-              "Attention: query_dim, heads and dim_head must be positive");
+  TORCH_CHECK(
+      options.query_dim > 0 && options.heads > 0 && options.dim_head > 0,
+      "Attention: query_dim, heads and dim_head must be positive");
   const int64_t inner_dim = options.heads * options.dim_head;
   const int64_t kv_dim = options.cross_attention_dim > 0
                              ? options.cross_attention_dim
@@ -38,9 +38,9 @@ AttentionImpl::AttentionImpl(const AttentionOptions& options)
                                  .eps(options.eps)));
   }
   to_q = register_module(
-      "to_q", torch::nn::Linear(torch::nn::LinearOptions(options.query_dim,
-                                                         inner_dim)
-                                    .bias(options.bias)));
+      "to_q",
+      torch::nn::Linear(torch::nn::LinearOptions(options.query_dim, inner_dim)
+                            .bias(options.bias)));
   to_k = register_module(
       "to_k",
       torch::nn::Linear(
@@ -49,9 +49,9 @@ AttentionImpl::AttentionImpl(const AttentionOptions& options)
       "to_v",
       torch::nn::Linear(
           torch::nn::LinearOptions(kv_dim, inner_dim).bias(options.bias)));
-  to_out_0 = torch::nn::Linear(
-      torch::nn::LinearOptions(inner_dim, options.query_dim)
-          .bias(options.out_bias));
+  to_out_0 =
+      torch::nn::Linear(torch::nn::LinearOptions(inner_dim, options.query_dim)
+                            .bias(options.out_bias));
   to_out = register_module("to_out", torch::nn::ModuleList());
   to_out->push_back(to_out_0);
   to_out->push_back(torch::nn::Dropout(0.0));
@@ -80,7 +80,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden_states,
   const torch::Tensor q = SplitHeads(to_q(x), heads);
   const torch::Tensor k = SplitHeads(to_k(context), heads);
   const torch::Tensor v = SplitHeads(to_v(context), heads);
-  torch::Tensor out = to_out_0(MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
+  torch::Tensor out =
+      to_out_0(MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
   if (spatial) {
     out = out.transpose(1, 2).reshape({batch, channels, height, width});
   }
@@ -92,8 +93,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden_states,
 }
 
 GEGLUImpl::GEGLUImpl(int64_t dim_in, int64_t dim_out)
-    : proj(register_module("proj",
-                           torch::nn::Linear(dim_in, dim_out * 2))) {}
+    : proj(register_module("proj", torch::nn::Linear(dim_in, dim_out * 2))) {}
 
 torch::Tensor GEGLUImpl::forward(const torch::Tensor& hidden_states) {
   const std::vector<torch::Tensor> halves = proj(hidden_states).chunk(2, -1);
@@ -118,8 +118,7 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(
     int64_t dim, int64_t num_attention_heads, int64_t attention_head_dim,
     int64_t cross_attention_dim) {
   const auto layer_norm = [dim] {
-    return torch::nn::LayerNorm(
-        torch::nn::LayerNormOptions({dim}).eps(1e-5));
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5));
   };
   AttentionOptions self_attention;
   self_attention.query_dim = dim;
@@ -150,17 +149,17 @@ Transformer2DModelImpl::Transformer2DModelImpl(
   const int64_t inner_dim =
       options.num_attention_heads * options.attention_head_dim;
   norm = register_module(
-      "norm", torch::nn::GroupNorm(torch::nn::GroupNormOptions(
-                                       options.norm_num_groups,
-                                       options.in_channels)
-                                       .eps(1e-6)));
+      "norm",
+      torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.norm_num_groups,
+                                                       options.in_channels)
+                               .eps(1e-6)));
   if (options.use_linear_projection) {
     proj_in_linear = register_module(
         "proj_in", torch::nn::Linear(options.in_channels, inner_dim));
   } else {
-    proj_in_conv = register_module(
-        "proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                       options.in_channels, inner_dim, 1)));
+    proj_in_conv =
+        register_module("proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                       options.in_channels, inner_dim, 1)));
   }
   transformer_blocks =
       register_module("transformer_blocks", torch::nn::ModuleList());
@@ -174,9 +173,9 @@ Transformer2DModelImpl::Transformer2DModelImpl(
     proj_out_linear = register_module(
         "proj_out", torch::nn::Linear(inner_dim, options.in_channels));
   } else {
-    proj_out_conv = register_module(
-        "proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                        inner_dim, options.in_channels, 1)));
+    proj_out_conv =
+        register_module("proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                        inner_dim, options.in_channels, 1)));
   }
 }
 

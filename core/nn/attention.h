@@ -3,14 +3,14 @@
 // The transformer pieces of the Stable Diffusion UNet and VAE, with diffusers'
 // class and sub-module names so that named_parameters() keys are diffusers'
 // state-dict keys:
-//   Attention            ← src/diffusers/models/attention_processor.py
-//                          (to_q, to_k, to_v, to_out.0, optional group_norm)
-//   GEGLU                ← src/diffusers/models/activations.py (proj)
-//   FeedForward          ← src/diffusers/models/attention.py (net.0.proj, net.2)
-//   BasicTransformerBlock← src/diffusers/models/attention.py
-//                          (norm1, attn1, norm2, attn2, norm3, ff)
-//   Transformer2DModel   ← src/diffusers/models/transformers/transformer_2d.py
-//                          (norm, proj_in, transformer_blocks, proj_out)
+//   Attention: src/diffusers/models/attention_processor.py
+//     (to_q, to_k, to_v, to_out.0, optional group_norm)
+//   GEGLU: src/diffusers/models/activations.py (proj)
+//   FeedForward: src/diffusers/models/attention.py (net.0.proj, net.2)
+//   BasicTransformerBlock: src/diffusers/models/attention.py
+//     (norm1, attn1, norm2, attn2, norm3, ff)
+//   Transformer2DModel: src/diffusers/models/transformers/transformer_2d.py
+//     (norm, proj_in, transformer_blocks, proj_out)
 // Only the paths Stable Diffusion 1.x/2.x use are implemented (continuous
 // input, layer_norm, geglu, no dropout at inference).
 //

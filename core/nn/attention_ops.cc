@@ -31,7 +31,8 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
       scores = scores + mask.to(scores.scalar_type());
     }
   }
-  const torch::Tensor probs = torch::softmax(scores, -1).to(value.scalar_type());
+  const torch::Tensor probs =
+      torch::softmax(scores, -1).to(value.scalar_type());
   return torch::matmul(probs, value);
 }
 

@@ -30,8 +30,8 @@ TEST(ScaledDotProductAttentionTest, BooleanMaskKeepsTruePositions) {
   const torch::Tensor k = torch::tensor({{1.0f, 0.0f}, {0.0f, 1.0f}});
   const torch::Tensor v = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}});
 
-  const torch::Tensor out = ScaledDotProductAttention(
-      q, k, v, torch::tensor({{false, true}}));
+  const torch::Tensor out =
+      ScaledDotProductAttention(q, k, v, torch::tensor({{false, true}}));
 
   EXPECT_TRUE(torch::allclose(out, torch::tensor({{3.0f, 4.0f}})));
 }
@@ -41,8 +41,8 @@ TEST(ScaledDotProductAttentionTest, FullyMaskedRowAveragesInsteadOfNaN) {
   const torch::Tensor k = torch::tensor({{1.0f, 0.0f}, {0.0f, 1.0f}});
   const torch::Tensor v = torch::tensor({{1.0f, 2.0f}, {3.0f, 4.0f}});
 
-  const torch::Tensor out = ScaledDotProductAttention(
-      q, k, v, torch::tensor({{false, false}}));
+  const torch::Tensor out =
+      ScaledDotProductAttention(q, k, v, torch::tensor({{false, false}}));
 
   EXPECT_TRUE(torch::allclose(out, torch::tensor({{2.0f, 3.0f}})));
 }
@@ -68,7 +68,8 @@ TEST(ScaledDotProductAttentionTest, BatchedHeadsMatchPerHeadComputation) {
   const torch::Tensor out = ScaledDotProductAttention(q, k, v);
 
   ASSERT_EQ(out.sizes(), torch::IntArrayRef({2, 3, 5, 6}));
-  const torch::Tensor one = ScaledDotProductAttention(q[1][2], k[1][2], v[1][2]);
+  const torch::Tensor one =
+      ScaledDotProductAttention(q[1][2], k[1][2], v[1][2]);
   EXPECT_TRUE(torch::allclose(out[1][2], one, 1e-5, 1e-6));
   const torch::Tensor expected =
       torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / 2.0, -1).matmul(v);
@@ -76,10 +77,10 @@ TEST(ScaledDotProductAttentionTest, BatchedHeadsMatchPerHeadComputation) {
 }
 
 TEST(ScaledDotProductAttentionTest, MismatchedHeadSizesThrow) {
-  EXPECT_THROW(ScaledDotProductAttention(torch::ones({1, 2, 4}),
-                                         torch::ones({1, 2, 3}),
-                                         torch::ones({1, 2, 3})),
-               c10::Error);
+  EXPECT_THROW(
+      ScaledDotProductAttention(torch::ones({1, 2, 4}), torch::ones({1, 2, 3}),
+                                torch::ones({1, 2, 3})),
+      c10::Error);
 }
 
 }  // namespace

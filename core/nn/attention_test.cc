@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/nn/attention_ops.h"
+#include "core/testing/module_parameters.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "torch/torch.h"
@@ -15,18 +16,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
-std::map<std::string, std::vector<int64_t>> ParameterShapes(
-    const torch::nn::Module& module) {
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const auto& item : module.named_parameters()) {
-    shapes[item.key()] = item.value().sizes().vec();
-  }
-  return shapes;
-}
-
 std::vector<std::string> ParameterNames(const torch::nn::Module& module) {
   std::vector<std::string> names;
-  for (const auto& item : module.named_parameters()) names.push_back(item.key());
+  for (const auto& item : module.named_parameters())
+    names.push_back(item.key());
   return names;
 }
 
@@ -45,6 +38,33 @@ TEST(AttentionTest, CrossAttentionHasDiffusersKeysWithoutQkvBias) {
       ParameterShapes(*attention);
   EXPECT_THAT(shapes["to_k.weight"], ElementsAre(32, 24));
   EXPECT_THAT(shapes["to_out.0.weight"], ElementsAre(32, 32));
+}
+
+// Adapters swap attn2.to_k / attn2.to_v in place (replace_module plus the
+// member): the key stays the same and forward() uses the replacement.
+TEST(AttentionTest, ToVCanBeReplacedUnderTheSameKey) {
+  torch::NoGradGuard no_grad;
+  AttentionOptions options;
+  options.query_dim = 8;
+  options.cross_attention_dim = 6;
+  options.heads = 2;
+  options.dim_head = 4;
+  Attention attention(options);
+  const torch::Tensor x = torch::randn({1, 3, 8});
+  const torch::Tensor context = torch::randn({1, 2, 6});
+  const torch::Tensor before = attention(x, context);
+
+  torch::nn::Linear to_v(torch::nn::LinearOptions(6, 8).bias(false));
+  to_v->weight.zero_();
+  attention->to_v = attention->replace_module("to_v", to_v);
+
+  EXPECT_TRUE(torch::equal(attention->named_parameters()["to_v.weight"],
+                           torch::zeros({8, 6})));
+  // Zero values: the output is to_out.0's bias alone.
+  const torch::Tensor after = attention(x, context);
+  EXPECT_FALSE(torch::allclose(before, after));
+  EXPECT_TRUE(
+      torch::allclose(after, attention->to_out_0->bias.expand({1, 3, 8})));
 }
 
 TEST(AttentionTest, CrossAttentionForwardMatchesManualHeads) {
@@ -69,9 +89,9 @@ TEST(AttentionTest, CrossAttentionForwardMatchesManualHeads) {
   std::vector<torch::Tensor> heads;
   for (int64_t h = 0; h < 2; ++h) {
     const auto slice = torch::indexing::Slice(4 * h, 4 * h + 4);
-    heads.push_back(ScaledDotProductAttention(
-        q.index({"...", slice}), k.index({"...", slice}),
-        v.index({"...", slice})));
+    heads.push_back(ScaledDotProductAttention(q.index({"...", slice}),
+                                              k.index({"...", slice}),
+                                              v.index({"...", slice})));
   }
   const torch::Tensor expected = attention->to_out_0(torch::cat(heads, -1));
   EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-6));
@@ -119,8 +139,8 @@ TEST(FeedForwardTest, GegluGatesWithGelu) {
   geglu->proj->weight.copy_(torch::tensor({{1.0f, 0.0f}, {0.0f, 1.0f}}));
   geglu->proj->bias.zero_();
   const torch::Tensor out = geglu(torch::tensor({{3.0f, 1.0f}}));
-  EXPECT_NEAR(out.item<float>(), 3.0f * torch::gelu(torch::tensor(1.0f)).item<float>(),
-              1e-6);
+  EXPECT_NEAR(out.item<float>(),
+              3.0f * torch::gelu(torch::tensor(1.0f)).item<float>(), 1e-6);
 }
 
 TEST(BasicTransformerBlockTest, KeysMatchDiffusers) {

@@ -11,8 +11,10 @@ torch::Tensor GetTimestepEmbedding(const torch::Tensor& timesteps,
                                    int64_t embedding_dim, bool flip_sin_to_cos,
                                    double downscale_freq_shift, double scale,
                                    double max_period) {
-  TORCH_CHECK(timesteps.dim() == 1, "GetTimestepEmbedding: timesteps must be "
-              "1-D, got ", timesteps.dim(), " dimensions");
+  TORCH_CHECK(timesteps.dim() == 1,
+              "GetTimestepEmbedding: timesteps must be "
+              "1-D, got ",
+              timesteps.dim(), " dimensions");
   const int64_t half_dim = embedding_dim / 2;
   const torch::TensorOptions options =
       torch::TensorOptions().dtype(torch::kFloat).device(timesteps.device());

@@ -20,7 +20,8 @@ TEST(GetTimestepEmbeddingTest, MatchesClosedForm) {
   const torch::Tensor expected = torch::tensor(
       {{1.0f, 1.0f, 0.0f, 0.0f},
        {static_cast<float>(std::cos(3.0)), static_cast<float>(std::cos(0.03)),
-        static_cast<float>(std::sin(3.0)), static_cast<float>(std::sin(0.03))}});
+        static_cast<float>(std::sin(3.0)),
+        static_cast<float>(std::sin(0.03))}});
   EXPECT_TRUE(torch::allclose(emb, expected, 1e-5, 1e-6));
 
   const torch::Tensor unflipped = GetTimestepEmbedding(t, 4, false, 0.0);

@@ -22,18 +22,18 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& options)
   const int64_t in = options_.in_channels;
   const int64_t out = options_.out_channels;
   norm1 = register_module(
-      "norm1", torch::nn::GroupNorm(
-                   torch::nn::GroupNormOptions(options.groups, in)
-                       .eps(options.eps)));
+      "norm1",
+      torch::nn::GroupNorm(
+          torch::nn::GroupNormOptions(options.groups, in).eps(options.eps)));
   conv1 = register_module("conv1", Conv3x3(in, out, 1, 1));
   if (options.temb_channels > 0) {
     time_emb_proj = register_module(
         "time_emb_proj", torch::nn::Linear(options.temb_channels, out));
   }
   norm2 = register_module(
-      "norm2", torch::nn::GroupNorm(
-                   torch::nn::GroupNormOptions(options.groups, out)
-                       .eps(options.eps)));
+      "norm2",
+      torch::nn::GroupNorm(
+          torch::nn::GroupNormOptions(options.groups, out).eps(options.eps)));
   conv2 = register_module("conv2", Conv3x3(out, out, 1, 1));
   if (in != out) {
     conv_shortcut = register_module(
@@ -60,8 +60,8 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& input,
 
 Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t out_channels,
                                    int64_t padding)
-    : conv(register_module("conv", Conv3x3(channels, out_channels, 2,
-                                           padding))),
+    : conv(
+          register_module("conv", Conv3x3(channels, out_channels, 2, padding))),
       padding_(padding) {}
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& hidden_states) {

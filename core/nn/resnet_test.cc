@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/module_parameters.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "torch/torch.h"
@@ -12,15 +13,6 @@ namespace stamina::core {
 namespace {
 
 using ::testing::ElementsAre;
-
-std::map<std::string, std::vector<int64_t>> ParameterShapes(
-    const torch::nn::Module& module) {
-  std::map<std::string, std::vector<int64_t>> shapes;
-  for (const auto& item : module.named_parameters()) {
-    shapes[item.key()] = item.value().sizes().vec();
-  }
-  return shapes;
-}
 
 TEST(ResnetBlock2DTest, ChannelChangeAddsShortcutAndTimeProjection) {
   ResnetBlock2DOptions options;
