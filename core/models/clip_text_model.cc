@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/nn/attention_ops.h"
 #include "core/torch_status.h"
 #include "torch/torch.h"
@@ -92,8 +93,10 @@ torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
   const int64_t length = input_ids.size(-1);
   TORCH_CHECK(length <= position_ids.size(1), "CLIPTextModel: ", length,
               " tokens exceed max_position_embeddings ", position_ids.size(1));
+  // LibTorch's Module::to(dtype), unlike PyTorch's, casts integer buffers
+  // too, so a half-precision model holds half position_ids: cast back.
   return token_embedding(input_ids) +
-         position_embedding(position_ids.slice(1, 0, length));
+         position_embedding(position_ids.slice(1, 0, length).to(torch::kLong));
 }
 
 CLIPAttentionImpl::CLIPAttentionImpl(const CLIPTextConfig& config)

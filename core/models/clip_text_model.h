@@ -17,7 +17,9 @@
 // False). It is registered here as a buffer too, so it appears in
 // named_buffers() (not in named_parameters(), and not in the parameter count)
 // and a weight loader can accept it when present; its value is always the
-// arange, so a loader may treat it as optional.
+// arange, so a loader may treat it as optional. LibTorch's Module::to(dtype)
+// casts it along with the weights (PyTorch's would not); forward() casts it
+// back to int64.
 //
 // forward() follows LibTorch and throws c10::Error on bad input;
 // CreateCLIPTextModel() validates the config and never throws. Callers outside

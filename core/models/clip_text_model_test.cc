@@ -105,6 +105,22 @@ TEST(CLIPTextModelTest, CausalMaskHidesLaterTokens) {
   }
 }
 
+// Module::to(dtype) also casts the int64 position_ids buffer in LibTorch.
+TEST(CLIPTextModelTest, RunsAfterDtypeConversion) {
+  torch::NoGradGuard no_grad;
+  STAMINA_ASSERT_OK_AND_ASSIGN(CLIPTextModel clip,
+                               CreateCLIPTextModel(CLIPTextConfig::Tiny()));
+  const torch::Tensor ids = torch::arange(3, 12, torch::kLong).unsqueeze(0);
+  const torch::Tensor expected = clip(ids).to(torch::kDouble);
+
+  clip->to(torch::kDouble);
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor out,
+                               RunTorch([&] { return clip(ids); }));
+  EXPECT_EQ(out.scalar_type(), torch::kDouble);
+  EXPECT_TRUE(torch::allclose(out, expected, 1e-4, 1e-5));
+}
+
 TEST(CLIPTextModelTest, GeluVariantRuns) {
   torch::NoGradGuard no_grad;
   CLIPTextConfig config = CLIPTextConfig::Tiny();

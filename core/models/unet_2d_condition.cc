@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "core/models/unet_2d_blocks.h"
 #include "core/nn/embeddings.h"
 #include "core/torch_status.h"
