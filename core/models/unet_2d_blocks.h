@@ -7,7 +7,7 @@
 // (CrossAttnDownBlock2D, DownBlock2D, UNetMidBlock2DCrossAttn,
 // CrossAttnUpBlock2D, UpBlock2D) for transformer_layers_per_block=1, SiLU and
 // the "default" time-embedding norm. The VAE's blocks (DownEncoderBlock2D,
-// UpDecoderBlock2D, UNetMidBlock2D) live in core/models/autoencoder_kl.h.
+// UpDecoderBlock2D, UNetMidBlock2D) live in core/models/vae.h.
 //
 // forward() follows LibTorch and throws c10::Error on bad shapes; library entry
 // points wrap model calls in RunTorch (core/torch_status.h).
