@@ -1,0 +1,96 @@
+#include "server/api_server.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
+#include "server/concept_service_impl.h"
+#include "server/model_service_impl.h"
+#include "server/sampler_service_impl.h"
+#include "server/training_service_impl.h"
+
+namespace stamina::server {
+
+absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: required");
+  }
+  if (mkdir(options.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data_dir ", options.data_dir));
+  }
+  std::unique_ptr<ApiServer> s(new ApiServer());
+  STAMINA_ASSIGN_OR_RETURN(
+      s->db_, storage::RegistryDatabase::Open(
+                  {.path = options.data_dir + "/registry.db"}));
+  STAMINA_ASSIGN_OR_RETURN(
+      s->tenants_, storage::SqliteTenantStore::Create(
+                       {.db = s->db_.get(), .clock = options.clock, .ids = &s->ids_}));
+  STAMINA_ASSIGN_OR_RETURN(s->models_, storage::SqliteModelStore::Create(
+                                           {.db = s->db_.get(), .clock = options.clock}));
+  STAMINA_ASSIGN_OR_RETURN(s->lineage_, storage::SqliteLineageStore::Create(
+                                            {.db = s->db_.get(), .clock = options.clock}));
+  STAMINA_ASSIGN_OR_RETURN(
+      s->jobs_,
+      storage::SqliteJobStore::Create(
+          {.db = s->db_.get(),
+           .clock = options.clock,
+           .ids = &s->ids_,
+           .max_open_jobs_per_tenant = options.limits.max_queued_jobs_per_tenant,
+           .min_images_per_concept = options.limits.min_images_per_concept}));
+  STAMINA_ASSIGN_OR_RETURN(s->blobs_, storage::FileBlobStore::Create(
+                                          {.root = options.data_dir + "/blobs"}));
+  for (const auto& base : options.base_models) {
+    STAMINA_RETURN_IF_ERROR(s->models_->PutBaseModel(base).status())
+        << "registering base model " << base.id;
+  }
+  s->auth_ = std::make_unique<Authenticator>(s->tenants_.get());
+  s->context_ = ServiceContext{.tenants = s->tenants_.get(),
+                               .models = s->models_.get(),
+                               .lineage = s->lineage_.get(),
+                               .jobs = s->jobs_.get(),
+                               .blobs = s->blobs_.get(),
+                               .auth = s->auth_.get(),
+                               .clock = options.clock,
+                               .ids = &s->ids_,
+                               .limits = options.limits,
+                               .watch_poll_interval = options.watch_poll_interval};
+  s->model_service_ = std::make_unique<ModelServiceImpl>(&s->context_);
+  s->concept_service_ = std::make_unique<ConceptServiceImpl>(&s->context_);
+  s->training_service_ =
+      std::make_unique<TrainingServiceImpl>(&s->context_, options.training);
+  s->sampler_service_ =
+      std::make_unique<SamplerServiceImpl>(&s->context_, options.training);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  builder.RegisterService(s->model_service_.get());
+  builder.RegisterService(s->concept_service_.get());
+  builder.RegisterService(s->training_service_.get());
+  builder.RegisterService(s->sampler_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address));
+  }
+  return s;
+}
+
+void ApiServer::Shutdown(absl::Duration grace) {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(grace));
+}
+
+ApiServer::~ApiServer() { Shutdown(absl::Seconds(1)); }
+
+}  // namespace stamina::server

@@ -1,0 +1,96 @@
+// File: server/api_server.h
+//
+// The front end's composition root: opens the registry and blob store under a
+// data directory, wires the stamina.v1 services to them, and serves gRPC with
+// the standard health service (NOT_SERVING while shutting down) and server
+// reflection. The stores are exposed for the in-process worker, admin tools
+// and tests.
+//
+//   STAMINA_ASSIGN_OR_RETURN(auto server, ApiServer::Create(
+//       {.listen_address = "127.0.0.1:0", .data_dir = dir}));
+//   ... server->port() ...
+//   server->Shutdown(absl::Seconds(5));
+//
+// Thread-safe. Shutdown() is idempotent; the destructor shuts down.
+#ifndef STAMINA_SERVER_API_SERVER_H_
+#define STAMINA_SERVER_API_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "grpcpp/server.h"
+#include "server/auth.h"
+#include "server/service_context.h"
+#include "server/training_settings.h"
+#include "storage/file_blob_store.h"
+#include "storage/registry_database.h"
+#include "storage/sqlite_job_store.h"
+#include "storage/sqlite_lineage_store.h"
+#include "storage/sqlite_model_store.h"
+#include "storage/sqlite_tenant_store.h"
+
+namespace stamina::server {
+
+class ConceptServiceImpl;
+class ModelServiceImpl;
+class SamplerServiceImpl;
+class TrainingServiceImpl;
+
+class ApiServer {
+ public:
+  struct Options {
+    // host:port; port 0 picks a free one (see port()).
+    std::string listen_address = "127.0.0.1:0";
+    // registry.db and blobs/ live here; created if missing.
+    std::string data_dir;
+    ServiceLimits limits;
+    TrainingDefaults training;
+    // Registered at start-up (idempotent).
+    std::vector<storage::BaseModelRecord> base_models;
+    absl::Duration watch_poll_interval = absl::Milliseconds(100);
+    Clock* clock = Clock::Real();  // not owned
+  };
+
+  static absl::StatusOr<std::unique_ptr<ApiServer>> Create(Options options);
+  ~ApiServer();
+
+  int port() const { return port_; }
+
+  // Health goes NOT_SERVING, then in-flight calls get up to `grace`.
+  void Shutdown(absl::Duration grace);
+
+  storage::SqliteTenantStore& tenants() { return *tenants_; }
+  storage::SqliteModelStore& models() { return *models_; }
+  storage::SqliteLineageStore& lineage() { return *lineage_; }
+  storage::SqliteJobStore& jobs() { return *jobs_; }
+  storage::BlobStore& blobs() { return *blobs_; }
+
+ private:
+  ApiServer() = default;
+
+  RandomIdGenerator ids_;
+  std::unique_ptr<storage::RegistryDatabase> db_;
+  std::unique_ptr<storage::SqliteTenantStore> tenants_;
+  std::unique_ptr<storage::SqliteModelStore> models_;
+  std::unique_ptr<storage::SqliteLineageStore> lineage_;
+  std::unique_ptr<storage::SqliteJobStore> jobs_;
+  std::unique_ptr<storage::FileBlobStore> blobs_;
+  std::unique_ptr<Authenticator> auth_;
+  ServiceContext context_;
+  std::unique_ptr<ModelServiceImpl> model_service_;
+  std::unique_ptr<ConceptServiceImpl> concept_service_;
+  std::unique_ptr<TrainingServiceImpl> training_service_;
+  std::unique_ptr<SamplerServiceImpl> sampler_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_API_SERVER_H_

@@ -1,0 +1,176 @@
+#include "server/concept_service_impl.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/grpc_status.h"
+#include "server/model_service_impl.h"
+#include "server/proto_conversions.h"
+#include "server/resource_names.h"
+
+namespace stamina::server {
+
+grpc::Status ConceptServiceImpl::CreateConcept(
+    grpc::ServerContext* call, const v1::CreateConceptRequest* request,
+    v1::Concept* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName model,
+                             ParseModelName(request->parent(), "parent"));
+    const v1::Concept& spec = request->concept();
+    if (spec.token().empty()) {
+      return absl::InvalidArgumentError("concept.token: required, e.g. <anna>");
+    }
+    if (static_cast<int>(spec.display_name().size()) >
+        ctx_->limits.max_display_name_length) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "concept.display_name: longer than ",
+          ctx_->limits.max_display_name_length, " characters"));
+    }
+    for (int i = 0; i < spec.caption_templates_size(); ++i) {
+      const std::string& caption = spec.caption_templates(i);
+      if (caption.find("{}") == std::string::npos || caption.size() > 300 ||
+          caption.find('\n') != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "concept.caption_templates[", i,
+            "]: must contain {} for the token, be one line and at most 300 "
+            "characters"));
+      }
+    }
+    std::string concept_id = request->concept_id();
+    if (concept_id.empty()) {
+      if (request->request_id().empty()) {
+        return absl::InvalidArgumentError("concept_id: required");
+      }
+      concept_id = IdForRequest(tenant, request->request_id(), "c");
+    }
+    STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> existing,
+                             ctx_->models->ListConcepts(tenant, model.model));
+    for (const auto& c : existing) {
+      if (c.id != concept_id) continue;
+      if (!request->request_id().empty() && c.token == spec.token()) {
+        *response = ToProto(c);  // a retried create
+        return absl::OkStatus();
+      }
+      return absl::AlreadyExistsError(absl::StrCat(
+          FormatConceptName(model.model, concept_id), " already exists"));
+    }
+    if (static_cast<int>(existing.size()) >= ctx_->limits.max_concepts_per_model) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          request->parent(), " has ", existing.size(),
+          " concepts, the most a model may have"));
+    }
+    std::vector<std::string> templates(spec.caption_templates().begin(),
+                                       spec.caption_templates().end());
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ConceptRecord created,
+        ctx_->models->CreateConcept({.tenant_id = tenant,
+                                     .model_id = model.model,
+                                     .id = concept_id,
+                                     .token = spec.token(),
+                                     .display_name = spec.display_name(),
+                                     .caption_templates = templates}));
+    *response = ToProto(created);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::GetConcept(grpc::ServerContext* call,
+                                            const v1::GetConceptRequest* request,
+                                            v1::Concept* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
+                             ParseConceptName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ConceptRecord c,
+        ctx_->models->GetConcept(tenant, name.model, name.concept_id));
+    *response = ToProto(c);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::ListConcepts(
+    grpc::ServerContext* call, const v1::ListConceptsRequest* request,
+    v1::ListConceptsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName model,
+                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> all,
+                             ctx_->models->ListConcepts(tenant, model.model));
+    std::string next;
+    STAMINA_ASSIGN_OR_RETURN(
+        std::vector<storage::ConceptRecord> page,
+        PageOf(std::move(all), request->page_size(), request->page_token(), &next));
+    for (const auto& c : page) *response->add_concepts() = ToProto(c);
+    response->set_next_page_token(next);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::DeleteConcept(
+    grpc::ServerContext* call, const v1::DeleteConceptRequest* request,
+    v1::DeleteConceptResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
+                             ParseConceptName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::DeletedConcept deleted,
+        ctx_->models->DeleteConcept(tenant, name.model, name.concept_id,
+                                    request->force()));
+    DeleteUnreferencedBlobs(*ctx_, deleted.erased.unreferenced_blobs);
+    *response->mutable_erased() = ToProto(deleted.erased);
+    if (deleted.head_version.has_value()) {
+      response->set_head_version(
+          FormatVersionName(name.model, *deleted.head_version));
+    }
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
+                                            const v1::ListImagesRequest* request,
+                                            v1::ListImagesResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
+                             ParseConceptName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ConceptRecord owner,
+        ctx_->models->GetConcept(tenant, name.model, name.concept_id));
+    STAMINA_ASSIGN_OR_RETURN(
+        std::vector<storage::ImageRecord> all,
+        ctx_->models->ListImages(tenant, name.model, name.concept_id));
+    std::string next;
+    STAMINA_ASSIGN_OR_RETURN(
+        std::vector<storage::ImageRecord> page,
+        PageOf(std::move(all), request->page_size(), request->page_token(), &next));
+    for (const auto& image : page) *response->add_images() = ToProto(image, owner);
+    response->set_next_page_token(next);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::DeleteImage(grpc::ServerContext* call,
+                                             const v1::DeleteImageRequest* request,
+                                             v1::DeleteImageResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ImageName name, ParseImageName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ErasureReport report,
+        ctx_->models->RemoveImage(tenant, name.model, name.concept_id, name.image));
+    DeleteUnreferencedBlobs(*ctx_, report.unreferenced_blobs);
+    *response->mutable_erased() = ToProto(report);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace stamina::server

@@ -1,0 +1,199 @@
+#include "server/model_service_impl.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/grpc_status.h"
+#include "server/proto_conversions.h"
+#include "server/resource_names.h"
+#include "storage/sha256.h"
+
+namespace stamina::server {
+namespace {
+
+absl::Status CheckDisplayName(const std::string& name, int limit,
+                              absl::string_view field) {
+  if (static_cast<int>(name.size()) <= limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": ", name.size(), " characters; the limit is ", limit));
+}
+
+}  // namespace
+
+std::string IdForRequest(absl::string_view tenant, absl::string_view request_id,
+                         absl::string_view prefix) {
+  return absl::StrCat(
+      prefix,
+      storage::Sha256Hex(absl::StrCat(tenant, "\n", request_id)).substr(0, 24));
+}
+
+grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
+                                           const v1::CreateModelRequest* request,
+                                           v1::Model* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    if (request->model().base_model().empty()) {
+      return absl::InvalidArgumentError("model.base_model: required");
+    }
+    STAMINA_ASSIGN_OR_RETURN(
+        std::string base,
+        ParseBaseModelName(request->model().base_model(), "model.base_model"));
+    STAMINA_RETURN_IF_ERROR(CheckDisplayName(request->model().display_name(),
+                                             ctx_->limits.max_display_name_length,
+                                             "model.display_name"));
+    std::string id = request->model_id();
+    if (id.empty()) {
+      id = request->request_id().empty()
+               ? "m" + ctx_->ids->NewId()
+               : IdForRequest(tenant, request->request_id(), "m");
+    }
+    auto created = ctx_->models->CreateModel({.tenant_id = tenant,
+                                              .id = id,
+                                              .display_name =
+                                                  request->model().display_name(),
+                                              .base_model_id = base});
+    if (absl::IsAlreadyExists(created.status()) && !request->request_id().empty()) {
+      // A retry of the same create returns the first result.
+      STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord existing,
+                               ctx_->models->GetModel(tenant, id));
+      if (existing.base_model_id == base &&
+          existing.display_name == request->model().display_name()) {
+        *response = ToProto(existing);
+        return absl::OkStatus();
+      }
+      return absl::AlreadyExistsError(absl::StrCat(
+          "request_id: already used to create ", FormatModelName(id),
+          " with different content"));
+    }
+    STAMINA_RETURN_IF_ERROR(created.status());
+    *response = ToProto(*created);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext* call,
+                                        const v1::GetModelRequest* request,
+                                        v1::Model* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
+                             ctx_->models->GetModel(tenant, name.model));
+    *response = ToProto(model);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext* call,
+                                          const v1::ListModelsRequest* request,
+                                          v1::ListModelsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    auto page = ctx_->models->ListModels(tenant, request->page_size(),
+                                         request->page_token());
+    STAMINA_RETURN_IF_ERROR(page.status());
+    for (const auto& model : page->models) *response->add_models() = ToProto(model);
+    response->set_next_page_token(page->next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext* call,
+                                           const v1::DeleteModelRequest* request,
+                                           v1::DeleteModelResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(storage::ErasureReport report,
+                             ctx_->models->DeleteModel(tenant, name.model));
+    DeleteUnreferencedBlobs(*ctx_, report.unreferenced_blobs);
+    *response->mutable_erased() = ToProto(report);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::ListVersions(
+    grpc::ServerContext* call, const v1::ListVersionsRequest* request,
+    v1::ListVersionsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName name,
+                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::VersionPage page,
+        ctx_->lineage->ListVersions(tenant, name.model, request->page_size(),
+                                    request->page_token()));
+    for (const auto& v : page.versions) *response->add_versions() = ToProto(v);
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::GetVersion(grpc::ServerContext* call,
+                                          const v1::GetVersionRequest* request,
+                                          v1::ModelVersion* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(VersionName name,
+                             ParseVersionName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::VersionRecord version,
+        ctx_->lineage->GetVersion(tenant, name.model, name.version));
+    *response = ToProto(version);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::GetLineage(grpc::ServerContext* call,
+                                          const v1::GetLineageRequest* request,
+                                          v1::Lineage* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    std::string model_id;
+    std::optional<int64_t> version;
+    if (auto model = ParseModelName(request->name(), "name"); model.ok()) {
+      model_id = model->model;
+    } else {
+      STAMINA_ASSIGN_OR_RETURN(VersionName v,
+                               ParseVersionName(request->name(), "name"));
+      model_id = v.model;
+      version = v.version;
+    }
+    STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
+                             ctx_->models->GetModel(tenant, model_id));
+    STAMINA_ASSIGN_OR_RETURN(std::vector<storage::LineageStep> steps,
+                             ctx_->lineage->Lineage(tenant, model_id, version));
+    *response = ToProto(model, steps);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ModelServiceImpl::RollbackModel(
+    grpc::ServerContext* call, const v1::RollbackModelRequest* request,
+    v1::Model* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(VersionName version,
+                             ParseVersionName(request->version(), "version"));
+    if (version.model != name.model) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "version: ", request->version(), " is not a version of ",
+          request->name()));
+    }
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ModelRecord model,
+        ctx_->lineage->Rollback(tenant, name.model, version.version));
+    *response = ToProto(model);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace stamina::server

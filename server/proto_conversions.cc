@@ -1,0 +1,162 @@
+#include "server/proto_conversions.h"
+
+#include "server/resource_names.h"
+
+namespace stamina::server {
+
+google::protobuf::Timestamp ToTimestamp(absl::Time time) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(time);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+  if (ts.nanos() < 0) {
+    ts.set_seconds(ts.seconds() - 1);
+    ts.set_nanos(ts.nanos() + 1000000000);
+  }
+  return ts;
+}
+
+v1::Model ToProto(const storage::ModelRecord& model) {
+  v1::Model out;
+  out.set_name(FormatModelName(model.id));
+  out.set_display_name(model.display_name);
+  out.set_base_model(FormatBaseModelName(model.base_model_id));
+  out.set_base_model_digest(model.base_digest);
+  if (model.head_version.has_value()) {
+    out.set_head_version(FormatVersionName(model.id, *model.head_version));
+  }
+  out.set_version_count(model.version_count);
+  out.set_concept_count(model.concept_count);
+  *out.mutable_create_time() = ToTimestamp(model.create_time);
+  *out.mutable_update_time() = ToTimestamp(model.update_time);
+  return out;
+}
+
+v1::Concept ToProto(const storage::ConceptRecord& c) {
+  v1::Concept out;
+  out.set_name(FormatConceptName(c.model_id, c.id));
+  out.set_token(c.token);
+  out.set_display_name(c.display_name);
+  for (const auto& t : c.caption_templates) out.add_caption_templates(t);
+  out.set_state(static_cast<v1::ConceptState>(c.state));
+  out.set_image_count(c.image_count);
+  *out.mutable_create_time() = ToTimestamp(c.create_time);
+  return out;
+}
+
+v1::Image ToProto(const storage::ImageRecord& image,
+                  const storage::ConceptRecord& owner) {
+  v1::Image out;
+  out.set_name(FormatImageName(owner.model_id, owner.id, image.digest));
+  out.set_sha256(image.digest);
+  out.set_format(static_cast<v1::ImageFormat>(image.format));
+  out.set_width(image.width);
+  out.set_height(image.height);
+  out.set_size_bytes(image.size_bytes);
+  out.set_filename(image.filename);
+  out.set_caption(image.caption);
+  *out.mutable_create_time() = ToTimestamp(image.create_time);
+  return out;
+}
+
+v1::ModelVersion ToProto(const storage::VersionRecord& v) {
+  v1::ModelVersion out;
+  out.set_name(FormatVersionName(v.model_id, v.version));
+  if (v.parent_version.has_value()) {
+    out.set_parent_version(FormatVersionName(v.model_id, *v.parent_version));
+  }
+  out.set_concept(FormatConceptName(v.model_id, v.concept_id));
+  out.set_token(v.token);
+  if (!v.job_id.empty()) out.set_job(FormatJobName(v.model_id, v.job_id));
+  out.set_adapter_digest(v.adapter_digest);
+  out.mutable_settings()->ParseFromString(v.settings);
+  out.mutable_metrics()->ParseFromString(v.metrics);
+  out.set_concept_count(v.depth);
+  *out.mutable_create_time() = ToTimestamp(v.create_time);
+  return out;
+}
+
+v1::Job ToProto(const storage::JobRecord& job) {
+  v1::Job out;
+  out.set_name(FormatJobName(job.model_id, job.id));
+  out.set_concept(FormatConceptName(job.model_id, job.concept_id));
+  if (job.parent_version.has_value()) {
+    out.set_parent_version(FormatVersionName(job.model_id, *job.parent_version));
+  }
+  out.mutable_settings()->ParseFromString(job.settings);
+  out.set_state(static_cast<v1::JobState>(job.state));
+  v1::JobProgress* progress = out.mutable_progress();
+  if (job.state == storage::JobState::kRunning) {
+    progress->set_phase(static_cast<v1::JobPhase>(job.progress.phase));
+  }
+  progress->set_step(job.progress.step);
+  progress->set_total_steps(job.progress.total_steps);
+  progress->set_loss(job.progress.loss);
+  if (job.state == storage::JobState::kSucceeded) {
+    progress->set_fraction_done(1);
+  } else if (job.progress.total_steps > 0) {
+    progress->set_fraction_done(static_cast<float>(job.progress.step) /
+                                static_cast<float>(job.progress.total_steps));
+  }
+  if (job.error.code != 0) {
+    out.mutable_error()->set_code(job.error.code);
+    out.mutable_error()->set_message(job.error.message);
+    out.mutable_error()->set_retryable(job.error.retryable);
+  }
+  if (job.result_version.has_value()) {
+    out.set_result_version(FormatVersionName(job.model_id, *job.result_version));
+  }
+  out.set_attempt(job.attempt);
+  out.set_cancel_requested(job.cancel_requested);
+  out.set_request_id(job.request_id);
+  out.set_training_seconds(job.progress.training_seconds);
+  *out.mutable_create_time() = ToTimestamp(job.create_time);
+  if (job.start_time.has_value()) {
+    *out.mutable_start_time() = ToTimestamp(*job.start_time);
+  }
+  if (job.end_time.has_value()) {
+    *out.mutable_end_time() = ToTimestamp(*job.end_time);
+  }
+  return out;
+}
+
+v1::Lineage ToProto(const storage::ModelRecord& model,
+                    const std::vector<storage::LineageStep>& steps) {
+  v1::Lineage out;
+  if (!steps.empty()) {
+    out.set_version(
+        FormatVersionName(model.id, steps.back().version.version));
+  }
+  out.set_base_model(FormatBaseModelName(model.base_model_id));
+  out.set_base_model_digest(model.base_digest);
+  int64_t position = 1;
+  for (const auto& step : steps) {
+    const storage::VersionRecord& v = step.version;
+    v1::LineageEntry* entry = out.add_entries();
+    entry->set_position(position++);
+    entry->set_version(FormatVersionName(v.model_id, v.version));
+    entry->set_concept(FormatConceptName(v.model_id, v.concept_id));
+    entry->set_token(v.token);
+    for (const auto& d : step.image_digests) entry->add_image_digests(d);
+    entry->set_adapter_digest(v.adapter_digest);
+    entry->mutable_settings()->ParseFromString(v.settings);
+    entry->mutable_metrics()->ParseFromString(v.metrics);
+    if (!v.job_id.empty()) entry->set_job(FormatJobName(v.model_id, v.job_id));
+    *entry->mutable_create_time() = ToTimestamp(v.create_time);
+  }
+  return out;
+}
+
+v1::ErasureReport ToProto(const storage::ErasureReport& report) {
+  v1::ErasureReport out;
+  for (const auto& m : report.models) out.add_models(m);
+  for (const auto& c : report.concepts) out.add_concepts(c);
+  for (const auto& v : report.versions) out.add_versions(v);
+  for (const auto& j : report.jobs) out.add_jobs(j);
+  out.set_image_references(report.image_references);
+  for (const auto& d : report.unreferenced_blobs) out.add_deleted_blob_digests(d);
+  out.set_freed_bytes(report.unreferenced_bytes);
+  return out;
+}
+
+}  // namespace stamina::server

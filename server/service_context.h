@@ -1,0 +1,102 @@
+// File: server/service_context.h
+//
+// What every stamina.v1 handler needs: the stores, the blob store, the
+// authenticator, time, ids and the deployment's limits; plus the helpers that
+// turn a grpc::ServerContext into a tenant and paginate in memory.
+// Everything is borrowed (not owned) and must outlive the services.
+#ifndef STAMINA_SERVER_SERVICE_CONTEXT_H_
+#define STAMINA_SERVER_SERVICE_CONTEXT_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "grpcpp/server_context.h"
+#include "server/auth.h"
+#include "storage/blob_store.h"
+#include "storage/job_store.h"
+#include "storage/lineage_store.h"
+#include "storage/model_store.h"
+#include "storage/tenant_store.h"
+
+namespace stamina::server {
+
+// Limits published by GetCapabilities and enforced by the handlers.
+struct ServiceLimits {
+  int min_images_per_concept = 3;
+  int max_images_per_concept = 100;
+  int64_t max_image_bytes = 10 << 20;
+  int64_t max_image_pixels = 4096 * 4096;
+  int min_image_side = 32;
+  int64_t max_upload_bytes = 200 << 20;
+  int max_queued_jobs_per_tenant = 50;
+  int max_concepts_per_model = 200;
+  int min_training_steps = 1;
+  int max_training_steps = 20000;
+  int min_sample_steps = 1;
+  int max_sample_steps = 200;
+  int max_images_per_sample = 16;
+  int min_sample_side = 8;
+  int max_sample_side = 1024;
+  float max_guidance_scale = 30;
+  int max_prompt_length = 1000;
+  int max_display_name_length = 128;
+};
+
+struct ServiceContext {
+  storage::TenantStore* tenants = nullptr;
+  storage::ModelStore* models = nullptr;
+  storage::LineageStore* lineage = nullptr;
+  storage::JobStore* jobs = nullptr;
+  storage::BlobStore* blobs = nullptr;
+  Authenticator* auth = nullptr;
+  Clock* clock = nullptr;
+  IdGenerator* ids = nullptr;
+  ServiceLimits limits;
+  // How often WatchJob re-reads a job.
+  absl::Duration watch_poll_interval = absl::Milliseconds(100);
+  std::string server_version = "0.1.0";
+};
+
+// The caller's tenant, from `authorization` metadata.
+absl::StatusOr<std::string> TenantOf(const ServiceContext& context,
+                                     const grpc::ServerContext* call);
+
+// Deletes blobs a cascading delete left unreferenced. Best effort: a file
+// that survives is found by blob garbage collection later.
+void DeleteUnreferencedBlobs(const ServiceContext& context,
+                             const std::vector<std::string>& digests);
+
+// One page of `items` for list methods whose store returns everything: the
+// token is the offset. INVALID_ARGUMENT for bad sizes and tokens.
+template <typename T>
+absl::StatusOr<std::vector<T>> PageOf(std::vector<T> items, int page_size,
+                                      const std::string& page_token,
+                                      std::string* next_page_token) {
+  if (page_size < 0) {
+    return absl::InvalidArgumentError("page_size: must be >= 0");
+  }
+  const size_t size = page_size == 0 ? 50 : std::min(page_size, 1000);
+  size_t offset = 0;
+  if (!page_token.empty() &&
+      (!absl::SimpleAtoi(page_token, &offset) || offset > items.size())) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token from this list method");
+  }
+  const size_t end = std::min(items.size(), offset + size);
+  next_page_token->clear();
+  if (end < items.size()) *next_page_token = absl::StrCat(end);
+  return std::vector<T>(std::make_move_iterator(items.begin() + offset),
+                        std::make_move_iterator(items.begin() + end));
+}
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_SERVICE_CONTEXT_H_

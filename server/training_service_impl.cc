@@ -1,0 +1,186 @@
+#include "server/training_service_impl.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/grpc_status.h"
+#include "server/proto_conversions.h"
+#include "server/resource_names.h"
+#include "storage/sha256.h"
+
+namespace stamina::server {
+namespace {
+
+// Whether two snapshots differ in what a watcher must see at once.
+bool Significant(const v1::Job& a, const v1::Job& b) {
+  return a.state() != b.state() || a.progress().phase() != b.progress().phase() ||
+         a.progress().queue_position() != b.progress().queue_position() ||
+         a.cancel_requested() != b.cancel_requested() ||
+         a.attempt() != b.attempt();
+}
+
+bool Ended(const v1::Job& job) {
+  return job.state() == v1::JOB_STATE_SUCCEEDED ||
+         job.state() == v1::JOB_STATE_FAILED ||
+         job.state() == v1::JOB_STATE_CANCELLED;
+}
+
+}  // namespace
+
+grpc::Status TrainingServiceImpl::TrainConcept(
+    grpc::ServerContext* call, const v1::TrainConceptRequest* request,
+    v1::Job* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(ModelName model,
+                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(ConceptName concept_name,
+                             ParseConceptName(request->concept(), "concept"));
+    if (concept_name.model != model.model) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "concept: ", request->concept(), " is not under ", request->parent()));
+    }
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ConceptRecord concept_record,
+        ctx_->models->GetConcept(tenant, model.model, concept_name.concept_id));
+    if (concept_record.image_count < ctx_->limits.min_images_per_concept) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          request->concept(), " has ", concept_record.image_count,
+          " images; upload at least ", ctx_->limits.min_images_per_concept));
+    }
+    // A job whose client leaves the seed to the server records a fresh one;
+    // a retried request (same request_id) gets its original job back.
+    const int64_t seed = static_cast<int64_t>(
+        std::hash<std::string>()(ctx_->ids->NewId()) & 0x7fffffffffffffffULL);
+    STAMINA_ASSIGN_OR_RETURN(
+        v1::TrainingSettings settings,
+        EffectiveTrainingSettings(request->settings(), ctx_->limits, defaults_,
+                                  seed));
+    std::string fingerprint_source;
+    v1::TrainConceptRequest content = *request;
+    content.clear_request_id();
+    content.SerializeToString(&fingerprint_source);
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::JobRecord job,
+        ctx_->jobs->Create({.tenant_id = tenant,
+                            .model_id = model.model,
+                            .concept_id = concept_name.concept_id,
+                            .settings = settings.SerializeAsString(),
+                            .request_id = request->request_id(),
+                            .request_fingerprint =
+                                storage::Sha256Hex(fingerprint_source)}));
+    *response = ToProto(job);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::GetJob(grpc::ServerContext* call,
+                                         const v1::GetJobRequest* request,
+                                         v1::Job* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
+                             ctx_->jobs->Get(tenant, name.model, name.job));
+    *response = ToProto(job);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
+                                           const v1::ListJobsRequest* request,
+                                           v1::ListJobsResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    storage::ListJobsQuery query{.tenant_id = tenant,
+                                 .page_size = request->page_size(),
+                                 .page_token = request->page_token()};
+    if (request->parent() != "models/-") {
+      STAMINA_ASSIGN_OR_RETURN(ModelName model,
+                               ParseModelName(request->parent(), "parent"));
+      query.model_id = model.model;
+    }
+    for (int state : request->states()) {
+      if (!v1::JobState_IsValid(state) || state == v1::JOB_STATE_UNSPECIFIED) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("states: unknown job state ", state));
+      }
+      query.states.push_back(static_cast<storage::JobState>(state));
+    }
+    STAMINA_ASSIGN_OR_RETURN(storage::JobPage page, ctx_->jobs->List(query));
+    for (const auto& job : page.jobs) *response->add_jobs() = ToProto(job);
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::CancelJob(grpc::ServerContext* call,
+                                            const v1::CancelJobRequest* request,
+                                            v1::Job* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
+                             ctx_->jobs->Cancel(tenant, name.model, name.job));
+    *response = ToProto(job);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::RetryJob(grpc::ServerContext* call,
+                                           const v1::RetryJobRequest* request,
+                                           v1::Job* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
+                             ctx_->jobs->Retry(tenant, name.model, name.job));
+    *response = ToProto(job);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::WatchJob(
+    grpc::ServerContext* call, const v1::WatchJobRequest* request,
+    grpc::ServerWriter<v1::WatchJobResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    if (request->min_interval_ms() < 0) {
+      return absl::InvalidArgumentError("min_interval_ms: must be >= 0");
+    }
+    const absl::Duration min_interval = absl::Milliseconds(
+        request->min_interval_ms() == 0 ? 500 : request->min_interval_ms());
+    std::optional<v1::Job> last;
+    absl::Time last_sent;
+    while (true) {
+      if (call->IsCancelled()) return absl::CancelledError("client went away");
+      STAMINA_ASSIGN_OR_RETURN(storage::JobRecord record,
+                               ctx_->jobs->Get(tenant, name.model, name.job));
+      v1::Job job = ToProto(record);
+      const absl::Time now = ctx_->clock->Now();
+      const bool send =
+          !last.has_value() || Significant(*last, job) ||
+          (job.progress().step() != last->progress().step() &&
+           now - last_sent >= min_interval);
+      if (send) {
+        v1::WatchJobResponse update;
+        *update.mutable_job() = job;
+        if (!writer->Write(update)) {
+          return absl::CancelledError("client went away");
+        }
+        last = job;
+        last_sent = now;
+      }
+      if (Ended(job)) return absl::OkStatus();
+      ctx_->clock->SleepFor(ctx_->watch_poll_interval);
+    }
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace stamina::server

@@ -1,0 +1,112 @@
+#include "server/training_settings.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace stamina::server {
+namespace {
+
+absl::Status InRange(absl::string_view field, double value, double low,
+                     double high) {
+  if (std::isfinite(value) && value >= low && value <= high) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": ", value, " is out of range [", low, ", ", high, "]"));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
+    const v1::TrainingSettings& requested, const ServiceLimits& limits,
+    const TrainingDefaults& defaults, int64_t seed) {
+  v1::TrainingSettings s = requested;
+  if (!v1::TrainingMethod_IsValid(s.method())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings.method: unknown value ", s.method()));
+  }
+  if (s.method() == v1::TRAINING_METHOD_UNSPECIFIED) {
+    s.set_method(v1::TRAINING_METHOD_STAMINA);
+  }
+  if (s.steps() == 0) s.set_steps(defaults.steps);
+  STAMINA_RETURN_IF_ERROR(InRange("settings.steps", s.steps(),
+                                  limits.min_training_steps,
+                                  limits.max_training_steps));
+  if (s.batch_size() == 0) s.set_batch_size(defaults.batch_size);
+  STAMINA_RETURN_IF_ERROR(InRange("settings.batch_size", s.batch_size(), 1, 64));
+  if (s.lora_rank() == 0) s.set_lora_rank(defaults.lora_rank);
+  STAMINA_RETURN_IF_ERROR(InRange("settings.lora_rank", s.lora_rank(), 1, 256));
+  if (s.learning_rate() == 0) s.set_learning_rate(defaults.learning_rate);
+  STAMINA_RETURN_IF_ERROR(
+      InRange("settings.learning_rate", s.learning_rate(), 1e-8, 1.0));
+  if (s.token_learning_rate() == 0) {
+    s.set_token_learning_rate(defaults.token_learning_rate);
+  }
+  STAMINA_RETURN_IF_ERROR(InRange("settings.token_learning_rate",
+                                  s.token_learning_rate(), 1e-8, 1.0));
+  if (s.seed() == 0) s.set_seed(seed == 0 ? 1 : seed);
+  if (s.target_modules().empty()) {
+    s.add_target_modules("attn2.to_k");
+    s.add_target_modules("attn2.to_v");
+  }
+  for (int i = 0; i < s.target_modules_size(); ++i) {
+    const std::string& target = s.target_modules(i);
+    if (target.empty() || target.size() > 200) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "settings.target_modules[", i, "]: must be a module path suffix"));
+    }
+  }
+  if (s.method() == v1::TRAINING_METHOD_STAMINA) {
+    v1::StaminaSettings* m = s.mutable_stamina();
+    if (!v1::MaskSparsity_IsValid(m->sparsity()) ||
+        !v1::MaskOverlap_IsValid(m->overlap())) {
+      return absl::InvalidArgumentError(
+          "settings.stamina: unknown sparsity or overlap value");
+    }
+    if (m->mask_rank() == 0) m->set_mask_rank(defaults.stamina_mask_rank);
+    STAMINA_RETURN_IF_ERROR(
+        InRange("settings.stamina.mask_rank", m->mask_rank(), 1, 256));
+    if (m->mask_temperature() == 0) {
+      m->set_mask_temperature(defaults.stamina_mask_temperature);
+    }
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.mask_temperature",
+                                    m->mask_temperature(), 1e-3, 100));
+    if (m->mask_init_bias() == 0) m->set_mask_init_bias(defaults.stamina_mask_init_bias);
+    STAMINA_RETURN_IF_ERROR(
+        InRange("settings.stamina.mask_init_bias", m->mask_init_bias(), -20, 20));
+    if (m->sparsity() == v1::MASK_SPARSITY_UNSPECIFIED) {
+      m->set_sparsity(v1::MASK_SPARSITY_L1);
+    }
+    if (m->sparsity_weight() == 0 && m->sparsity() != v1::MASK_SPARSITY_NONE) {
+      m->set_sparsity_weight(defaults.stamina_sparsity_weight);
+    }
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.sparsity_weight",
+                                    m->sparsity_weight(), 0, 1e3));
+    if (m->overlap() == v1::MASK_OVERLAP_UNSPECIFIED) {
+      m->set_overlap(v1::MASK_OVERLAP_FREE);
+    }
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.overlap_weight",
+                                    m->overlap_weight(), 0, 1e6));
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.token_mlp_hidden",
+                                    m->token_mlp_hidden(), 0, 8192));
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.clora_regularization_weight",
+                                    m->clora_regularization_weight(), 0, 1e12));
+    s.clear_clora();
+  } else if (s.method() == v1::TRAINING_METHOD_CLORA) {
+    v1::CLoraSettings* c = s.mutable_clora();
+    if (c->regularization_weight() == 0) {
+      c->set_regularization_weight(defaults.clora_regularization_weight);
+    }
+    STAMINA_RETURN_IF_ERROR(InRange("settings.clora.regularization_weight",
+                                    c->regularization_weight(), 0, 1e12));
+    s.clear_stamina();
+  } else {
+    s.clear_stamina();
+    s.clear_clora();
+  }
+  return s;
+}
+
+}  // namespace stamina::server

@@ -1,0 +1,40 @@
+// File: server/training_settings.h
+//
+// Validation of TrainConcept's settings (every error names its field, e.g.
+// `settings.steps`) and the defaults that turn "0 = server default" into the
+// effective settings a job records. The defaults follow docs/method.md §3.5
+// and §4 for the tiny base model; a base model may override the step count.
+// Thread-safe: pure functions.
+#ifndef STAMINA_SERVER_TRAINING_SETTINGS_H_
+#define STAMINA_SERVER_TRAINING_SETTINGS_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "server/service_context.h"
+#include "stamina/v1/job.pb.h"
+
+namespace stamina::server {
+
+struct TrainingDefaults {
+  int32_t steps = 400;
+  int32_t batch_size = 4;
+  int32_t lora_rank = 4;
+  float learning_rate = 1e-4f;
+  float token_learning_rate = 1e-3f;
+  int32_t stamina_mask_rank = 4;
+  float stamina_mask_temperature = 1.0f;
+  float stamina_mask_init_bias = 2.0f;
+  float stamina_sparsity_weight = 0.01f;
+  float clora_regularization_weight = 1e6f;
+};
+
+// The effective settings, or INVALID_ARGUMENT. `seed` is used when the
+// request leaves settings.seed at 0.
+absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
+    const v1::TrainingSettings& requested, const ServiceLimits& limits,
+    const TrainingDefaults& defaults, int64_t seed);
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_TRAINING_SETTINGS_H_

@@ -1,0 +1,73 @@
+#include "server/training_settings.h"
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace stamina::server {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(TrainingSettingsTest, FillsDefaultsForStamina) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      v1::TrainingSettings s,
+      EffectiveTrainingSettings({}, ServiceLimits{}, TrainingDefaults{}, 77));
+  EXPECT_EQ(s.method(), v1::TRAINING_METHOD_STAMINA);
+  EXPECT_EQ(s.steps(), 400);
+  EXPECT_EQ(s.batch_size(), 4);
+  EXPECT_EQ(s.lora_rank(), 4);
+  EXPECT_EQ(s.seed(), 77);
+  EXPECT_THAT(s.target_modules(), ElementsAre("attn2.to_k", "attn2.to_v"));
+  EXPECT_EQ(s.stamina().sparsity(), v1::MASK_SPARSITY_L1);
+  EXPECT_EQ(s.stamina().overlap(), v1::MASK_OVERLAP_FREE);
+  EXPECT_FLOAT_EQ(s.stamina().mask_init_bias(), 2.0f);
+  EXPECT_FALSE(s.has_clora());
+}
+
+TEST(TrainingSettingsTest, KeepsWhatTheClientSet) {
+  v1::TrainingSettings requested;
+  requested.set_method(v1::TRAINING_METHOD_CLORA);
+  requested.set_steps(123);
+  requested.set_seed(5);
+  requested.mutable_stamina()->set_mask_rank(9);  // ignored for C-LoRA
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      v1::TrainingSettings s,
+      EffectiveTrainingSettings(requested, ServiceLimits{}, TrainingDefaults{}, 77));
+  EXPECT_EQ(s.steps(), 123);
+  EXPECT_EQ(s.seed(), 5);
+  EXPECT_FLOAT_EQ(s.clora().regularization_weight(), 1e6f);
+  EXPECT_FALSE(s.has_stamina());
+}
+
+TEST(TrainingSettingsTest, OutOfRangeNamesTheField) {
+  v1::TrainingSettings steps;
+  steps.set_steps(100000);
+  EXPECT_THAT(EffectiveTrainingSettings(steps, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.steps")));
+  v1::TrainingSettings lr;
+  lr.set_learning_rate(-1);
+  EXPECT_THAT(EffectiveTrainingSettings(lr, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.learning_rate")));
+  v1::TrainingSettings nan;
+  nan.mutable_stamina()->set_mask_temperature(std::nanf(""));
+  EXPECT_THAT(EffectiveTrainingSettings(nan, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.stamina.mask_temperature")));
+  v1::TrainingSettings method;
+  method.set_method(static_cast<v1::TrainingMethod>(42));
+  EXPECT_THAT(EffectiveTrainingSettings(method, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.method")));
+  v1::TrainingSettings target;
+  target.add_target_modules("");
+  EXPECT_THAT(EffectiveTrainingSettings(target, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.target_modules[0]")));
+}
+
+}  // namespace
+}  // namespace stamina::server

@@ -1,0 +1,340 @@
+// Integration: the stamina.v1 front end over loopback (port 0, the real gRPC
+// stack, a real SQLite file and blob directory under TEST_TMPDIR). A fake
+// worker thread drives jobs through the job store, standing in for the
+// worker pool until it exists.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/api_server.h"
+#include "stamina/v1/concept_service.grpc.pb.h"
+#include "stamina/v1/model_service.grpc.pb.h"
+#include "stamina/v1/sampler_service.grpc.pb.h"
+#include "stamina/v1/training_service.grpc.pb.h"
+#include "storage/sha256.h"
+
+namespace stamina {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string FreshDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  EXPECT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+  return dir;
+}
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server::ServiceLimits limits;
+    limits.min_images_per_concept = 2;
+    auto created = server::ApiServer::Create(
+        {.data_dir = FreshDir("api"),
+         .limits = limits,
+         .base_models = {{.id = "stamina-tiny-v1",
+                          .digest = storage::Sha256Hex("weights")}},
+         .watch_poll_interval = absl::Milliseconds(5)});
+    ASSERT_THAT(created, IsOk());
+    server_ = std::move(*created);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    models_ = v1::ModelService::NewStub(channel_);
+    concepts_ = v1::ConceptService::NewStub(channel_);
+    training_ = v1::TrainingService::NewStub(channel_);
+    sampler_ = v1::SamplerService::NewStub(channel_);
+    for (const char* tenant : {"acme", "globex"}) {
+      ASSERT_THAT(server_->tenants().CreateTenant(tenant, ""), IsOk());
+      auto key = server_->tenants().CreateApiKey(tenant);
+      ASSERT_THAT(key, IsOk());
+      keys_[tenant] = key->secret;
+    }
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& tenant) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + keys_[tenant]);
+    return context;
+  }
+
+  // Attaches `n` images to a concept through the store (uploads are tested
+  // with the image pipeline).
+  void AddImages(const std::string& tenant, const std::string& model,
+                 const std::string& concept, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto digest = server_->blobs().Put(absl::StrCat(concept, i));
+      ASSERT_THAT(digest, IsOk());
+      ASSERT_THAT(server_->models().AddImage(
+                      tenant, model, concept,
+                      {.digest = *digest, .width = 32, .height = 32, .size_bytes = 2}),
+                  IsOk());
+    }
+  }
+
+  // Plays a worker: claims the next job and completes it.
+  void RunOneJob() {
+    auto lease = server_->jobs().Claim("fake-worker", absl::Seconds(30));
+    ASSERT_THAT(lease, IsOk());
+    ASSERT_TRUE(lease->has_value());
+    ASSERT_THAT(server_->jobs().Heartbeat(
+                    (*lease)->lease_id,
+                    {.phase = storage::JobPhase::kTraining, .step = 5,
+                     .total_steps = 10, .loss = 0.25f},
+                    absl::Seconds(30)),
+                IsOk());
+    v1::TrainingMetrics metrics;
+    metrics.set_final_loss(0.125);
+    ASSERT_THAT(server_->jobs().Complete(
+                    (*lease)->lease_id,
+                    {.adapter_digest = storage::Sha256Hex((*lease)->job.id),
+                     .metrics = metrics.SerializeAsString()}),
+                IsOk());
+  }
+
+  v1::Model CreateModel(const std::string& tenant, const std::string& id) {
+    v1::CreateModelRequest request;
+    request.mutable_model()->set_base_model("baseModels/stamina-tiny-v1");
+    request.set_model_id(id);
+    v1::Model model;
+    grpc::Status status = models_->CreateModel(As(tenant).get(), request, &model);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return model;
+  }
+
+  v1::Concept CreateConcept(const std::string& tenant, const std::string& model,
+                            const std::string& id) {
+    v1::CreateConceptRequest request;
+    request.set_parent("models/" + model);
+    request.set_concept_id(id);
+    request.mutable_concept()->set_token("<" + id + ">");
+    v1::Concept concept_proto;
+    grpc::Status status =
+        concepts_->CreateConcept(As(tenant).get(), request, &concept_proto);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return concept_proto;
+  }
+
+  absl::StatusOr<v1::Job> Train(const std::string& tenant, const std::string& model,
+                                const std::string& concept,
+                                const std::string& request_id = "") {
+    v1::TrainConceptRequest request;
+    request.set_parent("models/" + model);
+    request.set_concept("models/" + model + "/concepts/" + concept);
+    request.set_request_id(request_id);
+    request.mutable_settings()->set_steps(10);
+    v1::Job job;
+    grpc::Status status = training_->TrainConcept(As(tenant).get(), request, &job);
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    return job;
+  }
+
+  std::unique_ptr<server::ApiServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
+  std::unique_ptr<v1::ConceptService::Stub> concepts_;
+  std::unique_ptr<v1::TrainingService::Stub> training_;
+  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+  std::map<std::string, std::string> keys_;
+};
+
+TEST_F(ApiServerTest, RequiresAValidKey) {
+  v1::GetModelRequest request;
+  request.set_name("models/x");
+  v1::Model model;
+  grpc::ClientContext anonymous;
+  EXPECT_EQ(models_->GetModel(&anonymous, request, &model).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext wrong;
+  wrong.AddMetadata("authorization", "Bearer stk_nope");
+  grpc::Status status = models_->GetModel(&wrong, request, &model);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("stk_nope")));
+}
+
+TEST_F(ApiServerTest, HealthAndCapabilities) {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, {}, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  v1::Capabilities capabilities;
+  ASSERT_TRUE(sampler_->GetCapabilities(As("acme").get(), {}, &capabilities).ok());
+  EXPECT_EQ(capabilities.limits().min_images_per_concept(), 2);
+  ASSERT_EQ(capabilities.base_models_size(), 1);
+  EXPECT_EQ(capabilities.base_models(0).name(), "baseModels/stamina-tiny-v1");
+  EXPECT_EQ(capabilities.training_methods_size(), 3);
+}
+
+TEST_F(ApiServerTest, FullFlowTwoConceptsInOrderThenLineageRollbackDelete) {
+  v1::Model model = CreateModel("acme", "family");
+  EXPECT_EQ(model.name(), "models/family");
+  EXPECT_EQ(model.base_model_digest(), storage::Sha256Hex("weights"));
+  CreateConcept("acme", "family", "anna");
+  CreateConcept("acme", "family", "mill");
+  // Too few images is a precondition failure, named.
+  EXPECT_THAT(Train("acme", "family", "anna"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("images")));
+  AddImages("acme", "family", "anna", 2);
+  AddImages("acme", "family", "mill", 3);
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job first, Train("acme", "family", "anna", "r1"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job retried, Train("acme", "family", "anna", "r1"));
+  EXPECT_EQ(retried.name(), first.name());  // idempotent
+  EXPECT_EQ(first.state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(first.settings().method(), v1::TRAINING_METHOD_STAMINA);
+  EXPECT_EQ(first.settings().steps(), 10);
+  EXPECT_NE(first.settings().seed(), 0);
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job second, Train("acme", "family", "mill"));
+
+  // Watch the first job while a fake worker runs both, in order.
+  v1::WatchJobRequest watch;
+  watch.set_name(first.name());
+  watch.set_min_interval_ms(1);
+  auto watch_context = As("acme");
+  auto reader = training_->WatchJob(watch_context.get(), watch);
+  std::thread worker([&] {
+    RunOneJob();
+    RunOneJob();
+  });
+  std::vector<v1::JobState> states;
+  v1::WatchJobResponse update;
+  while (reader->Read(&update)) states.push_back(update.job().state());
+  ASSERT_TRUE(reader->Finish().ok());
+  worker.join();
+  ASSERT_FALSE(states.empty());
+  EXPECT_EQ(states.back(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(update.job().result_version(), "models/family/versions/1");
+
+  v1::GetJobRequest get;
+  get.set_name(second.name());
+  v1::Job done;
+  ASSERT_TRUE(training_->GetJob(As("acme").get(), get, &done).ok());
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.parent_version(), "models/family/versions/1");
+
+  v1::GetLineageRequest lineage_request;
+  lineage_request.set_name("models/family");
+  v1::Lineage lineage;
+  ASSERT_TRUE(models_->GetLineage(As("acme").get(), lineage_request, &lineage).ok());
+  ASSERT_EQ(lineage.entries_size(), 2);
+  EXPECT_EQ(lineage.entries(0).token(), "<anna>");
+  EXPECT_EQ(lineage.entries(1).token(), "<mill>");
+  EXPECT_EQ(lineage.entries(1).image_digests_size(), 3);
+  EXPECT_EQ(lineage.entries(0).metrics().final_loss(), 0.125);
+  EXPECT_EQ(lineage.entries(0).settings().steps(), 10);
+  EXPECT_EQ(lineage.base_model_digest(), storage::Sha256Hex("weights"));
+
+  v1::RollbackModelRequest rollback;
+  rollback.set_name("models/family");
+  rollback.set_version("models/family/versions/1");
+  v1::Model rolled;
+  ASSERT_TRUE(models_->RollbackModel(As("acme").get(), rollback, &rolled).ok());
+  EXPECT_EQ(rolled.head_version(), "models/family/versions/1");
+
+  v1::DeleteModelRequest del;
+  del.set_name("models/family");
+  v1::DeleteModelResponse erased;
+  ASSERT_TRUE(models_->DeleteModel(As("acme").get(), del, &erased).ok());
+  EXPECT_THAT(erased.erased().models(), ElementsAre("models/family"));
+  EXPECT_EQ(erased.erased().versions_size(), 2);
+  EXPECT_EQ(erased.erased().image_references(), 5);
+  EXPECT_EQ(erased.erased().deleted_blob_digests_size(), 7);  // 5 images + 2 adapters
+  for (const std::string& digest : erased.erased().deleted_blob_digests()) {
+    EXPECT_THAT(server_->blobs().Has(digest), IsOkAndHolds(false));
+  }
+}
+
+TEST_F(ApiServerTest, TenantsCannotSeeEachOther) {
+  CreateModel("acme", "secret");
+  CreateConcept("acme", "secret", "anna");
+  AddImages("acme", "secret", "anna", 2);
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job job, Train("acme", "secret", "anna"));
+
+  v1::GetModelRequest get_model;
+  get_model.set_name("models/secret");
+  v1::Model model;
+  EXPECT_EQ(models_->GetModel(As("globex").get(), get_model, &model).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::GetConceptRequest get_concept;
+  get_concept.set_name("models/secret/concepts/anna");
+  v1::Concept concept_proto;
+  EXPECT_EQ(concepts_->GetConcept(As("globex").get(), get_concept, &concept_proto)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::CancelJobRequest cancel;
+  cancel.set_name(job.name());
+  v1::Job cancelled;
+  EXPECT_EQ(training_->CancelJob(As("globex").get(), cancel, &cancelled).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::DeleteModelRequest del;
+  del.set_name("models/secret");
+  v1::DeleteModelResponse erased;
+  EXPECT_EQ(models_->DeleteModel(As("globex").get(), del, &erased).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListModelsResponse listed;
+  ASSERT_TRUE(models_->ListModels(As("globex").get(), {}, &listed).ok());
+  EXPECT_EQ(listed.models_size(), 0);
+  // globex may use the same model id for its own model.
+  EXPECT_EQ(CreateModel("globex", "secret").name(), "models/secret");
+  // And acme still can cancel its own job.
+  EXPECT_TRUE(training_->CancelJob(As("acme").get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+}
+
+TEST_F(ApiServerTest, BadInputNamesTheField) {
+  v1::CreateModelRequest request;
+  v1::Model model;
+  grpc::Status status = models_->CreateModel(As("acme").get(), request, &model);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("model.base_model"));
+
+  request.mutable_model()->set_base_model("baseModels/nope");
+  status = models_->CreateModel(As("acme").get(), request, &model);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("base_model"));
+
+  CreateModel("acme", "m");
+  CreateConcept("acme", "m", "anna");
+  AddImages("acme", "m", "anna", 2);
+  v1::TrainConceptRequest train;
+  train.set_parent("models/m");
+  train.set_concept("models/other/concepts/anna");
+  v1::Job job;
+  status = training_->TrainConcept(As("acme").get(), train, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("concept"));
+  train.set_concept("models/m/concepts/anna");
+  train.mutable_settings()->set_steps(-5);
+  status = training_->TrainConcept(As("acme").get(), train, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("settings.steps"));
+
+  v1::GetJobRequest get;
+  get.set_name("jobs/1");
+  status = training_->GetJob(As("acme").get(), get, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("models/{model}/jobs/{job}"));
+}
+
+TEST_F(ApiServerTest, ShutdownDrainsHealth) {
+  server_->Shutdown(absl::Milliseconds(100));
+  server_->Shutdown(absl::Milliseconds(100));  // idempotent
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_FALSE(health->Check(&context, {}, &response).ok());
+}
+
+}  // namespace
+}  // namespace stamina
