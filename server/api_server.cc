@@ -10,6 +10,7 @@
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
 #include "server/sampler_service_impl.h"
+#include "server/server_metrics.h"
 #include "server/training_service_impl.h"
 
 namespace stamina::server {
@@ -65,12 +66,23 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   s->sampler_service_ =
       std::make_unique<SamplerServiceImpl>(&s->context_, options.training);
 
+  if (!options.metrics_address.empty()) {
+    STAMINA_ASSIGN_OR_RETURN(
+        s->metrics_, ServerMetrics::Create({.listen_address = options.metrics_address,
+                                            .jobs = s->jobs_.get()}));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address,
                            grpc::InsecureServerCredentials(), &s->port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
+  if (s->metrics_ != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(s->metrics_->NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.RegisterService(s->model_service_.get());
   builder.RegisterService(s->concept_service_.get());
   builder.RegisterService(s->training_service_.get());
@@ -89,6 +101,10 @@ void ApiServer::Shutdown(absl::Duration grace) {
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
+}
+
+int ApiServer::metrics_port() const {
+  return metrics_ == nullptr ? 0 : metrics_->port();
 }
 
 ApiServer::~ApiServer() { Shutdown(absl::Seconds(1)); }

@@ -40,6 +40,7 @@ class ConceptServiceImpl;
 class ModelServiceImpl;
 class SamplerServiceImpl;
 class TrainingServiceImpl;
+class ServerMetrics;
 
 class ApiServer {
  public:
@@ -54,12 +55,16 @@ class ApiServer {
     std::vector<storage::BaseModelRecord> base_models;
     absl::Duration watch_poll_interval = absl::Milliseconds(100);
     Clock* clock = Clock::Real();  // not owned
+    // Prometheus endpoint (host:port); empty disables metrics.
+    std::string metrics_address;
   };
 
   static absl::StatusOr<std::unique_ptr<ApiServer>> Create(Options options);
   ~ApiServer();
 
   int port() const { return port_; }
+  // The metrics HTTP port, or 0 when metrics are off.
+  int metrics_port() const;
 
   // Health goes NOT_SERVING, then in-flight calls get up to `grace`.
   void Shutdown(absl::Duration grace);
@@ -86,6 +91,7 @@ class ApiServer {
   std::unique_ptr<ConceptServiceImpl> concept_service_;
   std::unique_ptr<TrainingServiceImpl> training_service_;
   std::unique_ptr<SamplerServiceImpl> sampler_service_;
+  std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -2,6 +2,11 @@
 // stack, a real SQLite file and blob directory under TEST_TMPDIR). A fake
 // worker thread drives jobs through the job store, standing in for the
 // worker pool until it exists.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +37,28 @@ std::string FreshDir(const std::string& name) {
   return dir;
 }
 
+// A minimal HTTP GET over loopback (the metrics endpoint).
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
 class ApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,7 +69,9 @@ class ApiServerTest : public ::testing::Test {
          .limits = limits,
          .base_models = {{.id = "stamina-tiny-v1",
                           .digest = storage::Sha256Hex("weights")}},
-         .watch_poll_interval = absl::Milliseconds(5)});
+         .watch_poll_interval = absl::Milliseconds(5),
+         // civetweb takes ~2 s to stop: only the metrics test starts it.
+         .metrics_address = WithMetrics() ? "127.0.0.1:0" : ""});
     ASSERT_THAT(created, IsOk());
     server_ = std::move(*created);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -58,6 +87,8 @@ class ApiServerTest : public ::testing::Test {
       keys_[tenant] = key->secret;
     }
   }
+
+  virtual bool WithMetrics() const { return false; }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& tenant) {
     auto context = std::make_unique<grpc::ClientContext>();
@@ -324,6 +355,34 @@ TEST_F(ApiServerTest, BadInputNamesTheField) {
   status = training_->GetJob(As("acme").get(), get, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("models/{model}/jobs/{job}"));
+}
+
+class MetricsTest : public ApiServerTest {
+ protected:
+  bool WithMetrics() const override { return true; }
+};
+
+TEST_F(MetricsTest, CountRpcsAndShowQueueDepth) {
+  CreateModel("acme", "m");
+  CreateConcept("acme", "m", "anna");
+  AddImages("acme", "m", "anna", 2);
+  STAMINA_ASSERT_OK(Train("acme", "m", "anna").status());
+  v1::GetModelRequest missing;
+  missing.set_name("models/none");
+  v1::Model model;
+  ASSERT_FALSE(models_->GetModel(As("acme").get(), missing, &model).ok());
+
+  ASSERT_GT(server_->metrics_port(), 0);
+  // (Other fixtures run without metrics.)
+  const std::string text = HttpGet(server_->metrics_port(), "/metrics");
+  EXPECT_THAT(text, HasSubstr("stamina_rpc_requests_total{code=\"OK\","
+                              "method=\"/stamina.v1.ModelService/CreateModel\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_rpc_requests_total{code=\"NOT_FOUND\","
+                              "method=\"/stamina.v1.ModelService/GetModel\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_rpc_duration_seconds_count{"
+                              "method=\"/stamina.v1.TrainingService/TrainConcept\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"queued\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"running\"} 0"));
 }
 
 TEST_F(ApiServerTest, ShutdownDrainsHealth) {

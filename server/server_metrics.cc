@@ -1,0 +1,136 @@
+#include "server/server_metrics.h"
+
+#include <chrono>
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+
+namespace stamina::server {
+namespace {
+
+// Reads job counts from the store at scrape time.
+class QueueDepthCollector final : public prometheus::Collectable {
+ public:
+  explicit QueueDepthCollector(storage::JobStore* jobs) : jobs_(jobs) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily family;
+    family.name = "stamina_job_queue_depth";
+    family.help = "Training jobs by state (queued, running, failed)";
+    family.type = prometheus::MetricType::Gauge;
+    auto counts = jobs_->Count();
+    if (!counts.ok()) return {};
+    for (auto [state, value] : {std::pair{"queued", counts->queued},
+                                std::pair{"running", counts->running},
+                                std::pair{"failed", counts->failed}}) {
+      prometheus::ClientMetric metric;
+      metric.label.push_back({"state", state});
+      metric.gauge.value = static_cast<double>(value);
+      family.metric.push_back(metric);
+    }
+    return {family};
+  }
+
+ private:
+  storage::JobStore* const jobs_;
+};
+
+// Times one RPC from its first server-side hook to the status it sends.
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(ServerMetrics* metrics, std::string method)
+      : metrics_(metrics),
+        method_(std::move(method)),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+              .count();
+      metrics_->RecordRpc(method_, methods->GetSendStatus().error_code(), seconds);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  ServerMetrics* const metrics_;
+  const std::string method_;
+  const std::chrono::steady_clock::time_point start_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(ServerMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  ServerMetrics* const metrics_;
+};
+
+const char* CodeName(int code) {
+  static const char* const kNames[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
+    Options options) {
+  if (options.jobs == nullptr) return absl::InvalidArgumentError("jobs: required");
+  std::unique_ptr<ServerMetrics> m(new ServerMetrics());
+  m->registry_ = std::make_shared<prometheus::Registry>();
+  m->requests_ = &prometheus::BuildCounter()
+                      .Name("stamina_rpc_requests_total")
+                      .Help("gRPC requests by method and status code")
+                      .Register(*m->registry_);
+  m->durations_ = &prometheus::BuildHistogram()
+                       .Name("stamina_rpc_duration_seconds")
+                       .Help("gRPC request latency by method")
+                       .Register(*m->registry_);
+  m->queue_depth_ = std::make_shared<QueueDepthCollector>(options.jobs);
+  try {
+    // civetweb reports a port it cannot bind by throwing: the only
+    // exception this layer catches.
+    m->exposer_ = std::make_unique<prometheus::Exposer>(options.listen_address);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "metrics endpoint ", options.listen_address, ": ", e.what()));
+  }
+  m->exposer_->RegisterCollectable(m->registry_);
+  m->exposer_->RegisterCollectable(m->queue_depth_);
+  const auto ports = m->exposer_->GetListeningPorts();
+  if (ports.empty()) return absl::UnavailableError("metrics endpoint has no port");
+  m->port_ = ports.front();
+  return m;
+}
+
+ServerMetrics::~ServerMetrics() = default;
+
+void ServerMetrics::RecordRpc(const std::string& method, int code,
+                              double seconds) {
+  requests_->Add({{"method", method}, {"code", CodeName(code)}}).Increment();
+  durations_
+      ->Add({{"method", method}},
+            prometheus::Histogram::BucketBoundaries{
+                0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120})
+      .Observe(seconds);
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+ServerMetrics::NewInterceptorFactory() {
+  return std::make_unique<MetricsInterceptorFactory>(this);
+}
+
+}  // namespace stamina::server

@@ -1,0 +1,61 @@
+// File: server/server_metrics.h
+//
+// Prometheus metrics of the front end, served by prometheus-cpp on their own
+// HTTP port (GET /metrics), named in the Triton style:
+//   stamina_rpc_requests_total{method, code}     counter
+//   stamina_rpc_duration_seconds{method}         histogram
+//   stamina_job_queue_depth{state}               gauge, read from the job
+//                                                store at scrape time: the
+//                                                autoscaling signal
+// RPCs are counted by a gRPC server interceptor, so no handler knows about
+// metrics. Thread-safe. The JobStore is not owned and must outlive this.
+#ifndef STAMINA_SERVER_SERVER_METRICS_H_
+#define STAMINA_SERVER_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "storage/job_store.h"
+
+namespace stamina::server {
+
+class ServerMetrics {
+ public:
+  struct Options {
+    // host:port of the HTTP endpoint; port 0 picks a free one.
+    std::string listen_address = "127.0.0.1:0";
+    storage::JobStore* jobs = nullptr;  // not owned; for the queue gauge
+  };
+  // UNAVAILABLE when the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(Options options);
+  ~ServerMetrics();
+
+  int port() const { return port_; }
+
+  void RecordRpc(const std::string& method, int code, double seconds);
+
+  // For grpc::ServerBuilder::experimental().SetInterceptorCreators().
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  NewInterceptorFactory();
+
+ private:
+  ServerMetrics() = default;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* durations_ = nullptr;
+  std::shared_ptr<prometheus::Collectable> queue_depth_;
+  int port_ = 0;
+};
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_SERVER_METRICS_H_
