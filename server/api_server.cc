@@ -65,6 +65,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
       std::make_unique<TrainingServiceImpl>(&s->context_, options.training);
   s->sampler_service_ =
       std::make_unique<SamplerServiceImpl>(&s->context_, options.training);
+  if (!options.work_queue.internal_token.empty()) {
+    s->work_queue_service_ =
+        std::make_unique<WorkQueueServiceImpl>(&s->context_, options.work_queue);
+  }
 
   if (!options.metrics_address.empty()) {
     STAMINA_ASSIGN_OR_RETURN(
@@ -87,6 +91,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   builder.RegisterService(s->concept_service_.get());
   builder.RegisterService(s->training_service_.get());
   builder.RegisterService(s->sampler_service_.get());
+  if (s->work_queue_service_ != nullptr) {
+    builder.RegisterService(s->work_queue_service_.get());
+  }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(

@@ -27,6 +27,7 @@
 #include "server/auth.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
+#include "server/work_queue_service_impl.h"
 #include "storage/file_blob_store.h"
 #include "storage/registry_database.h"
 #include "storage/sqlite_job_store.h"
@@ -57,6 +58,9 @@ class ApiServer {
     Clock* clock = Clock::Real();  // not owned
     // Prometheus endpoint (host:port); empty disables metrics.
     std::string metrics_address;
+    // The internal WorkQueue for remote workers; served when its
+    // internal_token is set.
+    WorkQueueOptions work_queue;
   };
 
   static absl::StatusOr<std::unique_ptr<ApiServer>> Create(Options options);
@@ -92,6 +96,7 @@ class ApiServer {
   std::unique_ptr<TrainingServiceImpl> training_service_;
   std::unique_ptr<SamplerServiceImpl> sampler_service_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<WorkQueueServiceImpl> work_queue_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

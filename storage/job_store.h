@@ -96,6 +96,9 @@ class JobStore {
   virtual absl::StatusOr<std::optional<JobLease>> Claim(
       const std::string& worker, absl::Duration ttl) = 0;
 
+  // The job a live lease is for; ABORTED when the lease is lost.
+  virtual absl::StatusOr<JobRecord> GetLeased(const std::string& lease_id) = 0;
+
   // Renews the lease for `ttl` and records progress. ABORTED when the lease
   // is lost.
   virtual absl::StatusOr<HeartbeatResult> Heartbeat(

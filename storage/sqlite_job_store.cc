@@ -350,6 +350,17 @@ absl::StatusOr<std::optional<JobLease>> SqliteJobStore::Claim(
   return lease;
 }
 
+absl::StatusOr<JobRecord> SqliteJobStore::GetLeased(const std::string& lease_id) {
+  JobRecord job;
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        JobRow row, FindLeasedJob(db, lease_id, ToMicros(options_.clock->Now())));
+    job = row.record;
+    return absl::OkStatus();
+  }));
+  return job;
+}
+
 absl::StatusOr<HeartbeatResult> SqliteJobStore::Heartbeat(
     const std::string& lease_id, const JobProgressRecord& progress,
     absl::Duration ttl) {

@@ -46,6 +46,7 @@ class SqliteJobStore final : public JobStore {
   absl::StatusOr<JobPage> List(const ListJobsQuery& query) override;
   absl::StatusOr<std::optional<JobLease>> Claim(const std::string& worker,
                                                 absl::Duration ttl) override;
+  absl::StatusOr<JobRecord> GetLeased(const std::string& lease_id) override;
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& lease_id,
                                             const JobProgressRecord& progress,
                                             absl::Duration ttl) override;

@@ -142,6 +142,8 @@ TEST_F(JobStoreTest, OneRunningJobPerModelInCreationOrder) {
   EXPECT_EQ(first.job.progress.phase, JobPhase::kPreparing);
   EXPECT_EQ(first.job.parent_version, std::nullopt);
   EXPECT_EQ(first.expire_time, r_->clock().Now() + kTtl);
+  EXPECT_THAT(r_->jobs().GetLeased(first.lease_id),
+              IsOkAndHolds(::testing::Field(&JobRecord::id, a.id)));
   // b waits for a even though a worker is free.
   EXPECT_THAT(r_->jobs().Claim("w2", kTtl), IsOkAndHolds(::testing::Eq(std::nullopt)));
   STAMINA_ASSERT_OK_AND_ASSIGN(VersionRecord v1, Finish(first));
@@ -313,6 +315,8 @@ TEST_F(JobStoreTest, ExpiredLeaseRequeuesAndTheOldHolderIsAborted) {
   r_->clock().Advance(kTtl);  // expiry is exclusive: now == expiry is expired
   EXPECT_THAT(r_->jobs().Heartbeat(old.lease_id, {}, kTtl),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("expired")));
+  EXPECT_THAT(r_->jobs().GetLeased(old.lease_id),
+              StatusCodeIs(absl::StatusCode::kAborted));
   JobLease fresh = MustClaim("w2");
   EXPECT_EQ(fresh.job.id, old.job.id);
   EXPECT_EQ(fresh.job.attempt, 2);
