@@ -36,7 +36,7 @@ void DrawEye(Canvas& canvas, Point c, EyeShape shape, Rgb color) {
       canvas.Ellipse(c.x, c.y, 2.6, 2.6, color);
       break;
     case EyeShape::kNarrow:
-      canvas.Rect(c.x - 3.5, c.y - 1, c.x + 3.5, c.y + 1, color);
+      canvas.Rect(c.x - 3, c.y - 1, c.x + 3, c.y + 1, color);
       break;
     case EyeShape::kDot:
       canvas.Rect(c.x - 1, c.y - 1, c.x + 1, c.y + 1, color);
