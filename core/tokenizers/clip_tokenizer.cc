@@ -20,7 +20,7 @@ namespace stamina::core {
 namespace {
 
 constexpr absl::string_view kEndOfWord = "</w>";
-constexpr absl::string_view kContractions[] = {"'s", "'t", "'re", "'ve",
+constexpr absl::string_view kContractions[] = {"'s", "'t",  "'re", "'ve",
                                                "'m", "'ll", "'d"};
 
 // The code point bytes_to_unicode() assigns to `byte`.
@@ -114,10 +114,10 @@ absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::Load(
   absl::StatusOr<std::unique_ptr<CLIPTokenizer>> t =
       FromContents(*vocab, *merges, options);
   if (!t.ok()) {
-    return absl::Status(t.status().code(),
-                        absl::StrCat("loading ", vocab_json_path, " and ",
-                                     merges_txt_path, ": ",
-                                     t.status().message()));
+    return absl::Status(
+        t.status().code(),
+        absl::StrCat("loading ", vocab_json_path, " and ", merges_txt_path,
+                     ": ", t.status().message()));
   }
   return t;
 }
@@ -131,8 +131,9 @@ absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::FromContents(
   }
   std::unique_ptr<CLIPTokenizer> t(new CLIPTokenizer(options));
   // No exceptions: a parse error yields a "discarded" value.
-  const nlohmann::json vocab = nlohmann::json::parse(
-      vocab_json.begin(), vocab_json.end(), nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json vocab =
+      nlohmann::json::parse(vocab_json.begin(), vocab_json.end(), nullptr,
+                            /*allow_exceptions=*/false);
   if (vocab.is_discarded() || !vocab.is_object()) {
     return absl::DataLossError("vocab.json is not a JSON object");
   }
@@ -145,8 +146,8 @@ absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::FromContents(
     }
     const int32_t id = static_cast<int32_t>(value.get<int64_t>());
     if (!t->decoder_.emplace(id, token).second) {
-      return absl::DataLossError(absl::StrCat("vocab.json: id ", id,
-                                              " is used twice"));
+      return absl::DataLossError(
+          absl::StrCat("vocab.json: id ", id, " is used twice"));
     }
     t->encoder_.emplace(token, id);
     max_id = std::max<int64_t>(max_id, id);
@@ -170,15 +171,16 @@ absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::FromContents(
   for (absl::string_view line : absl::StrSplit(merges_txt, '\n')) {
     ++line_number;
     line = absl::StripSuffix(line, "\r");
-    if (line.empty() || (line_number == 1 && absl::StartsWith(line, "#version"))) {
+    if (line.empty() ||
+        (line_number == 1 && absl::StartsWith(line, "#version"))) {
       continue;
     }
     if (static_cast<int>(t->merge_ranks_.size()) >= kMaxMerges) break;
     const std::vector<absl::string_view> pair = absl::StrSplit(line, ' ');
     if (pair.size() != 2 || pair[0].empty() || pair[1].empty()) {
-      return absl::DataLossError(absl::StrCat(
-          "merges.txt line ", line_number, ": expected two symbols, got \"",
-          line, "\""));
+      return absl::DataLossError(absl::StrCat("merges.txt line ", line_number,
+                                              ": expected two symbols, got \"",
+                                              line, "\""));
     }
     // A repeated pair takes its later rank, as transformers' dict does.
     t->merge_ranks_.insert_or_assign(std::string(line),
@@ -236,7 +238,8 @@ std::vector<std::string> CLIPTokenizer::Bpe(absl::string_view pre_token) const {
     int best_rank = std::numeric_limits<int>::max();
     size_t best = 0;
     for (size_t k = 0; k + 1 < word.size(); ++k) {
-      const auto it = merge_ranks_.find(absl::StrCat(word[k], " ", word[k + 1]));
+      const auto it =
+          merge_ranks_.find(absl::StrCat(word[k], " ", word[k + 1]));
       if (it != merge_ranks_.end() && it->second < best_rank) {
         best_rank = it->second;
         best = k;

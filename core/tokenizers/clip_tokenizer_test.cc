@@ -63,10 +63,10 @@ std::unique_ptr<CLIPTokenizer> LoadFixture(int max_length = 8) {
 TEST(CLIPTokenizerTest, ByteToUnicodeMatchesGpt2Table) {
   EXPECT_EQ(ByteToUnicode('a'), "a");
   EXPECT_EQ(ByteToUnicode('!'), "!");
-  EXPECT_EQ(ByteToUnicode(' '), "\xc4\xa0");     // U+0120 'Ġ'
-  EXPECT_EQ(ByteToUnicode(0x00), "\xc4\x80");    // U+0100
-  EXPECT_EQ(ByteToUnicode(0xad), "\xc5\x83");    // U+0143 'Ń'
-  EXPECT_EQ(ByteToUnicode(0xc3), "\xc3\x83");    // itself, U+00C3
+  EXPECT_EQ(ByteToUnicode(' '), "\xc4\xa0");   // U+0120 'Ġ'
+  EXPECT_EQ(ByteToUnicode(0x00), "\xc4\x80");  // U+0100
+  EXPECT_EQ(ByteToUnicode(0xad), "\xc5\x83");  // U+0143 'Ń'
+  EXPECT_EQ(ByteToUnicode(0xc3), "\xc3\x83");  // itself, U+00C3
 }
 
 TEST(CLIPTokenizerTest, SpecialIdsAndSizes) {
@@ -78,8 +78,7 @@ TEST(CLIPTokenizerTest, SpecialIdsAndSizes) {
   EXPECT_EQ(t->vocab_size(), 49408);
   EXPECT_EQ(t->max_length(), 8);
   EXPECT_THAT(t->TokenId("cat</w>"), IsOkAndHolds(20));
-  EXPECT_THAT(t->TokenId("dog</w>"),
-              StatusCodeIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(t->TokenId("dog</w>"), StatusCodeIs(absl::StatusCode::kNotFound));
 }
 
 TEST(CLIPTokenizerTest, PreTokenize) {
@@ -103,9 +102,9 @@ TEST(CLIPTokenizerTest, BpeMergesByRank) {
 TEST(CLIPTokenizerTest, EncodeHandDerived) {
   const std::unique_ptr<CLIPTokenizer> t = LoadFixture();
   ASSERT_NE(t, nullptr);
-  EXPECT_THAT(t->Encode("a cat"),
-              IsOkAndHolds(ElementsAre(kBos, 9, 20, kEos, kEos, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("a cat"),
+      IsOkAndHolds(ElementsAre(kBos, 9, 20, kEos, kEos, kEos, kEos, kEos)));
   // Clean-up: lowercase, whitespace runs; "!!" is one pre-token.
   EXPECT_THAT(t->Encode("  A \n Photo!!  "),
               IsOkAndHolds(ElementsAre(kBos, 9, 17, 18, 8, 12, kEos, kEos)));
@@ -113,22 +112,22 @@ TEST(CLIPTokenizerTest, EncodeHandDerived) {
   EXPECT_THAT(t->Encode("it's 12"),
               IsOkAndHolds(ElementsAre(kBos, 3, 10, 21, 13, 14, kEos, kEos)));
   // Special strings in the text map to their ids.
-  EXPECT_THAT(t->Encode("<|startoftext|>a<|endoftext|>"),
-              IsOkAndHolds(ElementsAre(kBos, kBos, 9, kEos, kEos, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("<|startoftext|>a<|endoftext|>"),
+      IsOkAndHolds(ElementsAre(kBos, kBos, 9, kEos, kEos, kEos, kEos, kEos)));
 }
 
 TEST(CLIPTokenizerTest, UnknownPiecesBecomeUnk) {
   const std::unique_ptr<CLIPTokenizer> t = LoadFixture();
   ASSERT_NE(t, nullptr);
   // "oh" -> "o" + "h</w>" (not in the vocabulary); "z</w>" neither.
-  EXPECT_THAT(t->Encode("hat oh z"),
-              IsOkAndHolds(ElementsAre(kBos, 2, 19, 4, kEos, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("hat oh z"),
+      IsOkAndHolds(ElementsAre(kBos, 2, 19, 4, kEos, kEos, kEos, kEos)));
   // Non-ASCII: "é" is bytes C3 A9 -> "Ã" "©</w>".
-  EXPECT_THAT(t->Encode("\xc3\xa9"),
-              IsOkAndHolds(ElementsAre(kBos, 22, 23, kEos, kEos, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("\xc3\xa9"),
+      IsOkAndHolds(ElementsAre(kBos, 22, 23, kEos, kEos, kEos, kEos, kEos)));
   EXPECT_THAT(t->Encode("\xc3"),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
 }
@@ -164,13 +163,13 @@ TEST(CLIPTokenizerTest, ConceptTokens) {
   EXPECT_THAT(t->AddToken("<|endoftext|>"),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(t->TokenId("<anna>"), IsOkAndHolds(49408));
-  EXPECT_THAT(t->Encode("a <anna> cat"),
-              IsOkAndHolds(ElementsAre(kBos, 9, 49408, 20, kEos, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("a <anna> cat"),
+      IsOkAndHolds(ElementsAre(kBos, 9, 49408, 20, kEos, kEos, kEos, kEos)));
   // Matched before pre-tokenization, even glued to other text.
-  EXPECT_THAT(t->Encode("A<Anna>cat<bob>"),
-              IsOkAndHolds(ElementsAre(kBos, 9, 49408, 20, 49409, kEos, kEos,
-                                       kEos)));
+  EXPECT_THAT(
+      t->Encode("A<Anna>cat<bob>"),
+      IsOkAndHolds(ElementsAre(kBos, 9, 49408, 20, 49409, kEos, kEos, kEos)));
 }
 
 TEST(CLIPTokenizerTest, DecodeRoundTrip) {
@@ -183,7 +182,8 @@ TEST(CLIPTokenizerTest, DecodeRoundTrip) {
   }
   // As transformers (before clean_up_tokenization_spaces): every pre-token
   // ends a word.
-  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<int32_t> ids, t->Encode("a photo!!"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<int32_t> ids,
+                               t->Encode("a photo!!"));
   EXPECT_THAT(t->Decode(ids), IsOkAndHolds("a photo !!"));
   EXPECT_THAT(t->Decode({3, 10, 21}), IsOkAndHolds("it 's"));
   EXPECT_THAT(t->Decode({30000}),
@@ -227,12 +227,12 @@ TEST(CLIPTokenizerTest, LoadErrors) {
                 StatusIs(absl::StatusCode::kDataLoss, HasSubstr(c.message)))
         << c.vocab << " / " << c.merges;
   }
-  EXPECT_THAT(CLIPTokenizer::FromContents(kVocabJson, kMergesTxt,
-                                          {.max_length = 1}),
-              StatusCodeIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CLIPTokenizer::FromContents(kVocabJson, kMergesTxt,
-                                          {.pad_token = "!!"}),
-              StatusCodeIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(
+      CLIPTokenizer::FromContents(kVocabJson, kMergesTxt, {.max_length = 1}),
+      StatusCodeIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      CLIPTokenizer::FromContents(kVocabJson, kMergesTxt, {.pad_token = "!!"}),
+      StatusCodeIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(CLIPTokenizerTest, PadTokenOption) {
@@ -240,7 +240,8 @@ TEST(CLIPTokenizerTest, PadTokenOption) {
       CLIPTokenizer::FromContents(kVocabJson, kMergesTxt,
                                   {.max_length = 5, .pad_token = "!"});
   ASSERT_THAT(t, IsOk());
-  EXPECT_THAT((*t)->Encode("a"), IsOkAndHolds(ElementsAre(kBos, 9, kEos, 8, 8)));
+  EXPECT_THAT((*t)->Encode("a"),
+              IsOkAndHolds(ElementsAre(kBos, 9, kEos, 8, 8)));
 }
 
 }  // namespace

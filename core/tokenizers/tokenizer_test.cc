@@ -16,9 +16,8 @@ using ::testing::ElementsAre;
 TEST(ValidateConceptTokenTest, AcceptsAndRejects) {
   STAMINA_EXPECT_OK(ValidateConceptToken("<anna>"));
   STAMINA_EXPECT_OK(ValidateConceptToken("<eiffel_tower-2>"));
-  for (const char* bad :
-       {"anna", "<>", "<Anna>", "<an na>", "<anna", "anna>", "<a<b>",
-        "<|endoftext|>", "<anna>x", ""}) {
+  for (const char* bad : {"anna", "<>", "<Anna>", "<an na>", "<anna", "anna>",
+                          "<a<b>", "<|endoftext|>", "<anna>x", ""}) {
     EXPECT_THAT(ValidateConceptToken(bad),
                 StatusCodeIs(absl::StatusCode::kInvalidArgument))
         << bad;

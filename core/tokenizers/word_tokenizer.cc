@@ -12,9 +12,7 @@
 namespace stamina::core {
 namespace {
 
-bool IsWordByte(unsigned char c) {
-  return absl::ascii_isalnum(c) || c >= 0x80;
-}
+bool IsWordByte(unsigned char c) { return absl::ascii_isalnum(c) || c >= 0x80; }
 
 }  // namespace
 

@@ -15,10 +15,10 @@ namespace {
 using ::testing::ElementsAre;
 
 std::unique_ptr<WordTokenizer> Make(int max_length = 10) {
-  absl::StatusOr<std::unique_ptr<WordTokenizer>> t = WordTokenizer::Create(
-      {"a", "face", "with", "Red", "hair", "on", "background", "photo", "of",
-       "red"},
-      max_length);
+  absl::StatusOr<std::unique_ptr<WordTokenizer>> t =
+      WordTokenizer::Create({"a", "face", "with", "Red", "hair", "on",
+                             "background", "photo", "of", "red"},
+                            max_length);
   EXPECT_TRUE(t.ok()) << t.status();
   return std::move(t).value();
 }
@@ -42,8 +42,8 @@ TEST(WordTokenizerTest, EncodeLowercasesSplitsAndPads) {
   const std::unique_ptr<WordTokenizer> t = Make();
   EXPECT_THAT(t->Encode("A face, with  RED hair!"),
               IsOkAndHolds(ElementsAre(0, 3, 4, 5, 6, 7, 1, 1, 1, 1)));
-  EXPECT_THAT(t->Encode(""), IsOkAndHolds(ElementsAre(0, 1, 1, 1, 1, 1, 1, 1,
-                                                      1, 1)));
+  EXPECT_THAT(t->Encode(""),
+              IsOkAndHolds(ElementsAre(0, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
 }
 
 TEST(WordTokenizerTest, UnknownWordsAndTruncation) {
@@ -67,9 +67,9 @@ TEST(WordTokenizerTest, ConceptTokens) {
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(t->TokenId("<bob>"), IsOkAndHolds(13));
   // Matched before splitting, case-insensitively, even inside words.
-  EXPECT_THAT(t->Encode("a photo of <Anna>, <bob>'s face<anna>x"),
-              IsOkAndHolds(ElementsAre(0, 3, 10, 11, 12, 13, 2, 4, 12, 2, 1,
-                                       1)));
+  EXPECT_THAT(
+      t->Encode("a photo of <Anna>, <bob>'s face<anna>x"),
+      IsOkAndHolds(ElementsAre(0, 3, 10, 11, 12, 13, 2, 4, 12, 2, 1, 1)));
   EXPECT_THAT(t->Encode("a <carl>"),
               IsOkAndHolds(ElementsAre(0, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1)));
 }
@@ -77,8 +77,9 @@ TEST(WordTokenizerTest, ConceptTokens) {
 TEST(WordTokenizerTest, DecodeRoundTrip) {
   const std::unique_ptr<WordTokenizer> t = Make(16);
   ASSERT_THAT(t->AddToken("<anna>"), IsOk());
-  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<int32_t> ids,
-                               t->Encode("A photo of <anna> on a red background."));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::vector<int32_t> ids,
+      t->Encode("A photo of <anna> on a red background."));
   EXPECT_THAT(t->Decode(ids),
               IsOkAndHolds("a photo of <anna> on a red background"));
   EXPECT_THAT(t->Decode({0, 3, 2, 1}), IsOkAndHolds("a <|unk|>"));

@@ -47,8 +47,8 @@ constexpr NamedRgb kMaterials[kNumMaterials] = {
     {"wood", {125, 80, 40}},
 };
 constexpr NamedRgb kAccents[kNumAccents] = {
-    {"blue", {30, 70, 230}}, {"green", {30, 170, 50}},
-    {"gold", {250, 200, 0}}, {"black", {20, 20, 20}},
+    {"blue", {30, 70, 230}},    {"green", {30, 170, 50}},
+    {"gold", {250, 200, 0}},    {"black", {20, 20, 20}},
     {"purple", {150, 40, 190}},
 };
 constexpr const char* kEyeShapes[kNumEyeShapes] = {"round", "narrow", "dot"};
@@ -106,8 +106,8 @@ uint32_t DrawTupleIndex(uint64_t seed, uint64_t tag, uint32_t num_tuples,
                         bool (*held_out)(uint32_t), const HeldOut& list) {
   if (IsReservedIdentity(seed)) {
     const uint64_t k = seed - kReservedIdentitySeedStart;
-    return list.indices[(k % list.indices.size()) * list.stride %
-                        list.indices.size()];
+    return list
+        .indices[(k % list.indices.size()) * list.stride % list.indices.size()];
   }
   SplitMix64 rng(DeriveSeed(seed, tag));
   while (true) {
@@ -127,9 +127,7 @@ absl::string_view Name(Mouth m) { return kMouths[static_cast<int>(m)]; }
 absl::string_view Name(HairColor h) {
   return kHairColors[static_cast<int>(h)].name;
 }
-absl::string_view Name(HairStyle h) {
-  return kHairStyles[static_cast<int>(h)];
-}
+absl::string_view Name(HairStyle h) { return kHairStyles[static_cast<int>(h)]; }
 absl::string_view Name(SkinTone s) {
   return kSkinTones[static_cast<int>(s)].name;
 }
@@ -155,9 +153,8 @@ Rgb ToRgb(Accent a) { return kAccents[static_cast<int>(a)].rgb; }
 
 const std::vector<Color>& BackgroundColors() {
   static const std::vector<Color>* colors = new std::vector<Color>{
-      Color::kWhite, Color::kGray,  Color::kRed,    Color::kOrange,
-      Color::kYellow, Color::kGreen, Color::kCyan,  Color::kBlue,
-      Color::kPurple, Color::kPink};
+      Color::kWhite, Color::kGray, Color::kRed,  Color::kOrange, Color::kYellow,
+      Color::kGreen, Color::kCyan, Color::kBlue, Color::kPurple, Color::kPink};
   return *colors;
 }
 
@@ -217,10 +214,9 @@ LandmarkIdentity LandmarkIdentity::FromTupleIndex(uint32_t i) {
 }
 
 LandmarkIdentity LandmarkIdentity::FromSeed(uint64_t identity_seed) {
-  return FromTupleIndex(DrawTupleIndex(identity_seed, kLandmarkSeedTag,
-                                       kNumLandmarkTuples,
-                                       &IsHeldOutLandmarkTuple,
-                                       LandmarkHeldOut()));
+  return FromTupleIndex(
+      DrawTupleIndex(identity_seed, kLandmarkSeedTag, kNumLandmarkTuples,
+                     &IsHeldOutLandmarkTuple, LandmarkHeldOut()));
 }
 
 bool IsHeldOutFaceTuple(uint32_t index) {

@@ -31,8 +31,18 @@ namespace stamina::core {
 
 // The named palette of backgrounds and shape colours.
 enum class Color {
-  kWhite, kGray, kBlack, kRed, kOrange, kYellow,
-  kGreen, kCyan, kBlue, kPurple, kPink, kBrown,
+  kWhite,
+  kGray,
+  kBlack,
+  kRed,
+  kOrange,
+  kYellow,
+  kGreen,
+  kCyan,
+  kBlue,
+  kPurple,
+  kPink,
+  kBrown,
 };
 inline constexpr int kNumColors = 12;
 
@@ -54,7 +64,14 @@ inline constexpr int kNumAccessories = 3;
 
 // Landmarks: a structure type in a material with an accent-coloured part and
 // a count of repeated parts (windows, arches, steps, stripes).
-enum class LandmarkType { kTower, kBridge, kMill, kPyramid, kArch, kLighthouse };
+enum class LandmarkType {
+  kTower,
+  kBridge,
+  kMill,
+  kPyramid,
+  kArch,
+  kLighthouse
+};
 enum class Material { kStone, kBrick, kSand, kMarble, kWood };
 enum class Accent { kBlue, kGreen, kGold, kBlack, kPurple };
 inline constexpr int kNumLandmarkTypes = 6;

@@ -42,8 +42,7 @@ TEST(AttributesTest, NamesAreDistinctPerAttribute) {
   EXPECT_EQ(Names<HairColor>(kNumHairColors).size(), size_t{kNumHairColors});
   EXPECT_EQ(Names<HairStyle>(kNumHairStyles).size(), size_t{kNumHairStyles});
   EXPECT_EQ(Names<SkinTone>(kNumSkinTones).size(), size_t{kNumSkinTones});
-  EXPECT_EQ(Names<Accessory>(kNumAccessories).size(),
-            size_t{kNumAccessories});
+  EXPECT_EQ(Names<Accessory>(kNumAccessories).size(), size_t{kNumAccessories});
   EXPECT_EQ(Names<LandmarkType>(kNumLandmarkTypes).size(),
             size_t{kNumLandmarkTypes});
   EXPECT_EQ(Names<Material>(kNumMaterials).size(), size_t{kNumMaterials});

@@ -71,8 +71,7 @@ void Canvas::Ring(double cx, double cy, double r_outer, double r_inner,
 
 void Canvas::Polygon(const std::vector<Point>& points, Rgb color) {
   if (points.size() < 3) return;
-  double x0 = points[0].x, x1 = points[0].x, y0 = points[0].y,
-         y1 = points[0].y;
+  double x0 = points[0].x, x1 = points[0].x, y0 = points[0].y, y1 = points[0].y;
   for (const Point& q : points) {
     x0 = std::min(x0, q.x);
     x1 = std::max(x1, q.x);

@@ -93,8 +93,8 @@ absl::StatusOr<Image> MakeGrid(const std::vector<Image>& images, int rows,
   return grid;
 }
 
-absl::Status WriteGridPng(const std::vector<Image>& images, int rows,
-                          int cols, absl::string_view path) {
+absl::Status WriteGridPng(const std::vector<Image>& images, int rows, int cols,
+                          absl::string_view path) {
   STAMINA_ASSIGN_OR_RETURN(Image grid, MakeGrid(images, rows, cols));
   return WritePng(grid, path);
 }

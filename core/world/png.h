@@ -32,8 +32,8 @@ absl::Status WritePng(const Image& image, absl::string_view path);
 // empty, or do not fit.
 absl::StatusOr<Image> MakeGrid(const std::vector<Image>& images, int rows,
                                int cols, Rgb gutter = {0, 0, 0});
-absl::Status WriteGridPng(const std::vector<Image>& images, int rows,
-                          int cols, absl::string_view path);
+absl::Status WriteGridPng(const std::vector<Image>& images, int rows, int cols,
+                          absl::string_view path);
 
 }  // namespace stamina::core
 

@@ -49,9 +49,10 @@ Image Gradient(int w, int h, uint8_t salt) {
   Image image(w, h);
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
-      image.Set(x, y, Rgb{static_cast<uint8_t>(x * 7 + salt),
-                          static_cast<uint8_t>(y * 5),
-                          static_cast<uint8_t>(x ^ y ^ salt)});
+      image.Set(
+          x, y,
+          Rgb{static_cast<uint8_t>(x * 7 + salt), static_cast<uint8_t>(y * 5),
+              static_cast<uint8_t>(x ^ y ^ salt)});
     }
   }
   return image;

@@ -33,9 +33,8 @@ absl::Status Run() {
   const std::string kind = absl::GetFlag(FLAGS_kind);
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const int count = absl::GetFlag(FLAGS_count);
-  const int renders = kind == "face" || kind == "landmark"
-                          ? absl::GetFlag(FLAGS_renders)
-                          : 1;
+  const int renders =
+      kind == "face" || kind == "landmark" ? absl::GetFlag(FLAGS_renders) : 1;
   const int size = absl::GetFlag(FLAGS_size);
   if (count <= 0 || renders <= 0 || size <= 0) {
     return absl::InvalidArgumentError("count, renders and size must be > 0");
@@ -50,7 +49,8 @@ absl::Status Run() {
       if (kind == "face") {
         const FaceIdentity face = FaceIdentity::FromSeed(seed + i);
         if (!canonical) {
-          params = RenderParams::FromSeed(r, size, ContrastingBackgrounds(face));
+          params =
+              RenderParams::FromSeed(r, size, ContrastingBackgrounds(face));
         }
         images.push_back(RenderFace(face, params));
         caption = CaptionFace(face, params.background);
@@ -76,8 +76,8 @@ absl::Status Run() {
       if (r == 0) std::printf("%d: %s\n", i, caption.c_str());
     }
   }
-  const int cols = renders > 1 ? renders
-                               : static_cast<int>(std::ceil(std::sqrt(count)));
+  const int cols =
+      renders > 1 ? renders : static_cast<int>(std::ceil(std::sqrt(count)));
   const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
   return WriteGridPng(images, rows, cols, absl::GetFlag(FLAGS_out));
 }

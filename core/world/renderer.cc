@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -25,10 +25,10 @@ constexpr uint64_t kShapeTag = 0x5a9e;
 constexpr uint64_t kSampleTag = 0x5a3b1e;
 
 Rgb Darken(Rgb c) {
-  return {static_cast<uint8_t>(c.r * 6 / 10), static_cast<uint8_t>(c.g * 6 / 10),
+  return {static_cast<uint8_t>(c.r * 6 / 10),
+          static_cast<uint8_t>(c.g * 6 / 10),
           static_cast<uint8_t>(c.b * 6 / 10)};
 }
-
 
 void DrawEye(Canvas& canvas, Point c, EyeShape shape, Rgb color) {
   switch (shape) {
@@ -212,7 +212,8 @@ double ShapeRadius(ShapeSize size) {
   return 6.5;
 }
 
-std::string CountPhrase(int n, absl::string_view noun, absl::string_view plural) {
+std::string CountPhrase(int n, absl::string_view noun,
+                        absl::string_view plural) {
   static constexpr const char* kNumbers[] = {"zero", "one", "two", "three"};
   return absl::StrCat(kNumbers[std::clamp(n, 0, 3)], " ",
                       n == 1 ? noun : plural);
@@ -221,7 +222,7 @@ std::string CountPhrase(int n, absl::string_view noun, absl::string_view plural)
 }  // namespace
 
 RenderParams RenderParams::FromSeed(uint64_t render_seed, int size,
-                                   const std::vector<Color>& allowed) {
+                                    const std::vector<Color>& allowed) {
   SplitMix64 rng(DeriveSeed(render_seed, kRenderTag));
   RenderParams p;
   p.size = size;
@@ -381,8 +382,8 @@ std::string CaptionLandmark(const LandmarkIdentity& l, Color background) {
 
 std::string CaptionShape(const ShapeSpec& shape, Color background) {
   return absl::StrCat("a ", Name(shape.size), " ", Name(shape.color), " ",
-                      Name(shape.kind), " on ", Article(Name(background)),
-                      " ", Name(background), " background");
+                      Name(shape.kind), " on ", Article(Name(background)), " ",
+                      Name(background), " background");
 }
 
 std::string CaptionWithToken(absl::string_view token, Color background) {
@@ -392,10 +393,12 @@ std::string CaptionWithToken(absl::string_view token, Color background) {
 
 std::vector<std::string> CaptionVocabulary() {
   std::vector<std::string> words = {
-      "a", "an", "face", "with", "skin", "hair", "eyes", "and", "mouth",
-      "wearing", "on", "background", "photo", "of", "roof", "railing",
-      "sails", "top", "window", "windows", "arch", "arches", "step", "steps",
-      "opening", "openings", "stripe", "stripes", "one", "two", "three"};
+      "a",       "an",       "face",   "with",    "skin",  "hair",
+      "eyes",    "and",      "mouth",  "wearing", "on",    "background",
+      "photo",   "of",       "roof",   "railing", "sails", "top",
+      "window",  "windows",  "arch",   "arches",  "step",  "steps",
+      "opening", "openings", "stripe", "stripes", "one",   "two",
+      "three"};
   auto add = [&](absl::string_view w) {
     if (w == "none") return;
     if (std::find(words.begin(), words.end(), w) == words.end()) {
@@ -435,8 +438,8 @@ Sample PretrainingSample(uint64_t sample_seed, int size) {
     sample.kind = SceneKind::kFace;
     sample.identity_seed = rng.Next() % kReservedIdentitySeedStart;
     const FaceIdentity face = FaceIdentity::FromSeed(sample.identity_seed);
-    const RenderParams params = RenderParams::FromSeed(
-        render_seed, size, ContrastingBackgrounds(face));
+    const RenderParams params =
+        RenderParams::FromSeed(render_seed, size, ContrastingBackgrounds(face));
     sample.image = RenderFace(face, params);
     sample.caption = CaptionFace(face, params.background);
   } else if (pick < 7) {

@@ -86,8 +86,7 @@ Image RenderShape(const ShapeSpec& shape, const RenderParams& params);
 // "a stone tower with a blue roof and two windows on a white background",
 // "a small red circle on a white background".
 std::string CaptionFace(const FaceIdentity& face, Color background);
-std::string CaptionLandmark(const LandmarkIdentity& landmark,
-                            Color background);
+std::string CaptionLandmark(const LandmarkIdentity& landmark, Color background);
 std::string CaptionShape(const ShapeSpec& shape, Color background);
 // Personalization: "a photo of <anna> on a red background".
 std::string CaptionWithToken(absl::string_view token, Color background);

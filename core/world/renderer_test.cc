@@ -37,13 +37,11 @@ std::vector<FaceIdentity> OneAttributeVariants(const FaceIdentity& base) {
   std::vector<FaceIdentity> out;
   for (uint32_t i = 0; i < kNumFaceTuples; ++i) {
     const FaceIdentity f = FaceIdentity::FromTupleIndex(i);
-    const int changed = (f.eye_shape != base.eye_shape) +
-                        (f.eye_color != base.eye_color) +
-                        (f.mouth != base.mouth) +
-                        (f.hair_color != base.hair_color) +
-                        (f.hair_style != base.hair_style) +
-                        (f.skin != base.skin) +
-                        (f.accessory != base.accessory);
+    const int changed =
+        (f.eye_shape != base.eye_shape) + (f.eye_color != base.eye_color) +
+        (f.mouth != base.mouth) + (f.hair_color != base.hair_color) +
+        (f.hair_style != base.hair_style) + (f.skin != base.skin) +
+        (f.accessory != base.accessory);
     if (changed == 1) out.push_back(f);
   }
   return out;
@@ -136,9 +134,9 @@ TEST(RendererTest, AttributesAreWhereTheLayoutSays) {
             << CaptionFace(face, Color::kWhite) << " size " << size;
       }
       // Cheek: skin, between eye and mouth, clear of glasses and hair.
-      EXPECT_EQ(image.At(static_cast<int>(10 * unit),
-                         static_cast<int>(20 * unit)),
-                ToRgb(face.skin));
+      EXPECT_EQ(
+          image.At(static_cast<int>(10 * unit), static_cast<int>(20 * unit)),
+          ToRgb(face.skin));
       // Top corner: background.
       EXPECT_EQ(image.At(0, 0), ToRgb(Color::kWhite));
     }
@@ -215,7 +213,8 @@ TEST(RendererTest, ShapesAndSizes) {
     ASSERT_EQ(image.height, 64);
     int painted = 0;
     for (int y = 0; y < 64; ++y) {
-      for (int x = 0; x < 64; ++x) painted += image.At(x, y) == ToRgb(shape.color);
+      for (int x = 0; x < 64; ++x)
+        painted += image.At(x, y) == ToRgb(shape.color);
     }
     EXPECT_GE(painted, 40) << CaptionShape(shape, params.background);
   }
