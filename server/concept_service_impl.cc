@@ -6,6 +6,7 @@
 #include "server/model_service_impl.h"
 #include "server/proto_conversions.h"
 #include "server/resource_names.h"
+#include "server/upload_session.h"
 
 namespace stamina::server {
 
@@ -128,6 +129,22 @@ grpc::Status ConceptServiceImpl::DeleteConcept(
       response->set_head_version(
           FormatVersionName(name.model, *deleted.head_version));
     }
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status ConceptServiceImpl::UploadImages(
+    grpc::ServerContext* call, grpc::ServerReader<v1::UploadImagesRequest>* reader,
+    v1::UploadImagesResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    UploadSession session(ctx_, tenant);
+    v1::UploadImagesRequest message;
+    while (reader->Read(&message)) {
+      STAMINA_RETURN_IF_ERROR(session.Accept(message));
+    }
+    STAMINA_ASSIGN_OR_RETURN(*response, session.Finish());
     return absl::OkStatus();
   };
   return ToGrpcStatus(run());

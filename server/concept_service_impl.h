@@ -27,6 +27,9 @@ class ConceptServiceImpl final : public v1::ConceptService::Service {
   grpc::Status DeleteConcept(grpc::ServerContext* call,
                              const v1::DeleteConceptRequest* request,
                              v1::DeleteConceptResponse* response) override;
+  grpc::Status UploadImages(grpc::ServerContext* call,
+                            grpc::ServerReader<v1::UploadImagesRequest>* reader,
+                            v1::UploadImagesResponse* response) override;
   grpc::Status ListImages(grpc::ServerContext* call,
                           const v1::ListImagesRequest* request,
                           v1::ListImagesResponse* response) override;

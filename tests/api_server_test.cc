@@ -18,6 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api_server.h"
+#include "server/images/test_images.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -383,6 +384,153 @@ TEST_F(MetricsTest, CountRpcsAndShowQueueDepth) {
                               "method=\"/stamina.v1.TrainingService/TrainConcept\"} 1"));
   EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"queued\"} 1"));
   EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"running\"} 0"));
+}
+
+// An RGB PNG of `side` x `side` filled with `shade`.
+std::string Png(int side, uint8_t shade) {
+  server::PngSpec spec{.width = side, .height = side, .color_type = 2,
+                       .bit_depth = 8};
+  spec.rows.assign(static_cast<size_t>(side * side * 3), shade);
+  return server::WriteTestPng(spec);
+}
+
+struct Upload {
+  std::string filename;
+  std::string bytes;
+  std::string caption;
+};
+
+// Streams `images` to UploadImages in chunks of 7 bytes.
+grpc::Status UploadAll(v1::ConceptService::Stub* stub, grpc::ClientContext* context,
+                       const std::string& concept, const std::vector<Upload>& images,
+                       bool skip_invalid, v1::UploadImagesResponse* response) {
+  auto writer = stub->UploadImages(context, response);
+  v1::UploadImagesRequest header;
+  header.mutable_header()->set_parent(concept);
+  header.mutable_header()->set_skip_invalid(skip_invalid);
+  writer->Write(header);
+  for (const Upload& image : images) {
+    v1::UploadImagesRequest start;
+    start.mutable_image_start()->set_filename(image.filename);
+    start.mutable_image_start()->set_caption(image.caption);
+    start.mutable_image_start()->set_size_bytes(static_cast<int64_t>(image.bytes.size()));
+    if (!writer->Write(start)) break;
+    for (size_t i = 0; i < image.bytes.size(); i += 7) {
+      v1::UploadImagesRequest chunk;
+      chunk.set_chunk(image.bytes.substr(i, 7));
+      if (!writer->Write(chunk)) break;
+    }
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
+  CreateModel("acme", "m");
+  CreateConcept("acme", "m", "anna");
+  const std::string concept = "models/m/concepts/anna";
+  server::JpegSpec jpeg{.width = 40, .height = 48, .color_space = 2 /*JCS_RGB*/,
+                        .components = 3};
+  jpeg.samples.assign(40 * 48 * 3, 90);
+  v1::UploadImagesResponse response;
+  grpc::Status status = UploadAll(
+      concepts_.get(), As("acme").get(), concept,
+      {{"a.png", Png(32, 10), "{} at home"},
+       {"b.jpg", server::WriteTestJpeg(jpeg), ""},
+       {"a-again.png", Png(32, 10), ""}},
+      false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.results_size(), 3);
+  EXPECT_EQ(response.results(0).outcome(), v1::ImageUploadResult::OUTCOME_CREATED);
+  EXPECT_EQ(response.results(0).image().format(), v1::IMAGE_FORMAT_PNG);
+  EXPECT_EQ(response.results(0).image().caption(), "{} at home");
+  EXPECT_EQ(response.results(1).image().format(), v1::IMAGE_FORMAT_JPEG);
+  EXPECT_EQ(response.results(1).image().width(), 40);
+  EXPECT_EQ(response.results(1).image().height(), 48);
+  EXPECT_EQ(response.results(2).outcome(), v1::ImageUploadResult::OUTCOME_DUPLICATE);
+  EXPECT_EQ(response.image_count(), 2);
+  const std::string digest = response.results(0).image().sha256();
+  EXPECT_EQ(response.results(0).image().name(), concept + "/images/" + digest);
+  EXPECT_THAT(server_->blobs().Get(digest), IsOkAndHolds(Png(32, 10)));
+
+  // One bad image rejects the whole request; nothing is stored.
+  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+                     {{"c.png", Png(32, 200), ""}, {"bad.gif", "GIF89a....", ""}},
+                     false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("images[1] (\"bad.gif\")"));
+  v1::ListImagesRequest list;
+  list.set_parent(concept);
+  v1::ListImagesResponse listed;
+  ASSERT_TRUE(concepts_->ListImages(As("acme").get(), list, &listed).ok());
+  EXPECT_EQ(listed.images_size(), 2);
+
+  // With skip_invalid the good ones land and the bad ones are reported.
+  v1::UploadImagesResponse partial;
+  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+                     {{"c.png", Png(32, 200), ""}, {"tiny.png", Png(16, 5), ""}},
+                     true, &partial);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(partial.results_size(), 2);
+  EXPECT_EQ(partial.results(0).outcome(), v1::ImageUploadResult::OUTCOME_CREATED);
+  EXPECT_EQ(partial.results(1).outcome(), v1::ImageUploadResult::OUTCOME_REJECTED);
+  EXPECT_THAT(partial.results(1).rejection_reason(), HasSubstr("16"));
+  EXPECT_EQ(partial.image_count(), 3);
+
+  // Images freeze once training is queued.
+  STAMINA_ASSERT_OK(Train("acme", "m", "anna").status());
+  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+                     {{"d.png", Png(32, 77), ""}}, false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ApiServerTest, UploadStreamShapeErrors) {
+  CreateModel("acme", "m");
+  CreateConcept("acme", "m", "anna");
+  v1::UploadImagesResponse response;
+  {  // chunk before image_start
+    auto context = As("acme");
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    v1::UploadImagesRequest header;
+    header.mutable_header()->set_parent("models/m/concepts/anna");
+    writer->Write(header);
+    v1::UploadImagesRequest chunk;
+    chunk.set_chunk("x");
+    writer->Write(chunk);
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("image_start"));
+  }
+  {  // no header at all
+    auto context = As("acme");
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {  // fewer bytes than announced
+    auto context = As("acme");
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    v1::UploadImagesRequest header;
+    header.mutable_header()->set_parent("models/m/concepts/anna");
+    writer->Write(header);
+    v1::UploadImagesRequest start;
+    start.mutable_image_start()->set_filename("short.png");
+    start.mutable_image_start()->set_size_bytes(100);
+    writer->Write(start);
+    v1::UploadImagesRequest chunk;
+    chunk.set_chunk("abc");
+    writer->Write(chunk);
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("images[0] (\"short.png\")"));
+  }
+  // Another tenant's concept is NOT_FOUND.
+  grpc::Status status = UploadAll(concepts_.get(), As("globex").get(),
+                                  "models/m/concepts/anna", {{"a.png", Png(32, 1), ""}},
+                                  false, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ApiServerTest, ShutdownDrainsHealth) {
