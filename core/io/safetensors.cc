@@ -101,9 +101,8 @@ absl::StatusOr<std::map<std::string, torch::Tensor>> LoadTensors(
   for (const auto& [name, info] : header.tensors) {
     STAMINA_ASSIGN_OR_RETURN(torch::Tensor tensor, RunTorch([&] {
                                return torch::empty(
-                                   info.shape,
-                                   torch::TensorOptions().dtype(
-                                       ToScalarType(info.dtype)));
+                                   info.shape, torch::TensorOptions().dtype(
+                                                   ToScalarType(info.dtype)));
                              }));
     const uint64_t size = info.data_end - info.data_begin;
     char* dst = static_cast<char*>(tensor.data_ptr());
@@ -111,8 +110,9 @@ absl::StatusOr<std::map<std::string, torch::Tensor>> LoadTensors(
         read(header.data_offset + info.data_begin, size, dst));
     if (info.dtype == SafetensorsDtype::kBool &&
         std::any_of(dst, dst + size, [](char c) { return c != 0 && c != 1; })) {
-      return absl::DataLossError(absl::StrCat(
-          "safetensors: BOOL tensor \"", name, "\" holds a byte other than 0/1"));
+      return absl::DataLossError(
+          absl::StrCat("safetensors: BOOL tensor \"", name,
+                       "\" holds a byte other than 0/1"));
     }
     tensors.emplace(name, std::move(tensor));
   }
@@ -141,18 +141,15 @@ absl::StatusOr<Layout> PlanLayout(
     }
     STAMINA_ASSIGN_OR_RETURN(SafetensorsDtype dtype,
                              FromScalarType(tensor.scalar_type()));
-    STAMINA_ASSIGN_OR_RETURN(torch::Tensor cpu, RunTorch([&] {
-                               return tensor.detach()
-                                   .to(torch::kCPU)
-                                   .contiguous();
-                             }));
+    STAMINA_ASSIGN_OR_RETURN(
+        torch::Tensor cpu,
+        RunTorch([&] { return tensor.detach().to(torch::kCPU).contiguous(); }));
     items.push_back({name, dtype, std::move(cpu)});
   }
-  std::stable_sort(items.begin(), items.end(),
-                   [](const Item& a, const Item& b) {
-                     return SafetensorsDtypeSize(a.dtype) >
-                            SafetensorsDtypeSize(b.dtype);
-                   });
+  std::stable_sort(
+      items.begin(), items.end(), [](const Item& a, const Item& b) {
+        return SafetensorsDtypeSize(a.dtype) > SafetensorsDtypeSize(b.dtype);
+      });
   std::vector<std::pair<std::string, SafetensorsTensorInfo>> infos;
   Layout layout;
   uint64_t offset = 0;
@@ -214,9 +211,9 @@ absl::Status WriteAndSync(const std::string& tmp, const Layout& layout) {
   STAMINA_RETURN_IF_ERROR(
       WriteFully(fd.get(), layout.prefix.data(), layout.prefix.size(), tmp));
   for (const torch::Tensor& tensor : layout.tensors) {
-    STAMINA_RETURN_IF_ERROR(WriteFully(
-        fd.get(), static_cast<const char*>(tensor.data_ptr()), tensor.nbytes(),
-        tmp));
+    STAMINA_RETURN_IF_ERROR(
+        WriteFully(fd.get(), static_cast<const char*>(tensor.data_ptr()),
+                   tensor.nbytes(), tmp));
   }
   if (fsync(fd.get()) != 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat("fsync ", tmp));
@@ -240,8 +237,8 @@ absl::StatusOr<Safetensors> ReadSafetensors(const std::string& path) {
   absl::StatusOr<SafetensorsHeader> header = ReadHeaderFromFd(fd.get(), path);
   if (!header.ok()) return Annotate(header.status(), path);
   file.header = *std::move(header);
-  absl::StatusOr<std::map<std::string, torch::Tensor>> tensors = LoadTensors(
-      file.header, [&](uint64_t offset, uint64_t size, char* dst) {
+  absl::StatusOr<std::map<std::string, torch::Tensor>> tensors =
+      LoadTensors(file.header, [&](uint64_t offset, uint64_t size, char* dst) {
         return PreadFully(fd.get(), offset, size, dst, path);
       });
   if (!tensors.ok()) return Annotate(tensors.status(), path);
@@ -253,9 +250,9 @@ absl::StatusOr<Safetensors> ParseSafetensors(absl::string_view bytes) {
   Safetensors file;
   STAMINA_ASSIGN_OR_RETURN(uint64_t length,
                            DecodeSafetensorsHeaderLength(bytes, bytes.size()));
-  STAMINA_ASSIGN_OR_RETURN(
-      file.header, ParseSafetensorsHeader(bytes.substr(8, length),
-                                          bytes.size() - 8 - length));
+  STAMINA_ASSIGN_OR_RETURN(file.header,
+                           ParseSafetensorsHeader(bytes.substr(8, length),
+                                                  bytes.size() - 8 - length));
   // The header was validated against bytes.size(): every range is inside.
   STAMINA_ASSIGN_OR_RETURN(
       file.tensors,

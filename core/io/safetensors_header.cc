@@ -99,8 +99,8 @@ absl::StatusOr<uint64_t> GetUnsigned(const json& value,
   if (!value.is_number_unsigned()) {
     const std::string shown =
         value.dump(-1, ' ', false, json::error_handler_t::replace);
-    return Corrupt(absl::StrCat(what, " is not a non-negative integer: ",
-                                shown.substr(0, 40)));
+    return Corrupt(absl::StrCat(
+        what, " is not a non-negative integer: ", shown.substr(0, 40)));
   }
   return value.get<uint64_t>();
 }
@@ -108,7 +108,8 @@ absl::StatusOr<uint64_t> GetUnsigned(const json& value,
 absl::StatusOr<SafetensorsTensorInfo> ParseTensorInfo(const std::string& name,
                                                       const json& entry) {
   const std::string where = absl::StrCat("tensor \"", name, "\"");
-  if (!entry.is_object()) return Corrupt(absl::StrCat(where, " is not an object"));
+  if (!entry.is_object())
+    return Corrupt(absl::StrCat(where, " is not an object"));
   SafetensorsTensorInfo info;
 
   auto dtype_it = entry.find("dtype");
@@ -138,8 +139,8 @@ absl::StatusOr<SafetensorsTensorInfo> ParseTensorInfo(const std::string& name,
     info.shape.push_back(static_cast<int64_t>(*dim));
   }
   uint64_t byte_size = 0;
-  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(Entry(info.dtype).size),
-                             &byte_size)) {
+  if (__builtin_mul_overflow(
+          numel, static_cast<uint64_t>(Entry(info.dtype).size), &byte_size)) {
     return Corrupt(absl::StrCat(where, ": shape overflows"));
   }
 
@@ -172,7 +173,8 @@ absl::StatusOr<SafetensorsTensorInfo> ParseTensorInfo(const std::string& name,
 absl::Status CheckTiling(const SafetensorsHeader& header) {
   std::vector<std::pair<const std::string*, const SafetensorsTensorInfo*>>
       order;
-  for (const auto& [name, info] : header.tensors) order.push_back({&name, &info});
+  for (const auto& [name, info] : header.tensors)
+    order.push_back({&name, &info});
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
     return std::make_pair(a.second->data_begin, a.second->data_end) <
            std::make_pair(b.second->data_begin, b.second->data_end);
@@ -185,15 +187,14 @@ absl::Status CheckTiling(const SafetensorsHeader& header) {
                                   header.data_size, "-byte buffer"));
     }
     if (info->data_begin < cursor) {
-      return Corrupt(absl::StrCat("tensor \"", *name, "\" at byte ",
-                                  info->data_begin,
-                                  " overlaps the previous tensor ending at ",
-                                  cursor));
+      return Corrupt(
+          absl::StrCat("tensor \"", *name, "\" at byte ", info->data_begin,
+                       " overlaps the previous tensor ending at ", cursor));
     }
     if (info->data_begin > cursor) {
       return Corrupt(absl::StrCat("gap in the buffer: bytes ", cursor, "..",
-                                  info->data_begin, " precede tensor \"",
-                                  *name, "\" and belong to no tensor"));
+                                  info->data_begin, " precede tensor \"", *name,
+                                  "\" and belong to no tensor"));
     }
     cursor = info->data_end;
   }
@@ -262,8 +263,8 @@ absl::StatusOr<SafetensorsDtype> FromScalarType(torch::ScalarType type) {
   for (const DtypeEntry& entry : kDtypes) {
     if (entry.scalar_type == type) return entry.dtype;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "safetensors cannot hold dtype ", c10::toString(type)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("safetensors cannot hold dtype ", c10::toString(type)));
 }
 
 absl::StatusOr<uint64_t> DecodeSafetensorsHeaderLength(absl::string_view prefix,
@@ -344,9 +345,9 @@ absl::StatusOr<std::string> SerializeSafetensorsHeader(
   }
   for (const auto& [name, info] : tensors) {
     if (name == kMetadataKey || !IsValidUtf8(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid safetensors tensor name \"", name,
-          "\" (reserved or not valid UTF-8)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid safetensors tensor name \"", name,
+                       "\" (reserved or not valid UTF-8)"));
     }
     if (root.contains(name)) {
       return absl::InvalidArgumentError(

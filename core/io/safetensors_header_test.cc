@@ -41,15 +41,14 @@ TEST(SafetensorsDtypeTest, TableRoundTrips) {
 }
 
 TEST(SafetensorsHeaderTest, ParsesValidHeader) {
-  STAMINA_ASSERT_OK_AND_ASSIGN(
-      SafetensorsHeader header,
-      ParseSafetensorsHeader(
-          R"({"__metadata__": {"format": "pt"},
+  STAMINA_ASSERT_OK_AND_ASSIGN(SafetensorsHeader header,
+                               ParseSafetensorsHeader(
+                                   R"({"__metadata__": {"format": "pt"},
               "b": {"dtype": "F16", "shape": [3], "data_offsets": [8, 14]},
               "a": {"dtype": "F32", "shape": [2, 1], "data_offsets": [0, 8]},
               "s": {"dtype": "I64", "shape": [], "data_offsets": [14, 22]},
               "z": {"dtype": "U8", "shape": [0, 5], "data_offsets": [22, 22]}}  )",
-          22));
+                                   22));
   EXPECT_EQ(header.metadata.at("format"), "pt");
   ASSERT_EQ(header.tensors.size(), 4u);
   const SafetensorsTensorInfo& a = header.tensors.at("a");
@@ -152,8 +151,8 @@ TEST(SafetensorsHeaderTest, SerializesPaddedHeaderThatParsesBack) {
       SerializeSafetensorsHeader({{"w", info}}, {{"format", "pt"}}));
   ASSERT_GE(bytes.size(), 8u);
   EXPECT_EQ(bytes.size() % 8, 0u);
-  STAMINA_ASSERT_OK_AND_ASSIGN(uint64_t length,
-                               DecodeSafetensorsHeaderLength(bytes, bytes.size() + 6));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      uint64_t length, DecodeSafetensorsHeaderLength(bytes, bytes.size() + 6));
   EXPECT_EQ(length, bytes.size() - 8);
   EXPECT_EQ(bytes[8], '{');
   STAMINA_ASSERT_OK_AND_ASSIGN(SafetensorsHeader header,
@@ -165,13 +164,15 @@ TEST(SafetensorsHeaderTest, SerializesPaddedHeaderThatParsesBack) {
 
 TEST(SafetensorsHeaderTest, SerializeRejectsReservedAndNonUtf8Names) {
   SafetensorsTensorInfo info;
-  EXPECT_THAT(SerializeSafetensorsHeader({{"__metadata__", info}}, {}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reserved")));
+  EXPECT_THAT(
+      SerializeSafetensorsHeader({{"__metadata__", info}}, {}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reserved")));
   EXPECT_THAT(SerializeSafetensorsHeader({{"bad\xc3", info}}, {}),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(SerializeSafetensorsHeader({}, {{"k", "\xed\xa0\x80"}}),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
-  STAMINA_EXPECT_OK(SerializeSafetensorsHeader({}, {{"k", "caf\xc3\xa9 \xf0\x9f\x98\x80"}}));
+  STAMINA_EXPECT_OK(
+      SerializeSafetensorsHeader({}, {{"k", "caf\xc3\xa9 \xf0\x9f\x98\x80"}}));
 }
 
 }  // namespace

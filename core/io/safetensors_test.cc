@@ -123,10 +123,10 @@ TEST(SafetensorsTest, SerializeAndParseInMemoryMatchTheFile) {
 TEST(SafetensorsTest, ReadsHandWrittenFile) {
   // Two little-endian floats 1.0 and -2.0, then an int16 7.
   const std::string data("\x00\x00\x80\x3f\x00\x00\x00\xc0\x07\x00", 10);
-  const std::string bytes = MakeFile(
-      R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("y":{"dtype":"I16","shape":[1,1],"data_offsets":[8,10]}})",
-      data);
+  const std::string bytes =
+      MakeFile(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+               R"("y":{"dtype":"I16","shape":[1,1],"data_offsets":[8,10]}})",
+               data);
   STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors file, ParseSafetensors(bytes));
   EXPECT_TRUE(torch::equal(file.tensors.at("x"), torch::tensor({1.0f, -2.0f})));
   EXPECT_EQ(file.tensors.at("y").item<int16_t>(), 7);
@@ -157,9 +157,10 @@ TEST(SafetensorsTest, FileErrorsAreDataLoss) {
                 StatusIs(absl::StatusCode::kDataLoss, HasSubstr(c.message)));
     const std::string path = TempPath("bad.safetensors");
     WriteFile(path, c.bytes);
-    EXPECT_THAT(ReadSafetensors(path),
-                StatusIs(absl::StatusCode::kDataLoss,
-                         testing::AllOf(HasSubstr(c.message), HasSubstr(path))));
+    EXPECT_THAT(
+        ReadSafetensors(path),
+        StatusIs(absl::StatusCode::kDataLoss,
+                 testing::AllOf(HasSubstr(c.message), HasSubstr(path))));
   }
 }
 
@@ -181,19 +182,18 @@ TEST(SafetensorsTest, WriteIsAtomicAndLeavesNoTempFile) {
   EXPECT_EQ(file.tensors.count("b"), 1u);
 
   // A failed write (bad dtype) leaves the previous file untouched.
-  EXPECT_THAT(
-      WriteSafetensors(path, {{"c", torch::ones({2}, torch::kComplexFloat)}},
-                       {}),
-      StatusCodeIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(WriteSafetensors(
+                  path, {{"c", torch::ones({2}, torch::kComplexFloat)}}, {}),
+              StatusCodeIs(absl::StatusCode::kInvalidArgument));
   STAMINA_ASSERT_OK_AND_ASSIGN(file, ReadSafetensors(path));
   EXPECT_EQ(file.tensors.count("b"), 1u);
 
   EXPECT_THAT(WriteSafetensors(dir + "/missing_dir/x.safetensors",
                                {{"a", torch::ones({2})}}, {}),
               StatusCodeIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(
-      WriteSafetensors(TempPath("r.safetensors"), {{"__metadata__", torch::ones({1})}}, {}),
-      StatusCodeIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(WriteSafetensors(TempPath("r.safetensors"),
+                               {{"__metadata__", torch::ones({1})}}, {}),
+              StatusCodeIs(absl::StatusCode::kInvalidArgument));
   // Only the one file remains in the directory (no *.tmp.*).
   EXPECT_EQ(std::system(("test $(ls " + dir + " | wc -l) -eq 1").c_str()), 0);
 }

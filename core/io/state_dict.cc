@@ -30,8 +30,8 @@ std::string Summarize(absl::string_view what,
                       const std::vector<std::string>& keys) {
   std::vector<std::string> shown(
       keys.begin(), keys.begin() + std::min(keys.size(), kKeysShown));
-  std::string out = absl::StrCat(keys.size(), " ", what, " (",
-                                 absl::StrJoin(shown, ", "));
+  std::string out =
+      absl::StrCat(keys.size(), " ", what, " (", absl::StrJoin(shown, ", "));
   if (keys.size() > kKeysShown) absl::StrAppend(&out, ", ...");
   return out + ")";
 }
@@ -60,10 +60,10 @@ absl::StatusOr<LoadReport> LoadStateDict(
       continue;
     }
     if (!it->second.defined() || it->second.sizes() != target.sizes()) {
-      report.mismatched.push_back(
-          {key, target.sizes().vec(),
-           it->second.defined() ? it->second.sizes().vec()
-                                : std::vector<int64_t>{}});
+      report.mismatched.push_back({key, target.sizes().vec(),
+                                   it->second.defined()
+                                       ? it->second.sizes().vec()
+                                       : std::vector<int64_t>{}});
       continue;
     }
     report.loaded.push_back(key);

@@ -35,7 +35,8 @@ struct LoadOptions {
   bool allow_unexpected = false;
   // Keys that may be missing or unexpected even when the flags above are
   // false, e.g. CLIP's "text_model.embeddings.position_ids" (present only in
-  // checkpoints written by transformers < 4.31). See OptionalCLIPTextModelKeys().
+  // checkpoints written by transformers < 4.31). See
+  // OptionalCLIPTextModelKeys().
   std::set<std::string> optional_keys;
 };
 

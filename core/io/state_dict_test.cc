@@ -32,7 +32,8 @@ std::string TempPath(const std::string& name) {
 void SaveAndLoad(const torch::nn::Module& source, torch::nn::Module& target,
                  const std::string& name) {
   const std::string path = TempPath(name + ".safetensors");
-  STAMINA_ASSERT_OK(WriteSafetensors(path, StateDict(source), {{"format", "pt"}}));
+  STAMINA_ASSERT_OK(
+      WriteSafetensors(path, StateDict(source), {{"format", "pt"}}));
   STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors file, ReadSafetensors(path));
   STAMINA_ASSERT_OK_AND_ASSIGN(LoadReport report,
                                LoadStateDict(target, file.tensors));
@@ -55,8 +56,8 @@ TEST(StateDictTest, UNetRoundTripGivesIdenticalOutputs) {
   const torch::Tensor sample = torch::randn({1, 4, 16, 16});
   const torch::Tensor t = torch::tensor({500}, torch::kLong);
   const torch::Tensor context = torch::randn({1, 5, 32});
-  ASSERT_FALSE(torch::equal(source(sample, t, context),
-                            target(sample, t, context)));
+  ASSERT_FALSE(
+      torch::equal(source(sample, t, context), target(sample, t, context)));
   SaveAndLoad(*source, *target, "unet");
   EXPECT_TRUE(
       torch::equal(source(sample, t, context), target(sample, t, context)));
@@ -79,11 +80,11 @@ TEST(StateDictTest, CLIPRoundTripGivesIdenticalOutputs) {
 TEST(StateDictTest, AutoencoderKLRoundTripGivesIdenticalOutputs) {
   torch::NoGradGuard no_grad;
   torch::manual_seed(1);
-  STAMINA_ASSERT_OK_AND_ASSIGN(AutoencoderKL source,
-                               CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      AutoencoderKL source, CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
   torch::manual_seed(2);
-  STAMINA_ASSERT_OK_AND_ASSIGN(AutoencoderKL target,
-                               CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      AutoencoderKL target, CreateAutoencoderKL(AutoencoderKLConfig::Tiny()));
   const torch::Tensor image = torch::rand({1, 3, 16, 16}) * 2 - 1;
   ASSERT_FALSE(torch::equal(source(image), target(image)));
   SaveAndLoad(*source, *target, "vae");
@@ -113,7 +114,8 @@ TEST(StateDictTest, OptionalCLIPPositionIdsMayBeAbsentOrPresent) {
   options.optional_keys = OptionalCLIPTextModelKeys();
   STAMINA_ASSERT_OK_AND_ASSIGN(LoadReport report,
                                LoadStateDict(*clip, state, options));
-  EXPECT_THAT(report.missing, ElementsAre("text_model.embeddings.position_ids"));
+  EXPECT_THAT(report.missing,
+              ElementsAre("text_model.embeddings.position_ids"));
 }
 
 class TwoLayers : public torch::nn::Module {
@@ -131,11 +133,10 @@ TEST(StateDictTest, ReportsMissingUnexpectedAndMismatchedKeys) {
   const torch::Tensor before = module.a->weight.clone();
   std::map<std::string, torch::Tensor> tensors = {
       {"a.weight", torch::zeros({3, 4})},  // transposed: mismatch
-      {"a.bias", torch::zeros({4})},
-      {"b.weight", torch::zeros({2, 4})},
+      {"a.bias", torch::zeros({4})},      {"b.weight", torch::zeros({2, 4})},
       {"c.weight", torch::zeros({1})},  // unexpected
       {"d.weight", torch::zeros({1})},  // unexpected
-  };  // b.bias missing
+  };                                    // b.bias missing
   EXPECT_THAT(
       LoadStateDict(module, tensors),
       StatusIs(absl::StatusCode::kInvalidArgument,
@@ -175,8 +176,8 @@ TEST(StateDictTest, ConvertsDtypeToTheModules) {
   }
   STAMINA_ASSERT_OK(LoadStateDict(target, half));
   EXPECT_EQ(target.a->weight.scalar_type(), torch::kFloat);
-  EXPECT_TRUE(torch::equal(target.a->weight,
-                           source.a->weight.to(torch::kHalf).to(torch::kFloat)));
+  EXPECT_TRUE(torch::equal(
+      target.a->weight, source.a->weight.to(torch::kHalf).to(torch::kFloat)));
 }
 
 TEST(StateDictTest, ManyMissingKeysAreElided) {

@@ -43,9 +43,9 @@ absl::StatusOr<torch::Tensor> MakeBetas(absl::string_view beta_schedule,
     return RunTorch([&] { return torch::tensor(betas, torch::kFloat32); });
   }
   if (beta_schedule != "linear" && beta_schedule != "scaled_linear") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown beta_schedule \"", beta_schedule,
-        "\" (want linear, scaled_linear or squaredcos_cap_v2)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown beta_schedule \"", beta_schedule,
+                     "\" (want linear, scaled_linear or squaredcos_cap_v2)"));
   }
   if (!(beta_start > 0 && beta_start < 1 && beta_end > 0 && beta_end < 1)) {
     return absl::InvalidArgumentError(

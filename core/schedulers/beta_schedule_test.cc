@@ -15,8 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(BetaScheduleTest, ScaledLinearMatchesClosedForm) {
-  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor betas,
-                               MakeBetas("scaled_linear", 0.00085, 0.012, 1000));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      torch::Tensor betas, MakeBetas("scaled_linear", 0.00085, 0.012, 1000));
   ASSERT_EQ(betas.scalar_type(), torch::kFloat32);
   ASSERT_EQ(betas.numel(), 1000);
   const double a = std::sqrt(0.00085);

@@ -64,9 +64,9 @@ absl::StatusOr<DDIMScheduler> DDIMScheduler::Create(
       torch::Tensor betas,
       MakeBetas(config.beta_schedule, config.beta_start, config.beta_end,
                 config.num_train_timesteps));
-  STAMINA_ASSIGN_OR_RETURN(
-      torch::Tensor alphas_cumprod,
-      RunTorch([&] { return AlphasCumprod(betas).contiguous(); }));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor alphas_cumprod, RunTorch([&] {
+                             return AlphasCumprod(betas).contiguous();
+                           }));
   return DDIMScheduler(config, std::move(alphas_cumprod));
 }
 
@@ -85,7 +85,8 @@ absl::Status DDIMScheduler::SetTimesteps(int64_t num_inference_steps) {
       timesteps[k] = i * (total / n) + config_.steps_offset;
     } else if (config_.timestep_spacing == "trailing") {
       const double ratio = static_cast<double>(total) / n;
-      timesteps[k] = static_cast<int64_t>(std::nearbyint(total - k * ratio)) - 1;
+      timesteps[k] =
+          static_cast<int64_t>(std::nearbyint(total - k * ratio)) - 1;
     } else {  // linspace
       const double step = n > 1 ? static_cast<double>(total - 1) / (n - 1) : 0;
       timesteps[k] = static_cast<int64_t>(std::nearbyint(i * step));
@@ -110,8 +111,8 @@ absl::StatusOr<DDIMStepOutput> DDIMScheduler::Step(
   }
   const int64_t total = config_.num_train_timesteps;
   if (timestep < 0 || timestep >= total) {
-    return Invalid(absl::StrCat("timestep ", timestep, " outside [0, ", total,
-                                ")"));
+    return Invalid(
+        absl::StrCat("timestep ", timestep, " outside [0, ", total, ")"));
   }
   if (!model_output.defined() || !sample.defined() ||
       model_output.sizes() != sample.sizes()) {

@@ -74,7 +74,8 @@ struct DDIMStepOutput {
 class DDIMScheduler {
  public:
   // INVALID_ARGUMENT naming the first bad field.
-  static absl::StatusOr<DDIMScheduler> Create(const DDIMSchedulerConfig& config);
+  static absl::StatusOr<DDIMScheduler> Create(
+      const DDIMSchedulerConfig& config);
 
   // Chooses `num_inference_steps` timesteps, descending. INVALID_ARGUMENT if
   // it is <= 0, exceeds num_train_timesteps, or the spacing plus
@@ -94,10 +95,9 @@ class DDIMScheduler {
   // `model_output`, to timestep - num_train_timesteps / num_inference_steps.
   // FAILED_PRECONDITION before SetTimesteps(); INVALID_ARGUMENT on a
   // timestep outside [0, num_train_timesteps), mismatched shapes or eta < 0.
-  absl::StatusOr<DDIMStepOutput> Step(const torch::Tensor& model_output,
-                                      int64_t timestep,
-                                      const torch::Tensor& sample,
-                                      const DDIMStepOptions& options = {}) const;
+  absl::StatusOr<DDIMStepOutput> Step(
+      const torch::Tensor& model_output, int64_t timestep,
+      const torch::Tensor& sample, const DDIMStepOptions& options = {}) const;
 
  private:
   DDIMScheduler(DDIMSchedulerConfig config, torch::Tensor alphas_cumprod);

@@ -42,7 +42,8 @@ TEST(DDIMSchedulerTest, StableDiffusionTimestepsFor50Steps) {
 TEST(DDIMSchedulerTest, OtherSpacings) {
   DDIMSchedulerConfig config;
   config.timestep_spacing = "trailing";
-  STAMINA_ASSERT_OK_AND_ASSIGN(DDIMScheduler ddim, DDIMScheduler::Create(config));
+  STAMINA_ASSERT_OK_AND_ASSIGN(DDIMScheduler ddim,
+                               DDIMScheduler::Create(config));
   STAMINA_ASSERT_OK(ddim.SetTimesteps(4));
   EXPECT_THAT(ddim.timesteps(), ElementsAre(999, 749, 499, 249));
   config.timestep_spacing = "linspace";
@@ -61,8 +62,8 @@ TEST(DDIMSchedulerTest, StepWithTrueNoiseRecoversX0AndIsClosedForm) {
   const torch::Tensor eps = torch::randn({2, 4, 8, 8}, torch::kFloat64);
   for (int64_t t : {981, 501, 21, 1}) {
     SCOPED_TRACE(t);
-    STAMINA_ASSERT_OK_AND_ASSIGN(
-        torch::Tensor xt, ddpm.AddNoise(x0, eps, torch::tensor({t})));
+    STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor xt,
+                                 ddpm.AddNoise(x0, eps, torch::tensor({t})));
     STAMINA_ASSERT_OK_AND_ASSIGN(DDIMStepOutput out, ddim.Step(eps, t, xt));
     EXPECT_TRUE(torch::allclose(out.pred_original_sample, x0, 1e-6, 1e-6));
     const double a_prev = Alpha(ddim, t - 20);
@@ -90,15 +91,18 @@ TEST(DDIMSchedulerTest, FullLoopWithOracleLandsOnX0) {
   torch::Tensor x = start;
   DDIMStepOutput out;
   for (int64_t t : ddim.timesteps()) {
-    STAMINA_ASSERT_OK_AND_ASSIGN(out,
-                                 ddim.Step(OracleEpsilon(ddim, x, x0, t), t, x));
+    STAMINA_ASSERT_OK_AND_ASSIGN(
+        out, ddim.Step(OracleEpsilon(ddim, x, x0, t), t, x));
     x = out.prev_sample;
   }
   EXPECT_LT((out.pred_original_sample - x0).abs().max().item<double>(), 1e-4);
   const double a0 = ddim.final_alpha_cumprod();
   const torch::Tensor eps = OracleEpsilon(ddim, x, x0, -1);
   EXPECT_LT((x - (std::sqrt(a0) * x0 + std::sqrt(1 - a0) * eps))
-                .abs().max().item<double>(), 1e-4);
+                .abs()
+                .max()
+                .item<double>(),
+            1e-4);
 
   // With set_alpha_to_one the loop ends exactly on x0.
   DDIMSchedulerConfig config = DDIMSchedulerConfig::StableDiffusion15();
@@ -107,8 +111,8 @@ TEST(DDIMSchedulerTest, FullLoopWithOracleLandsOnX0) {
   STAMINA_ASSERT_OK(ddim.SetTimesteps(50));
   x = start;
   for (int64_t t : ddim.timesteps()) {
-    STAMINA_ASSERT_OK_AND_ASSIGN(out,
-                                 ddim.Step(OracleEpsilon(ddim, x, x0, t), t, x));
+    STAMINA_ASSERT_OK_AND_ASSIGN(
+        out, ddim.Step(OracleEpsilon(ddim, x, x0, t), t, x));
     x = out.prev_sample;
   }
   EXPECT_LT((x - x0).abs().max().item<double>(), 1e-4);

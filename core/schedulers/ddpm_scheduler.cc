@@ -55,9 +55,8 @@ absl::StatusOr<torch::Tensor> DDPMScheduler::AddNoise(
   if (original_samples.sizes() != noise.sizes() ||
       original_samples.dim() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "AddNoise: samples ", c10::str(original_samples.sizes()),
-        " and noise ", c10::str(noise.sizes()),
-        " must have one batched shape"));
+        "AddNoise: samples ", c10::str(original_samples.sizes()), " and noise ",
+        c10::str(noise.sizes()), " must have one batched shape"));
   }
   if (c10::isFloatingType(timesteps.scalar_type()) ||
       timesteps.scalar_type() == torch::kBool) {
@@ -65,20 +64,19 @@ absl::StatusOr<torch::Tensor> DDPMScheduler::AddNoise(
   }
   const int64_t batch = original_samples.size(0);
   if (timesteps.numel() != 1 && timesteps.numel() != batch) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("AddNoise: ", timesteps.numel(), " timesteps for batch ",
-                     batch));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "AddNoise: ", timesteps.numel(), " timesteps for batch ", batch));
   }
-  STAMINA_ASSIGN_OR_RETURN(
-      torch::Tensor t, RunTorch([&] {
-        return timesteps.reshape({-1}).to(torch::kCPU, torch::kLong);
-      }));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor t, RunTorch([&] {
+                             return timesteps.reshape({-1}).to(torch::kCPU,
+                                                               torch::kLong);
+                           }));
   const int64_t* values = t.data_ptr<int64_t>();
   for (int64_t i = 0; i < t.numel(); ++i) {
     if (values[i] < 0 || values[i] >= config_.num_train_timesteps) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "AddNoise: timesteps must lie in [0, ", config_.num_train_timesteps,
-          "), got ", values[i]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("AddNoise: timesteps must lie in [0, ",
+                       config_.num_train_timesteps, "), got ", values[i]));
     }
   }
   return RunTorch([&] {

@@ -36,7 +36,8 @@ struct DDPMSchedulerConfig {
 class DDPMScheduler {
  public:
   // INVALID_ARGUMENT naming the first bad field.
-  static absl::StatusOr<DDPMScheduler> Create(const DDPMSchedulerConfig& config);
+  static absl::StatusOr<DDPMScheduler> Create(
+      const DDPMSchedulerConfig& config);
 
   const DDPMSchedulerConfig& config() const { return config_; }
   // [num_train_timesteps] float32 on the CPU.

@@ -50,8 +50,8 @@ TEST(DDPMSchedulerTest, AddNoiseIsClosedForm) {
   const torch::Tensor x0 = torch::randn({3, 4, 2, 2}, torch::kFloat64);
   const torch::Tensor eps = torch::randn({3, 4, 2, 2}, torch::kFloat64);
   const std::vector<int64_t> ts = {0, 499, 999};
-  STAMINA_ASSERT_OK_AND_ASSIGN(
-      torch::Tensor noisy, ddpm.AddNoise(x0, eps, torch::tensor(ts)));
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor noisy,
+                               ddpm.AddNoise(x0, eps, torch::tensor(ts)));
   const std::vector<double> ref = ReferenceAlphasCumprod();
   for (int b = 0; b < 3; ++b) {
     const double a = ref[ts[b]];
@@ -64,17 +64,18 @@ TEST(DDPMSchedulerTest, AddNoiseIsClosedForm) {
                            torch::tensor({999}, torch::kInt32)));
   EXPECT_EQ(noisy.scalar_type(), torch::kFloat);
   EXPECT_TRUE(torch::allclose(
-      noisy[2], (std::sqrt(ref[999]) * x0[2] + std::sqrt(1 - ref[999]) * eps[2])
-                    .to(torch::kFloat),
+      noisy[2],
+      (std::sqrt(ref[999]) * x0[2] + std::sqrt(1 - ref[999]) * eps[2])
+          .to(torch::kFloat),
       1e-4, 1e-5));
 }
 
 TEST(DDPMSchedulerTest, InvalidArgumentsAreRejected) {
   DDPMSchedulerConfig config;
   config.beta_schedule = "quadratic";
-  EXPECT_THAT(DDPMScheduler::Create(config),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("beta_schedule")));
+  EXPECT_THAT(
+      DDPMScheduler::Create(config),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("beta_schedule")));
   config = DDPMSchedulerConfig();
   config.prediction_type = "v_prediction";
   EXPECT_THAT(DDPMScheduler::Create(config),
