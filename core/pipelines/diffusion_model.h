@@ -1,0 +1,56 @@
+// File: core/pipelines/diffusion_model.h
+//
+// One Stable-Diffusion-style model: the three networks of diffusers'
+// StableDiffusionPipeline (text_encoder, unet, vae), its tokenizer and its
+// scheduler configs. The built-in tiny base model and real SD 1.x weights are
+// both DiffusionModels; they differ only in configs and files.
+//
+// Not thread-safe to mutate; concurrent inference on one model is safe
+// (LibTorch modules are), training needs exclusive use.
+#ifndef STAMINA_CORE_PIPELINES_DIFFUSION_MODEL_H_
+#define STAMINA_CORE_PIPELINES_DIFFUSION_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "core/models/autoencoder_kl.h"
+#include "core/models/clip_text_model.h"
+#include "core/models/unet_2d_condition.h"
+#include "core/schedulers/ddim_scheduler.h"
+#include "core/schedulers/ddpm_scheduler.h"
+#include "core/tokenizers/tokenizer.h"
+
+namespace stamina::core {
+
+struct DiffusionModelConfig {
+  CLIPTextConfig text_encoder;
+  UNet2DConditionModelConfig unet;
+  AutoencoderKLConfig vae;
+  DDPMSchedulerConfig training_scheduler = DDPMSchedulerConfig::StableDiffusion15();
+  DDIMSchedulerConfig sampling_scheduler = DDIMSchedulerConfig::StableDiffusion15();
+};
+
+struct DiffusionModel {
+  DiffusionModelConfig config;
+  CLIPTextModel text_encoder{nullptr};
+  UNet2DConditionModel unet{nullptr};
+  AutoencoderKL vae{nullptr};
+  std::shared_ptr<Tokenizer> tokenizer;
+
+  // Pixels per latent cell along each side: 2^(VAE down blocks - 1).
+  int64_t vae_scale_factor() const;
+};
+
+// Builds the networks (randomly initialized from `seed`) around `tokenizer`.
+// INVALID_ARGUMENT when the configs disagree: the text encoder's width must
+// be the UNet's cross_attention_dim, the VAE's latent_channels the UNet's
+// in/out channels, the tokenizer's ids must fit the text encoder's
+// vocabulary and its max_length its position embeddings.
+absl::StatusOr<DiffusionModel> CreateDiffusionModel(
+    const DiffusionModelConfig& config, std::shared_ptr<Tokenizer> tokenizer,
+    uint64_t seed);
+
+}  // namespace stamina::core
+
+#endif  // STAMINA_CORE_PIPELINES_DIFFUSION_MODEL_H_
