@@ -1,0 +1,166 @@
+#include "core/pipelines/base_models.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "core/io/safetensors.h"
+#include "core/io/state_dict.h"
+#include "core/tokenizers/word_tokenizer.h"
+#include "core/world/renderer.h"
+#include "nlohmann/json.hpp"
+
+namespace stamina::core {
+namespace {
+
+DiffusionModelConfig TinyV1() {
+  DiffusionModelConfig config;
+  CLIPTextConfig& text = config.text_encoder;
+  text.vocab_size = 512;  // ~200 world words + room for concept tokens
+  text.hidden_size = 128;
+  text.intermediate_size = 512;
+  text.num_hidden_layers = 4;
+  text.num_attention_heads = 4;
+  text.max_position_embeddings = 32;
+
+  UNet2DConditionModelConfig& unet = config.unet;
+  unet.sample_size = 16;
+  unet.in_channels = 4;
+  unet.out_channels = 4;
+  unet.down_block_types = {"CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+                           "DownBlock2D"};
+  unet.up_block_types = {"UpBlock2D", "CrossAttnUpBlock2D",
+                         "CrossAttnUpBlock2D"};
+  unet.block_out_channels = {48, 96, 96};
+  unet.layers_per_block = 1;
+  unet.cross_attention_dim = 128;
+  unet.attention_head_dim = {4};
+  unet.norm_num_groups = 16;  // divides 48 and 96
+
+  AutoencoderKLConfig& vae = config.vae;
+  vae.down_block_types = {"DownEncoderBlock2D", "DownEncoderBlock2D"};
+  vae.up_block_types = {"UpDecoderBlock2D", "UpDecoderBlock2D"};
+  vae.block_out_channels = {48, 96};
+  vae.layers_per_block = 1;
+  vae.latent_channels = 4;
+  vae.norm_num_groups = 16;
+  vae.sample_size = 32;
+  return config;
+}
+
+absl::Status ReadFile(const std::string& path, std::string* out) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream content;
+  content << file.rdbuf();
+  *out = content.str();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DiffusionModelConfig> BaseModelConfig(const std::string& name) {
+  if (name == kStaminaTinyV1) return TinyV1();
+  if (name == kStaminaTestTiny) {
+    DiffusionModelConfig config;
+    config.text_encoder = CLIPTextConfig::Tiny();
+    config.unet = UNet2DConditionModelConfig::Tiny();
+    config.vae = AutoencoderKLConfig::Tiny();
+    return config;
+  }
+  return absl::NotFoundError(absl::StrCat("no base model architecture \"", name, "\""));
+}
+
+absl::StatusOr<DiffusionModel> CreateBaseModel(const std::string& name,
+                                               uint64_t seed) {
+  STAMINA_ASSIGN_OR_RETURN(DiffusionModelConfig config, BaseModelConfig(name));
+  STAMINA_ASSIGN_OR_RETURN(
+      std::unique_ptr<WordTokenizer> tokenizer,
+      WordTokenizer::Create(CaptionVocabulary(),
+                            static_cast<int>(config.text_encoder.max_position_embeddings)));
+  return CreateDiffusionModel(config, std::shared_ptr<Tokenizer>(std::move(tokenizer)),
+                              seed);
+}
+
+namespace {
+
+std::map<std::string, torch::Tensor> ForSaving(const torch::nn::Module& module,
+                                               bool half) {
+  std::map<std::string, torch::Tensor> tensors = StateDict(module);
+  if (half) {
+    for (auto& [key, tensor] : tensors) {
+      if (tensor.is_floating_point()) tensor = tensor.to(torch::kFloat16);
+    }
+  }
+  return tensors;
+}
+
+}  // namespace
+
+absl::Status SaveDiffusionModel(const DiffusionModel& model,
+                                const std::string& architecture,
+                                const std::string& dir,
+                                const std::map<std::string, std::string>& metadata,
+                                bool half_precision) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir));
+  }
+  std::map<std::string, std::string> tagged = metadata;
+  tagged["architecture"] = architecture;
+  STAMINA_RETURN_IF_ERROR(WriteSafetensors(
+      dir + "/text_encoder.safetensors",
+      ForSaving(*model.text_encoder, half_precision), tagged));
+  STAMINA_RETURN_IF_ERROR(WriteSafetensors(
+      dir + "/unet.safetensors", ForSaving(*model.unet, half_precision), tagged));
+  STAMINA_RETURN_IF_ERROR(WriteSafetensors(
+      dir + "/vae.safetensors", ForSaving(*model.vae, half_precision), tagged));
+  nlohmann::json index = nlohmann::json::object();
+  for (const auto& [key, value] : tagged) index[key] = value;
+  std::ofstream(dir + "/model_index.json") << index.dump(2) << "\n";
+  std::ofstream vocabulary(dir + "/vocabulary.txt");
+  for (const std::string& word : CaptionVocabulary()) vocabulary << word << "\n";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
+  std::string index_text;
+  STAMINA_RETURN_IF_ERROR(ReadFile(dir + "/model_index.json", &index_text));
+  nlohmann::json index = nlohmann::json::parse(index_text, nullptr, false);
+  if (index.is_discarded() || !index.is_object() ||
+      !index.contains("architecture") || !index["architecture"].is_string()) {
+    return absl::DataLossError(
+        absl::StrCat(dir, "/model_index.json: no \"architecture\" string"));
+  }
+  const std::string architecture = index["architecture"].get<std::string>();
+  STAMINA_ASSIGN_OR_RETURN(DiffusionModelConfig config, BaseModelConfig(architecture));
+  std::string vocabulary_text;
+  STAMINA_RETURN_IF_ERROR(ReadFile(dir + "/vocabulary.txt", &vocabulary_text));
+  std::vector<std::string> words =
+      absl::StrSplit(vocabulary_text, '\n', absl::SkipEmpty());
+  STAMINA_ASSIGN_OR_RETURN(
+      std::unique_ptr<WordTokenizer> tokenizer,
+      WordTokenizer::Create(words,
+                            static_cast<int>(config.text_encoder.max_position_embeddings)));
+  STAMINA_ASSIGN_OR_RETURN(
+      DiffusionModel model,
+      CreateDiffusionModel(config, std::shared_ptr<Tokenizer>(std::move(tokenizer)), 0));
+  for (auto [file, module] :
+       {std::pair<std::string, torch::nn::Module*>{"text_encoder", model.text_encoder.get()},
+        {"unet", model.unet.get()},
+        {"vae", model.vae.get()}}) {
+    STAMINA_ASSIGN_OR_RETURN(Safetensors weights,
+                             ReadSafetensors(dir + "/" + file + ".safetensors"));
+    STAMINA_RETURN_IF_ERROR(
+        LoadStateDict(*module, weights.tensors,
+                      {.optional_keys = OptionalCLIPTextModelKeys()})
+            .status())
+        << "loading " << file;
+  }
+  return model;
+}
+
+}  // namespace stamina::core

@@ -1,0 +1,325 @@
+#include "core/training/pretraining.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "core/io/safetensors.h"
+#include "core/io/state_dict.h"
+#include "core/pipelines/base_models.h"
+#include "core/pipelines/image_tensor.h"
+#include "core/pipelines/text_to_image_pipeline.h"
+#include "core/torch_status.h"
+#include "core/training/denoising_loss.h"
+#include "core/world/renderer.h"
+#include "nlohmann/json.hpp"
+
+namespace stamina::core {
+namespace {
+
+constexpr int kVaePhase = 1;
+constexpr int kDiffusionPhase = 2;
+
+// SplitMix64 finalizer: independent streams from (seed, phase, step, item).
+uint64_t Mix(uint64_t a, uint64_t b, uint64_t c = 0, uint64_t d = 0) {
+  uint64_t x = a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL) ^
+               (c * 0xC2B2AE3D27D4EB4FULL) ^ (d * 0x165667B19E3779F9ULL);
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+double LearningRate(double base, int step, int total, int warmup) {
+  if (step < warmup) return base * (step + 1) / warmup;
+  const double progress =
+      static_cast<double>(step - warmup) / std::max(1, total - warmup);
+  return base * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progress)));
+}
+
+void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  }
+}
+
+struct State {
+  int phase = kVaePhase;
+  int step = 0;  // steps done in `phase`
+};
+
+absl::Status MakeDir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("cannot create ", path));
+}
+
+absl::StatusOr<State> ReadState(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return State{};
+  std::stringstream text;
+  text << file.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, false);
+  if (json.is_discarded() || !json.contains("phase") || !json.contains("step")) {
+    return absl::DataLossError(absl::StrCat(path, ": not a pretraining state"));
+  }
+  return State{json["phase"].get<int>(), json["step"].get<int>()};
+}
+
+// The trainable tensors of the diffusion phase, in a fixed order with names.
+std::vector<std::pair<std::string, torch::Tensor>> DiffusionParameters(
+    DiffusionModel& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& item : model.unet->named_parameters()) {
+    out.emplace_back("unet/" + item.key(), item.value());
+  }
+  for (const auto& item : model.text_encoder->named_parameters()) {
+    out.emplace_back("text_encoder/" + item.key(), item.value());
+  }
+  return out;
+}
+
+class Trainer {
+ public:
+  Trainer(const PretrainingOptions& options, DiffusionModel model)
+      : options_(options),
+        model_(std::move(model)),
+        checkpoint_dir_(options.out_dir + "/checkpoint") {}
+
+  absl::Status Run(const std::function<void(const PretrainingProgress&)>& progress,
+                   const std::atomic<bool>* stop);
+
+ private:
+  absl::StatusOr<float> VaeStep(torch::optim::AdamW& optimizer, int step);
+  absl::StatusOr<float> DiffusionStep(torch::optim::AdamW& optimizer,
+                                      const DDPMScheduler& scheduler, int step);
+  std::pair<std::vector<Image>, std::vector<std::string>> Batch(int phase, int step);
+  absl::Status SaveCheckpoint(const State& state, torch::optim::AdamW& optimizer);
+  absl::Status Export();
+  void UpdateEma(int step);
+
+  const PretrainingOptions options_;
+  DiffusionModel model_;
+  const std::string checkpoint_dir_;
+  std::map<std::string, torch::Tensor> ema_;
+};
+
+std::pair<std::vector<Image>, std::vector<std::string>> Trainer::Batch(int phase,
+                                                                       int step) {
+  std::vector<Image> images;
+  std::vector<std::string> captions;
+  for (int i = 0; i < options_.batch_size; ++i) {
+    const uint64_t r = Mix(options_.seed, phase, step, i);
+    Sample sample = PretrainingSample(r);
+    images.push_back(std::move(sample.image));
+    const bool drop = static_cast<double>(Mix(r, 7) % 10000) / 10000.0 <
+                      options_.caption_dropout;
+    captions.push_back(drop ? "" : sample.caption);
+  }
+  return {std::move(images), std::move(captions)};
+}
+
+absl::StatusOr<float> Trainer::VaeStep(torch::optim::AdamW& optimizer, int step) {
+  auto [images, captions] = Batch(kVaePhase, step);
+  return RunTorch([&] {
+    at::Generator generator = at::detail::createCPUGenerator(
+        Mix(options_.seed, kVaePhase, step, 1u << 20));
+    torch::Tensor x = ImagesToTensor(images);
+    DiagonalGaussianDistribution posterior = model_.vae->Encode(x);
+    torch::Tensor noise = torch::randn(posterior.mean().sizes(), generator);
+    torch::Tensor reconstruction = model_.vae->Decode(posterior.Sample(noise));
+    torch::Tensor loss = torch::mse_loss(reconstruction, x) +
+                         torch::l1_loss(reconstruction, x) +
+                         options_.kl_weight * posterior.Kl().mean();
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    return loss.item<float>();
+  });
+}
+
+absl::StatusOr<float> Trainer::DiffusionStep(torch::optim::AdamW& optimizer,
+                                             const DDPMScheduler& scheduler,
+                                             int step) {
+  auto [images, captions] = Batch(kDiffusionPhase, step);
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor ids, TokenizeBatch(*model_.tokenizer, captions));
+  at::Generator generator = at::detail::createCPUGenerator(
+      Mix(options_.seed, kDiffusionPhase, step, 1u << 20));
+  torch::Tensor pixels;
+  STAMINA_RETURN_IF_ERROR(RunTorch([&] { pixels = ImagesToTensor(images); }));
+  STAMINA_ASSIGN_OR_RETURN(
+      NoiseDraw draw, DrawNoise(model_, options_.batch_size, pixels.size(2),
+                                pixels.size(3), generator));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor loss,
+                           DenoisingLoss(model_, scheduler, pixels, ids, draw));
+  STAMINA_RETURN_IF_ERROR(RunTorch([&] {
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+  }));
+  UpdateEma(step);
+  return loss.item<float>();
+}
+
+void Trainer::UpdateEma(int step) {
+  torch::NoGradGuard no_grad;
+  // Warm-up of the decay (as diffusers' EMAModel) so early weights fade fast.
+  const double decay =
+      std::min<double>(options_.ema_decay, (1.0 + step) / (10.0 + step));
+  for (auto& [name, param] : DiffusionParameters(model_)) {
+    auto it = ema_.find(name);
+    if (it == ema_.end()) {
+      ema_[name] = param.detach().clone();
+    } else {
+      it->second.mul_(decay).add_(param.detach(), 1.0 - decay);
+    }
+  }
+}
+
+absl::Status Trainer::SaveCheckpoint(const State& state,
+                                     torch::optim::AdamW& optimizer) {
+  STAMINA_RETURN_IF_ERROR(MakeDir(checkpoint_dir_));
+  STAMINA_RETURN_IF_ERROR(SaveDiffusionModel(model_, options_.architecture,
+                                             checkpoint_dir_ + "/model", {}));
+  STAMINA_RETURN_IF_ERROR(
+      WriteSafetensors(checkpoint_dir_ + "/ema.safetensors", ema_, {}));
+  STAMINA_RETURN_IF_ERROR(RunTorch(
+      [&] { torch::save(optimizer, checkpoint_dir_ + "/optimizer.pt"); }));
+  // The state file is written last: it names a complete checkpoint.
+  const std::string temp = checkpoint_dir_ + "/state.json.tmp";
+  std::ofstream(temp) << nlohmann::json{{"phase", state.phase}, {"step", state.step}}.dump()
+                      << "\n";
+  if (std::rename(temp.c_str(), (checkpoint_dir_ + "/state.json").c_str()) != 0) {
+    return absl::InternalError("cannot write checkpoint state");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Export() {
+  std::map<std::string, torch::Tensor> current;
+  for (auto& [name, param] : DiffusionParameters(model_)) {
+    current[name] = param.detach().clone();
+    auto it = ema_.find(name);
+    if (it != ema_.end()) {
+      torch::NoGradGuard no_grad;
+      param.copy_(it->second);
+    }
+  }
+  absl::Status saved = SaveDiffusionModel(
+      model_, options_.architecture, options_.out_dir + "/model",
+      {{"seed", absl::StrCat(options_.seed)},
+       {"vae_steps", absl::StrCat(options_.vae_steps)},
+       {"diffusion_steps", absl::StrCat(options_.diffusion_steps)},
+       {"batch_size", absl::StrCat(options_.batch_size)},
+       {"command", options_.command_line},
+       {"data", "synthetic world PretrainingSample (core/world/renderer.h)"}},
+      /*half_precision=*/true);
+  for (auto& [name, param] : DiffusionParameters(model_)) {
+    torch::NoGradGuard no_grad;
+    param.copy_(current[name]);
+  }
+  return saved;
+}
+
+absl::Status Trainer::Run(
+    const std::function<void(const PretrainingProgress&)>& progress,
+    const std::atomic<bool>* stop) {
+  STAMINA_RETURN_IF_ERROR(MakeDir(options_.out_dir));
+  STAMINA_ASSIGN_OR_RETURN(State state, ReadState(checkpoint_dir_ + "/state.json"));
+  const bool resuming = state.step > 0 || state.phase != kVaePhase;
+  if (resuming) {
+    STAMINA_ASSIGN_OR_RETURN(DiffusionModel saved,
+                             LoadDiffusionModel(checkpoint_dir_ + "/model"));
+    for (auto [from, to] : {std::pair<torch::nn::Module*, torch::nn::Module*>{
+                                saved.text_encoder.get(), model_.text_encoder.get()},
+                            {saved.unet.get(), model_.unet.get()},
+                            {saved.vae.get(), model_.vae.get()}}) {
+      STAMINA_RETURN_IF_ERROR(LoadStateDict(*to, StateDict(*from)).status());
+    }
+    STAMINA_ASSIGN_OR_RETURN(Safetensors ema,
+                             ReadSafetensors(checkpoint_dir_ + "/ema.safetensors"));
+    ema_ = ema.tensors;
+  }
+  STAMINA_ASSIGN_OR_RETURN(DDPMScheduler scheduler,
+                           DDPMScheduler::Create(model_.config.training_scheduler));
+  const auto start = std::chrono::steady_clock::now();
+  for (int phase : {kVaePhase, kDiffusionPhase}) {
+    if (state.phase > phase) continue;
+    const bool vae = phase == kVaePhase;
+    const int total = vae ? options_.vae_steps : options_.diffusion_steps;
+    std::vector<torch::Tensor> params;
+    if (vae) {
+      params = model_.vae->parameters();
+    } else {
+      for (auto& [name, p] : DiffusionParameters(model_)) params.push_back(p);
+    }
+    const double base_lr =
+        vae ? options_.vae_learning_rate : options_.diffusion_learning_rate;
+    torch::optim::AdamW optimizer(
+        params, torch::optim::AdamWOptions(base_lr).weight_decay(0.01));
+    if (resuming && state.phase == phase && state.step > 0) {
+      STAMINA_RETURN_IF_ERROR(RunTorch(
+          [&] { torch::load(optimizer, checkpoint_dir_ + "/optimizer.pt"); }));
+    }
+    model_.vae->train(vae);
+    model_.unet->train(!vae);
+    model_.text_encoder->train(!vae);
+    for (int step = state.phase == phase ? state.step : 0; step < total; ++step) {
+      SetLearningRate(optimizer,
+                      LearningRate(base_lr, step, total, options_.warmup_steps));
+      absl::StatusOr<float> loss = vae ? VaeStep(optimizer, step)
+                                       : DiffusionStep(optimizer, scheduler, step);
+      STAMINA_RETURN_IF_ERROR(loss.status()) << (vae ? "vae" : "diffusion")
+                                             << " step " << step;
+      const State done{phase, step + 1};
+      if (progress) {
+        progress({.phase = vae ? "vae" : "diffusion",
+                  .step = step + 1,
+                  .total_steps = total,
+                  .loss = *loss,
+                  .seconds = std::chrono::duration<double>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count()});
+      }
+      const bool stopping = stop != nullptr && stop->load();
+      if (stopping || (step + 1) % options_.checkpoint_every == 0) {
+        STAMINA_RETURN_IF_ERROR(SaveCheckpoint(done, optimizer));
+      }
+      if (stopping && step + 1 < total) {
+        return absl::CancelledError(
+            absl::StrCat("stopped after ", phase == kVaePhase ? "vae" : "diffusion",
+                         " step ", step + 1, "; rerun to resume"));
+      }
+    }
+    state = State{phase + 1, 0};
+    STAMINA_RETURN_IF_ERROR(SaveCheckpoint(state, optimizer));
+  }
+  return Export();
+}
+
+}  // namespace
+
+absl::Status RunPretraining(
+    const PretrainingOptions& options,
+    const std::function<void(const PretrainingProgress&)>& progress,
+    const std::atomic<bool>* stop) {
+  if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir: required");
+  if (options.batch_size < 1 || options.vae_steps < 0 ||
+      options.diffusion_steps < 0 || options.checkpoint_every < 1 ||
+      options.warmup_steps < 1) {
+    return absl::InvalidArgumentError(
+        "batch_size, checkpoint_every and warmup_steps must be >= 1; steps >= 0");
+  }
+  STAMINA_ASSIGN_OR_RETURN(DiffusionModel model,
+                           CreateBaseModel(options.architecture, options.seed));
+  Trainer trainer(options, std::move(model));
+  return trainer.Run(progress, stop);
+}
+
+}  // namespace stamina::core
