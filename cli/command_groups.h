@@ -16,17 +16,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/commands.h"
 #include "cli/session.h"
 
 namespace stamina::cli {
 
 using Operands = std::vector<std::string>;
-
-// Exit codes of a finished command (errors: see commands.h).
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitJobFailed = 3;
-inline constexpr int kExitJobCancelled = 4;
-inline constexpr int kExitJobUnfinished = 5;
 
 // model_commands.cc
 void PrintErasure(std::ostream& out, const v1::ErasureReport& report);

@@ -27,6 +27,10 @@
 
 namespace stamina::cli {
 
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitJobFailed = 3;
+inline constexpr int kExitJobCancelled = 4;
+inline constexpr int kExitJobUnfinished = 5;
 inline constexpr int kExitStatusBase = 10;
 
 // Runs the command named by the first one or two `words`; the rest are its

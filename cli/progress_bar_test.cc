@@ -29,7 +29,7 @@ TEST(ProgressBarTest, TtyRewritesOneLineAndPadsShorterLines) {
   EXPECT_EQ(out.str(),
             "\r[#...]  25% uploading a long label"
             "\r[##..]  50% short                 "
-            "\r[####] 100% done                  \n");
+            "\r[####] 100% done \n");  // "short" was the longest visible text
 }
 
 TEST(ProgressBarTest, PlainModePrintsPeriodicLines) {
