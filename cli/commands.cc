@@ -9,7 +9,7 @@ namespace stamina::cli {
 namespace {
 
 struct Command {
-  const char* words;  // "models create"
+  const char* words;     // "models create"
   const char* operands;  // for usage: "<id>"
   const char* flags;     // for usage: "[--base=...]"
   size_t min_operands;
@@ -20,8 +20,8 @@ struct Command {
 constexpr size_t kMany = static_cast<size_t>(-1);
 
 const Command kCommands[] = {
-    {"models create", "<model-id>", "[--base=baseModels/...] [--display_name=...]", 1, 1,
-     &ModelsCreate},
+    {"models create", "<model-id>",
+     "[--base=baseModels/...] [--display_name=...]", 1, 1, &ModelsCreate},
     {"models list", "", "", 0, 0, &ModelsList},
     {"models get", "<model>", "", 1, 1, &ModelsGet},
     {"models delete", "<model>", "", 1, 1, &ModelsDelete},
@@ -31,11 +31,14 @@ const Command kCommands[] = {
     {"concepts create", "<model> <concept-id> <token>", "[--caption=...]", 3, 3,
      &ConceptsCreate},
     {"concepts list", "<model>", "", 1, 1, &ConceptsList},
-    {"concepts delete", "<model> <concept>", "[--force]", 2, 2, &ConceptsDelete},
-    {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3, kMany, &Upload},
+    {"concepts delete", "<model> <concept>", "[--force]", 2, 2,
+     &ConceptsDelete},
+    {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3,
+     kMany, &Upload},
     {"train", "<model> <concept>",
-     "[--steps=N] [--method=stamina|clora|lora] [--seed=S] [--request_id=...] [--no_wait]", 2,
-     2, &Train},
+     "[--steps=N] [--method=stamina|clora|lora] [--seed=S] [--request_id=...] "
+     "[--no_wait]",
+     2, 2, &Train},
     {"jobs list", "<model|->", "", 1, 1, &JobsList},
     {"jobs get", "<model> <job>", "", 2, 2, &JobsGet},
     {"jobs cancel", "<model> <job>", "", 2, 2, &JobsCancel},
@@ -43,7 +46,8 @@ const Command kCommands[] = {
     {"jobs watch", "<model> <job>", "", 2, 2, &JobsWatch},
     {"capabilities", "", "", 0, 0, &Capabilities},
     {"sample", "<model>",
-     "--prompt=... [--version=N] [--count=N] [--steps=N] [--guidance=G] [--seed=S] "
+     "--prompt=... [--version=N] [--count=N] [--steps=N] [--guidance=G] "
+     "[--seed=S] "
      "[--out=DIR]",
      1, 1, &Sample},
 };
@@ -74,7 +78,8 @@ const Command* Find(const std::vector<std::string>& words, size_t* used) {
   return nullptr;
 }
 
-absl::StatusOr<int> Dispatch(Session& session, const std::vector<std::string>& words) {
+absl::StatusOr<int> Dispatch(Session& session,
+                             const std::vector<std::string>& words) {
   size_t used = 0;
   const Command* command = Find(words, &used);
   if (command == nullptr) {
@@ -84,9 +89,12 @@ absl::StatusOr<int> Dispatch(Session& session, const std::vector<std::string>& w
                                      words.size() > 1 ? " " + words[1] : "",
                                      "\"; `stamina help` lists them"));
   }
-  const Operands operands(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
-  if (operands.size() < command->min_operands || operands.size() > command->max_operands) {
-    return absl::InvalidArgumentError(absl::StrCat("usage: ", CommandUsage(*command)));
+  const Operands operands(words.begin() + static_cast<std::ptrdiff_t>(used),
+                          words.end());
+  if (operands.size() < command->min_operands ||
+      operands.size() > command->max_operands) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("usage: ", CommandUsage(*command)));
   }
   return command->run(session, operands);
 }
@@ -99,9 +107,11 @@ int ExitCodeFor(const absl::Status& status) {
 
 std::string Usage() {
   std::string text =
-      "usage: stamina [--server=host:port] [--api_key=KEY or env STAMINA_API_KEY] "
+      "usage: stamina [--server=host:port] [--api_key=KEY or env "
+      "STAMINA_API_KEY] "
       "<command> ...\ncommands:\n";
-  for (const Command& command : kCommands) absl::StrAppend(&text, "  ", CommandUsage(command), "\n");
+  for (const Command& command : kCommands)
+    absl::StrAppend(&text, "  ", CommandUsage(command), "\n");
   return text;
 }
 
@@ -112,7 +122,8 @@ int RunCommand(Session& session, const std::vector<std::string>& words) {
   }
   absl::StatusOr<int> result = Dispatch(session, words);
   if (!result.ok()) {
-    session.err() << "stamina: " << absl::StatusCodeToString(result.status().code()) << ": "
+    session.err() << "stamina: "
+                  << absl::StatusCodeToString(result.status().code()) << ": "
                   << result.status().message() << '\n';
     return ExitCodeFor(result.status());
   }

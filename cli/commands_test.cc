@@ -34,8 +34,11 @@ const std::string kAdapterDigest(64, 'b');
 
 std::string FreshDir(const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  EXPECT_EQ(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()), 0);
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+  EXPECT_EQ(
+      std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()),
+      0);
   return dir;
 }
 
@@ -45,7 +48,8 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 }
 
 std::string Png(int side, uint8_t shade) {
-  server::PngSpec spec{.width = side, .height = side, .color_type = 2, .bit_depth = 8};
+  server::PngSpec spec{
+      .width = side, .height = side, .color_type = 2, .bit_depth = 8};
   spec.rows.assign(static_cast<size_t>(side * side * 3), shade);
   return server::WriteTestPng(spec);
 }
@@ -89,10 +93,12 @@ class CliTest : public ::testing::Test {
   // Creates models/family with concept anna (token <anna>) and 3 images.
   void ModelWithImages() {
     ASSERT_EQ(Run({"models", "create", "family"}), 0) << err_;
-    ASSERT_EQ(Run({"concepts", "create", "family", "anna", "<anna>"}), 0) << err_;
+    ASSERT_EQ(Run({"concepts", "create", "family", "anna", "<anna>"}), 0)
+        << err_;
     const std::string dir = FreshDir("images");
     for (int i = 0; i < 3; ++i) {
-      WriteFile(absl::StrCat(dir, "/", i, ".png"), Png(32, static_cast<uint8_t>(10 + i)));
+      WriteFile(absl::StrCat(dir, "/", i, ".png"),
+                Png(32, static_cast<uint8_t>(10 + i)));
     }
     ASSERT_EQ(Run({"upload", "family", "anna", dir}), 0) << err_;
   }
@@ -114,17 +120,21 @@ class CliTest : public ::testing::Test {
     auto lease = server_->jobs().Claim("fake-worker", absl::Seconds(30));
     ASSERT_THAT(lease, IsOk());
     ASSERT_TRUE(lease->has_value());
-    ASSERT_THAT(server_->jobs().Heartbeat((*lease)->lease_id,
-                                          {.phase = storage::JobPhase::kTraining,
-                                           .step = 5, .total_steps = 10, .loss = 0.25f},
-                                          absl::Seconds(30)),
-                IsOk());
+    ASSERT_THAT(
+        server_->jobs().Heartbeat((*lease)->lease_id,
+                                  {.phase = storage::JobPhase::kTraining,
+                                   .step = 5,
+                                   .total_steps = 10,
+                                   .loss = 0.25f},
+                                  absl::Seconds(30)),
+        IsOk());
     v1::TrainingMetrics metrics;
     metrics.set_final_loss(0.125);
-    ASSERT_THAT(server_->jobs().Complete(
-                    (*lease)->lease_id,
-                    {.adapter_digest = kAdapterDigest, .metrics = metrics.SerializeAsString()}),
-                IsOk());
+    ASSERT_THAT(
+        server_->jobs().Complete((*lease)->lease_id,
+                                 {.adapter_digest = kAdapterDigest,
+                                  .metrics = metrics.SerializeAsString()}),
+        IsOk());
   }
 
   std::unique_ptr<server::ApiServer> server_;
@@ -138,7 +148,8 @@ TEST_F(CliTest, ModelsCreateListGet) {
   CommandFlags flags;
   flags.display_name = "The family";
   ASSERT_EQ(Run({"models", "create", "family"}, flags), 0) << err_;
-  EXPECT_THAT(out_, HasSubstr("created models/family on baseModels/stamina-tiny-v1"));
+  EXPECT_THAT(out_,
+              HasSubstr("created models/family on baseModels/stamina-tiny-v1"));
   ASSERT_EQ(Run({"models", "list"}), 0) << err_;
   EXPECT_THAT(out_, AllOf(HasSubstr("models/family"), HasSubstr("The family")));
   ASSERT_EQ(Run({"models", "get", "family"}), 0) << err_;
@@ -150,10 +161,14 @@ TEST_F(CliTest, ModelsCreateListGet) {
 TEST_F(CliTest, UploadStreamsADirectoryAndReportsEachImage) {
   ASSERT_EQ(Run({"models", "create", "family"}), 0) << err_;
   ASSERT_EQ(Run({"concepts", "create", "family", "anna", "<anna>"}), 0) << err_;
-  EXPECT_THAT(out_, HasSubstr("created models/family/concepts/anna token <anna> state DRAFT"));
+  EXPECT_THAT(
+      out_,
+      HasSubstr(
+          "created models/family/concepts/anna token <anna> state DRAFT"));
   const std::string dir = FreshDir("upload");
   for (int i = 0; i < 3; ++i) {
-    WriteFile(absl::StrCat(dir, "/img", i, ".png"), Png(32, static_cast<uint8_t>(40 * i)));
+    WriteFile(absl::StrCat(dir, "/img", i, ".png"),
+              Png(32, static_cast<uint8_t>(40 * i)));
   }
   WriteFile(dir + "/bad.jpg", "not a jpeg at all");
   WriteFile(dir + "/notes.txt", "ignored: not an image extension");
@@ -181,10 +196,12 @@ TEST_F(CliTest, UploadStreamsADirectoryAndReportsEachImage) {
   // The same bytes again are duplicates; a missing path is a local error.
   ASSERT_EQ(Run({"upload", "family", "anna", dir + "/img0.png"}), 0) << err_;
   EXPECT_THAT(out_, HasSubstr("DUPLICATE"));
-  EXPECT_EQ(Run({"upload", "family", "anna", dir + "/nope"}), kExitStatusBase + 5);
+  EXPECT_EQ(Run({"upload", "family", "anna", dir + "/nope"}),
+            kExitStatusBase + 5);
   EXPECT_THAT(err_, StartsWith("stamina: NOT_FOUND: "));
   ASSERT_EQ(Run({"concepts", "list", "family"}), 0) << err_;
-  EXPECT_THAT(out_, AllOf(HasSubstr("anna"), HasSubstr("<anna>"), HasSubstr("DRAFT")));
+  EXPECT_THAT(
+      out_, AllOf(HasSubstr("anna"), HasSubstr("<anna>"), HasSubstr("DRAFT")));
 }
 
 TEST_F(CliTest, TrainWatchLineageAndErase) {
@@ -203,8 +220,9 @@ TEST_F(CliTest, TrainWatchLineageAndErase) {
   EXPECT_THAT(err_, HasSubstr("SUCCEEDED"));  // the progress bar's last line
 
   ASSERT_EQ(Run({"lineage", "family"}), 0) << err_;
-  EXPECT_THAT(out_, AllOf(HasSubstr("<anna>"), HasSubstr(kAdapterDigest.substr(0, 12)),
-                          HasSubstr("0.1250")));
+  EXPECT_THAT(
+      out_, AllOf(HasSubstr("<anna>"), HasSubstr(kAdapterDigest.substr(0, 12)),
+                  HasSubstr("0.1250")));
   ASSERT_EQ(Run({"lineage", "family", "1"}), 0) << err_;
   EXPECT_THAT(out_, HasSubstr("<anna>"));
   ASSERT_EQ(Run({"versions", "family"}), 0) << err_;
@@ -231,9 +249,10 @@ TEST_F(CliTest, FailedJobExitsNonZeroThenRetryAndCancel) {
   auto lease = server_->jobs().Claim("fake-worker", absl::Seconds(30));
   ASSERT_THAT(lease, IsOk());
   ASSERT_TRUE(lease->has_value());
-  ASSERT_THAT(server_->jobs().Fail((*lease)->lease_id,
-                                   {.code = 8, .message = "out of memory", .retryable = false},
-                                   /*cancelled=*/false),
+  ASSERT_THAT(server_->jobs().Fail(
+                  (*lease)->lease_id,
+                  {.code = 8, .message = "out of memory", .retryable = false},
+                  /*cancelled=*/false),
               IsOk());
   EXPECT_EQ(Run({"jobs", "watch", "family", job}), kExitJobFailed);
   EXPECT_THAT(out_, HasSubstr("FAILED: RESOURCE_EXHAUSTED: out of memory"));
@@ -254,8 +273,9 @@ TEST_F(CliTest, TrainRejectsAnUnknownMethodLocally) {
 
 TEST_F(CliTest, Capabilities) {
   ASSERT_EQ(Run({"capabilities"}), 0) << err_;
-  EXPECT_THAT(out_, AllOf(HasSubstr("baseModels/stamina-tiny-v1"), HasSubstr("STAMINA"),
-                          HasSubstr("images per concept")));
+  EXPECT_THAT(
+      out_, AllOf(HasSubstr("baseModels/stamina-tiny-v1"), HasSubstr("STAMINA"),
+                  HasSubstr("images per concept")));
 }
 
 TEST_F(CliTest, SampleReportsUnimplementedInOneLine) {
@@ -286,12 +306,14 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_EQ(Run({"models", "get"}), kExitStatusBase + 3);
   EXPECT_THAT(err_, HasSubstr("usage: stamina models get <model>"));
   EXPECT_EQ(Run({"help"}), 0);
-  EXPECT_THAT(out_, AllOf(HasSubstr("stamina upload"), HasSubstr("stamina jobs watch")));
+  EXPECT_THAT(out_, AllOf(HasSubstr("stamina upload"),
+                          HasSubstr("stamina jobs watch")));
 }
 
 TEST(CliOfflineTest, UnreachableServerIsUnavailable) {
   // Nothing listens on port 1.
-  auto channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
   std::ostringstream out, err;
   Session session(channel, {.api_key = "k"}, out, err);
   EXPECT_EQ(RunCommand(session, {"models", "list"}), kExitStatusBase + 14);

@@ -27,7 +27,8 @@ struct ImageFile {
 };
 
 bool HasImageExtension(const fs::path& path) {
-  const std::string extension = absl::AsciiStrToLower(path.extension().string());
+  const std::string extension =
+      absl::AsciiStrToLower(path.extension().string());
   return extension == ".png" || extension == ".jpg" || extension == ".jpeg" ||
          extension == ".webp";
 }
@@ -36,9 +37,11 @@ absl::Status AddFile(const fs::path& path, std::vector<ImageFile>& files) {
   std::error_code error;
   const uintmax_t size = fs::file_size(path, error);
   if (error) {
-    return absl::NotFoundError(absl::StrCat(path.string(), ": ", error.message()));
+    return absl::NotFoundError(
+        absl::StrCat(path.string(), ": ", error.message()));
   }
-  files.push_back({path.string(), path.filename().string(), static_cast<int64_t>(size)});
+  files.push_back(
+      {path.string(), path.filename().string(), static_cast<int64_t>(size)});
   return absl::OkStatus();
 }
 
@@ -50,27 +53,33 @@ absl::StatusOr<std::vector<ImageFile>> CollectImages(const Operands& paths) {
     std::error_code error;
     if (fs::is_directory(path, error)) {
       std::vector<fs::path> entries;
-      for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
+      for (const fs::directory_entry& entry :
+           fs::directory_iterator(path, error)) {
         if (entry.is_regular_file(error) && HasImageExtension(entry.path())) {
           entries.push_back(entry.path());
         }
       }
-      if (error) return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
+      if (error)
+        return absl::NotFoundError(absl::StrCat(path, ": ", error.message()));
       std::sort(entries.begin(), entries.end());
-      for (const fs::path& entry : entries) STAMINA_RETURN_IF_ERROR(AddFile(entry, files));
+      for (const fs::path& entry : entries)
+        STAMINA_RETURN_IF_ERROR(AddFile(entry, files));
     } else if (fs::is_regular_file(path, error)) {
       STAMINA_RETURN_IF_ERROR(AddFile(path, files));
     } else {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+      return absl::NotFoundError(
+          absl::StrCat(path, ": no such file or directory"));
     }
   }
   if (files.empty()) {
-    return absl::InvalidArgumentError("no .png, .jpg, .jpeg or .webp files to upload");
+    return absl::InvalidArgumentError(
+        "no .png, .jpg, .jpeg or .webp files to upload");
   }
   return files;
 }
 
-std::string UploadLabel(size_t done_files, size_t total_files, int64_t sent, int64_t total) {
+std::string UploadLabel(size_t done_files, size_t total_files, int64_t sent,
+                        int64_t total) {
   return absl::StrCat("uploading ", done_files, "/", total_files, " files, ",
                       FormatBytes(sent), " / ", FormatBytes(total));
 }
@@ -82,9 +91,10 @@ absl::Status StreamImages(Session& session, const std::string& concept_name,
                           v1::UploadImagesResponse* response) {
   int64_t total = 0;
   for (const ImageFile& file : files) total += file.size_bytes;
-  ProgressBar bar(session.err(), {.tty = session.options().progress_tty,
-                                  .min_interval = session.options().progress_interval,
-                                  .clock = session.options().clock});
+  ProgressBar bar(session.err(),
+                  {.tty = session.options().progress_tty,
+                   .min_interval = session.options().progress_interval,
+                   .clock = session.options().clock});
   auto context = session.NewContext();
   auto writer = session.concepts().UploadImages(context.get(), response);
   v1::UploadImagesRequest header;
@@ -100,14 +110,16 @@ absl::Status StreamImages(Session& session, const std::string& concept_name,
     start.mutable_image_start()->set_size_bytes(files[i].size_bytes);
     open = writer->Write(start);
     std::ifstream in(files[i].path, std::ios::binary);
-    if (!in) local = absl::NotFoundError(absl::StrCat(files[i].path, ": cannot open"));
+    if (!in)
+      local = absl::NotFoundError(absl::StrCat(files[i].path, ": cannot open"));
     int64_t left = files[i].size_bytes;
     while (open && local.ok() && left > 0) {
-      in.read(buffer.data(), static_cast<std::streamsize>(
-                                 std::min<int64_t>(left, static_cast<int64_t>(kChunkBytes))));
+      in.read(buffer.data(), static_cast<std::streamsize>(std::min<int64_t>(
+                                 left, static_cast<int64_t>(kChunkBytes))));
       const std::streamsize got = in.gcount();
       if (got <= 0) {
-        local = absl::DataLossError(absl::StrCat(files[i].path, ": file shrank while reading"));
+        local = absl::DataLossError(
+            absl::StrCat(files[i].path, ": file shrank while reading"));
         break;
       }
       v1::UploadImagesRequest chunk;
@@ -122,8 +134,9 @@ absl::Status StreamImages(Session& session, const std::string& concept_name,
   if (!local.ok()) context->TryCancel();
   writer->WritesDone();
   const absl::Status status = FromGrpc(writer->Finish());
-  bar.Finish(total > 0 ? static_cast<double>(sent) / total : 1.0,
-             UploadLabel(status.ok() ? files.size() : 0, files.size(), sent, total));
+  bar.Finish(
+      total > 0 ? static_cast<double>(sent) / total : 1.0,
+      UploadLabel(status.ok() ? files.size() : 0, files.size(), sent, total));
   return local.ok() ? status : local;
 }
 
@@ -144,9 +157,10 @@ absl::StatusOr<int> ConceptsCreate(Session& session, const Operands& operands) {
   v1::Concept concept_proto;
   STAMINA_RETURN_IF_ERROR(FromGrpc(session.concepts().CreateConcept(
       session.NewContext().get(), request, &concept_proto)));
-  session.out() << "created " << concept_proto.name() << " token " << concept_proto.token()
-                << " state " << ShortEnum(v1::ConceptState_Name(concept_proto.state()),
-                                          "CONCEPT_STATE_")
+  session.out() << "created " << concept_proto.name() << " token "
+                << concept_proto.token() << " state "
+                << ShortEnum(v1::ConceptState_Name(concept_proto.state()),
+                             "CONCEPT_STATE_")
                 << '\n';
   return kExitOk;
 }
@@ -157,17 +171,19 @@ absl::StatusOr<int> ConceptsList(Session& session, const Operands& operands) {
   request.set_parent(ModelName(operands[0]));
   do {
     v1::ListConceptsResponse response;
-    STAMINA_RETURN_IF_ERROR(FromGrpc(
-        session.concepts().ListConcepts(session.NewContext().get(), request, &response)));
+    STAMINA_RETURN_IF_ERROR(FromGrpc(session.concepts().ListConcepts(
+        session.NewContext().get(), request, &response)));
     for (const v1::Concept& concept_proto : response.concepts()) {
       rows.push_back({LastSegment(concept_proto.name()), concept_proto.token(),
-                      ShortEnum(v1::ConceptState_Name(concept_proto.state()), "CONCEPT_STATE_"),
+                      ShortEnum(v1::ConceptState_Name(concept_proto.state()),
+                                "CONCEPT_STATE_"),
                       absl::StrCat(concept_proto.image_count()),
                       FormatTimestamp(concept_proto.create_time())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
-  PrintTable(session.out(), {"CONCEPT", "TOKEN", "STATE", "IMAGES", "CREATED"}, rows);
+  PrintTable(session.out(), {"CONCEPT", "TOKEN", "STATE", "IMAGES", "CREATED"},
+             rows);
   return kExitOk;
 }
 
@@ -176,35 +192,41 @@ absl::StatusOr<int> ConceptsDelete(Session& session, const Operands& operands) {
   request.set_name(ChildName(operands[0], "concepts", operands[1]));
   request.set_force(session.flags().force);
   v1::DeleteConceptResponse response;
-  STAMINA_RETURN_IF_ERROR(FromGrpc(
-      session.concepts().DeleteConcept(session.NewContext().get(), request, &response)));
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.concepts().DeleteConcept(
+      session.NewContext().get(), request, &response)));
   session.out() << "deleted " << request.name() << "; head is now "
-                << (response.head_version().empty() ? "(base model)" : response.head_version())
+                << (response.head_version().empty() ? "(base model)"
+                                                    : response.head_version())
                 << '\n';
   PrintErasure(session.out(), response.erased());
   return kExitOk;
 }
 
 absl::StatusOr<int> Upload(Session& session, const Operands& operands) {
-  STAMINA_ASSIGN_OR_RETURN(std::vector<ImageFile> files,
-                           CollectImages(Operands(operands.begin() + 2, operands.end())));
-  const std::string concept_name = ChildName(operands[0], "concepts", operands[1]);
+  STAMINA_ASSIGN_OR_RETURN(
+      std::vector<ImageFile> files,
+      CollectImages(Operands(operands.begin() + 2, operands.end())));
+  const std::string concept_name =
+      ChildName(operands[0], "concepts", operands[1]);
   v1::UploadImagesResponse response;
-  STAMINA_RETURN_IF_ERROR(StreamImages(session, concept_name, files, &response));
+  STAMINA_RETURN_IF_ERROR(
+      StreamImages(session, concept_name, files, &response));
   std::vector<std::vector<std::string>> rows;
   for (const v1::ImageUploadResult& result : response.results()) {
     std::string detail;
     if (result.outcome() == v1::ImageUploadResult::OUTCOME_REJECTED) {
       detail = result.rejection_reason();
     } else {
-      detail = absl::StrCat(result.image().width(), "x", result.image().height(), " ",
-                            Prefix(result.image().sha256(), 12));
+      detail =
+          absl::StrCat(result.image().width(), "x", result.image().height(),
+                       " ", Prefix(result.image().sha256(), 12));
     }
     rows.push_back({absl::StrCat(result.index()), result.filename(),
                     OutcomeName(result.outcome()), detail});
   }
   PrintTable(session.out(), {"#", "FILE", "OUTCOME", "DETAIL"}, rows);
-  session.out() << concept_name << " has " << response.image_count() << " images\n";
+  session.out() << concept_name << " has " << response.image_count()
+                << " images\n";
   return kExitOk;
 }
 

@@ -25,7 +25,8 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
       if (i + 1 == row.size()) {
         absl::StrAppend(&line, row[i]);
       } else {
-        absl::StrAppend(&line, row[i], std::string(widths[i] - row[i].size() + 2, ' '));
+        absl::StrAppend(&line, row[i],
+                        std::string(widths[i] - row[i].size() + 2, ' '));
       }
     }
     out << line << '\n';
@@ -54,20 +55,23 @@ std::string MethodName(v1::TrainingMethod method) {
 std::string FormatDuration(const google::protobuf::Duration& duration) {
   if (duration.seconds() <= 0 && duration.nanos() <= 0) return "-";
   const int64_t total = duration.seconds() + (duration.nanos() > 0 ? 1 : 0);
-  if (total >= 3600) return absl::StrFormat("%dh%02dm", total / 3600, total % 3600 / 60);
+  if (total >= 3600)
+    return absl::StrFormat("%dh%02dm", total / 3600, total % 3600 / 60);
   if (total >= 60) return absl::StrFormat("%dm%02ds", total / 60, total % 60);
   return absl::StrCat(total, "s");
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& time) {
   if (time.seconds() == 0 && time.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(time.seconds()),
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(time.seconds()),
                           absl::UTCTimeZone());
 }
 
 std::string LastSegment(absl::string_view name) {
   const size_t slash = name.rfind('/');
-  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+  return std::string(slash == absl::string_view::npos ? name
+                                                      : name.substr(slash + 1));
 }
 
 std::string Prefix(absl::string_view text, size_t n) {
@@ -90,10 +94,13 @@ std::string JobProgressLabel(const v1::Job& job) {
     absl::StrAppend(&label, " ", JobPhaseName(progress.phase()));
   }
   if (progress.total_steps() > 0) {
-    absl::StrAppend(&label, " step ", progress.step(), "/", progress.total_steps());
+    absl::StrAppend(&label, " step ", progress.step(), "/",
+                    progress.total_steps());
   }
-  if (progress.loss() > 0) absl::StrAppend(&label, absl::StrFormat(" loss %.4f", progress.loss()));
-  if (progress.has_eta()) absl::StrAppend(&label, " ETA ", FormatDuration(progress.eta()));
+  if (progress.loss() > 0)
+    absl::StrAppend(&label, absl::StrFormat(" loss %.4f", progress.loss()));
+  if (progress.has_eta())
+    absl::StrAppend(&label, " ETA ", FormatDuration(progress.eta()));
   if (job.cancel_requested()) absl::StrAppend(&label, " (cancel requested)");
   return label;
 }
@@ -102,7 +109,8 @@ double JobFraction(const v1::Job& job) {
   if (job.state() == v1::JOB_STATE_SUCCEEDED) return 1.0;
   if (job.progress().fraction_done() > 0) return job.progress().fraction_done();
   if (job.progress().total_steps() > 0) {
-    return static_cast<double>(job.progress().step()) / job.progress().total_steps();
+    return static_cast<double>(job.progress().step()) /
+           job.progress().total_steps();
   }
   return job.state() == v1::JOB_STATE_RUNNING ? 0.0 : -1.0;
 }

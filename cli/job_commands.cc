@@ -26,7 +26,9 @@ std::string JobName(const Operands& operands) {
   return ChildName(operands[0], "jobs", operands[1]);
 }
 
-std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
+std::string OrDash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
 
 void PrintJob(std::ostream& out, const v1::Job& job) {
   std::vector<std::vector<std::string>> rows = {
@@ -45,19 +47,22 @@ void PrintJob(std::ostream& out, const v1::Job& job) {
       {"start_time", FormatTimestamp(job.start_time())},
       {"end_time", FormatTimestamp(job.end_time())}};
   if (job.has_error()) {
-    rows.push_back({"error", absl::StrCat(absl::StatusCodeToString(
-                                              static_cast<absl::StatusCode>(job.error().code())),
-                                          ": ", job.error().message(),
-                                          job.error().retryable() ? " (retryable)" : "")});
+    rows.push_back(
+        {"error",
+         absl::StrCat(absl::StatusCodeToString(
+                          static_cast<absl::StatusCode>(job.error().code())),
+                      ": ", job.error().message(),
+                      job.error().retryable() ? " (retryable)" : "")});
   }
   PrintTable(out, {"field", "value"}, rows);
 }
 
 // Follows the job until its stream ends; the exit code says how it ended.
 absl::StatusOr<int> Watch(Session& session, const std::string& job_name) {
-  ProgressBar bar(session.err(), {.tty = session.options().progress_tty,
-                                  .min_interval = session.options().progress_interval,
-                                  .clock = session.options().clock});
+  ProgressBar bar(session.err(),
+                  {.tty = session.options().progress_tty,
+                   .min_interval = session.options().progress_interval,
+                   .clock = session.options().clock});
   v1::WatchJobRequest request;
   request.set_name(job_name);
   request.set_min_interval_ms(session.options().watch_interval_ms);
@@ -81,9 +86,12 @@ absl::StatusOr<int> Watch(Session& session, const std::string& job_name) {
       return kExitOk;
     case v1::JOB_STATE_FAILED:
       session.out() << ": "
-                    << absl::StatusCodeToString(static_cast<absl::StatusCode>(job.error().code()))
+                    << absl::StatusCodeToString(
+                           static_cast<absl::StatusCode>(job.error().code()))
                     << ": " << job.error().message()
-                    << (job.error().retryable() ? " (retryable; try `stamina jobs retry`)" : "")
+                    << (job.error().retryable()
+                            ? " (retryable; try `stamina jobs retry`)"
+                            : "")
                     << '\n';
       return kExitJobFailed;
     case v1::JOB_STATE_CANCELLED:
@@ -103,16 +111,18 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   request.set_parent(ModelName(operands[0]));
   request.set_concept(ChildName(operands[0], "concepts", operands[1]));
   request.set_request_id(flags.request_id);
-  STAMINA_ASSIGN_OR_RETURN(v1::TrainingMethod method, ParseMethod(flags.method));
+  STAMINA_ASSIGN_OR_RETURN(v1::TrainingMethod method,
+                           ParseMethod(flags.method));
   request.mutable_settings()->set_method(method);
   request.mutable_settings()->set_steps(flags.steps);
   request.mutable_settings()->set_seed(flags.seed);
   v1::Job job;
-  STAMINA_RETURN_IF_ERROR(
-      FromGrpc(session.training().TrainConcept(session.NewContext().get(), request, &job)));
-  session.out() << "job " << job.name() << " " << JobStateName(job.state()) << " ("
-                << MethodName(job.settings().method()) << ", " << job.settings().steps()
-                << " steps, seed " << job.settings().seed() << ")\n";
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.training().TrainConcept(
+      session.NewContext().get(), request, &job)));
+  session.out() << "job " << job.name() << " " << JobStateName(job.state())
+                << " (" << MethodName(job.settings().method()) << ", "
+                << job.settings().steps() << " steps, seed "
+                << job.settings().seed() << ")\n";
   if (flags.no_wait) return kExitOk;
   return Watch(session, job.name());
 }
@@ -123,18 +133,21 @@ absl::StatusOr<int> JobsList(Session& session, const Operands& operands) {
   std::vector<std::vector<std::string>> rows;
   do {
     v1::ListJobsResponse response;
-    STAMINA_RETURN_IF_ERROR(FromGrpc(
-        session.training().ListJobs(session.NewContext().get(), request, &response)));
+    STAMINA_RETURN_IF_ERROR(FromGrpc(session.training().ListJobs(
+        session.NewContext().get(), request, &response)));
     for (const v1::Job& job : response.jobs()) {
-      rows.push_back({job.name(), LastSegment(job.concept()), JobStateName(job.state()),
-                      JobProgressLabel(job), absl::StrCat(job.attempt()),
+      rows.push_back({job.name(), LastSegment(job.concept()),
+                      JobStateName(job.state()), JobProgressLabel(job),
+                      absl::StrCat(job.attempt()),
                       OrDash(LastSegment(job.result_version())),
                       FormatTimestamp(job.create_time())});
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
-  PrintTable(session.out(),
-             {"JOB", "CONCEPT", "STATE", "PROGRESS", "ATTEMPT", "VERSION", "CREATED"}, rows);
+  PrintTable(
+      session.out(),
+      {"JOB", "CONCEPT", "STATE", "PROGRESS", "ATTEMPT", "VERSION", "CREATED"},
+      rows);
   return kExitOk;
 }
 
@@ -142,8 +155,8 @@ absl::StatusOr<int> JobsGet(Session& session, const Operands& operands) {
   v1::GetJobRequest request;
   request.set_name(JobName(operands));
   v1::Job job;
-  STAMINA_RETURN_IF_ERROR(
-      FromGrpc(session.training().GetJob(session.NewContext().get(), request, &job)));
+  STAMINA_RETURN_IF_ERROR(FromGrpc(
+      session.training().GetJob(session.NewContext().get(), request, &job)));
   PrintJob(session.out(), job);
   return kExitOk;
 }
@@ -152,10 +165,11 @@ absl::StatusOr<int> JobsCancel(Session& session, const Operands& operands) {
   v1::CancelJobRequest request;
   request.set_name(JobName(operands));
   v1::Job job;
-  STAMINA_RETURN_IF_ERROR(
-      FromGrpc(session.training().CancelJob(session.NewContext().get(), request, &job)));
+  STAMINA_RETURN_IF_ERROR(FromGrpc(
+      session.training().CancelJob(session.NewContext().get(), request, &job)));
   session.out() << "job " << job.name() << " " << JobStateName(job.state())
-                << (job.cancel_requested() ? " (cancel requested)" : "") << '\n';
+                << (job.cancel_requested() ? " (cancel requested)" : "")
+                << '\n';
   return kExitOk;
 }
 
@@ -163,10 +177,10 @@ absl::StatusOr<int> JobsRetry(Session& session, const Operands& operands) {
   v1::RetryJobRequest request;
   request.set_name(JobName(operands));
   v1::Job job;
-  STAMINA_RETURN_IF_ERROR(
-      FromGrpc(session.training().RetryJob(session.NewContext().get(), request, &job)));
-  session.out() << "job " << job.name() << " " << JobStateName(job.state()) << " (attempt "
-                << job.attempt() << ")\n";
+  STAMINA_RETURN_IF_ERROR(FromGrpc(
+      session.training().RetryJob(session.NewContext().get(), request, &job)));
+  session.out() << "job " << job.name() << " " << JobStateName(job.state())
+                << " (attempt " << job.attempt() << ")\n";
   return kExitOk;
 }
 

@@ -27,30 +27,40 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 
-ABSL_FLAG(std::string, server, "",
-          "Server address host:port; default env STAMINA_SERVER or 127.0.0.1:7070");
+ABSL_FLAG(
+    std::string, server, "",
+    "Server address host:port; default env STAMINA_SERVER or 127.0.0.1:7070");
 ABSL_FLAG(std::string, api_key, "", "API key; default env STAMINA_API_KEY");
-ABSL_FLAG(int32_t, timeout_seconds, 60, "Deadline of each unary call and upload");
-ABSL_FLAG(std::string, base, "", "models create: base model (default: the server's first)");
+ABSL_FLAG(int32_t, timeout_seconds, 60,
+          "Deadline of each unary call and upload");
+ABSL_FLAG(std::string, base, "",
+          "models create: base model (default: the server's first)");
 ABSL_FLAG(std::string, display_name, "", "models create: display name");
-ABSL_FLAG(std::string, caption, "", "concepts create: caption template, {} = the token");
-ABSL_FLAG(bool, force, false, "concepts delete: also delete versions containing it");
-ABSL_FLAG(bool, skip_invalid, false, "upload: store the valid images, report the rest");
+ABSL_FLAG(std::string, caption, "",
+          "concepts create: caption template, {} = the token");
+ABSL_FLAG(bool, force, false,
+          "concepts delete: also delete versions containing it");
+ABSL_FLAG(bool, skip_invalid, false,
+          "upload: store the valid images, report the rest");
 ABSL_FLAG(int32_t, steps, 0, "train, sample: steps (0 = server default)");
-ABSL_FLAG(std::string, method, "", "train: stamina, clora or lora (default stamina)");
+ABSL_FLAG(std::string, method, "",
+          "train: stamina, clora or lora (default stamina)");
 ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
 ABSL_FLAG(std::string, request_id, "", "train: idempotency key");
 ABSL_FLAG(bool, no_wait, false, "train: return once the job is queued");
 ABSL_FLAG(std::string, prompt, "", "sample: the prompt");
-ABSL_FLAG(int64_t, sample_version, 0, "sample: version number (0 = head); also --version");
+ABSL_FLAG(int64_t, sample_version, 0,
+          "sample: version number (0 = head); also --version");
 ABSL_FLAG(int32_t, count, 0, "sample: number of images (0 = 1)");
-ABSL_FLAG(double, guidance, 0, "sample: guidance scale (0 = base model default)");
+ABSL_FLAG(double, guidance, 0,
+          "sample: guidance scale (0 = base model default)");
 ABSL_FLAG(std::string, out, ".", "sample: output directory");
 
 namespace {
 
 // Abseil owns --version; rewrite it to --sample_version before parsing.
-std::vector<char*> RewriteVersionFlag(int argc, char** argv, std::vector<std::string>& store) {
+std::vector<char*> RewriteVersionFlag(int argc, char** argv,
+                                      std::vector<std::string>& store) {
   store.reserve(static_cast<size_t>(argc));
   std::vector<char*> out;
   for (int i = 0; i < argc; ++i) {
@@ -61,7 +71,8 @@ std::vector<char*> RewriteVersionFlag(int argc, char** argv, std::vector<std::st
     }
     for (const char* prefix : {"--version", "-version"}) {
       const size_t n = std::strlen(prefix);
-      if (arg.compare(0, n, prefix) == 0 && (arg.size() == n || arg[n] == '=')) {
+      if (arg.compare(0, n, prefix) == 0 &&
+          (arg.size() == n || arg[n] == '=')) {
         arg = "--sample_version" + arg.substr(n);
         break;
       }
@@ -113,8 +124,8 @@ int main(int argc, char** argv) {
   if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(64 << 20);  // generated PNGs
-  auto channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(),
-                                           channel_args);
+  auto channel = grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), channel_args);
   stamina::cli::Session session(channel, options, std::cout, std::cerr);
   const int code = stamina::cli::RunCommand(session, words);
   std::cout.flush();

@@ -19,7 +19,8 @@ std::string FirstWord(absl::string_view label) {
 ProgressBar::ProgressBar(std::ostream& out, Options options)
     : out_(out), options_(options) {}
 
-std::string ProgressBar::Render(double fraction, absl::string_view label) const {
+std::string ProgressBar::Render(double fraction,
+                                absl::string_view label) const {
   if (fraction < 0 || std::isnan(fraction)) return std::string(label);
   fraction = std::min(fraction, 1.0);
   const int width = std::max(options_.width, 1);
@@ -35,7 +36,8 @@ void ProgressBar::Update(double fraction, absl::string_view label, bool force) {
   const absl::Time now = options_.clock->Now();
   if (options_.tty) {
     // Pad with spaces so a shorter line fully covers the previous one.
-    const size_t pad = last_length_ > line.size() ? last_length_ - line.size() : 0;
+    const size_t pad =
+        last_length_ > line.size() ? last_length_ - line.size() : 0;
     out_ << '\r' << line << std::string(pad, ' ') << std::flush;
     last_length_ = line.size();
     drawn_ = true;

@@ -35,14 +35,16 @@ TEST(ProgressBarTest, TtyRewritesOneLineAndPadsShorterLines) {
 TEST(ProgressBarTest, PlainModePrintsPeriodicLines) {
   std::ostringstream out;
   FakeClock clock;
-  ProgressBar bar(out, {.tty = false, .width = 4, .min_interval = absl::Seconds(2),
+  ProgressBar bar(out, {.tty = false,
+                        .width = 4,
+                        .min_interval = absl::Seconds(2),
                         .clock = &clock});
   bar.Update(0.25, "TRAINING 1/4");  // first: printed
   bar.Update(0.5, "TRAINING 2/4");   // too soon: skipped
   clock.Advance(absl::Seconds(2));
-  bar.Update(0.5, "TRAINING 2/4");   // interval passed: printed
-  bar.Update(0.6, "FOLDING");        // first word changed: printed at once
-  bar.Update(0.7, "FOLDING more");   // same word, too soon: skipped
+  bar.Update(0.5, "TRAINING 2/4");  // interval passed: printed
+  bar.Update(0.6, "FOLDING");       // first word changed: printed at once
+  bar.Update(0.7, "FOLDING more");  // same word, too soon: skipped
   bar.Update(0.8, "FOLDING forced", /*force=*/true);
   bar.Finish(1.0, "SUCCEEDED");
   bar.Finish(1.0, "SUCCEEDED twice");

@@ -19,14 +19,18 @@ absl::Status WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  if (!out)
+    return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();
 }
 
-std::string SampleLabel(const v1::SampleProgress& progress, int images, int total) {
-  std::string label = ShortEnum(v1::SamplePhase_Name(progress.phase()), "SAMPLE_PHASE_");
+std::string SampleLabel(const v1::SampleProgress& progress, int images,
+                        int total) {
+  std::string label =
+      ShortEnum(v1::SamplePhase_Name(progress.phase()), "SAMPLE_PHASE_");
   if (progress.total_steps() > 0) {
-    absl::StrAppend(&label, " step ", progress.step(), "/", progress.total_steps());
+    absl::StrAppend(&label, " step ", progress.step(), "/",
+                    progress.total_steps());
   }
   absl::StrAppend(&label, ", ", images, "/", total, " images");
   return label;
@@ -54,7 +58,9 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
                     Prefix(base.digest(), 12)});
   }
   out << "base_models:\n";
-  PrintTable(out, {"NAME", "RESOLUTION", "TRAIN STEPS", "SAMPLE STEPS", "GUIDANCE", "DIGEST"},
+  PrintTable(out,
+             {"NAME", "RESOLUTION", "TRAIN STEPS", "SAMPLE STEPS", "GUIDANCE",
+              "DIGEST"},
              rows);
   const v1::Limits& limits = capabilities.limits();
   out << "limits:\n";
@@ -67,14 +73,16 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
        {"min image side", absl::StrCat(limits.min_image_side())},
        {"upload bytes", FormatBytes(limits.max_upload_bytes())},
        {"image types", absl::StrJoin(limits.image_mime_types(), ", ")},
-       {"queued jobs per tenant", absl::StrCat(limits.max_queued_jobs_per_tenant())},
+       {"queued jobs per tenant",
+        absl::StrCat(limits.max_queued_jobs_per_tenant())},
        {"concepts per model", absl::StrCat(limits.max_concepts_per_model())},
        {"training steps", absl::StrCat(limits.min_training_steps(), "-",
                                        limits.max_training_steps())},
        {"sample steps", absl::StrCat(limits.min_sample_steps(), "-",
                                      limits.max_sample_steps())},
        {"images per sample", absl::StrCat(limits.max_images_per_sample())},
-       {"sample side", absl::StrCat(limits.min_sample_side(), "-", limits.max_sample_side())},
+       {"sample side",
+        absl::StrCat(limits.min_sample_side(), "-", limits.max_sample_side())},
        {"guidance scale", absl::StrFormat("%g", limits.max_guidance_scale())},
        {"prompt length", absl::StrCat(limits.max_prompt_length())}});
   return kExitOk;
@@ -82,11 +90,13 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
 
 absl::StatusOr<int> Sample(Session& session, const Operands& operands) {
   const CommandFlags& flags = session.flags();
-  if (flags.prompt.empty()) return absl::InvalidArgumentError("sample needs --prompt");
+  if (flags.prompt.empty())
+    return absl::InvalidArgumentError("sample needs --prompt");
   v1::SampleRequest request;
   request.set_model(ModelName(operands[0]));
   if (flags.version > 0) {
-    request.set_version(ChildName(operands[0], "versions", absl::StrCat(flags.version)));
+    request.set_version(
+        ChildName(operands[0], "versions", absl::StrCat(flags.version)));
   }
   request.set_prompt(flags.prompt);
   request.set_image_count(flags.count);
@@ -96,12 +106,14 @@ absl::StatusOr<int> Sample(Session& session, const Operands& operands) {
   std::error_code error;
   std::filesystem::create_directories(flags.out_dir, error);
   if (error) {
-    return absl::PermissionDeniedError(absl::StrCat(flags.out_dir, ": ", error.message()));
+    return absl::PermissionDeniedError(
+        absl::StrCat(flags.out_dir, ": ", error.message()));
   }
 
-  ProgressBar bar(session.err(), {.tty = session.options().progress_tty,
-                                  .min_interval = session.options().progress_interval,
-                                  .clock = session.options().clock});
+  ProgressBar bar(session.err(),
+                  {.tty = session.options().progress_tty,
+                   .min_interval = session.options().progress_interval,
+                   .clock = session.options().clock});
   const int total = flags.count > 0 ? flags.count : 1;
   auto context = session.NewContext(/*deadline=*/false);
   auto reader = session.sampler().Sample(context.get(), request);
@@ -119,15 +131,17 @@ absl::StatusOr<int> Sample(Session& session, const Operands& operands) {
       const std::string version =
           image.version().empty() ? "0" : LastSegment(image.version());
       const std::string path =
-          absl::StrCat(flags.out_dir, "/", LastSegment(request.model()), "-v", version, "-",
-                       image.index(), ".png");
+          absl::StrCat(flags.out_dir, "/", LastSegment(request.model()), "-v",
+                       version, "-", image.index(), ".png");
       local = WriteFile(path, image.png());
       paths.push_back(path);
     }
-    const double fraction = progress.total_steps() > 0
-                                ? static_cast<double>(progress.step()) / progress.total_steps()
-                                : -1.0;
-    bar.Update(fraction, SampleLabel(progress, static_cast<int>(paths.size()), total));
+    const double fraction =
+        progress.total_steps() > 0
+            ? static_cast<double>(progress.step()) / progress.total_steps()
+            : -1.0;
+    bar.Update(fraction,
+               SampleLabel(progress, static_cast<int>(paths.size()), total));
   }
   if (!local.ok()) context->TryCancel();
   const absl::Status status = FromGrpc(reader->Finish());

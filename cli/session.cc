@@ -8,8 +8,8 @@
 
 namespace stamina::cli {
 
-Session::Session(std::shared_ptr<grpc::ChannelInterface> channel, CliOptions options,
-                 std::ostream& out, std::ostream& err)
+Session::Session(std::shared_ptr<grpc::ChannelInterface> channel,
+                 CliOptions options, std::ostream& out, std::ostream& err)
     : options_(std::move(options)),
       out_(out),
       err_(err),
@@ -22,7 +22,8 @@ std::unique_ptr<grpc::ClientContext> Session::NewContext(bool deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->AddMetadata("authorization", "Bearer " + options_.api_key);
   if (deadline) {
-    context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+    context->set_deadline(
+        absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
   }
   return context;
 }

@@ -31,21 +31,21 @@ namespace stamina::cli {
 // Per-command switches; each command reads the ones it documents. Zero or
 // empty values mean "the server's default".
 struct CommandFlags {
-  std::string base_model;    // models create --base
-  std::string display_name;  // models create --display_name
-  std::string caption;       // concepts create --caption
-  bool force = false;        // concepts delete --force
-  bool skip_invalid = false; // upload --skip_invalid
-  int32_t steps = 0;         // train, sample --steps
-  std::string method;        // train --method=stamina|clora|lora
-  int64_t seed = 0;          // train, sample --seed
-  std::string request_id;    // train --request_id
-  bool no_wait = false;      // train --no_wait
-  std::string prompt;        // sample --prompt
-  int64_t version = 0;       // sample --version (0 = head)
-  int32_t count = 0;         // sample --count
-  double guidance = 0;       // sample --guidance
-  std::string out_dir = "."; // sample --out
+  std::string base_model;     // models create --base
+  std::string display_name;   // models create --display_name
+  std::string caption;        // concepts create --caption
+  bool force = false;         // concepts delete --force
+  bool skip_invalid = false;  // upload --skip_invalid
+  int32_t steps = 0;          // train, sample --steps
+  std::string method;         // train --method=stamina|clora|lora
+  int64_t seed = 0;           // train, sample --seed
+  std::string request_id;     // train --request_id
+  bool no_wait = false;       // train --no_wait
+  std::string prompt;         // sample --prompt
+  int64_t version = 0;        // sample --version (0 = head)
+  int32_t count = 0;          // sample --count
+  double guidance = 0;        // sample --guidance
+  std::string out_dir = ".";  // sample --out
 };
 
 struct CliOptions {
