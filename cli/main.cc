@@ -1,0 +1,133 @@
+// stamina: the command-line client of the Stamina public API. Flags are
+// parsed here only; the commands live in cli/commands.h.
+//
+//   stamina --server=127.0.0.1:7070 --api_key=stk_... models create family
+//   STAMINA_API_KEY=stk_... stamina upload family anna ./photos/anna
+//   stamina train family anna --steps=400
+//
+// Flags may come before or after the command words. `--version=N` (sample)
+// is accepted as a spelling of --sample_version, since Abseil reserves
+// --version for itself.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+ABSL_FLAG(
+    std::string, server, "",
+    "Server address host:port; default env STAMINA_SERVER or 127.0.0.1:7070");
+ABSL_FLAG(std::string, api_key, "", "API key; default env STAMINA_API_KEY");
+ABSL_FLAG(int32_t, timeout_seconds, 60,
+          "Deadline of each unary call and upload");
+ABSL_FLAG(std::string, base, "",
+          "models create: base model (default: the server's first)");
+ABSL_FLAG(std::string, display_name, "", "models create: display name");
+ABSL_FLAG(std::string, caption, "",
+          "concepts create: caption template, {} = the token");
+ABSL_FLAG(bool, force, false,
+          "concepts delete: also delete versions containing it");
+ABSL_FLAG(bool, skip_invalid, false,
+          "upload: store the valid images, report the rest");
+ABSL_FLAG(int32_t, steps, 0, "train, sample: steps (0 = server default)");
+ABSL_FLAG(std::string, method, "",
+          "train: stamina, clora or lora (default stamina)");
+ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
+ABSL_FLAG(std::string, request_id, "", "train: idempotency key");
+ABSL_FLAG(bool, no_wait, false, "train: return once the job is queued");
+ABSL_FLAG(std::string, prompt, "", "sample: the prompt");
+ABSL_FLAG(int64_t, sample_version, 0,
+          "sample: version number (0 = head); also --version");
+ABSL_FLAG(int32_t, count, 0, "sample: number of images (0 = 1)");
+ABSL_FLAG(double, guidance, 0,
+          "sample: guidance scale (0 = base model default)");
+ABSL_FLAG(std::string, out, ".", "sample: output directory");
+
+namespace {
+
+// Abseil owns --version; rewrite it to --sample_version before parsing.
+std::vector<char*> RewriteVersionFlag(int argc, char** argv,
+                                      std::vector<std::string>& store) {
+  store.reserve(static_cast<size_t>(argc));
+  std::vector<char*> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {
+      for (; i < argc; ++i) store.push_back(argv[i]);
+      break;
+    }
+    for (const char* prefix : {"--version", "-version"}) {
+      const size_t n = std::strlen(prefix);
+      if (arg.compare(0, n, prefix) == 0 &&
+          (arg.size() == n || arg[n] == '=')) {
+        arg = "--sample_version" + arg.substr(n);
+        break;
+      }
+    }
+    store.push_back(arg);
+  }
+  for (std::string& arg : store) out.push_back(arg.data());
+  return out;
+}
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(stamina::cli::Usage());
+  std::vector<std::string> store;
+  std::vector<char*> args = RewriteVersionFlag(argc, argv, store);
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<std::string> words(positional.begin() + 1, positional.end());
+
+  stamina::cli::CliOptions options;
+  options.api_key = absl::GetFlag(FLAGS_api_key);
+  if (options.api_key.empty()) options.api_key = EnvOr("STAMINA_API_KEY", "");
+  options.progress_tty = isatty(STDERR_FILENO) != 0;
+  options.rpc_timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds));
+  stamina::cli::CommandFlags& flags = options.flags;
+  flags.base_model = absl::GetFlag(FLAGS_base);
+  flags.display_name = absl::GetFlag(FLAGS_display_name);
+  flags.caption = absl::GetFlag(FLAGS_caption);
+  flags.force = absl::GetFlag(FLAGS_force);
+  flags.skip_invalid = absl::GetFlag(FLAGS_skip_invalid);
+  flags.steps = absl::GetFlag(FLAGS_steps);
+  flags.method = absl::GetFlag(FLAGS_method);
+  flags.seed = absl::GetFlag(FLAGS_seed);
+  flags.request_id = absl::GetFlag(FLAGS_request_id);
+  flags.no_wait = absl::GetFlag(FLAGS_no_wait);
+  flags.prompt = absl::GetFlag(FLAGS_prompt);
+  flags.version = absl::GetFlag(FLAGS_sample_version);
+  flags.count = absl::GetFlag(FLAGS_count);
+  flags.guidance = absl::GetFlag(FLAGS_guidance);
+  flags.out_dir = absl::GetFlag(FLAGS_out);
+
+  std::string server = absl::GetFlag(FLAGS_server);
+  if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");
+  grpc::ChannelArguments channel_args;
+  channel_args.SetMaxReceiveMessageSize(64 << 20);  // generated PNGs
+  auto channel = grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), channel_args);
+  stamina::cli::Session session(channel, options, std::cout, std::cerr);
+  const int code = stamina::cli::RunCommand(session, words);
+  std::cout.flush();
+  return code;
+}

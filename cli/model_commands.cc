@@ -1,0 +1,197 @@
+// ModelService commands: models create/list/get/delete/rollback, versions,
+// lineage.
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/command_groups.h"
+#include "cli/format.h"
+#include "common/status_macros.h"
+
+namespace stamina::cli {
+namespace {
+
+void PrintModel(std::ostream& out, const v1::Model& model) {
+  PrintTable(
+      out, {"field", "value"},
+      {{"name", model.name()},
+       {"display_name",
+        model.display_name().empty() ? "-" : model.display_name()},
+       {"base_model", model.base_model()},
+       {"base_model_digest", model.base_model_digest()},
+       {"head_version",
+        model.head_version().empty() ? "(base model)" : model.head_version()},
+       {"version_count", absl::StrCat(model.version_count())},
+       {"concept_count", absl::StrCat(model.concept_count())},
+       {"create_time", FormatTimestamp(model.create_time())},
+       {"update_time", FormatTimestamp(model.update_time())}});
+}
+
+void PrintNames(std::ostream& out, absl::string_view what,
+                const google::protobuf::RepeatedPtrField<std::string>& names) {
+  out << what << ": " << names.size();
+  if (!names.empty()) out << " (" << absl::StrJoin(names, ", ") << ")";
+  out << '\n';
+}
+
+// The default base model: the first one the server offers.
+absl::StatusOr<std::string> DefaultBaseModel(Session& session) {
+  v1::Capabilities capabilities;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.sampler().GetCapabilities(
+      session.NewContext().get(), {}, &capabilities)));
+  if (capabilities.base_models().empty()) {
+    return absl::FailedPreconditionError(
+        "the server offers no base model; pass --base");
+  }
+  return capabilities.base_models(0).name();
+}
+
+std::string VersionName(absl::string_view model, absl::string_view version) {
+  return ChildName(model, "versions", version);
+}
+
+}  // namespace
+
+void PrintErasure(std::ostream& out, const v1::ErasureReport& report) {
+  PrintNames(out, "erased models", report.models());
+  PrintNames(out, "erased concepts", report.concepts());
+  PrintNames(out, "erased versions", report.versions());
+  PrintNames(out, "erased jobs", report.jobs());
+  out << "image references removed: " << report.image_references() << '\n';
+  out << "blobs deleted: " << report.deleted_blob_digests_size() << '\n';
+  out << "bytes freed: " << report.freed_bytes() << '\n';
+}
+
+absl::StatusOr<int> ModelsCreate(Session& session, const Operands& operands) {
+  v1::CreateModelRequest request;
+  request.set_model_id(operands[0]);
+  std::string base = session.flags().base_model;
+  if (base.empty()) {
+    STAMINA_ASSIGN_OR_RETURN(base, DefaultBaseModel(session));
+  } else if (!absl::StartsWith(base, "baseModels/")) {
+    base = absl::StrCat("baseModels/", base);
+  }
+  request.mutable_model()->set_base_model(base);
+  request.mutable_model()->set_display_name(session.flags().display_name);
+  v1::Model model;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().CreateModel(
+      session.NewContext().get(), request, &model)));
+  session.out() << "created " << model.name() << " on " << model.base_model()
+                << '\n';
+  PrintModel(session.out(), model);
+  return kExitOk;
+}
+
+absl::StatusOr<int> ModelsList(Session& session, const Operands&) {
+  std::vector<std::vector<std::string>> rows;
+  v1::ListModelsRequest request;
+  do {
+    v1::ListModelsResponse response;
+    STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().ListModels(
+        session.NewContext().get(), request, &response)));
+    for (const v1::Model& model : response.models()) {
+      rows.push_back(
+          {model.name(), model.base_model(),
+           model.head_version().empty() ? "-"
+                                        : LastSegment(model.head_version()),
+           absl::StrCat(model.version_count()),
+           absl::StrCat(model.concept_count()), model.display_name()});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  PrintTable(session.out(),
+             {"NAME", "BASE", "HEAD", "VERSIONS", "CONCEPTS", "DISPLAY NAME"},
+             rows);
+  return kExitOk;
+}
+
+absl::StatusOr<int> ModelsGet(Session& session, const Operands& operands) {
+  v1::GetModelRequest request;
+  request.set_name(ModelName(operands[0]));
+  v1::Model model;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(
+      session.models().GetModel(session.NewContext().get(), request, &model)));
+  PrintModel(session.out(), model);
+  return kExitOk;
+}
+
+absl::StatusOr<int> ModelsDelete(Session& session, const Operands& operands) {
+  v1::DeleteModelRequest request;
+  request.set_name(ModelName(operands[0]));
+  v1::DeleteModelResponse response;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().DeleteModel(
+      session.NewContext().get(), request, &response)));
+  session.out() << "deleted " << request.name() << '\n';
+  PrintErasure(session.out(), response.erased());
+  return kExitOk;
+}
+
+absl::StatusOr<int> ModelsRollback(Session& session, const Operands& operands) {
+  v1::RollbackModelRequest request;
+  request.set_name(ModelName(operands[0]));
+  request.set_version(VersionName(operands[0], operands[1]));
+  v1::Model model;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().RollbackModel(
+      session.NewContext().get(), request, &model)));
+  session.out() << "head of " << model.name() << " is now "
+                << model.head_version() << '\n';
+  return kExitOk;
+}
+
+absl::StatusOr<int> Versions(Session& session, const Operands& operands) {
+  std::vector<std::vector<std::string>> rows;
+  v1::ListVersionsRequest request;
+  request.set_parent(ModelName(operands[0]));
+  do {
+    v1::ListVersionsResponse response;
+    STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().ListVersions(
+        session.NewContext().get(), request, &response)));
+    for (const v1::ModelVersion& version : response.versions()) {
+      rows.push_back({LastSegment(version.name()),
+                      version.parent_version().empty()
+                          ? "base"
+                          : LastSegment(version.parent_version()),
+                      version.token(), absl::StrCat(version.concept_count()),
+                      MethodName(version.settings().method()),
+                      absl::StrCat(version.settings().steps()),
+                      absl::StrFormat("%.4f", version.metrics().final_loss()),
+                      FormatTimestamp(version.create_time())});
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  PrintTable(session.out(),
+             {"VERSION", "PARENT", "TOKEN", "CONCEPTS", "METHOD", "STEPS",
+              "LOSS", "CREATED"},
+             rows);
+  return kExitOk;
+}
+
+absl::StatusOr<int> Lineage(Session& session, const Operands& operands) {
+  v1::GetLineageRequest request;
+  request.set_name(operands.size() > 1 ? VersionName(operands[0], operands[1])
+                                       : ModelName(operands[0]));
+  v1::Lineage lineage;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().GetLineage(
+      session.NewContext().get(), request, &lineage)));
+  session.out() << "lineage of " << lineage.version() << " on "
+                << lineage.base_model() << " ("
+                << Prefix(lineage.base_model_digest(), 12) << ")\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::LineageEntry& entry : lineage.entries()) {
+    rows.push_back({absl::StrCat(entry.position()),
+                    LastSegment(entry.version()), entry.token(),
+                    absl::StrCat(entry.image_digests_size()),
+                    Prefix(entry.adapter_digest(), 12),
+                    absl::StrCat(entry.settings().steps()),
+                    absl::StrFormat("%.4f", entry.metrics().final_loss())});
+  }
+  PrintTable(session.out(),
+             {"POS", "VERSION", "TOKEN", "IMAGES", "ADAPTER", "STEPS", "LOSS"},
+             rows);
+  return kExitOk;
+}
+
+}  // namespace stamina::cli
