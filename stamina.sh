@@ -89,6 +89,12 @@ cmd_build() {
 cmd_demo() {
   cmd_setup
   bazel run //tools:demo -- "$@"
+  # What the built-in base model learns from: the synthetic world.
+  local out="${ROOT}/demo-out"
+  mkdir -p "${out}"
+  bazel run //core/world:render -- --out="${out}/world.png" --kind=pretrain \
+    --count=16 > "${out}/world_captions.txt"
+  log "demo: synthetic-world samples in ${out}/world.png (captions in world_captions.txt)"
 }
 
 main() {
