@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
   using namespace stamina::storage;  // NOLINT: main only
   absl::ParseCommandLine(argc, argv);
   const std::string out = absl::GetFlag(FLAGS_out);
-  std::system(absl::StrCat("mkdir -p '", out, "'").c_str());
+  if (std::system(absl::StrCat("mkdir -p '", out, "'").c_str()) != 0) return 1;
   const int jobs = absl::GetFlag(FLAGS_jobs);
   const std::string machine = absl::StrFormat(
       "%s, %d cores", CpuModel(), static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
