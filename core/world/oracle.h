@@ -101,7 +101,7 @@ struct AttributePrediction {
 struct AttributeOracleConfig {
   // Channels of the four 3x3 conv layers are width, 2*width, 4*width,
   // 4*width; the feature vector has feature_dim entries.
-  int width = 32;
+  int width = 16;
   int feature_dim = 128;
   int image_size = kDefaultImageSize;
 };

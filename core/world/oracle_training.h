@@ -40,7 +40,7 @@ std::vector<OracleScene> HeldOutOracleScenes(uint64_t seed, int count,
                                              int size = kDefaultImageSize);
 
 struct OracleTrainingOptions {
-  int steps = 3000;
+  int steps = 2000;
   int batch = 64;
   double lr = 3e-3;  // peak; warm-up over min(100, steps / 10) steps
   double weight_decay = 1e-4;

@@ -1,7 +1,7 @@
 // Trains the attribute oracle on renders and writes it (safetensors), then
 // prints its per-attribute accuracy on held-out renders:
 //
-//   bazel run //core/world:train_oracle -- --steps=3000 --out=/tmp/oracle.st
+//   bazel run //core/world:train_oracle -- --steps=2000 --out=/tmp/oracle.st
 
 #include <chrono>
 #include <cstdio>
@@ -13,11 +13,11 @@
 #include "core/world/oracle.h"
 #include "core/world/oracle_training.h"
 
-ABSL_FLAG(int, steps, 3000, "training steps");
+ABSL_FLAG(int, steps, 2000, "training steps");
 ABSL_FLAG(int, batch, 64, "images per step");
 ABSL_FLAG(uint64_t, seed, 0, "training seed (weights, scenes, noise)");
 ABSL_FLAG(double, lr, 3e-3, "peak AdamW learning rate");
-ABSL_FLAG(int, width, 32, "channels of the first conv layer");
+ABSL_FLAG(int, width, 16, "channels of the first conv layer");
 ABSL_FLAG(int, threads, 0, "LibTorch intra-op threads (0: all cores)");
 ABSL_FLAG(int, eval_count, 2000, "held-out renders to measure accuracy on");
 ABSL_FLAG(std::string, out, "", "where to write the oracle (required)");
