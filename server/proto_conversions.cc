@@ -89,6 +89,17 @@ v1::Job ToProto(const storage::JobRecord& job) {
   if (job.state == storage::JobState::kRunning) {
     progress->set_phase(static_cast<v1::JobPhase>(job.progress.phase));
   }
+  if (job.state == storage::JobState::kQueued) {
+    progress->set_queue_position(static_cast<int32_t>(job.open_jobs_ahead));
+  }
+  if (job.state == storage::JobState::kRunning && job.progress.step > 0 &&
+      job.progress.total_steps > job.progress.step &&
+      job.progress.training_seconds > 0) {
+    // Remaining steps at the rate so far (folding and committing are short).
+    const double seconds = job.progress.training_seconds / job.progress.step *
+                           (job.progress.total_steps - job.progress.step);
+    progress->mutable_eta()->set_seconds(static_cast<int64_t>(seconds));
+  }
   progress->set_step(job.progress.step);
   progress->set_total_steps(job.progress.total_steps);
   progress->set_loss(job.progress.loss);

@@ -13,7 +13,9 @@ const char kJobSelect[] =
     "  j.error_message, j.error_retryable, j.attempt, j.cancel_requested,"
     "  coalesce(j.lease_owner, ''), j.parent_version, j.result_version,"
     "  j.create_time_us, j.start_time_us, j.end_time_us,"
-    "  coalesce(j.lease_id, ''), coalesce(j.lease_expiry_us, 0)"
+    "  coalesce(j.lease_id, ''), coalesce(j.lease_expiry_us, 0),"
+    "  (SELECT count(*) FROM jobs o WHERE o.model_pk = j.model_pk"
+    "     AND o.pk < j.pk AND o.state IN (1, 2, 4))"
     " FROM jobs j JOIN models m ON m.pk = j.model_pk"
     " JOIN concepts c ON c.pk = j.concept_pk ";
 
@@ -48,6 +50,7 @@ JobRow ReadJobRow(const Statement& row) {
   job.end_time = FromMicros(row.ColumnOptionalInt64(25));
   out.lease_id = row.ColumnText(26);
   out.lease_expiry_us = row.ColumnInt64(27);
+  job.open_jobs_ahead = row.ColumnInt64(28);
   return out;
 }
 

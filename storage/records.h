@@ -137,6 +137,9 @@ struct JobRecord {
   absl::Time create_time;
   std::optional<absl::Time> start_time;
   std::optional<absl::Time> end_time;
+  // Open (queued, running or failed) jobs created before this one on the
+  // same model: they all start before it.
+  int64_t open_jobs_ahead = 0;
 };
 
 struct VersionRecord {

@@ -135,6 +135,8 @@ TEST_F(JobStoreTest, TenantOpenJobLimitIsResourceExhausted) {
 TEST_F(JobStoreTest, OneRunningJobPerModelInCreationOrder) {
   STAMINA_ASSERT_OK_AND_ASSIGN(JobRecord a, Train("t1", "m1", "a"));
   STAMINA_ASSERT_OK_AND_ASSIGN(JobRecord b, Train("t1", "m1", "b"));
+  EXPECT_EQ(a.open_jobs_ahead, 0);
+  EXPECT_EQ(b.open_jobs_ahead, 1);
   JobLease first = MustClaim();
   EXPECT_EQ(first.job.id, a.id);
   EXPECT_EQ(first.job.state, JobState::kRunning);

@@ -119,7 +119,7 @@ class ApiServerTest : public ::testing::Test {
     ASSERT_THAT(server_->jobs().Heartbeat(
                     (*lease)->lease_id,
                     {.phase = storage::JobPhase::kTraining, .step = 5,
-                     .total_steps = 10, .loss = 0.25f},
+                     .total_steps = 10, .loss = 0.25f, .training_seconds = 20},
                     absl::Seconds(30)),
                 IsOk());
     v1::TrainingMetrics metrics;
@@ -227,6 +227,8 @@ TEST_F(ApiServerTest, FullFlowTwoConceptsInOrderThenLineageRollbackDelete) {
   EXPECT_EQ(first.settings().steps(), 10);
   EXPECT_NE(first.settings().seed(), 0);
   STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job second, Train("acme", "family", "mill"));
+  EXPECT_EQ(first.progress().queue_position(), 0);
+  EXPECT_EQ(second.progress().queue_position(), 1);
 
   // Watch the first job while a fake worker runs both, in order.
   v1::WatchJobRequest watch;
