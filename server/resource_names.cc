@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "storage/sha256.h"
 
 namespace stamina::server {
 namespace {
@@ -81,9 +82,7 @@ absl::StatusOr<ImageName> ParseImageName(absl::string_view name,
                     "models/{model}/concepts/{concept}/images/{image}"));
   STAMINA_RETURN_IF_ERROR(CheckId(v[0], field));
   STAMINA_RETURN_IF_ERROR(CheckId(v[1], field));
-  bool hex = v[2].size() == 64;
-  for (char c : v[2]) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-  if (!hex) {
+  if (!storage::IsSha256Hex(v[2])) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": image id \"", v[2].substr(0, 80),
         "\" is not a SHA-256 in lowercase hex"));

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_util.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 
@@ -75,15 +76,6 @@ class MetricsInterceptorFactory final
   ServerMetrics* const metrics_;
 };
 
-const char* CodeName(int code) {
-  static const char* const kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
@@ -120,7 +112,10 @@ ServerMetrics::~ServerMetrics() = default;
 
 void ServerMetrics::RecordRpc(const std::string& method, int code,
                               double seconds) {
-  requests_->Add({{"method", method}, {"code", CodeName(code)}}).Increment();
+  requests_
+      ->Add({{"method", method},
+             {"code", std::string(StatusCodeName(static_cast<absl::StatusCode>(code)))}})
+      .Increment();
   durations_
       ->Add({{"method", method}},
             prometheus::Histogram::BucketBoundaries{

@@ -39,14 +39,6 @@ grpc::Status TrainingServiceImpl::TrainConcept(
       return absl::InvalidArgumentError(absl::StrCat(
           "concept: ", request->concept(), " is not under ", request->parent()));
     }
-    STAMINA_ASSIGN_OR_RETURN(
-        storage::ConceptRecord concept_record,
-        ctx_->models->GetConcept(tenant, model.model, concept_name.concept_id));
-    if (concept_record.image_count < ctx_->limits.min_images_per_concept) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          request->concept(), " has ", concept_record.image_count,
-          " images; upload at least ", ctx_->limits.min_images_per_concept));
-    }
     // A job whose client leaves the seed to the server records a fresh one;
     // a retried request (same request_id) gets its original job back.
     const int64_t seed = static_cast<int64_t>(

@@ -1,7 +1,8 @@
 // File: server/training_service_impl.h
 //
 // stamina.v1.TrainingService over the job queue. TrainConcept validates and
-// completes the settings, then queues a job (idempotent by request_id);
+// completes the settings, then queues a job (idempotent by request_id; the
+// JobStore enforces the concept's state and minimum image count);
 // WatchJob re-reads the job every ServiceContext::watch_poll_interval and
 // streams it when it changes, until it ends. Thread-safe.
 #ifndef STAMINA_SERVER_TRAINING_SERVICE_IMPL_H_

@@ -218,20 +218,20 @@ grpc::Status WorkQueueServiceImpl::CompleteJob(
     STAMINA_RETURN_IF_ERROR(CheckCaller(call));
     STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
                              ctx_->jobs->GetLeased(request->lease_id()));
-    STAMINA_ASSIGN_OR_RETURN(bool uploaded,
-                             ctx_->blobs->Has(request->adapter_digest()));
-    if (!uploaded) {
+    // One read gives the size and re-checks the bytes against the digest.
+    absl::StatusOr<std::string> artifact =
+        ctx_->blobs->Get(request->adapter_digest());
+    if (absl::IsNotFound(artifact.status())) {
       return absl::FailedPreconditionError(
           "adapter_digest: upload the artifact with UploadArtifact first");
     }
-    STAMINA_ASSIGN_OR_RETURN(std::string artifact,
-                             ctx_->blobs->Get(request->adapter_digest()));
+    STAMINA_RETURN_IF_ERROR(artifact.status());
     STAMINA_ASSIGN_OR_RETURN(
         storage::VersionRecord version,
         ctx_->jobs->Complete(request->lease_id(),
                              {.adapter_digest = request->adapter_digest(),
                               .adapter_size_bytes =
-                                  static_cast<int64_t>(artifact.size()),
+                                  static_cast<int64_t>(artifact->size()),
                               .settings = job.settings,
                               .metrics = request->metrics().SerializeAsString()}));
     response->set_version(FormatVersionName(version.model_id, version.version));

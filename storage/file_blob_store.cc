@@ -61,12 +61,6 @@ absl::Status WriteAll(int fd, absl::string_view bytes, const std::string& path) 
   return absl::OkStatus();
 }
 
-absl::Status CheckDigest(absl::string_view digest) {
-  if (IsSha256Hex(digest)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("digest: \"", digest.substr(0, 80),
-                   "\" is not 64 lowercase hex characters"));
-}
 
 std::atomic<uint64_t> temp_counter{0};
 
@@ -124,7 +118,7 @@ absl::StatusOr<std::string> FileBlobStore::Put(absl::string_view bytes) {
 }
 
 absl::StatusOr<std::string> FileBlobStore::Get(absl::string_view digest) {
-  STAMINA_RETURN_IF_ERROR(CheckDigest(digest));
+  STAMINA_RETURN_IF_ERROR(ValidateSha256Hex(digest));
   const std::string path = PathOf(digest);
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -156,7 +150,7 @@ absl::StatusOr<std::string> FileBlobStore::Get(absl::string_view digest) {
 }
 
 absl::StatusOr<bool> FileBlobStore::Has(absl::string_view digest) {
-  STAMINA_RETURN_IF_ERROR(CheckDigest(digest));
+  STAMINA_RETURN_IF_ERROR(ValidateSha256Hex(digest));
   struct stat info;
   if (stat(PathOf(digest).c_str(), &info) == 0) return true;
   if (errno == ENOENT) return false;
@@ -164,7 +158,7 @@ absl::StatusOr<bool> FileBlobStore::Has(absl::string_view digest) {
 }
 
 absl::Status FileBlobStore::Delete(absl::string_view digest) {
-  STAMINA_RETURN_IF_ERROR(CheckDigest(digest));
+  STAMINA_RETURN_IF_ERROR(ValidateSha256Hex(digest));
   if (unlink(PathOf(digest).c_str()) != 0 && errno != ENOENT) {
     return ErrnoStatus(errno, absl::StrCat("unlink ", PathOf(digest)));
   }

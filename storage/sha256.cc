@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace stamina::storage {
 namespace {
 
@@ -59,6 +61,13 @@ bool IsSha256Hex(absl::string_view digest) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+absl::Status ValidateSha256Hex(absl::string_view digest, absl::string_view field) {
+  if (IsSha256Hex(digest)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": \"", digest.substr(0, 80),
+                   "\" is not 64 lowercase hex characters"));
 }
 
 std::string RandomHex(size_t bytes) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace stamina::storage {
@@ -36,6 +37,10 @@ class Sha256Hasher {
 
 // Whether `digest` is 64 lowercase hex characters.
 bool IsSha256Hex(absl::string_view digest);
+
+// OK for a SHA-256 hex digest; INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateSha256Hex(absl::string_view digest,
+                               absl::string_view field = "digest");
 
 // `bytes` cryptographically random bytes as lowercase hex (OpenSSL RAND).
 std::string RandomHex(size_t bytes);

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "storage/job_rows.h"
 #include "storage/job_state.h"
+#include "storage/paging.h"
 #include "storage/sql_time.h"
 
 namespace stamina::storage {
@@ -16,8 +16,6 @@ namespace {
 
 constexpr int64_t kQueued = static_cast<int64_t>(JobState::kQueued);
 constexpr int64_t kRunning = static_cast<int64_t>(JobState::kRunning);
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
 constexpr int kUnavailableCode = 14;  // google.rpc.Code UNAVAILABLE
 
 // The first open job of each model is its only candidate; it is runnable when
@@ -50,15 +48,6 @@ absl::StatusOr<int64_t> Int64Query(Database& db, absl::string_view sql,
   STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) return absl::InternalError(absl::StrCat("no row: ", sql));
   return query.ColumnInt64(0);
-}
-
-absl::StatusOr<int> ParsePageSize(int page_size) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must be >= 0, got ", page_size));
-  }
-  if (page_size == 0) return kDefaultPageSize;
-  return std::min(page_size, kMaxPageSize);
 }
 
 }  // namespace
@@ -186,12 +175,11 @@ absl::StatusOr<JobRecord> SqliteJobStore::Get(const std::string& tenant_id,
 }
 
 absl::StatusOr<JobPage> SqliteJobStore::List(const ListJobsQuery& query) {
-  STAMINA_ASSIGN_OR_RETURN(int page_size, ParsePageSize(query.page_size));
-  int64_t before_pk = INT64_MAX;
-  if (!query.page_token.empty() &&
-      (!absl::SimpleAtoi(query.page_token, &before_pk) || before_pk <= 0)) {
-    return absl::InvalidArgumentError("page_token: not a token from ListJobs");
-  }
+  STAMINA_ASSIGN_OR_RETURN(
+      PageRequest request,
+      ParsePageRequest(query.page_size, query.page_token, "ListJobs"));
+  const int page_size = request.size;
+  const int64_t before_pk = request.before_key;
   std::vector<std::string> states;
   for (JobState state : query.states) {
     states.push_back(absl::StrCat(static_cast<int>(state)));

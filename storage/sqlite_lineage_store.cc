@@ -2,17 +2,14 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/model_rows.h"
+#include "storage/paging.h"
 #include "storage/sql_time.h"
 
 namespace stamina::storage {
 namespace {
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
 
 absl::StatusOr<VersionRecord> FindVersion(Database& db, const ModelRow& model,
                                           int64_t version) {
@@ -80,17 +77,10 @@ absl::StatusOr<VersionRecord> SqliteLineageStore::GetVersion(
 absl::StatusOr<VersionPage> SqliteLineageStore::ListVersions(
     const std::string& tenant_id, const std::string& model_id, int page_size,
     const std::string& page_token) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size: must be >= 0");
-  }
-  const int size =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  int64_t before = INT64_MAX;
-  if (!page_token.empty() &&
-      (!absl::SimpleAtoi(page_token, &before) || before <= 0)) {
-    return absl::InvalidArgumentError(
-        "page_token: not a token from ListVersions");
-  }
+  STAMINA_ASSIGN_OR_RETURN(PageRequest request,
+                           ParsePageRequest(page_size, page_token, "ListVersions"));
+  const int size = request.size;
+  const int64_t before = request.before_key;
   VersionPage page;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));

@@ -3,20 +3,17 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "storage/model_rows.h"
+#include "storage/paging.h"
 #include "storage/sha256.h"
 #include "storage/sql_time.h"
 
 namespace stamina::storage {
 namespace {
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
 
 ImageRecord ReadImage(const Statement& row) {
   return {.digest = row.ColumnText(0),
@@ -159,16 +156,10 @@ absl::StatusOr<ModelRecord> SqliteModelStore::GetModel(
 absl::StatusOr<ModelPage> SqliteModelStore::ListModels(
     const std::string& tenant_id, int page_size,
     const std::string& page_token) {
-  if (page_size < 0) {
-    return absl::InvalidArgumentError("page_size: must be >= 0");
-  }
-  const int size =
-      page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize);
-  int64_t before_pk = INT64_MAX;
-  if (!page_token.empty() &&
-      (!absl::SimpleAtoi(page_token, &before_pk) || before_pk <= 0)) {
-    return absl::InvalidArgumentError("page_token: not a token from ListModels");
-  }
+  STAMINA_ASSIGN_OR_RETURN(PageRequest request,
+                           ParsePageRequest(page_size, page_token, "ListModels"));
+  const int size = request.size;
+  const int64_t before_pk = request.before_key;
   ModelPage page;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(

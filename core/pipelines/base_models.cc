@@ -148,6 +148,12 @@ absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
   STAMINA_ASSIGN_OR_RETURN(
       DiffusionModel model,
       CreateDiffusionModel(config, std::shared_ptr<Tokenizer>(std::move(tokenizer)), 0));
+  STAMINA_RETURN_IF_ERROR(LoadDiffusionModelWeights(dir, model));
+  return model;
+}
+
+absl::Status LoadDiffusionModelWeights(const std::string& dir,
+                                       DiffusionModel& model) {
   for (auto [file, module] :
        {std::pair<std::string, torch::nn::Module*>{"text_encoder", model.text_encoder.get()},
         {"unet", model.unet.get()},
@@ -160,7 +166,7 @@ absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
             .status())
         << "loading " << file;
   }
-  return model;
+  return absl::OkStatus();
 }
 
 }  // namespace stamina::core

@@ -50,6 +50,11 @@ absl::Status SaveDiffusionModel(const DiffusionModel& model,
 // mismatched tensors, NOT_FOUND for missing files).
 absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir);
 
+// Copies the weights of a model written by SaveDiffusionModel into `model`,
+// which must have the same architecture (same errors as LoadDiffusionModel).
+absl::Status LoadDiffusionModelWeights(const std::string& dir,
+                                       DiffusionModel& model);
+
 }  // namespace stamina::core
 
 #endif  // STAMINA_CORE_PIPELINES_BASE_MODELS_H_

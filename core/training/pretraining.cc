@@ -13,12 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "core/io/safetensors.h"
-#include "core/io/state_dict.h"
 #include "core/pipelines/base_models.h"
 #include "core/pipelines/image_tensor.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "core/torch_status.h"
 #include "core/training/denoising_loss.h"
+#include "core/world/prng.h"
 #include "core/world/renderer.h"
 #include "nlohmann/json.hpp"
 
@@ -28,13 +28,10 @@ namespace {
 constexpr int kVaePhase = 1;
 constexpr int kDiffusionPhase = 2;
 
-// SplitMix64 finalizer: independent streams from (seed, phase, step, item).
+// Independent streams from (seed, phase, step, item), by the world's seed
+// derivation.
 uint64_t Mix(uint64_t a, uint64_t b, uint64_t c = 0, uint64_t d = 0) {
-  uint64_t x = a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL) ^
-               (c * 0xC2B2AE3D27D4EB4FULL) ^ (d * 0x165667B19E3779F9ULL);
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
+  return DeriveSeed(DeriveSeed(DeriveSeed(a, b), c), d);
 }
 
 double LearningRate(double base, int step, int total, int warmup) {
@@ -234,14 +231,8 @@ absl::Status Trainer::Run(
   STAMINA_ASSIGN_OR_RETURN(State state, ReadState(checkpoint_dir_ + "/state.json"));
   const bool resuming = state.step > 0 || state.phase != kVaePhase;
   if (resuming) {
-    STAMINA_ASSIGN_OR_RETURN(DiffusionModel saved,
-                             LoadDiffusionModel(checkpoint_dir_ + "/model"));
-    for (auto [from, to] : {std::pair<torch::nn::Module*, torch::nn::Module*>{
-                                saved.text_encoder.get(), model_.text_encoder.get()},
-                            {saved.unet.get(), model_.unet.get()},
-                            {saved.vae.get(), model_.vae.get()}}) {
-      STAMINA_RETURN_IF_ERROR(LoadStateDict(*to, StateDict(*from)).status());
-    }
+    STAMINA_RETURN_IF_ERROR(
+        LoadDiffusionModelWeights(checkpoint_dir_ + "/model", model_));
     STAMINA_ASSIGN_OR_RETURN(Safetensors ema,
                              ReadSafetensors(checkpoint_dir_ + "/ema.safetensors"));
     ema_ = ema.tensors;

@@ -4,17 +4,6 @@
 #include "storage/sha256.h"
 
 namespace stamina::storage {
-namespace {
-
-absl::Status CheckDigest(absl::string_view digest) {
-  if (IsSha256Hex(digest)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("digest: \"", digest.substr(0, 80),
-                   "\" is not 64 lowercase hex characters"));
-}
-
-}  // namespace
-
 absl::StatusOr<std::string> InMemoryBlobStore::Put(absl::string_view bytes) {
   std::string digest = Sha256Hex(bytes);
   absl::MutexLock lock(&mu_);
@@ -23,7 +12,7 @@ absl::StatusOr<std::string> InMemoryBlobStore::Put(absl::string_view bytes) {
 }
 
 absl::StatusOr<std::string> InMemoryBlobStore::Get(absl::string_view digest) {
-  if (absl::Status s = CheckDigest(digest); !s.ok()) return s;
+  if (absl::Status s = ValidateSha256Hex(digest); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   auto it = blobs_.find(std::string(digest));
   if (it == blobs_.end()) {
@@ -36,13 +25,13 @@ absl::StatusOr<std::string> InMemoryBlobStore::Get(absl::string_view digest) {
 }
 
 absl::StatusOr<bool> InMemoryBlobStore::Has(absl::string_view digest) {
-  if (absl::Status s = CheckDigest(digest); !s.ok()) return s;
+  if (absl::Status s = ValidateSha256Hex(digest); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   return blobs_.count(std::string(digest)) > 0;
 }
 
 absl::Status InMemoryBlobStore::Delete(absl::string_view digest) {
-  if (absl::Status s = CheckDigest(digest); !s.ok()) return s;
+  if (absl::Status s = ValidateSha256Hex(digest); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   blobs_.erase(std::string(digest));
   return absl::OkStatus();
