@@ -95,7 +95,12 @@ torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
               " tokens exceed max_position_embeddings ", position_ids.size(1));
   // LibTorch's Module::to(dtype), unlike PyTorch's, casts integer buffers
   // too, so a half-precision model holds half position_ids: cast back.
-  return token_embedding(input_ids) +
+  torch::Tensor tokens = token_embedding(input_ids);
+  for (const auto& [id, make_row] : token_overrides) {
+    tokens = torch::where((input_ids == id).unsqueeze(-1),
+                          make_row().to(tokens.dtype()), tokens);
+  }
+  return tokens +
          position_embedding(position_ids.slice(1, 0, length).to(torch::kLong));
 }
 

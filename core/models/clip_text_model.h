@@ -30,6 +30,8 @@
 #define STAMINA_CORE_MODELS_CLIP_TEXT_MODEL_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -72,6 +74,12 @@ class CLIPTextEmbeddingsImpl : public torch::nn::Module {
   torch::nn::Embedding token_embedding{nullptr};
   torch::nn::Embedding position_embedding{nullptr};
   torch::Tensor position_ids;  // buffer [1, max_position_embeddings]
+
+  // Makers of rows [hidden_size] used instead of token_embedding's for these
+  // token ids, called on every forward: a concept token while it trains
+  // (core/adapters), so gradients reach only its own parameters. Not part of
+  // this module's state; empty normally.
+  std::map<int64_t, std::function<torch::Tensor()>> token_overrides;
 };
 TORCH_MODULE(CLIPTextEmbeddings);
 

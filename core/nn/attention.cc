@@ -8,6 +8,14 @@
 namespace stamina::core {
 namespace {
 
+torch::Tensor Project(torch::nn::Linear& linear,
+                      const std::shared_ptr<LinearAdapter>& adapter,
+                      const torch::Tensor& x) {
+  torch::Tensor y = linear(x);
+  if (adapter) y = y + adapter->Delta(x);
+  return y;
+}
+
 // [B, L, heads * d] → [B, heads, L, d].
 torch::Tensor SplitHeads(const torch::Tensor& x, int64_t heads) {
   return x.view({x.size(0), x.size(1), heads, x.size(2) / heads})
@@ -77,11 +85,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden_states,
   const torch::Tensor& context =
       encoder_hidden_states.defined() ? encoder_hidden_states : x;
   const int64_t heads = options_.heads;
-  const torch::Tensor q = SplitHeads(to_q(x), heads);
-  const torch::Tensor k = SplitHeads(to_k(context), heads);
-  const torch::Tensor v = SplitHeads(to_v(context), heads);
-  torch::Tensor out =
-      to_out_0(MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
+  const torch::Tensor q = SplitHeads(Project(to_q, to_q_adapter, x), heads);
+  const torch::Tensor k =
+      SplitHeads(Project(to_k, to_k_adapter, context), heads);
+  const torch::Tensor v =
+      SplitHeads(Project(to_v, to_v_adapter, context), heads);
+  torch::Tensor out = Project(to_out_0, to_out_adapter,
+                              MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
   if (spatial) {
     out = out.transpose(1, 2).reshape({batch, channels, height, width});
   }

@@ -23,6 +23,7 @@
 #define STAMINA_CORE_NN_ATTENTION_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "torch/torch.h"
@@ -48,11 +49,22 @@ struct AttentionOptions {
   double rescale_output_factor = 1.0;
 };
 
+// An additive change to a frozen projection, y = linear(x) + Delta(x): a
+// low-rank adapter while it trains, or left unfolded for inference
+// (core/adapters). Folding it into the Linear's weight and detaching it
+// leaves the module exactly as it was built.
+class LinearAdapter {
+ public:
+  virtual ~LinearAdapter() = default;
+  // `input` [..., in_features] → [..., out_features].
+  virtual torch::Tensor Delta(const torch::Tensor& input) = 0;
+};
+
 // Multi-head attention over [B, L, C] tokens, or over [B, C, H, W] feature
 // maps (flattened to H*W tokens and restored, as AttnProcessor does).
-// to_k and to_v are plain torch::nn::Linear members registered under exactly
-// those names, so an adapter can wrap or replace them (replace_module() plus
-// reassigning the member).
+// to_q/to_k/to_v/to_out.0 are plain torch::nn::Linear members registered
+// under exactly those names; each may carry a LinearAdapter, which is not a
+// registered sub-module, so state dicts and parameter lists never see it.
 class AttentionImpl : public torch::nn::Module {
  public:
   explicit AttentionImpl(const AttentionOptions& options);
@@ -72,6 +84,12 @@ class AttentionImpl : public torch::nn::Module {
   // to_out = [Linear, Dropout], as the ModuleList "to_out".
   torch::nn::ModuleList to_out{nullptr};
   torch::nn::Linear to_out_0{nullptr};
+
+  // Null unless an adapter is attached (core/adapters).
+  std::shared_ptr<LinearAdapter> to_q_adapter;
+  std::shared_ptr<LinearAdapter> to_k_adapter;
+  std::shared_ptr<LinearAdapter> to_v_adapter;
+  std::shared_ptr<LinearAdapter> to_out_adapter;
 
  private:
   AttentionOptions options_;

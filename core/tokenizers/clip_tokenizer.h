@@ -78,6 +78,9 @@ class CLIPTokenizer final : public Tokenizer {
       absl::Span<const int32_t> ids) const override;
   absl::StatusOr<int32_t> AddToken(absl::string_view token) override;
   absl::StatusOr<int32_t> TokenId(absl::string_view token) const override;
+  int32_t base_vocab_size() const override {
+    return vocab_size() - concepts_.size();
+  }
   int32_t vocab_size() const override { return vocab_size_; }
   int max_length() const override { return options_.max_length; }
   int32_t bos_id() const override { return bos_id_; }

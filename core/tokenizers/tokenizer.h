@@ -57,6 +57,9 @@ class Tokenizer {
 
   // One more than the largest id, concept tokens included.
   virtual int32_t vocab_size() const = 0;
+  // The ids below this are the tokenizer's own vocabulary; concept tokens
+  // take the ids from here up.
+  virtual int32_t base_vocab_size() const = 0;
   virtual int max_length() const = 0;
   virtual int32_t bos_id() const = 0;
   virtual int32_t eos_id() const = 0;
@@ -84,6 +87,7 @@ class ConceptTokens {
   // Cuts `text` around concept tokens; pieces point into `text`.
   std::vector<Piece> Split(absl::string_view text) const;
   bool empty() const { return ids_.empty(); }
+  int32_t size() const { return static_cast<int32_t>(ids_.size()); }
 
  private:
   absl::flat_hash_map<std::string, int32_t> ids_;

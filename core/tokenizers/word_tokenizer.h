@@ -55,6 +55,9 @@ class WordTokenizer final : public Tokenizer {
       absl::Span<const int32_t> ids) const override;
   absl::StatusOr<int32_t> AddToken(absl::string_view token) override;
   absl::StatusOr<int32_t> TokenId(absl::string_view token) const override;
+  int32_t base_vocab_size() const override {
+    return vocab_size() - concepts_.size();
+  }
   int32_t vocab_size() const override {
     return static_cast<int32_t>(id_to_word_.size());
   }

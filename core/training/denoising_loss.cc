@@ -38,6 +38,13 @@ absl::StatusOr<torch::Tensor> DenoisingLoss(DiffusionModel& model,
     latents = model.vae->Encode(pixels).Sample(draw.latent_noise) *
               model.config.vae.scaling_factor;
   }));
+  return DenoisingLossOnLatents(model, scheduler, latents, input_ids, draw);
+}
+
+absl::StatusOr<torch::Tensor> DenoisingLossOnLatents(
+    DiffusionModel& model, const DDPMScheduler& scheduler,
+    const torch::Tensor& latents, const torch::Tensor& input_ids,
+    const NoiseDraw& draw) {
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor noisy,
                            scheduler.AddNoise(latents, draw.noise, draw.timesteps));
   return RunTorch([&] {

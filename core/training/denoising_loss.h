@@ -40,6 +40,14 @@ absl::StatusOr<torch::Tensor> DenoisingLoss(DiffusionModel& model,
                                             const torch::Tensor& input_ids,
                                             const NoiseDraw& draw);
 
+// The same loss on already-encoded `latents` (posterior sample × the VAE's
+// scaling_factor): for trainers that encode their few images once.
+// draw.latent_noise is unused.
+absl::StatusOr<torch::Tensor> DenoisingLossOnLatents(
+    DiffusionModel& model, const DDPMScheduler& scheduler,
+    const torch::Tensor& latents, const torch::Tensor& input_ids,
+    const NoiseDraw& draw);
+
 }  // namespace stamina::core
 
 #endif  // STAMINA_CORE_TRAINING_DENOISING_LOSS_H_

@@ -34,8 +34,8 @@ struct PretrainingOptions {
   std::string out_dir;
   std::string architecture = "stamina-tiny-v1";
   uint64_t seed = 1;
-  int vae_steps = 2000;
-  int diffusion_steps = 12000;
+  int vae_steps = 1000;
+  int diffusion_steps = 3000;
   int batch_size = 32;
   float vae_learning_rate = 1e-3f;
   float diffusion_learning_rate = 4e-4f;

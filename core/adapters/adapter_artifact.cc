@@ -1,0 +1,184 @@
+#include "core/adapters/adapter_artifact.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "core/io/safetensors.h"
+#include "core/torch_status.h"
+
+namespace stamina::core {
+namespace {
+
+constexpr char kTokenRow[] = "token_row";
+
+struct FactorField {
+  const char* suffix;
+  torch::Tensor LayerFactors::*member;
+  bool masked_only;
+};
+
+constexpr FactorField kFactorFields[] = {
+    {".lora_A", &LayerFactors::lora_A, false},
+    {".lora_B", &LayerFactors::lora_B, false},
+    {".mask_U", &LayerFactors::mask_U, true},
+    {".mask_V", &LayerFactors::mask_V, true},
+    {".mask_b", &LayerFactors::mask_b, true},
+};
+
+absl::Status CheckShape(const std::string& name, const torch::Tensor& tensor,
+                        std::vector<int64_t> shape) {
+  if (!tensor.defined() || tensor.sizes().vec() != shape) {
+    return absl::DataLossError(absl::StrCat(
+        "adapter artifact: ", name, " has the wrong shape for this model"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SerializeAdapterArtifact(const AdapterArtifact& artifact) {
+  std::map<std::string, torch::Tensor> tensors;
+  tensors[kTokenRow] = artifact.token_row.to(torch::kFloat32);
+  const bool masked = UsesMask(artifact.config);
+  for (const auto& [layer, factors] : artifact.layers) {
+    for (const FactorField& field : kFactorFields) {
+      if (field.masked_only && !masked) continue;
+      tensors[layer + field.suffix] = (factors.*field.member).to(torch::kFloat32);
+    }
+  }
+  std::map<std::string, std::string> metadata = artifact.metadata;
+  metadata["format"] = kAdapterArtifactFormat;
+  metadata["config"] = AdapterConfigToJson(artifact.config);
+  metadata["token"] = artifact.token;
+  metadata["token_id"] = absl::StrCat(artifact.token_id);
+  return SerializeSafetensors(tensors, metadata);
+}
+
+absl::StatusOr<AdapterArtifact> ParseAdapterArtifact(absl::string_view bytes) {
+  STAMINA_ASSIGN_OR_RETURN(Safetensors file, ParseSafetensors(bytes));
+  std::map<std::string, std::string> metadata = file.header.metadata;
+  if (metadata["format"] != kAdapterArtifactFormat) {
+    return absl::DataLossError(absl::StrCat(
+        "adapter artifact: format is \"", metadata["format"], "\", want \"",
+        kAdapterArtifactFormat, "\""));
+  }
+  AdapterArtifact artifact;
+  absl::StatusOr<AdapterConfig> config = AdapterConfigFromJson(metadata["config"]);
+  if (!config.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("adapter artifact: ", config.status().message()));
+  }
+  artifact.config = *config;
+  artifact.token = metadata["token"];
+  if (!absl::SimpleAtoi(metadata["token_id"], &artifact.token_id) ||
+      artifact.token_id < 0) {
+    return absl::DataLossError("adapter artifact: bad token_id");
+  }
+  for (const char* key : {"format", "config", "token", "token_id"}) {
+    metadata.erase(key);
+  }
+  artifact.metadata = std::move(metadata);
+  auto row = file.tensors.find(kTokenRow);
+  if (row == file.tensors.end() || row->second.dim() != 1) {
+    return absl::DataLossError("adapter artifact: no token_row [d]");
+  }
+  artifact.token_row = row->second.to(torch::kFloat32);
+  file.tensors.erase(row);
+  const bool masked = UsesMask(artifact.config);
+  for (auto& [name, tensor] : file.tensors) {
+    bool known = false;
+    for (const FactorField& field : kFactorFields) {
+      const std::string suffix = field.suffix;
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          (masked || !field.masked_only)) {
+        artifact.layers[name.substr(0, name.size() - suffix.size())].*field.member =
+            tensor.to(torch::kFloat32);
+        known = true;
+      }
+    }
+    if (!known) {
+      return absl::DataLossError(
+          absl::StrCat("adapter artifact: unexpected tensor ", name));
+    }
+  }
+  return artifact;
+}
+
+absl::StatusOr<int64_t> EnsureConceptToken(DiffusionModel& model,
+                                           const std::string& token) {
+  absl::StatusOr<int32_t> id = model.tokenizer->TokenId(token);
+  if (absl::IsNotFound(id.status())) {
+    const int64_t rows = model.config.text_encoder.vocab_size;
+    if (model.tokenizer->vocab_size() >= rows) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the text encoder's ", rows,
+          " embedding rows are all taken: no room for concept token ", token));
+    }
+    id = model.tokenizer->AddToken(token);
+  }
+  if (!id.ok()) return id.status();
+  return static_cast<int64_t>(*id);
+}
+
+absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact,
+                                 DiffusionModel& model, ContinualState& state) {
+  STAMINA_ASSIGN_OR_RETURN(std::vector<AdaptedLayer> layers,
+                           FindAdaptedLayers(model.unet, artifact.config.targets));
+  const bool masked = UsesMask(artifact.config);
+  for (const AdaptedLayer& layer : layers) {
+    if (*layer.slot) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("an adapter is still attached to ", layer.name));
+    }
+    const auto it = artifact.layers.find(layer.name);
+    if (it == artifact.layers.end()) {
+      return absl::DataLossError(
+          absl::StrCat("adapter artifact: no factors for ", layer.name));
+    }
+    const LayerFactors& f = it->second;
+    const int64_t out = layer.linear->weight.size(0);
+    const int64_t in = layer.linear->weight.size(1);
+    const int64_t rank = artifact.config.rank;
+    STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".lora_A", f.lora_A, {rank, in}));
+    STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".lora_B", f.lora_B, {out, rank}));
+    if (masked) {
+      const int64_t hidden = artifact.config.mask_rank;
+      STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_U", f.mask_U, {out, hidden}));
+      STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_V", f.mask_V, {hidden, in}));
+      STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_b", f.mask_b, {out}));
+    }
+  }
+  if (layers.size() != artifact.layers.size()) {
+    return absl::DataLossError(
+        "adapter artifact: factors for layers the targets do not name");
+  }
+  torch::nn::Embedding& table =
+      model.text_encoder->text_model->embeddings->token_embedding;
+  STAMINA_RETURN_IF_ERROR(CheckShape("token_row", artifact.token_row,
+                                     {table->weight.size(1)}));
+  STAMINA_ASSIGN_OR_RETURN(const int64_t id, EnsureConceptToken(model, artifact.token));
+  if (id != artifact.token_id) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "concept token ", artifact.token, " has id ", id, " in this model but ",
+        artifact.token_id, " in the artifact: replay artifacts in lineage order"));
+  }
+  return RunTorchVoid([&] {
+    torch::NoGradGuard no_grad;
+    for (const AdaptedLayer& layer : layers) {
+      const LayerFactors& factors = artifact.layers.at(layer.name);
+      const torch::Tensor cumulative = state.cumulative_mask(layer.name);
+      torch::Tensor weight = layer.linear->weight;  // shares storage
+      weight.add_(FoldedDelta(artifact.config, factors, cumulative).to(weight.dtype()));
+      if (masked) {
+        state.AddToMask(layer.name, FoldMask(artifact.config, factors, cumulative));
+      }
+    }
+    table->weight[id].copy_(artifact.token_row.to(table->weight.dtype()));
+    state.CountFold();
+  });
+}
+
+}  // namespace stamina::core

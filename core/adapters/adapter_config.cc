@@ -1,0 +1,211 @@
+#include "core/adapters/adapter_config.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+
+namespace stamina::core {
+namespace {
+
+template <typename Enum, size_t N>
+using NameTable = std::array<std::pair<Enum, absl::string_view>, N>;
+
+constexpr NameTable<AdapterMethod, 3> kMethods = {{
+    {AdapterMethod::kLora, "lora"},
+    {AdapterMethod::kCLora, "clora"},
+    {AdapterMethod::kStamina, "stamina"},
+}};
+constexpr NameTable<MaskSparsity, 3> kSparsities = {{
+    {MaskSparsity::kNone, "none"},
+    {MaskSparsity::kL1, "l1"},
+    {MaskSparsity::kHat, "hat"},
+}};
+constexpr NameTable<MaskOverlap, 3> kOverlaps = {{
+    {MaskOverlap::kFree, "free"},
+    {MaskOverlap::kPenalize, "penalize"},
+    {MaskOverlap::kExclusive, "exclusive"},
+}};
+constexpr NameTable<MaskActivation, 2> kActivations = {{
+    {MaskActivation::kRelu, "relu"},
+    {MaskActivation::kGelu, "gelu"},
+}};
+constexpr NameTable<TokenKind, 2> kTokens = {{
+    {TokenKind::kDirect, "direct"},
+    {TokenKind::kMlp, "mlp"},
+}};
+
+template <typename Enum, size_t N>
+absl::string_view NameIn(const NameTable<Enum, N>& table, Enum value) {
+  for (const auto& [entry, name] : table) {
+    if (entry == value) return name;
+  }
+  return "?";
+}
+
+template <typename Enum, size_t N>
+absl::StatusOr<Enum> ParseIn(const NameTable<Enum, N>& table,
+                             absl::string_view field, absl::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& [entry, entry_name] : table) {
+    if (entry_name == name) return entry;
+    names.emplace_back(entry_name);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": \"", name, "\" is not one of ", absl::StrJoin(names, ", ")));
+}
+
+bool IsAllowedTarget(absl::string_view target) {
+  for (absl::string_view attention : {"attn1.", "attn2."}) {
+    for (absl::string_view projection : {"to_q", "to_k", "to_v", "to_out.0"}) {
+      if (target == absl::StrCat(attention, projection)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+AdapterConfig DefaultAdapterConfig(AdapterMethod method) {
+  AdapterConfig config;
+  config.method = method;
+  config.token =
+      method == AdapterMethod::kStamina ? TokenKind::kMlp : TokenKind::kDirect;
+  return config;
+}
+
+absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
+  if (config.targets.empty()) {
+    return absl::InvalidArgumentError("targets: at least one projection");
+  }
+  for (const std::string& target : config.targets) {
+    if (!IsAllowedTarget(target)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "targets: \"", target,
+          "\" is not attn1|attn2 . to_q|to_k|to_v|to_out.0"));
+    }
+  }
+  if (config.rank < 1) return absl::InvalidArgumentError("rank must be >= 1");
+  if (config.alpha < 0) return absl::InvalidArgumentError("alpha must be >= 0");
+  if (config.clora_lambda < 0) {
+    return absl::InvalidArgumentError("clora_lambda must be >= 0");
+  }
+  if (config.mask_rank < 1) {
+    return absl::InvalidArgumentError("mask_rank must be >= 1");
+  }
+  if (!(config.mask_tau > 0)) {
+    return absl::InvalidArgumentError("mask_tau must be > 0");
+  }
+  if (config.sparsity_weight < 0 || config.overlap_weight < 0) {
+    return absl::InvalidArgumentError(
+        "sparsity_weight and overlap_weight must be >= 0");
+  }
+  if (config.token_mlp_hidden < 0) {
+    return absl::InvalidArgumentError("token_mlp_hidden must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+absl::string_view Name(AdapterMethod method) { return NameIn(kMethods, method); }
+
+absl::StatusOr<AdapterMethod> ParseAdapterMethod(absl::string_view name) {
+  return ParseIn(kMethods, "method", name);
+}
+
+std::string AdapterConfigToJson(const AdapterConfig& config) {
+  nlohmann::json json = {
+      {"method", NameIn(kMethods, config.method)},
+      {"targets", config.targets},
+      {"rank", config.rank},
+      {"alpha", config.alpha},
+      {"clora_lambda", config.clora_lambda},
+      {"clora_regularization", config.clora_regularization},
+      {"mask", config.mask},
+      {"mask_rank", config.mask_rank},
+      {"mask_activation", NameIn(kActivations, config.mask_activation)},
+      {"mask_tau", config.mask_tau},
+      {"mask_init_bias", config.mask_init_bias},
+      {"hard_mask", config.hard_mask},
+      {"sparsity", NameIn(kSparsities, config.sparsity)},
+      {"sparsity_weight", config.sparsity_weight},
+      {"overlap", NameIn(kOverlaps, config.overlap)},
+      {"overlap_weight", config.overlap_weight},
+      {"token", NameIn(kTokens, config.token)},
+      {"token_mlp_hidden", config.token_mlp_hidden},
+  };
+  return json.dump();
+}
+
+absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view text) {
+  const nlohmann::json json =
+      nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return absl::InvalidArgumentError("adapter config: not a JSON object");
+  }
+  AdapterConfig config;
+  try {
+    for (const auto& [key, value] : json.items()) {
+      if (key == "method") {
+        auto parsed = ParseIn(kMethods, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.method = *parsed;
+      } else if (key == "targets") {
+        config.targets = value.get<std::vector<std::string>>();
+      } else if (key == "rank") {
+        config.rank = value.get<int>();
+      } else if (key == "alpha") {
+        config.alpha = value.get<double>();
+      } else if (key == "clora_lambda") {
+        config.clora_lambda = value.get<double>();
+      } else if (key == "clora_regularization") {
+        config.clora_regularization = value.get<bool>();
+      } else if (key == "mask") {
+        config.mask = value.get<bool>();
+      } else if (key == "mask_rank") {
+        config.mask_rank = value.get<int>();
+      } else if (key == "mask_activation") {
+        auto parsed = ParseIn(kActivations, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.mask_activation = *parsed;
+      } else if (key == "mask_tau") {
+        config.mask_tau = value.get<double>();
+      } else if (key == "mask_init_bias") {
+        config.mask_init_bias = value.get<double>();
+      } else if (key == "hard_mask") {
+        config.hard_mask = value.get<bool>();
+      } else if (key == "sparsity") {
+        auto parsed = ParseIn(kSparsities, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.sparsity = *parsed;
+      } else if (key == "sparsity_weight") {
+        config.sparsity_weight = value.get<double>();
+      } else if (key == "overlap") {
+        auto parsed = ParseIn(kOverlaps, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.overlap = *parsed;
+      } else if (key == "overlap_weight") {
+        config.overlap_weight = value.get<double>();
+      } else if (key == "token") {
+        auto parsed = ParseIn(kTokens, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.token = *parsed;
+      } else if (key == "token_mlp_hidden") {
+        config.token_mlp_hidden = value.get<int>();
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("adapter config: unknown key \"", key, "\""));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("adapter config: wrong value type: ", e.what()));
+  }
+  if (absl::Status valid = ValidateAdapterConfig(config); !valid.ok()) {
+    return valid;
+  }
+  return config;
+}
+
+}  // namespace stamina::core

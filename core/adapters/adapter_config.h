@@ -1,0 +1,98 @@
+// File: core/adapters/adapter_config.h
+//
+// Every switch of the three continual-personalization methods
+// (docs: shared/docs/method.md):
+//   LoRA     sequential low-rank adapters folded after each concept (§3.2);
+//   C-LoRA   LoRA + the self-regularization λ Σ_l ‖(W_{t-1} − W_0) ⊙ BA‖²_F
+//            and a directly learned, randomly initialized token (§3.3-3.4);
+//   STAMINA  masked LoRA ΔW = M ⊙ BA with a hard mask M = 1[σ(G/τ) ≥ ½]
+//            from a low-rank MLP G = U φ(V) + b, sparsity pressure and an
+//            MLP-made token (§4).
+// The papers leave most choices open; each reading marked [I] in method.md
+// is a field here with its documented default, so benchmarks can compare
+// readings. The config travels in every adapter artifact (as JSON), so a
+// fold can be replayed exactly.
+//
+// Plain value types; thread-compatible.
+#ifndef STAMINA_CORE_ADAPTERS_ADAPTER_CONFIG_H_
+#define STAMINA_CORE_ADAPTERS_ADAPTER_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace stamina::core {
+
+enum class AdapterMethod { kLora, kCLora, kStamina };
+// How the sparsity of STAMINA's mask is encouraged (method.md §4.3).
+//   kNone: no pressure (masks stay mostly on);
+//   kL1:   γ · mean over layers of mean(σ(G/τ));
+//   kHat:  γ · Σ σ(G/τ)(1 − C) / Σ (1 − C), reuse of earlier concepts'
+//          entries (cumulative mask C) is free.
+enum class MaskSparsity { kNone, kL1, kHat };
+// Interaction with the cumulative mask C of earlier concepts (§4.3).
+//   kFree:      none;
+//   kPenalize:  + overlap_weight · mean over layers of mean(C ⊙ σ(G/τ));
+//   kExclusive: ΔW = (1 − C) ⊙ M ⊙ BA, earlier concepts' entries frozen.
+enum class MaskOverlap { kFree, kPenalize, kExclusive };
+enum class MaskActivation { kRelu, kGelu };
+// The concept token: kDirect learns the embedding row itself from a random
+// start (C-LoRA); kMlp learns v = MLP(z) for a fixed random z and folds
+// MLP(z) into the row (STAMINA §4.4).
+enum class TokenKind { kDirect, kMlp };
+
+struct AdapterConfig {
+  AdapterMethod method = AdapterMethod::kStamina;
+  // Adapted projections, as suffixes of UNet module names (method.md §2.3:
+  // the K/V projections of every cross-attention). Allowed projections:
+  // attn1|attn2 . to_q|to_k|to_v|to_out.0.
+  std::vector<std::string> targets = {"attn2.to_k", "attn2.to_v"};
+  // LoRA rank r and scale alpha / r (alpha 0 means alpha = r, scale 1).
+  int rank = 4;
+  double alpha = 0;
+
+  // C-LoRA's λ (method kCLora, or kStamina with clora_regularization).
+  // Summed over layers, not averaged (method.md §3.3).
+  double clora_lambda = 1e3;
+  // STAMINA: also add C-LoRA's L_forget (ablation; off by default [I]).
+  bool clora_regularization = false;
+
+  // STAMINA mask (ignored by LoRA and C-LoRA). false: M = 1, i.e. plain
+  // LoRA factors with STAMINA's token (ablation).
+  bool mask = true;
+  int mask_rank = 8;  // r_m
+  MaskActivation mask_activation = MaskActivation::kRelu;
+  double mask_tau = 1.0;
+  // b starts at +β so masks start on and STAMINA starts as LoRA (§4.2).
+  double mask_init_bias = 2.0;
+  // false: train with the soft mask σ(G/τ) (ablation); the fold is hard.
+  bool hard_mask = true;
+  MaskSparsity sparsity = MaskSparsity::kL1;
+  double sparsity_weight = 1e-2;  // γ
+  MaskOverlap overlap = MaskOverlap::kFree;
+  double overlap_weight = 1e-2;
+
+  TokenKind token = TokenKind::kMlp;
+  int token_mlp_hidden = 0;  // 0 means the text encoder's width
+};
+
+// The defaults of each method: LoRA and C-LoRA use direct tokens, STAMINA
+// the MLP token and the mask.
+AdapterConfig DefaultAdapterConfig(AdapterMethod method);
+
+// INVALID_ARGUMENT naming the first bad field.
+absl::Status ValidateAdapterConfig(const AdapterConfig& config);
+
+absl::string_view Name(AdapterMethod method);
+absl::StatusOr<AdapterMethod> ParseAdapterMethod(absl::string_view name);
+
+// Round trip through JSON (artifact metadata); unknown keys are refused.
+std::string AdapterConfigToJson(const AdapterConfig& config);
+absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view json);
+
+}  // namespace stamina::core
+
+#endif  // STAMINA_CORE_ADAPTERS_ADAPTER_CONFIG_H_

@@ -1,0 +1,225 @@
+#include "core/training/concept_trainer.h"
+
+#include <chrono>
+#include <utility>
+
+#include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/status_macros.h"
+#include "core/pipelines/image_tensor.h"
+#include "core/pipelines/text_to_image_pipeline.h"
+#include "core/schedulers/ddpm_scheduler.h"
+#include "core/torch_status.h"
+#include "core/training/denoising_loss.h"
+
+namespace stamina::core {
+namespace {
+
+absl::Status Validate(const ConceptTrainingRequest& request) {
+  const ConceptTrainingOptions& o = request.training;
+  if (o.steps < 1) return absl::InvalidArgumentError("steps must be >= 1");
+  if (o.batch_size < 1) return absl::InvalidArgumentError("batch_size must be >= 1");
+  if (!(o.lora_learning_rate > 0) || !(o.mask_learning_rate > 0) ||
+      !(o.token_learning_rate > 0)) {
+    return absl::InvalidArgumentError("learning rates must be > 0");
+  }
+  if (o.max_shift < 0) return absl::InvalidArgumentError("max_shift must be >= 0");
+  if (request.images.empty()) {
+    return absl::InvalidArgumentError("images: at least one image");
+  }
+  for (const Image& image : request.images) {
+    if (image.width != request.images[0].width ||
+        image.height != request.images[0].height || image.width == 0) {
+      return absl::InvalidArgumentError("images: all must have the same size");
+    }
+  }
+  if (!request.captions.empty()) {
+    if (request.captions.size() != request.images.size()) {
+      return absl::InvalidArgumentError("captions: one per image, or none");
+    }
+    for (const std::string& caption : request.captions) {
+      if (!absl::StrContains(caption, request.adapter.token)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "captions: \"", caption, "\" does not contain ", request.adapter.token));
+      }
+    }
+  } else if (!absl::StrContains(o.prompt, "{token}")) {
+    return absl::InvalidArgumentError("prompt must contain {token}");
+  }
+  return absl::OkStatus();
+}
+
+// Turns requires_grad off for every base weight and back on when destroyed.
+class FrozenWeights {
+ public:
+  explicit FrozenWeights(DiffusionModel& model) {
+    for (torch::nn::Module* module : {static_cast<torch::nn::Module*>(model.unet.get()),
+                                      static_cast<torch::nn::Module*>(model.vae.get()),
+                                      static_cast<torch::nn::Module*>(model.text_encoder.get())}) {
+      for (torch::Tensor& p : module->parameters()) {
+        if (p.requires_grad()) {
+          p.requires_grad_(false);
+          frozen_.push_back(p);
+        }
+      }
+    }
+  }
+  ~FrozenWeights() {
+    for (torch::Tensor& p : frozen_) p.requires_grad_(true);
+  }
+
+ private:
+  std::vector<torch::Tensor> frozen_;
+};
+
+// Picks, flips and shifts `batch` images of `pixels` [N, 3, H, W].
+std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(
+    const torch::Tensor& pixels, const ConceptTrainingOptions& options,
+    at::Generator& generator) {
+  const int64_t count = pixels.size(0);
+  const int64_t height = pixels.size(2), width = pixels.size(3);
+  const int64_t shift = options.max_shift;
+  const torch::Tensor picks = torch::randint(
+      0, count, {options.batch_size}, generator, torch::TensorOptions().dtype(torch::kLong));
+  const torch::Tensor flips = torch::rand({options.batch_size}, generator);
+  const torch::Tensor offsets = torch::randint(
+      0, 2 * shift + 1, {options.batch_size, 2}, generator,
+      torch::TensorOptions().dtype(torch::kLong));
+  std::vector<torch::Tensor> images;
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < options.batch_size; ++i) {
+    const int64_t index = picks[i].item<int64_t>();
+    torch::Tensor image = pixels[index];
+    if (options.flip && flips[i].item<float>() < 0.5f) image = image.flip({2});
+    if (shift > 0) {
+      const torch::Tensor padded = torch::nn::functional::pad(
+          image.unsqueeze(0), torch::nn::functional::PadFuncOptions(
+                                  {shift, shift, shift, shift})
+                                  .mode(torch::kReplicate))[0];
+      const int64_t dy = offsets[i][0].item<int64_t>();
+      const int64_t dx = offsets[i][1].item<int64_t>();
+      image = padded.slice(1, dy, dy + height).slice(2, dx, dx + width);
+    }
+    images.push_back(image);
+    indices.push_back(index);
+  }
+  return {torch::stack(images), indices};
+}
+
+}  // namespace
+
+absl::StatusOr<ConceptTrainingResult> TrainConcept(
+    DiffusionModel& model, const ContinualState& state,
+    const ConceptTrainingRequest& request,
+    const std::function<void(const ConceptTrainingProgress&)>& progress,
+    const std::atomic<bool>* stop) {
+  STAMINA_RETURN_IF_ERROR(Validate(request));
+  const ConceptTrainingOptions& options = request.training;
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<ConceptAdapter> adapter,
+                           ConceptAdapter::Create(model, state, request.adapter));
+  std::vector<std::string> captions = request.captions;
+  if (captions.empty()) {
+    captions.assign(request.images.size(),
+                    absl::StrReplaceAll(options.prompt, {{"{token}", request.adapter.token}}));
+  }
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor all_ids,
+                           TokenizeBatch(*model.tokenizer, captions));
+  STAMINA_ASSIGN_OR_RETURN(DDPMScheduler scheduler,
+                           DDPMScheduler::Create(model.config.training_scheduler));
+  FrozenWeights frozen(model);
+  model.unet->eval();
+  model.vae->eval();
+  model.text_encoder->eval();
+
+  ConceptTrainingResult result;
+  result.trainable_parameters = adapter->trainable_parameter_count();
+  double tail_loss = 0;
+  int tail_steps = 0;
+  const int tail_start = options.steps - std::max(1, options.steps / 10);
+  absl::Status step_status;  // an error inside the loop
+  absl::Status trained = RunTorchVoid([&] {
+    const torch::Tensor pixels = ImagesToTensor(request.images);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(adapter->LoraParameters(),
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(options.lora_learning_rate)
+                                .weight_decay(0)));
+    if (std::vector<torch::Tensor> mask = adapter->MaskParameters(); !mask.empty()) {
+      groups.emplace_back(mask, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(options.mask_learning_rate)
+                                        .weight_decay(0)));
+    }
+    groups.emplace_back(adapter->TokenParameters(),
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(options.token_learning_rate)
+                                .weight_decay(0)));
+    torch::optim::AdamW optimizer(std::move(groups));
+    at::Generator generator =
+        at::detail::createCPUGenerator(request.adapter.seed ^ 0x9E3779B97F4A7C15ull);
+    for (int step = 0; step < options.steps; ++step) {
+      if (stop && stop->load()) return;
+      auto [batch, indices] = AugmentedBatch(pixels, options, generator);
+      const torch::Tensor ids =
+          all_ids.index_select(0, torch::tensor(indices, torch::kLong));
+      absl::StatusOr<NoiseDraw> draw =
+          DrawNoise(model, batch.size(0), batch.size(2), batch.size(3), generator);
+      if (!draw.ok()) {
+        step_status = draw.status();
+        return;
+      }
+      absl::StatusOr<torch::Tensor> loss =
+          DenoisingLoss(model, scheduler, batch, ids, *draw);
+      if (!loss.ok()) {
+        step_status = loss.status();
+        return;
+      }
+      RegularizationTerms terms;
+      absl::StatusOr<torch::Tensor> extra = adapter->Regularization(&terms);
+      if (!extra.ok()) {
+        step_status = extra.status();
+        return;
+      }
+      optimizer.zero_grad();
+      (*loss + *extra).backward();
+      optimizer.step();
+      const double loss_value = loss->item<double>();
+      if (step >= tail_start) {
+        tail_loss += loss_value;
+        ++tail_steps;
+      }
+      result.last_terms = terms;
+      if (progress) {
+        const double seconds = elapsed();
+        progress({.step = step + 1,
+                  .total_steps = options.steps,
+                  .loss = loss_value,
+                  .regularization = extra->item<double>(),
+                  .seconds = seconds,
+                  .eta_seconds = seconds / (step + 1) * (options.steps - step - 1)});
+      }
+    }
+  });
+  STAMINA_RETURN_IF_ERROR(trained) << "training " << request.adapter.token;
+  STAMINA_RETURN_IF_ERROR(step_status) << "training " << request.adapter.token;
+  if (stop && stop->load()) {
+    return absl::CancelledError(
+        absl::StrCat("training of ", request.adapter.token, " cancelled"));
+  }
+  std::map<std::string, std::string> metadata = request.metadata;
+  metadata["steps"] = absl::StrCat(options.steps);
+  metadata["batch_size"] = absl::StrCat(options.batch_size);
+  STAMINA_ASSIGN_OR_RETURN(result.artifact, adapter->Export(metadata));
+  result.mask_density = adapter->MaskDensity();
+  result.final_loss = tail_steps > 0 ? tail_loss / tail_steps : 0;
+  result.seconds = elapsed();
+  return result;
+}
+
+}  // namespace stamina::core

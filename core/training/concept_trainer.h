@@ -1,0 +1,85 @@
+// File: core/training/concept_trainer.h
+//
+// Teaches a model one concept from a handful of images, as every method of
+// core/adapters does it: attach a ConceptAdapter, minimize the denoising
+// loss (plus the method's regularization) over augmented copies of the
+// images with AdamW (separate learning rates for the LoRA factors, the mask
+// MLP and the token), then export the AdapterArtifact and detach. The
+// caller folds the artifact (FoldAdapterArtifact) — or stores it first, as
+// the worker does.
+//
+// Augmentation: random horizontal flip and a random shift of up to
+// max_shift pixels (edge pixels repeated), drawn per image per step.
+// Captions: the image's own caption if given (it must contain the token),
+// else `prompt` with {token} replaced.
+//
+// Deterministic for a seed (same inputs, same threads → same artifact).
+// The base weights are frozen for the duration and restored after. Not
+// thread-safe: the model is used exclusively.
+#ifndef STAMINA_CORE_TRAINING_CONCEPT_TRAINER_H_
+#define STAMINA_CORE_TRAINING_CONCEPT_TRAINER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/adapters/concept_adapter.h"
+#include "core/pipelines/diffusion_model.h"
+#include "core/world/image.h"
+
+namespace stamina::core {
+
+struct ConceptTrainingOptions {
+  int steps = 200;
+  int batch_size = 4;
+  double lora_learning_rate = 1e-3;
+  double mask_learning_rate = 1e-2;
+  double token_learning_rate = 1e-2;
+  bool flip = true;
+  int max_shift = 2;
+  std::string prompt = "a photo of {token}";
+};
+
+struct ConceptTrainingRequest {
+  ConceptAdapterOptions adapter;  // config, token, seed (also the step RNG)
+  std::vector<Image> images;      // all the same size
+  std::vector<std::string> captions;  // empty, or one per image
+  ConceptTrainingOptions training;
+  // Copied into the artifact's metadata.
+  std::map<std::string, std::string> metadata;
+};
+
+struct ConceptTrainingProgress {
+  int step = 0;  // steps done
+  int total_steps = 0;
+  double loss = 0;            // denoising loss of the last step
+  double regularization = 0;  // weighted extra loss of the last step
+  double seconds = 0;
+  double eta_seconds = 0;
+};
+
+struct ConceptTrainingResult {
+  AdapterArtifact artifact;
+  double final_loss = 0;  // mean denoising loss over the last 10% of steps
+  double seconds = 0;
+  int64_t trainable_parameters = 0;
+  std::map<std::string, double> mask_density;  // by layer, at the end
+  RegularizationTerms last_terms;
+};
+
+// INVALID_ARGUMENT for bad options or inputs (the field named); CANCELLED
+// when `stop` becomes true (the model is left as it was).
+absl::StatusOr<ConceptTrainingResult> TrainConcept(
+    DiffusionModel& model, const ContinualState& state,
+    const ConceptTrainingRequest& request,
+    const std::function<void(const ConceptTrainingProgress&)>& progress = nullptr,
+    const std::atomic<bool>* stop = nullptr);
+
+}  // namespace stamina::core
+
+#endif  // STAMINA_CORE_TRAINING_CONCEPT_TRAINER_H_

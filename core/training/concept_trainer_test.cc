@@ -1,0 +1,236 @@
+#include "core/training/concept_trainer.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "common/testing/status_matchers.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/pipelines/tiny_model_for_test.h"
+#include "core/world/renderer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "torch/torch.h"
+
+namespace stamina::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<Image> ConceptImages(uint64_t identity) {
+  const FaceIdentity face = FaceIdentity::FromSeed(kReservedIdentitySeedStart + identity);
+  std::vector<Image> images;
+  for (uint64_t i = 0; i < 3; ++i) {
+    images.push_back(RenderFace(face, RenderParams::FromSeed(i)));
+  }
+  return images;
+}
+
+std::map<std::string, torch::Tensor> Weights(torch::nn::Module& module) {
+  std::map<std::string, torch::Tensor> weights;
+  for (const auto& item : module.named_parameters()) {
+    weights[item.key()] = item.value().detach().clone();
+  }
+  return weights;
+}
+
+bool SameWeights(torch::nn::Module& a, torch::nn::Module& b) {
+  const auto want = Weights(b);
+  for (const auto& [name, weight] : Weights(a)) {
+    if (!torch::equal(weight, want.at(name))) return false;
+  }
+  return true;
+}
+
+// A model that learns `concepts` concepts one after another with `config`.
+struct Sequence {
+  DiffusionModel model;
+  ContinualState state;
+  std::vector<AdapterArtifact> artifacts;
+};
+
+absl::StatusOr<Sequence> Learn(const AdapterConfig& config, int concepts, int steps) {
+  Sequence run;
+  STAMINA_ASSIGN_OR_RETURN(run.model, TinyModelForTest(4));
+  STAMINA_ASSIGN_OR_RETURN(run.state, ContinualState::Create(run.model.unet, config.targets));
+  for (int t = 0; t < concepts; ++t) {
+    ConceptTrainingRequest request;
+    request.adapter = {.config = config,
+                       .token = "<id" + std::to_string(t) + ">",
+                       .seed = static_cast<uint64_t>(100 + t)};
+    request.images = ConceptImages(t);
+    request.training.steps = steps;
+    request.training.batch_size = 2;
+    STAMINA_ASSIGN_OR_RETURN(ConceptTrainingResult result,
+                             TrainConcept(run.model, run.state, request));
+    STAMINA_RETURN_IF_ERROR(FoldAdapterArtifact(result.artifact, run.model, run.state));
+    run.artifacts.push_back(result.artifact);
+  }
+  return run;
+}
+
+AdapterConfig Config(AdapterMethod method) {
+  AdapterConfig config = DefaultAdapterConfig(method);
+  config.rank = 2;
+  return config;
+}
+
+TEST(ConceptTrainerTest, CLoraWithoutRegularizationIsSequentialLora) {
+  AdapterConfig clora = Config(AdapterMethod::kCLora);
+  clora.clora_lambda = 0;
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence lora, Learn(Config(AdapterMethod::kLora), 3, 4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence zero, Learn(clora, 3, 4));
+  EXPECT_TRUE(SameWeights(*zero.model.unet, *lora.model.unet));
+  EXPECT_TRUE(SameWeights(*zero.model.text_encoder, *lora.model.text_encoder));
+  // With λ > 0 the penalty acts from the second concept on.
+  clora.clora_lambda = 1e9;
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence regularized, Learn(clora, 3, 4));
+  EXPECT_FALSE(SameWeights(*regularized.model.unet, *lora.model.unet));
+}
+
+TEST(ConceptTrainerTest, StaminaWithoutMaskAndWithDirectTokenIsSequentialLora) {
+  AdapterConfig stamina = Config(AdapterMethod::kStamina);
+  stamina.mask = false;
+  stamina.token = TokenKind::kDirect;
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence lora, Learn(Config(AdapterMethod::kLora), 2, 4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence unmasked, Learn(stamina, 2, 4));
+  EXPECT_TRUE(SameWeights(*unmasked.model.unet, *lora.model.unet));
+  EXPECT_TRUE(SameWeights(*unmasked.model.text_encoder, *lora.model.text_encoder));
+
+  // An always-on mask (M = 1, no sparsity pressure) computes the same
+  // change through the dense masked path: equal up to float rounding.
+  stamina.mask = true;
+  stamina.mask_init_bias = 1e4;
+  stamina.sparsity = MaskSparsity::kNone;
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence all_on, Learn(stamina, 2, 4));
+  const auto want = Weights(*lora.model.unet);
+  for (const auto& [name, weight] : Weights(*all_on.model.unet)) {
+    EXPECT_LT((weight - want.at(name)).abs().max().item<float>(), 1e-5) << name;
+  }
+}
+
+TEST(ConceptTrainerTest, TenStaminaTasksTouchOnlyAdaptedLayersAndReplayBitForBit) {
+  AdapterConfig config = Config(AdapterMethod::kStamina);
+  config.sparsity_weight = 1.0;
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel base, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence run, Learn(config, 10, 3));
+  const auto before = Weights(*base.unet);
+  for (const auto& [name, weight] : Weights(*run.model.unet)) {
+    const bool adapted = name.find("attn2.to_k.weight") != std::string::npos ||
+                         name.find("attn2.to_v.weight") != std::string::npos;
+    EXPECT_EQ(torch::equal(weight, before.at(name)), !adapted) << name;
+  }
+  EXPECT_TRUE(SameWeights(*run.model.vae, *base.vae));
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(base.unet, config.targets));
+  for (const AdapterArtifact& artifact : run.artifacts) {
+    STAMINA_ASSERT_OK_AND_ASSIGN(std::string bytes, SerializeAdapterArtifact(artifact));
+    STAMINA_ASSERT_OK_AND_ASSIGN(AdapterArtifact stored, ParseAdapterArtifact(bytes));
+    STAMINA_ASSERT_OK(FoldAdapterArtifact(stored, base, state));
+  }
+  EXPECT_TRUE(SameWeights(*base.unet, *run.model.unet));
+  EXPECT_TRUE(SameWeights(*base.text_encoder, *run.model.text_encoder));
+  EXPECT_EQ(state.concepts_folded(), 10);
+}
+
+TEST(ConceptTrainerTest, DeterministicForASeedAndReportsProgress) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence a, Learn(Config(AdapterMethod::kStamina), 1, 3));
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence b, Learn(Config(AdapterMethod::kStamina), 1, 3));
+  EXPECT_TRUE(SameWeights(*a.model.unet, *b.model.unet));
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+  ConceptTrainingRequest request;
+  request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+  request.images = ConceptImages(0);
+  request.training.steps = 4;
+  std::vector<int> steps;
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      ConceptTrainingResult result,
+      TrainConcept(model, state, request, [&](const ConceptTrainingProgress& p) {
+        steps.push_back(p.step);
+        EXPECT_EQ(p.total_steps, 4);
+        EXPECT_GT(p.loss, 0);
+      }));
+  EXPECT_EQ(steps, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_GT(result.trainable_parameters, 0);
+  EXPECT_EQ(result.artifact.metadata.at("steps"), "4");
+  for (const auto& [layer, density] : result.mask_density) {
+    EXPECT_GT(density, 0.5) << layer;  // b starts at +2: masks start mostly on
+  }
+}
+
+TEST(ConceptTrainerTest, LearnsTheConcept) {
+  // The denoising loss on the concept's own images, at fixed noise, falls
+  // as the adapter and token train.
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+  ConceptTrainingRequest request;
+  request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+  request.images = ConceptImages(1);
+  request.training.steps = 60;
+  request.training.max_shift = 0;
+  request.training.flip = false;
+  std::vector<double> losses;
+  STAMINA_ASSERT_OK(TrainConcept(model, state, request,
+                                 [&](const ConceptTrainingProgress& p) {
+                                   losses.push_back(p.loss);
+                                 })
+                        .status());
+  double first = 0, last = 0;
+  for (int i = 0; i < 15; ++i) {
+    first += losses[i];
+    last += losses[losses.size() - 1 - i];
+  }
+  EXPECT_LT(last, first);
+}
+
+TEST(ConceptTrainerTest, CancelLeavesTheModelUnchanged) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel pristine, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+  ConceptTrainingRequest request;
+  request.adapter = {.config = Config(AdapterMethod::kCLora), .token = "<p>", .seed = 1};
+  request.images = ConceptImages(0);
+  request.training.steps = 50;
+  std::atomic<bool> stop{false};
+  EXPECT_THAT(TrainConcept(model, state, request,
+                           [&](const ConceptTrainingProgress& p) {
+                             if (p.step == 2) stop = true;
+                           },
+                           &stop),
+              StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(SameWeights(*model.unet, *pristine.unet));
+  EXPECT_TRUE(SameWeights(*model.text_encoder, *pristine.text_encoder));
+  for (const torch::Tensor& p : model.unet->parameters()) {
+    EXPECT_TRUE(p.requires_grad());  // unfrozen again
+  }
+  // A new adapter can attach: nothing was left behind.
+  EXPECT_TRUE(ConceptAdapter::Create(model, state, request.adapter).ok());
+}
+
+TEST(ConceptTrainerTest, RefusesBadRequestsNamingTheField) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+  ConceptTrainingRequest request;
+  request.adapter = {.config = Config(AdapterMethod::kLora), .token = "<p>", .seed = 1};
+  EXPECT_THAT(TrainConcept(model, state, request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("images")));
+  request.images = ConceptImages(0);
+  request.training.steps = 0;
+  EXPECT_THAT(TrainConcept(model, state, request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("steps")));
+  request.training.steps = 1;
+  request.captions = {"a face", "a face", "a face"};
+  EXPECT_THAT(TrainConcept(model, state, request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("captions")));
+}
+
+}  // namespace
+}  // namespace stamina::core
