@@ -18,7 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api_server.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
 namespace stamina::cli {
 namespace {
@@ -48,10 +48,10 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 }
 
 std::string Png(int side, uint8_t shade) {
-  server::PngSpec spec{
+  images::PngSpec spec{
       .width = side, .height = side, .color_type = 2, .bit_depth = 8};
   spec.rows.assign(static_cast<size_t>(side * side * 3), shade);
-  return server::WriteTestPng(spec);
+  return images::WriteTestPng(spec);
 }
 
 class CliTest : public ::testing::Test {

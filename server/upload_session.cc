@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/images/image_decoder.h"
+#include "images/image_decoder.h"
 #include "server/proto_conversions.h"
 #include "server/resource_names.h"
 #include "storage/sha256.h"
@@ -127,9 +127,9 @@ absl::Status UploadSession::CloseImage() {
   if (!image.sha256.empty() && image.sha256 != digest) {
     verdict = absl::InvalidArgumentError("image_start.sha256 does not match the bytes");
   }
-  absl::StatusOr<DecodedImage> decoded = absl::InternalError("not decoded");
+  absl::StatusOr<images::DecodedImage> decoded = absl::InternalError("not decoded");
   if (verdict.ok()) {
-    decoded = DecodeImage(image.bytes,
+    decoded = images::DecodeImage(image.bytes,
                           {.max_bytes = ctx_->limits.max_image_bytes,
                            .max_pixels = ctx_->limits.max_image_pixels,
                            .min_side = ctx_->limits.min_image_side});

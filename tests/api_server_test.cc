@@ -18,7 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api_server.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -390,10 +390,10 @@ TEST_F(MetricsTest, CountRpcsAndShowQueueDepth) {
 
 // An RGB PNG of `side` x `side` filled with `shade`.
 std::string Png(int side, uint8_t shade) {
-  server::PngSpec spec{.width = side, .height = side, .color_type = 2,
+  images::PngSpec spec{.width = side, .height = side, .color_type = 2,
                        .bit_depth = 8};
   spec.rows.assign(static_cast<size_t>(side * side * 3), shade);
-  return server::WriteTestPng(spec);
+  return images::WriteTestPng(spec);
 }
 
 struct Upload {
@@ -431,14 +431,14 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   CreateModel("acme", "m");
   CreateConcept("acme", "m", "anna");
   const std::string concept = "models/m/concepts/anna";
-  server::JpegSpec jpeg{.width = 40, .height = 48, .color_space = 2 /*JCS_RGB*/,
+  images::JpegSpec jpeg{.width = 40, .height = 48, .color_space = 2 /*JCS_RGB*/,
                         .components = 3};
   jpeg.samples.assign(40 * 48 * 3, 90);
   v1::UploadImagesResponse response;
   grpc::Status status = UploadAll(
       concepts_.get(), As("acme").get(), concept,
       {{"a.png", Png(32, 10), "{} at home"},
-       {"b.jpg", server::WriteTestJpeg(jpeg), ""},
+       {"b.jpg", images::WriteTestJpeg(jpeg), ""},
        {"a-again.png", Png(32, 10), ""}},
       false, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();

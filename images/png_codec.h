@@ -1,20 +1,20 @@
-// File: server/images/png_codec.h
+// File: images/png_codec.h
 //
 // PNG through libpng: the IHDR dimensions, a hardened decoder for untrusted
 // uploads and the encoder of the normalized form the trainer consumes.
 // Callers normally go through image_decoder.h, which checks the limits
 // between ReadPngHeader and DecodePng.
 // Thread-safe: pure functions; libpng state is per call.
-#ifndef STAMINA_SERVER_IMAGES_PNG_CODEC_H_
-#define STAMINA_SERVER_IMAGES_PNG_CODEC_H_
+#ifndef STAMINA_IMAGES_PNG_CODEC_H_
+#define STAMINA_IMAGES_PNG_CODEC_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/images/image_types.h"
+#include "images/image_types.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 // Width and height from the IHDR chunk (the first 24 bytes), without libpng
 // and without allocating. INVALID_ARGUMENT if the signature or IHDR is bad.
@@ -34,6 +34,6 @@ absl::StatusOr<DecodedImage> DecodePng(absl::string_view bytes,
 // the dimensions do not match the pixel buffer.
 absl::StatusOr<std::string> EncodePng(const DecodedImage& image);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_PNG_CODEC_H_
+#endif  // STAMINA_IMAGES_PNG_CODEC_H_

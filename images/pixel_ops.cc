@@ -1,6 +1,6 @@
-#include "server/images/pixel_ops.h"
+#include "images/pixel_ops.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 void CompositeRgbaOverWhite(size_t count, std::vector<uint8_t>* pixels) {
   uint8_t* p = pixels->data();
@@ -16,4 +16,4 @@ void CompositeRgbaOverWhite(size_t count, std::vector<uint8_t>* pixels) {
   pixels->resize(3 * count);
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

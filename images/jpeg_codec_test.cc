@@ -1,4 +1,4 @@
-#include "server/images/jpeg_codec.h"
+#include "images/jpeg_codec.h"
 
 #include <cstdio>
 
@@ -12,9 +12,9 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::HasSubstr;
@@ -176,4 +176,4 @@ TEST(JpegCodecTest, GarbageHeaderIsInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,4 +1,4 @@
-#include "server/images/png_codec.h"
+#include "images/png_codec.h"
 
 #include <png.h>
 
@@ -8,9 +8,9 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::ElementsAreArray;
@@ -174,4 +174,4 @@ TEST(PngCodecTest, HeaderOnlyFileFailsToDecode) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

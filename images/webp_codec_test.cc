@@ -1,4 +1,4 @@
-#include "server/images/webp_codec.h"
+#include "images/webp_codec.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,9 +8,9 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::ElementsAreArray;
@@ -129,4 +129,4 @@ TEST(WebpCodecTest, TruncatedAndGarbageAreInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

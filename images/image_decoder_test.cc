@@ -1,4 +1,4 @@
-#include "server/images/image_decoder.h"
+#include "images/image_decoder.h"
 
 #include <cstdio>
 
@@ -13,9 +13,9 @@
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::AllOf;
@@ -172,4 +172,4 @@ TEST(EncodePngTest, NormalizedFormRoundTripsThroughTheDecoder) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,17 +1,17 @@
-// File: server/images/webp_codec.h
+// File: images/webp_codec.h
 //
 // WebP through libwebp: the canvas dimensions and a decoder for untrusted
 // uploads. Callers normally go through image_decoder.h, which checks the
 // limits between ReadWebpHeader and DecodeWebp.
 // Thread-safe: pure functions; libwebp state is per call.
-#ifndef STAMINA_SERVER_IMAGES_WEBP_CODEC_H_
-#define STAMINA_SERVER_IMAGES_WEBP_CODEC_H_
+#ifndef STAMINA_IMAGES_WEBP_CODEC_H_
+#define STAMINA_IMAGES_WEBP_CODEC_H_
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/images/image_types.h"
+#include "images/image_types.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 // Width and height from the VP8/VP8L/VP8X header (the canvas, for an
 // animation), via WebPGetFeatures: no pixel memory. INVALID_ARGUMENT if the
@@ -27,6 +27,6 @@ absl::StatusOr<ImageHeader> ReadWebpHeader(absl::string_view bytes);
 absl::StatusOr<DecodedImage> DecodeWebp(absl::string_view bytes,
                                         const ImageHeader& header);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_WEBP_CODEC_H_
+#endif  // STAMINA_IMAGES_WEBP_CODEC_H_

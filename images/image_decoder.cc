@@ -1,4 +1,4 @@
-#include "server/images/image_decoder.h"
+#include "images/image_decoder.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
-#include "server/images/jpeg_codec.h"
-#include "server/images/webp_codec.h"
+#include "images/jpeg_codec.h"
+#include "images/webp_codec.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 constexpr absl::string_view kSupported = "supported formats: JPEG, PNG, WebP";
@@ -136,4 +136,4 @@ absl::StatusOr<DecodedImage> DecodeImage(absl::string_view bytes,
   return absl::InternalError("unhandled image format");
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,17 +1,17 @@
-// File: server/images/test_images.h
+// File: images/test_images.h
 //
 // Test-only encoders that build upload fixtures in-process with the same
 // libraries the decoders use (libpng, libjpeg-turbo, libwebp), plus an EXIF
 // APP1 payload builder and a hand-assembled animated WebP. Encoder failures
 // are test bugs and abort with a message.
-#ifndef STAMINA_SERVER_IMAGES_TEST_IMAGES_H_
-#define STAMINA_SERVER_IMAGES_TEST_IMAGES_H_
+#ifndef STAMINA_IMAGES_TEST_IMAGES_H_
+#define STAMINA_IMAGES_TEST_IMAGES_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace stamina::server {
+namespace stamina::images {
 
 // A PNG to write: `rows` holds the packed samples exactly as PNG stores them
 // (sub-byte depths packed MSB first, 16-bit big-endian), row after row.
@@ -70,6 +70,6 @@ std::string WriteTestWebpAnimation(int width, int height,
 // (RGBA, opaque).
 std::vector<uint8_t> Quadrants(int width, int height, int channels);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_TEST_IMAGES_H_
+#endif  // STAMINA_IMAGES_TEST_IMAGES_H_

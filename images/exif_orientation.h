@@ -1,17 +1,17 @@
-// File: server/images/exif_orientation.h
+// File: images/exif_orientation.h
 //
 // EXIF orientation: reading tag 0x0112 from a JPEG APP1 "Exif" payload and
 // turning decoded pixels upright.
 // Thread-safe: pure functions.
-#ifndef STAMINA_SERVER_IMAGES_EXIF_ORIENTATION_H_
-#define STAMINA_SERVER_IMAGES_EXIF_ORIENTATION_H_
+#ifndef STAMINA_IMAGES_EXIF_ORIENTATION_H_
+#define STAMINA_IMAGES_EXIF_ORIENTATION_H_
 
 #include <cstddef>
 #include <cstdint>
 
-#include "server/images/image_types.h"
+#include "images/image_types.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 // The orientation (1 to 8) in an APP1 marker payload, i.e. the bytes after
 // the marker's length field, starting "Exif\0\0" and then a TIFF header in
@@ -27,6 +27,6 @@ int ParseExifOrientation(const uint8_t* payload, size_t size);
 // 2..8 leave the image as it is.
 void ApplyExifOrientation(int orientation, DecodedImage* image);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_EXIF_ORIENTATION_H_
+#endif  // STAMINA_IMAGES_EXIF_ORIENTATION_H_

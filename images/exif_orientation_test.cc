@@ -1,13 +1,13 @@
-#include "server/images/exif_orientation.h"
+#include "images/exif_orientation.h"
 
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::ElementsAreArray;
@@ -100,4 +100,4 @@ TEST(ApplyExifOrientationTest, EveryOrientation) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,11 +1,11 @@
-#include "server/images/pixel_ops.h"
+#include "images/pixel_ops.h"
 
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 using ::testing::ElementsAre;
@@ -26,4 +26,4 @@ TEST(CompositeRgbaOverWhiteTest, EmptyIsEmpty) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images

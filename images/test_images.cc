@@ -1,4 +1,4 @@
-#include "server/images/test_images.h"
+#include "images/test_images.h"
 
 #include <cstddef>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include <png.h>
 #include <webp/encode.h>
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 [[noreturn]] void Die(const char* what, const char* message) {
@@ -246,4 +246,4 @@ std::vector<uint8_t> Quadrants(int width, int height, int channels) {
   return pixels;
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

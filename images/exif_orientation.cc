@@ -1,10 +1,10 @@
-#include "server/images/exif_orientation.h"
+#include "images/exif_orientation.h"
 
 #include <cstring>
 #include <utility>
 #include <vector>
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 constexpr uint16_t kOrientationTag = 0x0112;
@@ -127,4 +127,4 @@ void ApplyExifOrientation(int orientation, DecodedImage* image) {
   image->height = out_height;
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -5,10 +5,10 @@
 // Build and run with clang (Bazel here uses gcc, so build it directly):
 //   cd /work/wt-img && clang++ -std=c++17 -g -O1 -I. \
 //     -fsanitize=fuzzer,address,undefined \
-//     server/images/image_decoder_fuzz.cc server/images/image_decoder.cc \
-//     server/images/png_codec.cc server/images/jpeg_codec.cc \
-//     server/images/webp_codec.cc server/images/exif_orientation.cc \
-//     server/images/pixel_ops.cc common/status_util.cc \
+//     images/image_decoder_fuzz.cc images/image_decoder.cc \
+//     images/png_codec.cc images/jpeg_codec.cc \
+//     images/webp_codec.cc images/exif_orientation.cc \
+//     images/pixel_ops.cc common/status_util.cc \
 //     -lpng16 -ljpeg -lwebpdemux -lwebp -labsl_statusor -labsl_status \
 //     -labsl_cord -labsl_cordz_info -labsl_cord_internal \
 //     -labsl_cordz_functions -labsl_cordz_handle -labsl_str_format_internal \
@@ -23,20 +23,20 @@
 #include <cstdint>
 #include <string>
 
-#include "server/images/image_decoder.h"
+#include "images/image_decoder.h"
 
 namespace {
 
-constexpr stamina::server::ImageLimits kLimits{.max_pixels = 1 << 22,
+constexpr stamina::images::ImageLimits kLimits{.max_pixels = 1 << 22,
                                                .min_side = 1};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using stamina::server::DecodedImage;
+  using stamina::images::DecodedImage;
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   const absl::StatusOr<DecodedImage> image =
-      stamina::server::DecodeImage(bytes, kLimits);
+      stamina::images::DecodeImage(bytes, kLimits);
   if (!image.ok()) {
     if (image.status().code() != absl::StatusCode::kInvalidArgument) {
       __builtin_trap();
@@ -47,10 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       image->rgb.size() != size_t{3} * image->width * image->height) {
     __builtin_trap();
   }
-  const absl::StatusOr<std::string> png = stamina::server::EncodePng(*image);
+  const absl::StatusOr<std::string> png = stamina::images::EncodePng(*image);
   if (!png.ok()) __builtin_trap();
   const absl::StatusOr<DecodedImage> back =
-      stamina::server::DecodeImage(*png, kLimits);
+      stamina::images::DecodeImage(*png, kLimits);
   if (!back.ok() || back->rgb != image->rgb) __builtin_trap();
   return 0;
 }

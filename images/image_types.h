@@ -1,11 +1,11 @@
-// File: server/images/image_types.h
+// File: images/image_types.h
 //
 // Plain values shared by the upload-verification codecs: what a header says
 // (ImageHeader), the upload limits (ImageLimits) and a decoded, normalized
 // picture (DecodedImage: 8-bit RGB, row-major, EXIF orientation applied).
 // Formats reuse storage::ImageFormat, numbered as stamina.v1.ImageFormat.
-#ifndef STAMINA_SERVER_IMAGES_IMAGE_TYPES_H_
-#define STAMINA_SERVER_IMAGES_IMAGE_TYPES_H_
+#ifndef STAMINA_IMAGES_IMAGE_TYPES_H_
+#define STAMINA_IMAGES_IMAGE_TYPES_H_
 
 #include <cstdint>
 #include <vector>
@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "storage/records.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 using ImageFormat = storage::ImageFormat;
 
@@ -54,6 +54,6 @@ struct DecodedImage {
   std::vector<uint8_t> rgb;
 };
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_IMAGE_TYPES_H_
+#endif  // STAMINA_IMAGES_IMAGE_TYPES_H_

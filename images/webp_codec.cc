@@ -1,4 +1,4 @@
-#include "server/images/webp_codec.h"
+#include "images/webp_codec.h"
 
 #include <webp/decode.h>
 #include <webp/demux.h>
@@ -9,9 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "server/images/pixel_ops.h"
+#include "images/pixel_ops.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 absl::string_view StatusName(VP8StatusCode status) {
@@ -123,4 +123,4 @@ absl::StatusOr<DecodedImage> DecodeWebp(absl::string_view bytes,
   return image;
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

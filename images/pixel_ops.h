@@ -1,15 +1,15 @@
-// File: server/images/pixel_ops.h
+// File: images/pixel_ops.h
 //
 // Pixel conversions shared by the codecs.
 // Thread-safe: pure functions.
-#ifndef STAMINA_SERVER_IMAGES_PIXEL_OPS_H_
-#define STAMINA_SERVER_IMAGES_PIXEL_OPS_H_
+#ifndef STAMINA_IMAGES_PIXEL_OPS_H_
+#define STAMINA_IMAGES_PIXEL_OPS_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-namespace stamina::server {
+namespace stamina::images {
 
 // Turns `pixels`, `count` RGBA pixels, into `count` RGB pixels in place (the
 // vector shrinks to 3 * count), compositing over opaque white. White, not
@@ -18,6 +18,6 @@ namespace stamina::server {
 // Colour channels are taken as straight (not premultiplied) alpha.
 void CompositeRgbaOverWhite(size_t count, std::vector<uint8_t>* pixels);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_PIXEL_OPS_H_
+#endif  // STAMINA_IMAGES_PIXEL_OPS_H_

@@ -1,4 +1,4 @@
-#include "server/images/jpeg_codec.h"
+#include "images/jpeg_codec.h"
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <cstddef>
@@ -13,14 +13,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "server/images/exif_orientation.h"
+#include "images/exif_orientation.h"
 
 // libjpeg reports errors through error_exit, which must not return: ours
 // records the message and longjmps. The functions that call setjmp keep only
 // trivially destructible locals, so the jump never skips a destructor; the
 // pixel vector lives in the caller's frame and is reached through a pointer.
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 // libjpeg-turbo's TurboJPEG API uses the same bound against scan-bombs:
@@ -189,4 +189,4 @@ absl::StatusOr<DecodedImage> DecodeJpeg(absl::string_view bytes,
   return image;
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,4 +1,4 @@
-// File: server/images/image_decoder.h
+// File: images/image_decoder.h
 //
 // Upload verification (UploadImages): recognises an untrusted upload by its
 // bytes, reads its dimensions from the header, checks them against the
@@ -14,16 +14,16 @@
 // RESOURCE_EXHAUSTED for more than ImageLimits::max_bytes. Never a crash,
 // an exception or output on stderr, whatever the input.
 // Thread-safe: pure functions.
-#ifndef STAMINA_SERVER_IMAGES_IMAGE_DECODER_H_
-#define STAMINA_SERVER_IMAGES_IMAGE_DECODER_H_
+#ifndef STAMINA_IMAGES_IMAGE_DECODER_H_
+#define STAMINA_IMAGES_IMAGE_DECODER_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/images/image_types.h"
-#include "server/images/png_codec.h"  // IWYU pragma: export (EncodePng)
+#include "images/image_types.h"
+#include "images/png_codec.h"  // IWYU pragma: export (EncodePng)
 
-namespace stamina::server {
+namespace stamina::images {
 
 // The format from the magic bytes (never a file name): JPEG (FF D8 FF),
 // PNG (the 8-byte signature), WebP (RIFF....WEBP). Anything else is
@@ -46,6 +46,6 @@ absl::Status CheckImageLimits(const ImageHeader& header,
 absl::StatusOr<DecodedImage> DecodeImage(absl::string_view bytes,
                                          const ImageLimits& limits = {});
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_IMAGE_DECODER_H_
+#endif  // STAMINA_IMAGES_IMAGE_DECODER_H_

@@ -1,4 +1,4 @@
-#include "server/images/png_codec.h"
+#include "images/png_codec.h"
 
 #include <png.h>
 
@@ -8,14 +8,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "server/images/pixel_ops.h"
+#include "images/pixel_ops.h"
 
 // libpng reports errors by longjmp. Every function below that calls setjmp
 // keeps only trivially destructible locals, so the jump never skips a
 // destructor; C++ objects (the pixel vector, the output string) live in the
 // caller's frame and are reached through pointers.
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 constexpr unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G',
@@ -195,4 +195,4 @@ absl::StatusOr<std::string> EncodePng(const DecodedImage& image) {
   return out;
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::images

@@ -1,17 +1,17 @@
-// File: server/images/jpeg_codec.h
+// File: images/jpeg_codec.h
 //
 // JPEG through libjpeg-turbo: the frame dimensions and a hardened decoder
 // for untrusted uploads. Callers normally go through image_decoder.h, which
 // checks the limits between ReadJpegHeader and DecodeJpeg.
 // Thread-safe: pure functions; libjpeg state is per call.
-#ifndef STAMINA_SERVER_IMAGES_JPEG_CODEC_H_
-#define STAMINA_SERVER_IMAGES_JPEG_CODEC_H_
+#ifndef STAMINA_IMAGES_JPEG_CODEC_H_
+#define STAMINA_IMAGES_JPEG_CODEC_H_
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/images/image_types.h"
+#include "images/image_types.h"
 
-namespace stamina::server {
+namespace stamina::images {
 
 // Width and height from the SOF marker, as stored (before EXIF orientation).
 // Reads markers only (jpeg_read_header); allocates no pixel memory.
@@ -32,6 +32,6 @@ absl::StatusOr<ImageHeader> ReadJpegHeader(absl::string_view bytes);
 absl::StatusOr<DecodedImage> DecodeJpeg(absl::string_view bytes,
                                         const ImageHeader& header);
 
-}  // namespace stamina::server
+}  // namespace stamina::images
 
-#endif  // STAMINA_SERVER_IMAGES_JPEG_CODEC_H_
+#endif  // STAMINA_IMAGES_JPEG_CODEC_H_

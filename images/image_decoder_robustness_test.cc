@@ -13,10 +13,10 @@
 
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
-#include "server/images/image_decoder.h"
-#include "server/images/test_images.h"
+#include "images/image_decoder.h"
+#include "images/test_images.h"
 
-namespace stamina::server {
+namespace stamina::images {
 namespace {
 
 constexpr int kWidth = 20;
@@ -109,4 +109,4 @@ TEST(ImageDecoderRobustnessTest, RandomCorruptionIsOkOrInvalidArgument) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::images
