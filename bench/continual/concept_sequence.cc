@@ -1,0 +1,74 @@
+#include "bench/continual/concept_sequence.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/world/prng.h"
+
+namespace stamina::bench {
+namespace {
+
+using core::Color;
+using core::RenderParams;
+
+struct Subject {
+  core::SceneKind family;
+  core::FaceIdentity face;
+  core::LandmarkIdentity landmark;
+
+  std::vector<Color> Backgrounds() const {
+    return family == core::SceneKind::kFace ? core::ContrastingBackgrounds(face)
+                                            : core::ContrastingBackgrounds(landmark);
+  }
+  core::Image Render(const RenderParams& params) const {
+    return family == core::SceneKind::kFace ? core::RenderFace(face, params)
+                                            : core::RenderLandmark(landmark, params);
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<BenchConcept>> BuildConceptSequence(
+    absl::string_view family, int count, uint64_t seed, int train_images,
+    int reference_images) {
+  if (family != "faces" && family != "landmarks" && family != "mixed") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("family: \"", family, "\" is not faces, landmarks or mixed"));
+  }
+  if (count < 1) return absl::InvalidArgumentError("concepts must be >= 1");
+  std::vector<BenchConcept> concepts;
+  for (int i = 0; i < count; ++i) {
+    BenchConcept c;
+    c.token = absl::StrCat("<c", i, ">");
+    const bool face = family == "faces" || (family == "mixed" && i % 2 == 0);
+    c.family = face ? core::SceneKind::kFace : core::SceneKind::kLandmark;
+    // Reserved seeds, offset by the benchmark seed so runs can differ.
+    c.identity_seed = core::kReservedIdentitySeedStart + seed * 1000 + i;
+    Subject subject{.family = c.family};
+    if (face) {
+      subject.face = core::FaceIdentity::FromSeed(c.identity_seed);
+      c.labels = core::LabelsOf(subject.face);
+      c.description = core::CaptionFace(subject.face, Color::kWhite);
+    } else {
+      subject.landmark = core::LandmarkIdentity::FromSeed(c.identity_seed);
+      c.labels = core::LabelsOf(subject.landmark);
+      c.description = core::CaptionLandmark(subject.landmark, Color::kWhite);
+    }
+    const std::vector<Color> backgrounds = subject.Backgrounds();
+    const uint64_t render_base = core::DeriveSeed(seed, c.identity_seed);
+    for (int j = 0; j < train_images + reference_images; ++j) {
+      const RenderParams params = RenderParams::FromSeed(
+          core::DeriveSeed(render_base, j), core::kDefaultImageSize, backgrounds);
+      if (j < train_images) {
+        c.train_images.push_back(subject.Render(params));
+        c.train_captions.push_back(core::CaptionWithToken(c.token, params.background));
+      } else {
+        c.reference_images.push_back(subject.Render(params));
+      }
+    }
+    c.fidelity_background =
+        backgrounds[core::DeriveSeed(render_base, 999'999) % backgrounds.size()];
+    concepts.push_back(std::move(c));
+  }
+  return concepts;
+}
+
+}  // namespace stamina::bench

@@ -1,0 +1,189 @@
+#include "bench/continual/continual_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/adapters/concept_adapter.h"
+#include "core/pipelines/base_models.h"
+#include "core/world/prng.h"
+
+namespace stamina::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
+
+double FinalRowMean(const ScoreMatrix& r, int tasks) {
+  double sum = 0;
+  for (int i = 0; i < tasks; ++i) sum += r.at(tasks - 1).at(i);
+  return sum / tasks;
+}
+
+// ‖ΔW‖_F over all adapted layers of `artifact`, given C before its fold.
+double DeltaNorm(const core::AdapterArtifact& artifact, const core::ContinualState& state) {
+  double squares = 0;
+  for (const auto& [layer, factors] : artifact.layers) {
+    squares += core::FoldedDelta(artifact.config, factors, state.cumulative_mask(layer))
+                   .pow(2)
+                   .sum()
+                   .item<double>();
+  }
+  return std::sqrt(squares);
+}
+
+int64_t StoredParameters(const core::AdapterArtifact& artifact) {
+  int64_t count = artifact.token_row.numel();
+  for (const auto& [layer, f] : artifact.layers) {
+    for (const torch::Tensor* t : {&f.lora_A, &f.lora_B, &f.mask_U, &f.mask_V, &f.mask_b}) {
+      if (t->defined()) count += t->numel();
+    }
+  }
+  return count;
+}
+
+// Milliseconds to sample `prompts` once each with the scorer's settings.
+absl::StatusOr<double> TimeSampling(core::DiffusionModel& model, const ConceptScorer& scorer,
+                                    const std::vector<std::string>& prompts) {
+  const auto start = Clock::now();
+  for (const std::string& prompt : prompts) {
+    STAMINA_RETURN_IF_ERROR(scorer.Sample(model, prompt).status());
+  }
+  return 1e3 * SecondsSince(start);
+}
+
+absl::Status MeasureSamplingCost(const MethodSpec& method, const std::vector<BenchConcept>& concepts,
+                                 const ConceptScorer& scorer, const ContinualRunOptions& options,
+                                 core::DiffusionModel& folded, core::ContinualState& state,
+                                 MethodResult& result) {
+  STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
+                           core::LoadDiffusionModel(options.base_model_dir));
+  // Prompts both models can read: generic captions of the first concepts.
+  std::vector<std::string> prompts;
+  for (size_t i = 0; i < std::min<size_t>(2, concepts.size()); ++i) {
+    prompts.push_back(concepts[i].description);
+  }
+  std::vector<double> base_ms, folded_ms, unfolded_ms;
+  for (int r = 0; r < options.timing_repeats + 1; ++r) {
+    STAMINA_ASSIGN_OR_RETURN(double b, TimeSampling(base, scorer, prompts));
+    STAMINA_ASSIGN_OR_RETURN(double f, TimeSampling(folded, scorer, prompts));
+    // One adapter attached (unfolded), as a model would run before folding;
+    // its values do not change the cost.
+    STAMINA_ASSIGN_OR_RETURN(
+        auto adapter, core::ConceptAdapter::Create(
+                          folded, state,
+                          {.config = method.config, .token = "<timing>", .seed = 1}));
+    double u = 0;
+    {
+      torch::NoGradGuard no_grad;
+      STAMINA_ASSIGN_OR_RETURN(u, TimeSampling(folded, scorer, prompts));
+    }
+    adapter.reset();
+    if (r == 0) continue;  // warm-up
+    base_ms.push_back(b);
+    folded_ms.push_back(f);
+    unfolded_ms.push_back(u);
+  }
+  result.base_sample_ms = Median(base_ms);
+  result.folded_sample_ms = Median(folded_ms);
+  result.unfolded_sample_ms = Median(unfolded_ms);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
+                                       const std::vector<BenchConcept>& concepts,
+                                       const ConceptScorer& scorer,
+                                       const ContinualRunOptions& options, const RunLog& log) {
+  MethodResult result;
+  result.label = method.label;
+  result.config_json = core::AdapterConfigToJson(method.config);
+  result.steps_per_concept = method.training.steps;
+  STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel model,
+                           core::LoadDiffusionModel(options.base_model_dir));
+  STAMINA_ASSIGN_OR_RETURN(core::ContinualState state,
+                           core::ContinualState::Create(model.unet, method.config.targets));
+  const int tasks = static_cast<int>(concepts.size());
+  const auto record = [&](int t, int i, const ConceptScore& s) {
+    result.attribute[t][i] = s.attribute;
+    result.exact[t][i] = s.exact;
+    result.identity[t][i] = s.identity;
+    result.mmd[t][i] = s.mmd;
+  };
+  for (int t = 0; t < tasks; ++t) {
+    const BenchConcept& c = concepts[t];
+    core::ConceptTrainingRequest request;
+    request.adapter = {.config = method.config,
+                       .token = c.token,
+                       .seed = core::DeriveSeed(options.seed, 1000 + t)};
+    request.images = c.train_images;
+    request.captions = c.train_captions;
+    request.training = method.training;
+    const auto train_start = Clock::now();
+    STAMINA_ASSIGN_OR_RETURN(core::ConceptTrainingResult trained,
+                             core::TrainConcept(model, state, request));
+    result.delta_norm.push_back(DeltaNorm(trained.artifact, state));
+    STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(trained.artifact, model, state));
+    result.train_seconds += SecondsSince(train_start);
+    result.trainable_parameters = trained.trainable_parameters;
+    result.stored_parameters = StoredParameters(trained.artifact);
+    result.final_loss.push_back(trained.final_loss);
+    double density = 0;
+    for (const auto& [layer, d] : trained.mask_density) density += d / trained.mask_density.size();
+    result.mask_density.push_back(density);
+    result.layer_density.push_back(trained.mask_density);
+
+    const auto eval_start = Clock::now();
+    const bool full_row = (t + 1) % options.eval_every == 0 || t == tasks - 1;
+    for (int i = full_row ? 0 : t; i <= t; ++i) {
+      std::vector<core::Image> samples;
+      STAMINA_ASSIGN_OR_RETURN(ConceptScore score,
+                               scorer.Score(model, i, t == tasks - 1 ? &samples : nullptr));
+      record(t, i, score);
+      if (t == tasks - 1) result.samples.push_back(samples.front());
+    }
+    result.eval_seconds += SecondsSince(eval_start);
+    log(absl::StrFormat("%s task %d/%d: loss %.4f  P_t %.3f  identity %.2f  density %.3f  "
+                        "|dW| %.4f  (train %.0fs, eval %.0fs)",
+                        method.label, t + 1, tasks, trained.final_loss, result.attribute[t][t],
+                        result.identity[t][t], density, result.delta_norm.back(),
+                        result.train_seconds, result.eval_seconds));
+  }
+  result.summary = Summarize(result.attribute, tasks);
+  result.final_exact = FinalRowMean(result.exact, tasks);
+  result.final_identity = FinalRowMean(result.identity, tasks);
+  result.final_mmd = FinalRowMean(result.mmd, tasks);
+
+  const auto extra_start = Clock::now();
+  const int fidelity = std::min(options.fidelity_concepts, tasks);
+  for (int i = 0; i < fidelity; ++i) {
+    STAMINA_ASSIGN_OR_RETURN(FidelityScore f, scorer.Fidelity(model, i));
+    result.fidelity_background += f.background / fidelity;
+    result.fidelity_attribute += f.attribute / fidelity;
+  }
+  const int pairs = std::min(options.pairs, tasks / 2);
+  for (int p = 0; p < pairs; ++p) {
+    STAMINA_ASSIGN_OR_RETURN(PairScore s, scorer.Pair(model, 2 * p, 2 * p + 1));
+    result.pair_first += s.first / pairs;
+    result.pair_second += s.second / pairs;
+  }
+  STAMINA_RETURN_IF_ERROR(
+      MeasureSamplingCost(method, concepts, scorer, options, model, state, result));
+  result.eval_seconds += SecondsSince(extra_start);
+  return result;
+}
+
+}  // namespace stamina::bench

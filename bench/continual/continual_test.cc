@@ -1,0 +1,114 @@
+// Correctness of the continual benchmark's pieces: the metrics on matrices
+// worked by hand, MMD's basic properties, the concept sequence, and a
+// two-concept run end to end on a random test-size model.
+#include <cstdlib>
+#include <string>
+
+#include "bench/continual/concept_scoring.h"
+#include "bench/continual/concept_sequence.h"
+#include "bench/continual/continual_metrics.h"
+#include "bench/continual/continual_report.h"
+#include "bench/continual/continual_run.h"
+#include "common/testing/status_matchers.h"
+#include "core/pipelines/base_models.h"
+#include "core/world/oracle.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace stamina::bench {
+namespace {
+
+using ::testing::DoubleNear;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ContinualMetricsTest, MatchesHandWorkedExample) {
+  // Three tasks, every row evaluated.
+  ScoreMatrix r;
+  r[0] = {{0, 0.9}};
+  r[1] = {{0, 0.7}, {1, 0.8}};
+  r[2] = {{0, 0.6}, {1, 0.8}, {2, 0.5}};
+  const ContinualSummary s = Summarize(r, 3);
+  EXPECT_NEAR(s.final_accuracy, (0.6 + 0.8 + 0.5) / 3, 1e-12);
+  // CODA-P: ((0.9-0.7)/1 + ((0.7-0.6)+(0.8-0.8))/2) / 2 = (0.2 + 0.05) / 2.
+  EXPECT_NEAR(s.forgetting_incremental, 0.125, 1e-12);
+  // Final − diagonal: ((0.9-0.6) + (0.8-0.8)) / 2.
+  EXPECT_NEAR(s.forgetting_final, 0.15, 1e-12);
+  EXPECT_NEAR(s.forgetting_best, 0.15, 1e-12);
+  EXPECT_THAT(s.plasticity, ElementsAre(0.9, 0.8, 0.5));
+  EXPECT_NEAR(s.plasticity_slope_per_10, 10 * -0.2, 1e-12);
+}
+
+TEST(ContinualMetricsTest, PartialRowsUseOnlyFullyEvaluatedRows) {
+  ScoreMatrix r;
+  r[0] = {{0, 1.0}};
+  r[1] = {{1, 0.5}};  // diagonal only
+  r[2] = {{0, 0.4}, {1, 0.7}, {2, 0.6}};
+  const ContinualSummary s = Summarize(r, 3);
+  EXPECT_NEAR(s.forgetting_incremental, 0.6, 1e-12);  // rows 0 → 2 only
+  EXPECT_NEAR(s.forgetting_best, ((1.0 - 0.4) + (0.7 - 0.7)) / 2, 1e-12);
+  EXPECT_NEAR(s.forgetting_final, ((1.0 - 0.4) + (0.5 - 0.7)) / 2, 1e-12);
+}
+
+TEST(MmdTest, ZeroInExpectationForOneDistributionPositiveForTwo) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::nn::functional::normalize(torch::randn({200, 8}));
+  const torch::Tensor y = torch::nn::functional::normalize(torch::randn({200, 8}));
+  EXPECT_NEAR(UnbiasedMmd(x, y), 0.0, 0.01);
+  const torch::Tensor shifted =
+      torch::nn::functional::normalize(torch::randn({200, 8}) + 2.0);
+  EXPECT_GT(UnbiasedMmd(x, shifted), 0.1);
+}
+
+TEST(ConceptSequenceTest, ReservedDeterministicAndCaptioned) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto a, BuildConceptSequence("mixed", 4, 3));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto b, BuildConceptSequence("mixed", 4, 3));
+  ASSERT_EQ(a.size(), 4u);
+  EXPECT_EQ(a[0].family, core::SceneKind::kFace);
+  EXPECT_EQ(a[1].family, core::SceneKind::kLandmark);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(core::IsReservedIdentity(a[i].identity_seed));
+    EXPECT_EQ(a[i].train_images.size(), 5u);
+    EXPECT_EQ(a[i].reference_images.size(), 16u);
+    EXPECT_EQ(a[i].train_images[0].pixels, b[i].train_images[0].pixels);
+    EXPECT_THAT(a[i].train_captions[0], HasSubstr(a[i].token));
+  }
+  EXPECT_THAT(BuildConceptSequence("cats", 2, 0), StatusCodeIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ContinualRunTest, TwoConceptsEndToEnd) {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/base";
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::DiffusionModel base,
+                               core::CreateBaseModel(core::kStaminaTestTiny, 1));
+  STAMINA_ASSERT_OK(core::SaveDiffusionModel(base, core::kStaminaTestTiny, dir, {}));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto oracle, core::AttributeOracle::Create({}, 1));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto concepts, BuildConceptSequence("faces", 2, 0));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      ConceptScorer scorer,
+      ConceptScorer::Create(oracle.get(), &concepts, {.count = 2, .steps = 2}));
+  MethodSpec method{.label = "stamina",
+                    .config = core::DefaultAdapterConfig(core::AdapterMethod::kStamina)};
+  method.training.steps = 2;
+  method.training.batch_size = 2;
+  std::vector<std::string> lines;
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      MethodResult result,
+      RunMethod(method, concepts, scorer,
+                {.base_model_dir = dir, .eval_every = 1, .timing_repeats = 1},
+                [&](const std::string& line) { lines.push_back(line); }));
+  EXPECT_EQ(lines.size(), 2u);
+  EXPECT_EQ(result.attribute.size(), 2u);
+  EXPECT_EQ(result.attribute.at(1).size(), 2u);
+  EXPECT_EQ(result.samples.size(), 2u);
+  EXPECT_GT(result.base_sample_ms, 0);
+  EXPECT_GT(result.unfolded_sample_ms, 0);
+  EXPECT_GT(result.stored_parameters, 0);
+
+  ReportContext context{.family = "faces", .concepts = 2, .base_model = dir};
+  STAMINA_ASSERT_OK(WriteContinualReport(std::string(std::getenv("TEST_TMPDIR")), context,
+                                         {result}));
+  EXPECT_THAT(ReportMarkdown(context, {result}), HasSubstr("| stamina | 2 |"));
+}
+
+}  // namespace
+}  // namespace stamina::bench

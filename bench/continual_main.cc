@@ -1,0 +1,187 @@
+// continual: the continual-personalization benchmark (issue #4; method.md
+// §7, §11). Learns N reserved identities of the synthetic world one after
+// another with each method and scores them with the attribute oracle:
+//
+//   bazel run -c opt //bench:continual -- --methods=stamina,clora,lora \
+//       --concepts=50 --out=DIR [--family=faces|landmarks|mixed] [--seed=S]
+//
+// Writes DIR/continual.json, DIR/continual.md (the paper-shaped table),
+// DIR/plasticity.png (P_t = R[t][t] against t, one line per method) and
+// DIR/samples.png (rows = methods, columns = concepts, after the last task).
+// The oracle is read from --oracle, or trained (deterministically) and saved
+// there when the file does not exist.
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bench/continual/concept_scoring.h"
+#include "bench/continual/concept_sequence.h"
+#include "bench/continual/continual_report.h"
+#include "bench/continual/continual_run.h"
+#include "core/torch_runtime.h"
+#include "core/world/oracle_training.h"
+
+ABSL_FLAG(std::string, methods, "stamina,clora,lora",
+          "Comma-separated: stamina, clora, lora, or ablations stamina-nomask, "
+          "stamina-direct, stamina-soft, stamina-clora, stamina-half");
+ABSL_FLAG(int, concepts, 10, "Concepts learned one after another");
+ABSL_FLAG(std::string, family, "faces", "faces, landmarks or mixed");
+ABSL_FLAG(uint64_t, seed, 0, "Benchmark seed (identities, renders, training)");
+ABSL_FLAG(std::string, out, "/tmp/stamina-continual", "Output directory");
+ABSL_FLAG(std::string, base_model, "models/stamina-tiny-v1", "Base model directory");
+ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle.safetensors; trained if absent)");
+ABSL_FLAG(int, oracle_steps, 1500, "Steps when the oracle has to be trained");
+ABSL_FLAG(int, steps, 150, "Training steps per concept");
+ABSL_FLAG(int, batch, 4, "Images per training step");
+ABSL_FLAG(double, lora_lr, 2e-3, "LoRA factors' learning rate");
+ABSL_FLAG(double, mask_lr, 2e-2, "STAMINA mask MLP's learning rate");
+ABSL_FLAG(double, token_lr, 1e-2, "Token learning rate");
+ABSL_FLAG(int, rank, 4, "LoRA rank");
+ABSL_FLAG(double, clora_lambda, 1e3, "C-LoRA's lambda");
+ABSL_FLAG(double, sparsity_weight, 1e-2, "STAMINA's gamma");
+ABSL_FLAG(int, eval_every, 10, "Score every learned concept every this many tasks");
+ABSL_FLAG(int, samples, 8, "Samples per scored concept");
+ABSL_FLAG(int, sample_steps, 20, "DDIM steps per sample");
+ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
+ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
+
+namespace stamina::bench {
+namespace {
+
+absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
+  core::ConceptTrainingOptions training;
+  training.steps = absl::GetFlag(FLAGS_steps);
+  training.batch_size = absl::GetFlag(FLAGS_batch);
+  training.lora_learning_rate = absl::GetFlag(FLAGS_lora_lr);
+  training.mask_learning_rate = absl::GetFlag(FLAGS_mask_lr);
+  training.token_learning_rate = absl::GetFlag(FLAGS_token_lr);
+  const std::string base = name.substr(0, name.find('-'));
+  absl::StatusOr<core::AdapterMethod> method = core::ParseAdapterMethod(base);
+  if (!method.ok()) return method.status();
+  core::AdapterConfig config = core::DefaultAdapterConfig(*method);
+  config.rank = absl::GetFlag(FLAGS_rank);
+  config.clora_lambda = absl::GetFlag(FLAGS_clora_lambda);
+  config.sparsity_weight = absl::GetFlag(FLAGS_sparsity_weight);
+  const std::string variant = name.size() > base.size() ? name.substr(base.size() + 1) : "";
+  if (*method == core::AdapterMethod::kStamina && !variant.empty()) {
+    if (variant == "nomask") {
+      config.mask = false;
+    } else if (variant == "direct") {
+      config.token = core::TokenKind::kDirect;
+    } else if (variant == "soft") {
+      config.hard_mask = false;
+    } else if (variant == "clora") {
+      config.clora_regularization = true;
+    } else if (variant == "half") {
+      training.steps = std::max(1, training.steps / 2);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", name));
+    }
+  } else if (!variant.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", name));
+  }
+  return MethodSpec{.label = name, .config = config, .training = training};
+}
+
+absl::StatusOr<std::unique_ptr<core::AttributeOracle>> LoadOrTrainOracle(const std::string& path) {
+  if (std::ifstream(path).good()) return core::AttributeOracle::Load(path);
+  std::fprintf(stderr, "training the oracle (%d steps) into %s\n",
+               absl::GetFlag(FLAGS_oracle_steps), path.c_str());
+  core::OracleTrainingOptions options;
+  options.steps = absl::GetFlag(FLAGS_oracle_steps);
+  auto oracle = core::TrainAttributeOracle(options, [](const core::OracleTrainingProgress& p) {
+    std::fprintf(stderr, "\roracle %d/%d loss %.4f", p.step, p.steps, p.loss);
+  });
+  std::fprintf(stderr, "\n");
+  if (!oracle.ok()) return oracle.status();
+  if (absl::Status saved = (*oracle)->Save(path); !saved.ok()) return saved;
+  return oracle;
+}
+
+int Run() {
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (std::system(("mkdir -p '" + out + "'").c_str()) != 0) return 1;
+  auto runtime = core::ConfigureTorchRuntime({.threads = absl::GetFlag(FLAGS_threads)});
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "%s\n", runtime.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<MethodSpec> methods;
+  for (const std::string& name :
+       absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty())) {
+    auto method = MethodFromName(name);
+    if (!method.ok()) {
+      std::fprintf(stderr, "%s\n", method.status().ToString().c_str());
+      return 2;
+    }
+    methods.push_back(*method);
+  }
+  std::string oracle_path = absl::GetFlag(FLAGS_oracle);
+  if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
+  auto oracle = LoadOrTrainOracle(oracle_path);
+  auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),
+                                       absl::GetFlag(FLAGS_seed));
+  if (!oracle.ok() || !concepts.ok()) {
+    std::fprintf(stderr, "%s %s\n", oracle.status().ToString().c_str(),
+                 concepts.status().ToString().c_str());
+    return 1;
+  }
+  auto scorer = ConceptScorer::Create(oracle->get(), &*concepts,
+                                      {.count = absl::GetFlag(FLAGS_samples),
+                                       .steps = absl::GetFlag(FLAGS_sample_steps),
+                                       .guidance = static_cast<float>(absl::GetFlag(FLAGS_guidance)),
+                                       .seed = 1234});
+  if (!scorer.ok()) {
+    std::fprintf(stderr, "%s\n", scorer.status().ToString().c_str());
+    return 1;
+  }
+  ContinualRunOptions options{.base_model_dir = absl::GetFlag(FLAGS_base_model),
+                              .eval_every = absl::GetFlag(FLAGS_eval_every),
+                              .seed = absl::GetFlag(FLAGS_seed)};
+  ReportContext context;
+  context.machine = MachineDescription(*runtime);
+  context.family = absl::GetFlag(FLAGS_family);
+  context.concepts = absl::GetFlag(FLAGS_concepts);
+  context.base_model = options.base_model_dir;
+  auto reference = ScoreBaseReference(options.base_model_dir, *concepts, *scorer);
+  if (!reference.ok()) {
+    std::fprintf(stderr, "%s\n", reference.status().ToString().c_str());
+    return 1;
+  }
+  context.reference = *reference;
+  std::vector<MethodResult> results;
+  for (const MethodSpec& method : methods) {
+    auto result = RunMethod(method, *concepts, *scorer, options,
+                            [](const std::string& line) {
+                              std::fprintf(stderr, "%s\n", line.c_str());
+                            });
+    if (!result.ok()) {
+      std::fprintf(stderr, "%s: %s\n", method.label.c_str(), result.status().ToString().c_str());
+      return 1;
+    }
+    results.push_back(std::move(*result));
+    // Written after every method, so a long run leaves its finished part.
+    if (absl::Status written = WriteContinualReport(out, context, results); !written.ok()) {
+      std::fprintf(stderr, "%s\n", written.ToString().c_str());
+      return 1;
+    }
+  }
+  std::printf("%s", ReportMarkdown(context, results).c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace stamina::bench
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += std::string(i ? " " : "") + argv[i];
+  stamina::bench::SetCommandLine(command_line);
+  return stamina::bench::Run();
+}
