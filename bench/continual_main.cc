@@ -2,7 +2,7 @@
 // §7, §11). Learns N reserved identities of the synthetic world one after
 // another with each method and scores them with the attribute oracle:
 //
-//   bazel run -c opt //bench:continual -- --methods=stamina,clora,lora \
+//   bazel run -c opt //bench:continual -- --methods=stamina,clora,lora
 //       --concepts=50 --out=DIR [--family=faces|landmarks|mixed] [--seed=S]
 //
 // Writes DIR/continual.json, DIR/continual.md (the paper-shaped table),
@@ -112,8 +112,8 @@ int Run() {
     return 1;
   }
   std::vector<MethodSpec> methods;
-  for (const std::string& name :
-       absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty())) {
+  for (const std::string& name : std::vector<std::string>(
+           absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty()))) {
     auto method = MethodFromName(name);
     if (!method.ok()) {
       std::fprintf(stderr, "%s\n", method.status().ToString().c_str());
