@@ -63,8 +63,11 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   s->concept_service_ = std::make_unique<ConceptServiceImpl>(&s->context_);
   s->training_service_ =
       std::make_unique<TrainingServiceImpl>(&s->context_, options.training);
-  s->sampler_service_ =
-      std::make_unique<SamplerServiceImpl>(&s->context_, options.training);
+  if (options.sampler_factory) {
+    STAMINA_ASSIGN_OR_RETURN(s->sampler_, options.sampler_factory(s->context_));
+  }
+  s->sampler_service_ = std::make_unique<SamplerServiceImpl>(
+      &s->context_, options.training, s->sampler_.get(), options.sample_defaults);
   if (!options.work_queue.internal_token.empty()) {
     s->work_queue_service_ =
         std::make_unique<WorkQueueServiceImpl>(&s->context_, options.work_queue);

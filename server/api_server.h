@@ -15,6 +15,7 @@
 #ifndef STAMINA_SERVER_API_SERVER_H_
 #define STAMINA_SERVER_API_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@
 #include "common/ids.h"
 #include "grpcpp/server.h"
 #include "server/auth.h"
+#include "server/sample_request.h"
+#include "server/sample_router.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
 #include "server/work_queue_service_impl.h"
@@ -61,6 +64,12 @@ class ApiServer {
     // The internal WorkQueue for remote workers; served when its
     // internal_token is set.
     WorkQueueOptions work_queue;
+    // Makes the Sample RPC's backend once the stores are open (the embedded
+    // sampler reads adapters from the blob store); null: Sample is
+    // UNIMPLEMENTED. The server owns what it returns.
+    std::function<absl::StatusOr<std::unique_ptr<SampleRouter>>(const ServiceContext&)>
+        sampler_factory;
+    SampleDefaults sample_defaults;
   };
 
   static absl::StatusOr<std::unique_ptr<ApiServer>> Create(Options options);
@@ -78,6 +87,8 @@ class ApiServer {
   storage::SqliteLineageStore& lineage() { return *lineage_; }
   storage::SqliteJobStore& jobs() { return *jobs_; }
   storage::BlobStore& blobs() { return *blobs_; }
+  // The registry's id generator and the options' clock (for composition).
+  const ServiceContext& context() const { return context_; }
 
  private:
   ApiServer() = default;
@@ -91,6 +102,7 @@ class ApiServer {
   std::unique_ptr<storage::FileBlobStore> blobs_;
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;
+  std::unique_ptr<SampleRouter> sampler_;
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<ConceptServiceImpl> concept_service_;
   std::unique_ptr<TrainingServiceImpl> training_service_;

@@ -1,11 +1,17 @@
-// staminad: the Stamina front end (stamina.v1 + internal WorkQueue) over a
-// data directory. Flags are parsed here only; everything else is
-// ApiServer::Options. Stops gracefully on SIGTERM/SIGINT: health goes
-// NOT_SERVING, then in-flight calls get --grace_seconds.
+// staminad: the embedded Stamina service in one process: the front end
+// (stamina.v1 + internal WorkQueue) over a data directory, --worker_slots
+// in-process training slots (worker/) and the in-process sampler (sampler/)
+// on the built-in base model. Flags are parsed here only; everything else is
+// options structs. Stops gracefully on SIGTERM/SIGINT: the worker hands its
+// running jobs back to the queue, health goes NOT_SERVING, then in-flight
+// calls get --grace_seconds.
 //
 //   bazel run //server:staminad -- --data_dir=/var/lib/stamina
 //       --listen=0.0.0.0:7070 --metrics_listen=0.0.0.0:9090
 //       --bootstrap_tenant=acme        (one command line)
+//
+// The base model's files come from --base_model_dir; while they are missing
+// (development), the architecture's random weights are used, with a warning.
 #include <signal.h>
 
 #include <cstdio>
@@ -15,7 +21,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
+#include "sampler/in_process_sampler.h"
 #include "server/api_server.h"
+#include "worker/base_model_spec.h"
+#include "worker/local_job_source.h"
+#include "worker/torch_setup.h"
+#include "worker/training_executor.h"
+#include "worker/worker.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
 ABSL_FLAG(std::string, data_dir, "stamina-data", "Registry and blob directory");
@@ -27,6 +39,25 @@ ABSL_FLAG(std::vector<std::string>, base_models, {},
 ABSL_FLAG(std::string, bootstrap_tenant, "",
           "Create this tenant if missing and print a new API key on stdout");
 ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
+ABSL_FLAG(std::string, base_model, "stamina-tiny-v1",
+          "The built-in base model (its architecture name)");
+ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
+          "Directory of the built-in base model's files; when missing, random "
+          "weights (development only)");
+ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
+ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
+ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
+          "Memory budget of the sampler's folded-model cache; 0 = no sampler");
+ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(int, lease_seconds, 60, "Lease of an in-process training job");
+
+namespace {
+
+void LogLine(const std::string& line) {
+  std::fprintf(stderr, "staminad: %s\n", line.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -50,6 +81,40 @@ int main(int argc, char** argv) {
     }
     options.base_models.push_back({.id = parts[0], .digest = parts[1]});
   }
+  const int slots = absl::GetFlag(FLAGS_worker_slots);
+  const int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
+  auto base = stamina::worker::ResolveBaseModel(
+      {.id = absl::GetFlag(FLAGS_base_model),
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .random_fallback = true,
+       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
+  if (!base.ok()) {
+    LogLine(base.status().ToString());
+    return 1;
+  }
+  if (base->dir.empty()) {
+    LogLine("WARNING: no base model files in --base_model_dir=" +
+            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
+            " uses RANDOM weights (development only)");
+  }
+  options.base_models.push_back({.id = base->id, .digest = base->digest});
+  if (slots > 0 || cache_bytes > 0) {
+    auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
+    if (!torch.ok()) {
+      LogLine(torch.status().ToString());
+      return 1;
+    }
+    LogLine(*torch);
+  }
+  if (cache_bytes > 0) {
+    options.sampler_factory = [&](const stamina::server::ServiceContext& context)
+        -> absl::StatusOr<std::unique_ptr<stamina::server::SampleRouter>> {
+      auto sampler = stamina::sampler::InProcessSampler::Create(
+          {.blobs = context.blobs, .base_models = {*base}, .cache_bytes = cache_bytes});
+      if (!sampler.ok()) return sampler.status();
+      return std::unique_ptr<stamina::server::SampleRouter>(std::move(*sampler));
+    };
+  }
   auto server = stamina::server::ApiServer::Create(options);
   if (!server.ok()) {
     std::fprintf(stderr, "staminad: %s\n", server.status().ToString().c_str());
@@ -72,11 +137,46 @@ int main(int argc, char** argv) {
     std::printf("api_key %s %s\n", tenant.c_str(), key->secret.c_str());
     std::fflush(stdout);
   }
-  std::fprintf(stderr, "staminad: serving on port %d (metrics port %d)\n",
-               (*server)->port(), (*server)->metrics_port());
+  std::unique_ptr<stamina::worker::LocalJobSource> source;
+  std::unique_ptr<stamina::worker::JobExecutor> executor;
+  std::unique_ptr<stamina::worker::Worker> worker;
+  if (slots > 0) {
+    auto made_source = stamina::worker::LocalJobSource::Create(
+        {.jobs = &(*server)->jobs(),
+         .models = &(*server)->models(),
+         .lineage = &(*server)->lineage(),
+         .blobs = &(*server)->blobs(),
+         .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds))});
+    auto made_executor =
+        stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
+    if (!made_source.ok() || !made_executor.ok()) {
+      LogLine((made_source.ok() ? made_executor.status() : made_source.status())
+                  .ToString());
+      return 1;
+    }
+    source = std::move(*made_source);
+    executor = std::move(*made_executor);
+    auto made_worker = stamina::worker::Worker::Create({.source = source.get(),
+                                                        .executor = executor.get(),
+                                                        .slots = slots,
+                                                        .name = "staminad",
+                                                        .log = LogLine});
+    if (!made_worker.ok()) {
+      LogLine(made_worker.status().ToString());
+      return 1;
+    }
+    worker = std::move(*made_worker);
+    worker->Start();
+  }
+  std::fprintf(stderr,
+               "staminad: serving on port %d (metrics port %d), %d training slots, "
+               "sampler %s\n",
+               (*server)->port(), (*server)->metrics_port(), slots,
+               cache_bytes > 0 ? "on" : "off");
   int signal_number = 0;
   sigwait(&stop, &signal_number);
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
+  if (worker != nullptr) worker->Stop();
   (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));
   return 0;
 }

@@ -5,6 +5,76 @@
 #include "server/resource_names.h"
 
 namespace stamina::server {
+namespace {
+
+// Writes one Sample call's progress and images to its stream.
+class StreamSink final : public SampleSink {
+ public:
+  StreamSink(grpc::ServerContext* call, grpc::ServerWriter<v1::SampleResponse>* writer,
+             std::string version)
+      : call_(call), writer_(writer), version_(std::move(version)) {}
+
+  bool Cancelled() override { return gone_ || call_->IsCancelled(); }
+
+  void Progress(SamplePhase phase, int step, int total_steps) override {
+    v1::SampleResponse message;
+    v1::SampleProgress* progress = message.mutable_progress();
+    progress->set_phase(static_cast<v1::SamplePhase>(phase));
+    progress->set_step(step);
+    progress->set_total_steps(total_steps);
+    if (!gone_ && !writer_->Write(message)) gone_ = true;
+  }
+
+  absl::Status Image(const SampledImage& image) override {
+    v1::SampleResponse message;
+    v1::GeneratedImage* out = message.mutable_image();
+    out->set_index(image.index);
+    out->set_png(image.png);
+    out->set_width(image.width);
+    out->set_height(image.height);
+    out->set_seed(image.seed);
+    out->set_version(version_);
+    if (gone_ || !writer_->Write(message)) {
+      gone_ = true;
+      return absl::CancelledError("the client went away");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  grpc::ServerContext* const call_;
+  grpc::ServerWriter<v1::SampleResponse>* const writer_;
+  const std::string version_;
+  bool gone_ = false;
+};
+
+}  // namespace
+
+grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
+                                        const v1::SampleRequest* request,
+                                        grpc::ServerWriter<v1::SampleResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    if (router_ == nullptr) {
+      return absl::UnimplementedError("this deployment has no sampler");
+    }
+    const int64_t seed = absl::ToUnixMicros(ctx_->clock->Now()) & 0x7fffffff;
+    STAMINA_ASSIGN_OR_RETURN(
+        SampleParams params,
+        SampleParamsFor(*request, ctx_->limits, sample_defaults_, seed));
+    STAMINA_ASSIGN_OR_RETURN(ModelRecipe recipe, ResolveRecipe(*ctx_, tenant, *request));
+    const std::string version =
+        recipe.version.has_value() ? FormatVersionName(recipe.model_id, *recipe.version)
+                                   : "";
+    STAMINA_RETURN_IF_ERROR(
+        CheckConceptTokens(params.prompt, "prompt", recipe.tokens, version));
+    STAMINA_RETURN_IF_ERROR(CheckConceptTokens(params.negative_prompt,
+                                               "negative_prompt", recipe.tokens, version));
+    StreamSink sink(call, writer, version);
+    return router_->Sample(recipe, params, sink);
+  };
+  return ToGrpcStatus(run());
+}
 
 grpc::Status SamplerServiceImpl::GetCapabilities(
     grpc::ServerContext* call, const v1::GetCapabilitiesRequest* /*request*/,
@@ -45,6 +115,8 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
       out->set_display_name(base.id);
       out->set_digest(base.digest);
       out->set_default_training_steps(defaults_.steps);
+      out->set_default_sample_steps(sample_defaults_.steps);
+      out->set_default_guidance_scale(sample_defaults_.guidance_scale);
     }
     response->set_server_version(ctx_->server_version);
     return absl::OkStatus();

@@ -1,12 +1,16 @@
 // File: server/sampler_service_impl.h
 //
 // stamina.v1.SamplerService. GetCapabilities publishes the deployment's
-// limits, methods and base models. Sample is answered by a sampler backend;
-// until one is configured (the sampler issue) it returns UNIMPLEMENTED.
+// limits, methods and base models. Sample validates the request, resolves
+// the version to a ModelRecipe, checks the prompt's concept tokens and
+// streams what the SampleRouter produces (progress, then one message per
+// image); without a router it returns UNIMPLEMENTED.
 // Thread-safe.
 #ifndef STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
 #define STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
 
+#include "server/sample_request.h"
+#include "server/sample_router.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -15,8 +19,16 @@ namespace stamina::server {
 
 class SamplerServiceImpl final : public v1::SamplerService::Service {
  public:
-  SamplerServiceImpl(const ServiceContext* context, TrainingDefaults defaults)
-      : ctx_(context), defaults_(defaults) {}
+  // `router` (not owned; may be null: Sample is UNIMPLEMENTED) outlives it.
+  SamplerServiceImpl(const ServiceContext* context, TrainingDefaults defaults,
+                     SampleRouter* router, SampleDefaults sample_defaults)
+      : ctx_(context),
+        defaults_(defaults),
+        router_(router),
+        sample_defaults_(sample_defaults) {}
+
+  grpc::Status Sample(grpc::ServerContext* call, const v1::SampleRequest* request,
+                      grpc::ServerWriter<v1::SampleResponse>* writer) override;
 
   grpc::Status GetCapabilities(grpc::ServerContext* call,
                                const v1::GetCapabilitiesRequest* request,
@@ -25,6 +37,8 @@ class SamplerServiceImpl final : public v1::SamplerService::Service {
  private:
   const ServiceContext* const ctx_;
   const TrainingDefaults defaults_;
+  SampleRouter* const router_;
+  const SampleDefaults sample_defaults_;
 };
 
 }  // namespace stamina::server

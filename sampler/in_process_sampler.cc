@@ -1,0 +1,135 @@
+#include "sampler/in_process_sampler.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "core/pipelines/text_to_image_pipeline.h"
+#include "core/world/png.h"
+#include "sampler/folded_model_cache.h"
+#include "worker/model_builder.h"
+
+namespace stamina::sampler {
+namespace {
+
+std::string CacheKey(const server::ModelRecipe& recipe) {
+  return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
+                      absl::StrJoin(recipe.adapter_digests, "+"));
+}
+
+}  // namespace
+
+InProcessSampler::InProcessSampler(Options options,
+                                   std::unique_ptr<worker::BaseModelLibrary> library,
+                                   std::unique_ptr<FoldedModelCache> cache)
+    : options_(std::move(options)), library_(std::move(library)), cache_(std::move(cache)) {}
+
+InProcessSampler::~InProcessSampler() = default;
+
+absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
+    Options options) {
+  if (options.blobs == nullptr) return absl::InvalidArgumentError("blobs: required");
+  if (options.base_models.empty()) {
+    return absl::InvalidArgumentError("base_models: at least one");
+  }
+  if (options.cache_bytes <= 0) {
+    return absl::InvalidArgumentError("cache_bytes: must be positive");
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
+                           worker::BaseModelLibrary::Create(options.base_models));
+  auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
+  return std::unique_ptr<InProcessSampler>(
+      new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
+}
+
+namespace {
+
+absl::StatusOr<FoldedModelCache::Model> LoadModel(
+    const InProcessSampler::Options& options, const worker::BaseModelLibrary& library,
+    FoldedModelCache& cache, const server::ModelRecipe& recipe) {
+  auto build = [&]() -> absl::StatusOr<FoldedModelCache::Model> {
+    STAMINA_ASSIGN_OR_RETURN(
+        core::DiffusionModel base,
+        library.Load(recipe.base_model_id, recipe.base_model_digest));
+    std::vector<std::string> artifacts;
+    for (const std::string& digest : recipe.adapter_digests) {
+      STAMINA_ASSIGN_OR_RETURN(std::string bytes, options.blobs->Get(digest));
+      artifacts.push_back(std::move(bytes));
+    }
+    STAMINA_ASSIGN_OR_RETURN(worker::FoldedModel folded,
+                             worker::FoldLineage(std::move(base), artifacts, {}));
+    if (!recipe.tokens.empty() && folded.tokens != recipe.tokens) {
+      return absl::DataLossError(absl::StrCat(
+          "the version's adapters carry tokens ", absl::StrJoin(folded.tokens, ","),
+          " but its lineage says ", absl::StrJoin(recipe.tokens, ",")));
+    }
+    auto model = std::make_shared<worker::FoldedModel>(std::move(folded));
+    if (options.warm_up) {
+      STAMINA_RETURN_IF_ERROR(
+          core::GenerateImages(model->model, {.prompt = "warm up",
+                                              .count = 1,
+                                              .steps = 1,
+                                              .guidance_scale = 1.0f})
+              .status());
+    }
+    return model;
+  };
+  return cache.Get(CacheKey(recipe), build);
+}
+
+}  // namespace
+
+absl::Status InProcessSampler::Warm(const server::ModelRecipe& recipe) {
+  return LoadModel(options_, *library_, *cache_, recipe).status();
+}
+
+absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
+                                      const server::SampleParams& params,
+                                      server::SampleSink& sink) {
+  const std::string key = CacheKey(recipe);
+  if (!cache_->Contains(key)) sink.Progress(server::SamplePhase::kLoading, 0, 0);
+  STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
+                           LoadModel(options_, *library_, *cache_, recipe));
+  std::atomic<bool> cancelled{false};
+  STAMINA_ASSIGN_OR_RETURN(
+      std::vector<core::Image> images,
+      core::GenerateImages(
+          model->model,
+          {.prompt = params.prompt,
+           .negative_prompt = params.negative_prompt,
+           .count = params.count,
+           .steps = params.steps,
+           .guidance_scale = params.guidance_scale,
+           .seed = params.seed,
+           .width = params.width,
+           .height = params.height},
+          [&](const core::DenoisingProgress& p) {
+            if (sink.Cancelled()) cancelled = true;
+            sink.Progress(server::SamplePhase::kDenoising, p.step, p.total_steps);
+          },
+          &cancelled));
+  sink.Progress(server::SamplePhase::kDecoding, params.steps, params.steps);
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (sink.Cancelled()) return absl::CancelledError("the caller went away");
+    STAMINA_ASSIGN_OR_RETURN(std::string png, core::EncodePng(images[i]));
+    STAMINA_RETURN_IF_ERROR(sink.Image({.index = static_cast<int>(i),
+                                        .png = std::move(png),
+                                        .width = images[i].width,
+                                        .height = images[i].height,
+                                        .seed = params.seed + static_cast<int64_t>(i)}));
+  }
+  return absl::OkStatus();
+}
+
+InProcessSampler::Stats InProcessSampler::stats() const {
+  const FoldedModelCache::Stats s = cache_->stats();
+  return {.hits = s.hits,
+          .misses = s.misses,
+          .evictions = s.evictions,
+          .bytes = s.bytes,
+          .entries = s.entries};
+}
+
+}  // namespace stamina::sampler

@@ -1,0 +1,123 @@
+#include "server/sample_request.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "server/resource_names.h"
+
+namespace stamina::server {
+namespace {
+
+absl::Status InRange(absl::string_view field, double value, double low, double high) {
+  if (std::isfinite(value) && value >= low && value <= high) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", value,
+                                                 " is out of range [", low, ", ",
+                                                 high, "]"));
+}
+
+absl::Status CheckSide(absl::string_view field, int side, const ServiceLimits& limits) {
+  if (side == 0) return absl::OkStatus();
+  STAMINA_RETURN_IF_ERROR(
+      InRange(field, side, limits.min_sample_side, limits.max_sample_side));
+  if (side % 8 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", side, " is not a multiple of 8"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
+                                             const ServiceLimits& limits,
+                                             const SampleDefaults& defaults,
+                                             int64_t seed) {
+  SampleParams p;
+  if (request.prompt().empty()) {
+    return absl::InvalidArgumentError("prompt: required");
+  }
+  for (const auto& [field, text] :
+       {std::pair<absl::string_view, const std::string&>{"prompt", request.prompt()},
+        {"negative_prompt", request.negative_prompt()}}) {
+    if (static_cast<int>(text.size()) > limits.max_prompt_length) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", text.size(), " characters; the limit is ",
+                       limits.max_prompt_length));
+    }
+  }
+  p.prompt = request.prompt();
+  p.negative_prompt = request.negative_prompt();
+  p.count = request.image_count() == 0 ? 1 : request.image_count();
+  STAMINA_RETURN_IF_ERROR(
+      InRange("image_count", p.count, 1, limits.max_images_per_sample));
+  p.steps = request.steps() == 0 ? defaults.steps : request.steps();
+  STAMINA_RETURN_IF_ERROR(
+      InRange("steps", p.steps, limits.min_sample_steps, limits.max_sample_steps));
+  p.guidance_scale = request.guidance_scale() == 0 ? defaults.guidance_scale
+                                                   : request.guidance_scale();
+  STAMINA_RETURN_IF_ERROR(
+      InRange("guidance_scale", p.guidance_scale, 1, limits.max_guidance_scale));
+  STAMINA_RETURN_IF_ERROR(CheckSide("width", request.width(), limits));
+  STAMINA_RETURN_IF_ERROR(CheckSide("height", request.height(), limits));
+  p.width = request.width();
+  p.height = request.height();
+  p.seed = request.seed() != 0 ? request.seed() : (seed == 0 ? 1 : seed);
+  return p;
+}
+
+absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
+                                          const std::string& tenant,
+                                          const v1::SampleRequest& request) {
+  STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request.model(), "model"));
+  STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
+                           context.models->GetModel(tenant, name.model));
+  ModelRecipe recipe{.tenant_id = tenant,
+                     .model_id = model.id,
+                     .version = model.head_version,
+                     .base_model_id = model.base_model_id,
+                     .base_model_digest = model.base_digest};
+  if (!request.version().empty()) {
+    STAMINA_ASSIGN_OR_RETURN(VersionName version,
+                             ParseVersionName(request.version(), "version"));
+    if (version.model != name.model) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "version: ", request.version(), " is not a version of ", request.model()));
+    }
+    recipe.version = version.version;
+  }
+  if (!recipe.version.has_value()) return recipe;  // the base model
+  STAMINA_ASSIGN_OR_RETURN(
+      std::vector<storage::LineageStep> chain,
+      context.lineage->Lineage(tenant, model.id, recipe.version));
+  for (const auto& step : chain) {
+    recipe.adapter_digests.push_back(step.version.adapter_digest);
+    recipe.tokens.push_back(step.version.token);
+  }
+  return recipe;
+}
+
+absl::Status CheckConceptTokens(absl::string_view text, absl::string_view field,
+                                const std::vector<std::string>& known,
+                                absl::string_view version_name) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  for (size_t open = lower.find('<'); open != std::string::npos;
+       open = lower.find('<', open + 1)) {
+    const size_t close = lower.find('>', open);
+    if (close == std::string::npos) break;
+    const std::string token = lower.substr(open, close - open + 1);
+    if (!ValidateConceptToken(token).ok()) continue;  // not a token: plain text
+    if (std::find(known.begin(), known.end(), token) != known.end()) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": unknown concept token ", token, "; ",
+        version_name.empty() ? "the base model" : version_name, " knows ",
+        known.empty() ? "no concept tokens" : absl::StrJoin(known, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace stamina::server

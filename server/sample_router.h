@@ -1,0 +1,85 @@
+// File: server/sample_router.h
+//
+// SampleRouter: where the public Sample RPC sends its work, gRPC-free and
+// torch-free so the front end never links LibTorch code into its handlers.
+// The handler validates the request, resolves the version to a ModelRecipe
+// (base model + the lineage's adapter digests, oldest first, and the tokens
+// the version knows) and hands it to a router: the in-process sampler of the
+// embedded staminad (sampler/in_process_sampler.h), or later a client of
+// remote sampler replicas (stamina.internal.v1.SamplerBackend) with a stable
+// model→replica mapping.
+//
+// Implementations are thread-safe; the sink is used by one call only.
+#ifndef STAMINA_SERVER_SAMPLE_ROUTER_H_
+#define STAMINA_SERVER_SAMPLE_ROUTER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace stamina::server {
+
+// What a version is made of. Versions are immutable, so the recipe (base
+// digest + adapter digests) identifies the folded weights.
+struct ModelRecipe {
+  std::string tenant_id;
+  std::string model_id;
+  std::optional<int64_t> version;  // nullopt: the base model
+  std::string base_model_id;
+  std::string base_model_digest;
+  std::vector<std::string> adapter_digests;  // oldest first
+  std::vector<std::string> tokens;           // in the same order
+};
+
+// A validated request with the defaults applied.
+struct SampleParams {
+  std::string prompt;
+  std::string negative_prompt;
+  int count = 1;
+  int steps = 25;
+  float guidance_scale = 7.5f;
+  int64_t seed = 1;  // image i uses seed + i
+  int width = 0;     // 0: the base model's native size
+  int height = 0;
+};
+
+// Numbering as stamina.v1.SamplePhase.
+enum class SamplePhase : int { kLoading = 1, kDenoising = 2, kDecoding = 3 };
+
+struct SampledImage {
+  int index = 0;
+  std::string png;
+  int width = 0;
+  int height = 0;
+  int64_t seed = 0;
+};
+
+// Receives one call's progress and images, in order.
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  // True once the caller went away or its deadline passed.
+  virtual bool Cancelled() = 0;
+  virtual void Progress(SamplePhase phase, int step, int total_steps) = 0;
+  // A non-OK status stops the call with that status.
+  virtual absl::Status Image(const SampledImage& image) = 0;
+};
+
+class SampleRouter {
+ public:
+  virtual ~SampleRouter() = default;
+
+  // Generates `params.count` images from `recipe`. RESOURCE_EXHAUSTED when
+  // the model does not fit the sampler's memory budget, CANCELLED when the
+  // sink says so, INVALID_ARGUMENT for parameters the model cannot honour
+  // (the message names the field).
+  virtual absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
+                              SampleSink& sink) = 0;
+};
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_SAMPLE_ROUTER_H_

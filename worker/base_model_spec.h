@@ -1,0 +1,48 @@
+// File: worker/base_model_spec.h
+//
+// Which base models a worker or sampler process has, and their identity:
+// a base model is either a directory written by core's SaveDiffusionModel
+// (model_index.json, text_encoder/unet/vae.safetensors, vocabulary.txt) or,
+// when no files are shipped yet, the architecture's random initialization
+// from a seed (development only; the caller logs a warning). The digest
+// registered for the base model (ModelRecord.base_digest) is the SHA-256 of
+// the files' names and SHA-256s, or of "random-init:<id>:<seed>"; workers
+// refuse models whose base digest differs from theirs.
+//
+// Torch-free, so that binaries compose it without including LibTorch.
+// Thread-safe: pure functions.
+#ifndef STAMINA_WORKER_BASE_MODEL_SPEC_H_
+#define STAMINA_WORKER_BASE_MODEL_SPEC_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace stamina::worker {
+
+struct BaseModelSpec {
+  // The base model's id, which is also its architecture name
+  // ("stamina-tiny-v1", "stamina-test-tiny").
+  std::string id;
+  // Directory of its files; empty or missing files use random weights when
+  // `random_fallback` is set.
+  std::string dir;
+  bool random_fallback = false;
+  uint64_t random_seed = 1;
+};
+
+struct ResolvedBaseModel {
+  std::string id;
+  std::string dir;  // empty: random initialization from `random_seed`
+  uint64_t random_seed = 1;
+  std::string digest;
+};
+
+// NOT_FOUND when `spec.dir` has no model_index.json and random_fallback is
+// off; INVALID_ARGUMENT for an empty id.
+absl::StatusOr<ResolvedBaseModel> ResolveBaseModel(const BaseModelSpec& spec);
+
+}  // namespace stamina::worker
+
+#endif  // STAMINA_WORKER_BASE_MODEL_SPEC_H_

@@ -1,0 +1,98 @@
+#include "worker/model_builder.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/pipelines/base_models.h"
+#include "torch/torch.h"
+
+namespace stamina::worker {
+namespace {
+
+int64_t ModuleBytes(torch::nn::Module& module) {
+  int64_t bytes = 0;
+  for (const torch::Tensor& t : module.parameters()) bytes += t.nbytes();
+  for (const torch::Tensor& t : module.buffers()) bytes += t.nbytes();
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
+    const std::vector<ResolvedBaseModel>& bases) {
+  std::map<std::string, ResolvedBaseModel> by_id;
+  for (const auto& base : bases) {
+    if (!by_id.emplace(base.id, base).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("base model ", base.id, " given twice"));
+    }
+  }
+  return std::unique_ptr<BaseModelLibrary>(new BaseModelLibrary(std::move(by_id)));
+}
+
+absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(
+    const std::string& id, const std::string& digest) const {
+  const auto it = bases_.find(id);
+  if (it == bases_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("base model ", id, " is not available on this worker"));
+  }
+  const ResolvedBaseModel& base = it->second;
+  if (!digest.empty() && digest != base.digest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "base model ", id, ": the model was created on weights ",
+        digest.substr(0, 12), "... but this process has ",
+        base.digest.substr(0, 12), "..."));
+  }
+  if (base.dir.empty()) return core::CreateBaseModel(id, base.random_seed);
+  return core::LoadDiffusionModel(base.dir);
+}
+
+int64_t ModelBytes(core::DiffusionModel& model) {
+  return ModuleBytes(*model.text_encoder) + ModuleBytes(*model.unet) +
+         ModuleBytes(*model.vae);
+}
+
+absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
+                                        const std::vector<std::string>& artifacts,
+                                        const std::vector<std::string>& extra_targets,
+                                        const std::atomic<bool>* stop) {
+  std::vector<core::AdapterArtifact> parsed;
+  std::set<std::string> targets(extra_targets.begin(), extra_targets.end());
+  for (size_t i = 0; i < artifacts.size(); ++i) {
+    absl::StatusOr<core::AdapterArtifact> artifact =
+        core::ParseAdapterArtifact(artifacts[i]);
+    if (!artifact.ok()) {
+      return absl::Status(artifact.status().code(),
+                          absl::StrCat("lineage adapter ", i + 1, ": ",
+                                       artifact.status().message()));
+    }
+    targets.insert(artifact->config.targets.begin(), artifact->config.targets.end());
+    parsed.push_back(*std::move(artifact));
+  }
+  FoldedModel folded{.model = std::move(base)};
+  STAMINA_ASSIGN_OR_RETURN(
+      folded.state,
+      core::ContinualState::Create(folded.model.unet, std::vector<std::string>(
+                                                          targets.begin(), targets.end())));
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    if (stop != nullptr && stop->load()) {
+      return absl::CancelledError("cancelled while folding the lineage");
+    }
+    absl::Status folded_one =
+        core::FoldAdapterArtifact(parsed[i], folded.model, folded.state);
+    if (!folded_one.ok()) {
+      return absl::Status(folded_one.code(),
+                          absl::StrCat("folding lineage adapter ", i + 1, " (",
+                                       parsed[i].token, "): ", folded_one.message()));
+    }
+    folded.tokens.push_back(parsed[i].token);
+  }
+  folded.parameter_bytes = ModelBytes(folded.model);
+  return folded;
+}
+
+}  // namespace stamina::worker

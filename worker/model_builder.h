@@ -1,0 +1,75 @@
+// File: worker/model_builder.h
+//
+// Builds the model of one version: a fresh copy of its base model with the
+// version's lineage replayed on top, oldest adapter first, through
+// core::FoldAdapterArtifact — the same fold the trainer uses, so the result
+// equals the model the last concept was trained into. The trainer then
+// trains the next concept on it; the sampler serves it.
+//
+//   STAMINA_ASSIGN_OR_RETURN(auto library, BaseModelLibrary::Create({resolved}));
+//   STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
+//                            library->Load(task.base_model_id, task.base_model_digest));
+//   STAMINA_ASSIGN_OR_RETURN(FoldedModel folded,
+//                            FoldLineage(std::move(base), artifacts, targets, &stop));
+//
+// BaseModelLibrary is thread-safe (every Load builds a new model); FoldLineage
+// is a pure function of its arguments.
+#ifndef STAMINA_WORKER_MODEL_BUILDER_H_
+#define STAMINA_WORKER_MODEL_BUILDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/adapters/adapted_layers.h"
+#include "core/pipelines/diffusion_model.h"
+#include "worker/base_model_spec.h"
+
+namespace stamina::worker {
+
+class BaseModelLibrary {
+ public:
+  // INVALID_ARGUMENT for duplicate ids.
+  static absl::StatusOr<std::unique_ptr<BaseModelLibrary>> Create(
+      const std::vector<ResolvedBaseModel>& bases);
+
+  // A new copy of the base model `id`. NOT_FOUND for an unknown id;
+  // FAILED_PRECONDITION when `digest` (the digest a user model was created
+  // on; empty skips the check) is not this process's copy.
+  absl::StatusOr<core::DiffusionModel> Load(const std::string& id,
+                                            const std::string& digest) const;
+
+ private:
+  explicit BaseModelLibrary(std::map<std::string, ResolvedBaseModel> bases)
+      : bases_(std::move(bases)) {}
+
+  const std::map<std::string, ResolvedBaseModel> bases_;
+};
+
+// A version's model, and the continual state its next concept trains with.
+struct FoldedModel {
+  core::DiffusionModel model;
+  core::ContinualState state;
+  std::vector<std::string> tokens;  // concept tokens folded in, in order
+  int64_t parameter_bytes = 0;      // memory held by the model's tensors
+};
+
+// Parses the serialized artifacts (DATA_LOSS when one is malformed) and
+// folds them into `base` in order. The continual state covers the union of
+// the artifacts' targets and `extra_targets` (the next concept's). CANCELLED
+// when `*stop` becomes true between folds.
+absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
+                                        const std::vector<std::string>& artifacts,
+                                        const std::vector<std::string>& extra_targets,
+                                        const std::atomic<bool>* stop = nullptr);
+
+// Bytes held by the parameters and buffers of the model's three networks.
+int64_t ModelBytes(core::DiffusionModel& model);
+
+}  // namespace stamina::worker
+
+#endif  // STAMINA_WORKER_MODEL_BUILDER_H_

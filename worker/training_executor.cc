@@ -1,0 +1,228 @@
+#include "worker/training_executor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/status_util.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/training/concept_trainer.h"
+#include "worker/model_builder.h"
+#include "worker/training_inputs.h"
+#include "worker/training_request.h"
+
+namespace stamina::worker {
+namespace {
+
+bool Retryable(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// One job on one slot: the phases, the heartbeats and the ending.
+class JobRun {
+ public:
+  JobRun(const TrainingExecutorOptions& options, const BaseModelLibrary& library,
+         JobSource& source, const Lease& lease, const std::atomic<bool>& shutdown)
+      : options_(options),
+        library_(library),
+        source_(source),
+        lease_(lease),
+        task_(lease.task),
+        shutdown_(shutdown),
+        interval_(std::min(options.min_heartbeat_interval, lease.heartbeat_interval)),
+        start_(options.clock->Now()) {}
+
+  absl::StatusOr<int64_t> Execute() { return Finish(Work()); }
+
+ private:
+  // Sends a heartbeat when `force`d or due, and learns of cancellation and
+  // lost leases. Other errors are transient: the next beat retries while the
+  // lease still has time.
+  void Beat(bool force) {
+    if (shutdown_.load()) stop_ = true;
+    const absl::Time now = options_.clock->Now();
+    if (!force && now - last_beat_ < interval_) return;
+    last_beat_ = now;
+    absl::StatusOr<HeartbeatReply> reply = source_.Heartbeat(lease_.lease_id, progress_);
+    if (absl::IsAborted(reply.status())) {
+      lost_ = true;
+      stop_ = true;
+    } else if (reply.ok() && reply->cancel_requested) {
+      cancelled_ = true;
+      stop_ = true;
+    }
+  }
+
+  // Starts `phase` with a heartbeat; CANCELLED when the job must stop.
+  absl::Status Enter(storage::JobPhase phase) {
+    progress_.phase = phase;
+    Beat(/*force=*/true);
+    if (stop_.load()) {
+      return absl::CancelledError(absl::StrCat("stopped before phase ",
+                                               static_cast<int>(phase)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> Work() {
+    STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kPreparing));
+    STAMINA_ASSIGN_OR_RETURN(
+        core::DiffusionModel base,
+        library_.Load(task_.base_model_id, task_.base_model_digest));
+    std::vector<std::string> artifacts;
+    for (const ParentAdapter& adapter : task_.parent_adapters) {
+      STAMINA_ASSIGN_OR_RETURN(std::string bytes,
+                               source_.ReadInput(lease_.lease_id, adapter.adapter_digest));
+      artifacts.push_back(std::move(bytes));
+    }
+    const std::vector<std::string> targets(task_.settings.target_modules().begin(),
+                                           task_.settings.target_modules().end());
+    STAMINA_ASSIGN_OR_RETURN(FoldedModel parent,
+                             FoldLineage(std::move(base), artifacts, targets, &stop_));
+    const int side = static_cast<int>(parent.model.config.vae.sample_size);
+    std::vector<core::Image> images;
+    for (size_t i = 0; i < task_.images.size(); ++i) {
+      STAMINA_ASSIGN_OR_RETURN(std::string bytes,
+                               source_.ReadInput(lease_.lease_id, task_.images[i].digest));
+      absl::StatusOr<core::Image> image = PrepareTrainingImage(bytes, side);
+      if (!image.ok()) {
+        return Annotate(image.status(), absl::StrCat("training image ", i));
+      }
+      images.push_back(*std::move(image));
+    }
+    STAMINA_ASSIGN_OR_RETURN(core::ConceptTrainingRequest request,
+                             TrainingRequestFor(task_, std::move(images)));
+
+    STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kTraining));
+    progress_.total_steps = request.training.steps;
+    STAMINA_ASSIGN_OR_RETURN(
+        core::ConceptTrainingResult result,
+        core::TrainConcept(
+            parent.model, parent.state, request,
+            [this](const core::ConceptTrainingProgress& p) {
+              progress_.step = p.step;
+              progress_.total_steps = p.total_steps;
+              progress_.loss = static_cast<float>(p.loss);
+              progress_.training_seconds = p.seconds;
+              Beat(/*force=*/false);
+            },
+            &stop_));
+
+    STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kFolding));
+    STAMINA_ASSIGN_OR_RETURN(std::string bytes,
+                             core::SerializeAdapterArtifact(result.artifact));
+    // The artifact must replay onto its parent exactly as the sampler and the
+    // next job will replay it.
+    STAMINA_RETURN_IF_ERROR(
+        core::FoldAdapterArtifact(result.artifact, parent.model, parent.state));
+
+    STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kCommitting));
+    STAMINA_ASSIGN_OR_RETURN(std::string digest,
+                             source_.StoreArtifact(lease_.lease_id, bytes));
+    const double seconds = absl::ToDoubleSeconds(options_.clock->Now() - start_);
+    committed_ = true;
+    return source_.Complete(lease_.lease_id, digest,
+                            MetricsFor(result, request.training.steps, seconds));
+  }
+
+  absl::StatusOr<int64_t> Finish(absl::StatusOr<int64_t> result) {
+    if (lost_ || absl::IsAborted(result.status())) {
+      Log("lease lost; the work is dropped");
+      return absl::AbortedError(absl::StrCat(
+          "job ", task_.job_id, ": lease lost",
+          result.ok() ? "" : absl::StrCat(" (", result.status().message(), ")")));
+    }
+    if (result.ok()) {
+      Log(absl::StrCat("succeeded: version ", *result));
+      return result;
+    }
+    if (committed_) {  // Complete ended the job (e.g. CANCELLED meanwhile)
+      Log(absl::StrCat("ended at commit: ", result.status().ToString()));
+      return result;
+    }
+    storage::JobErrorRecord error{.code = static_cast<int>(result.status().code()),
+                                  .message = std::string(result.status().message()),
+                                  .retryable = Retryable(result.status().code())};
+    absl::Status outcome = result.status();
+    if (cancelled_) {
+      outcome = absl::CancelledError(absl::StrCat("job ", task_.job_id, " cancelled"));
+    } else if (shutdown_.load()) {
+      error = {.code = static_cast<int>(absl::StatusCode::kUnavailable),
+               .message = "the worker shut down; the job is re-queued",
+               .retryable = true};
+      outcome = absl::UnavailableError(error.message);
+    }
+    absl::StatusOr<storage::JobState> state =
+        source_.Fail(lease_.lease_id, error, cancelled_);
+    if (absl::IsAborted(state.status())) {
+      return absl::AbortedError(absl::StrCat("job ", task_.job_id, ": lease lost"));
+    }
+    Log(absl::StrCat("ended: ", outcome.ToString(), " -> state ",
+                     state.ok() ? static_cast<int>(*state) : -1));
+    return outcome;
+  }
+
+  void Log(const std::string& line) const {
+    if (options_.log) {
+      options_.log(absl::StrCat("job ", task_.model_id, "/", task_.job_id, " (attempt ",
+                                task_.attempt, "): ", line));
+    }
+  }
+
+  const TrainingExecutorOptions& options_;
+  const BaseModelLibrary& library_;
+  JobSource& source_;
+  const Lease& lease_;
+  const TrainingTask& task_;
+  const std::atomic<bool>& shutdown_;
+  const absl::Duration interval_;
+  const absl::Time start_;
+  std::atomic<bool> stop_{false};
+  bool cancelled_ = false;
+  bool lost_ = false;
+  bool committed_ = false;
+  absl::Time last_beat_ = absl::InfinitePast();
+  storage::JobProgressRecord progress_;
+};
+
+class TrainingExecutor final : public JobExecutor {
+ public:
+  TrainingExecutor(TrainingExecutorOptions options,
+                   std::unique_ptr<BaseModelLibrary> library)
+      : options_(std::move(options)), library_(std::move(library)) {}
+
+  absl::StatusOr<int64_t> Run(JobSource& source, const Lease& lease,
+                              const std::atomic<bool>& shutdown) override {
+    return JobRun(options_, *library_, source, lease, shutdown).Execute();
+  }
+
+ private:
+  const TrainingExecutorOptions options_;
+  const std::unique_ptr<BaseModelLibrary> library_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(
+    TrainingExecutorOptions options) {
+  if (options.clock == nullptr) return absl::InvalidArgumentError("clock: required");
+  if (options.base_models.empty()) {
+    return absl::InvalidArgumentError("base_models: at least one");
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<BaseModelLibrary> library,
+                           BaseModelLibrary::Create(options.base_models));
+  return std::unique_ptr<JobExecutor>(
+      new TrainingExecutor(std::move(options), std::move(library)));
+}
+
+}  // namespace stamina::worker

@@ -1,0 +1,48 @@
+// File: worker/training_executor.h
+//
+// The JobExecutor that trains a concept with core/ (LibTorch), in phases:
+//   PREPARING   load the base model, read and fold the parent version's
+//               adapter artifacts (in lineage order), read and decode the
+//               concept's images to the model's resolution;
+//   TRAINING    core::TrainConcept, a heartbeat with step, loss and training
+//               time at most every heartbeat_interval (and at phase changes);
+//   FOLDING     serialize the artifact and check that it folds into the
+//               parent model;
+//   COMMITTING  store the artifact and complete the job (one new version).
+// Cancellation (learned from a heartbeat) is honoured at every phase; a
+// heartbeat that says ABORTED (lost lease) stops the work and commits nothing.
+//
+// The header is torch-free so that binaries compose it without LibTorch
+// headers. Thread-safe: every Run builds its own model.
+#ifndef STAMINA_WORKER_TRAINING_EXECUTOR_H_
+#define STAMINA_WORKER_TRAINING_EXECUTOR_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "worker/base_model_spec.h"
+#include "worker/job_executor.h"
+
+namespace stamina::worker {
+
+struct TrainingExecutorOptions {
+  std::vector<ResolvedBaseModel> base_models;
+  Clock* clock = Clock::Real();  // not owned
+  // Heartbeats during training are at most this frequent; 0 = every step.
+  // Never less frequent than the lease's heartbeat_interval.
+  absl::Duration min_heartbeat_interval = absl::Seconds(1);
+  // Called with one line per job event (started, ended); may be null.
+  std::function<void(const std::string&)> log;
+};
+
+absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(
+    TrainingExecutorOptions options);
+
+}  // namespace stamina::worker
+
+#endif  // STAMINA_WORKER_TRAINING_EXECUTOR_H_
