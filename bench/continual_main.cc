@@ -11,7 +11,6 @@
 // The oracle is read from --oracle, or trained (deterministically) and saved
 // there when the file does not exist.
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -24,7 +23,7 @@
 #include "bench/continual/continual_report.h"
 #include "bench/continual/continual_run.h"
 #include "core/torch_runtime.h"
-#include "core/world/oracle_training.h"
+#include "bench/oracle_file.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "Comma-separated: stamina, clora, lora, or ablations stamina-nomask, "
@@ -88,21 +87,6 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
   return MethodSpec{.label = name, .config = config, .training = training};
 }
 
-absl::StatusOr<std::unique_ptr<core::AttributeOracle>> LoadOrTrainOracle(const std::string& path) {
-  if (std::ifstream(path).good()) return core::AttributeOracle::Load(path);
-  std::fprintf(stderr, "training the oracle (%d steps) into %s\n",
-               absl::GetFlag(FLAGS_oracle_steps), path.c_str());
-  core::OracleTrainingOptions options;
-  options.steps = absl::GetFlag(FLAGS_oracle_steps);
-  auto oracle = core::TrainAttributeOracle(options, [](const core::OracleTrainingProgress& p) {
-    std::fprintf(stderr, "\roracle %d/%d loss %.4f", p.step, p.steps, p.loss);
-  });
-  std::fprintf(stderr, "\n");
-  if (!oracle.ok()) return oracle.status();
-  if (absl::Status saved = (*oracle)->Save(path); !saved.ok()) return saved;
-  return oracle;
-}
-
 int Run() {
   const std::string out = absl::GetFlag(FLAGS_out);
   if (std::system(("mkdir -p '" + out + "'").c_str()) != 0) return 1;
@@ -123,7 +107,7 @@ int Run() {
   }
   std::string oracle_path = absl::GetFlag(FLAGS_oracle);
   if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
-  auto oracle = LoadOrTrainOracle(oracle_path);
+  auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),
                                        absl::GetFlag(FLAGS_seed));
   if (!oracle.ok() || !concepts.ok()) {
