@@ -1,0 +1,30 @@
+// File: worker/testing/test_models.h
+//
+// Fixtures for tests that train and sample for real on CPU: the random
+// "stamina-test-tiny" architecture saved with SaveDiffusionModel under
+// TEST_TMPDIR (trains in milliseconds), and PNG training images of held-out
+// synthetic-world identities. Torch-free header. Test-only.
+#ifndef STAMINA_WORKER_TESTING_TEST_MODELS_H_
+#define STAMINA_WORKER_TESTING_TEST_MODELS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "worker/base_model_spec.h"
+
+namespace stamina::worker {
+
+inline constexpr char kTestBaseModel[] = "stamina-test-tiny";
+
+// Saves a randomly initialized stamina-test-tiny model (from `seed`) to
+// TEST_TMPDIR/<name> and resolves it (digest of the files).
+absl::StatusOr<ResolvedBaseModel> SaveTestBaseModel(const std::string& name,
+                                                    uint64_t seed = 3);
+
+// `count` 32x32 PNG renders of the held-out identity `identity`.
+std::vector<std::string> IdentityPngs(int identity, int count);
+
+}  // namespace stamina::worker
+
+#endif  // STAMINA_WORKER_TESTING_TEST_MODELS_H_
