@@ -1,0 +1,178 @@
+// The in-process sampler on the random stamina-test-tiny model saved under
+// TEST_TMPDIR, with adapters trained for real (a few steps) by core.
+#include "sampler/in_process_sampler.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/testing/status_matchers.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/pipelines/base_models.h"
+#include "core/training/concept_trainer.h"
+#include "core/world/renderer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/testing/in_memory_blob_store.h"
+#include "worker/testing/test_models.h"
+
+namespace stamina::sampler {
+namespace {
+
+using ::testing::HasSubstr;
+using server::SamplePhase;
+
+class RecordingSink final : public server::SampleSink {
+ public:
+  bool cancel = false;
+  std::vector<SamplePhase> phases;
+  std::vector<server::SampledImage> images;
+
+  bool Cancelled() override { return cancel; }
+  void Progress(SamplePhase phase, int, int) override {
+    if (phases.empty() || phases.back() != phase) phases.push_back(phase);
+  }
+  absl::Status Image(const server::SampledImage& image) override {
+    images.push_back(image);
+    return absl::OkStatus();
+  }
+};
+
+std::vector<core::Image> Faces(uint64_t identity) {
+  const auto face =
+      core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart + identity);
+  return {core::RenderFace(face, core::RenderParams::FromSeed(0)),
+          core::RenderFace(face, core::RenderParams::FromSeed(1))};
+}
+
+class InProcessSamplerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto base = worker::SaveTestBaseModel("sampler_test_base");
+    ASSERT_THAT(base.status(), IsOk());
+    base_ = new worker::ResolvedBaseModel(*base);
+    // Two concepts trained one after the other, as the worker does it.
+    auto model = core::LoadDiffusionModel(base_->dir);
+    ASSERT_THAT(model.status(), IsOk());
+    core::AdapterConfig config = core::DefaultAdapterConfig(core::AdapterMethod::kStamina);
+    config.rank = 2;
+    config.mask_rank = 2;
+    auto state = core::ContinualState::Create(model->unet, config.targets);
+    ASSERT_THAT(state.status(), IsOk());
+    artifacts_ = new std::vector<std::string>();
+    for (int t = 0; t < 2; ++t) {
+      core::ConceptTrainingRequest request;
+      request.adapter = {.config = config, .token = t == 0 ? "<anna>" : "<mill>", .seed = 5};
+      request.images = Faces(t);
+      request.training.steps = 2;
+      request.training.batch_size = 2;
+      auto result = core::TrainConcept(*model, *state, request);
+      ASSERT_THAT(result.status(), IsOk());
+      ASSERT_THAT(core::FoldAdapterArtifact(result->artifact, *model, *state), IsOk());
+      auto bytes = core::SerializeAdapterArtifact(result->artifact);
+      ASSERT_THAT(bytes.status(), IsOk());
+      artifacts_->push_back(*bytes);
+    }
+  }
+
+  void SetUp() override { MakeSampler(int64_t{1} << 30); }
+
+  void MakeSampler(int64_t budget) {
+    STAMINA_ASSERT_OK_AND_ASSIGN(
+        sampler_, InProcessSampler::Create(
+                      {.blobs = &blobs_, .base_models = {*base_}, .cache_bytes = budget}));
+  }
+
+  server::ModelRecipe Recipe(int adapters) {
+    server::ModelRecipe recipe{.tenant_id = "t1",
+                               .model_id = "m1",
+                               .base_model_id = base_->id,
+                               .base_model_digest = base_->digest};
+    for (int i = 0; i < adapters; ++i) {
+      auto digest = blobs_.Put((*artifacts_)[i]);
+      EXPECT_THAT(digest.status(), IsOk());
+      recipe.adapter_digests.push_back(*digest);
+      recipe.tokens.push_back(i == 0 ? "<anna>" : "<mill>");
+      recipe.version = i + 1;
+    }
+    return recipe;
+  }
+
+  static server::SampleParams Params(const std::string& prompt, int count = 1) {
+    return {.prompt = prompt, .count = count, .steps = 3, .guidance_scale = 3, .seed = 11};
+  }
+
+  static inline worker::ResolvedBaseModel* base_ = nullptr;
+  static inline std::vector<std::string>* artifacts_ = nullptr;
+  storage::InMemoryBlobStore blobs_;
+  std::unique_ptr<InProcessSampler> sampler_;
+};
+
+TEST_F(InProcessSamplerTest, SamplesTheBaseModelAndCachesIt) {
+  RecordingSink sink;
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face", 2), sink));
+  EXPECT_EQ(sink.phases, (std::vector<SamplePhase>{SamplePhase::kLoading,
+                                                   SamplePhase::kDenoising,
+                                                   SamplePhase::kDecoding}));
+  ASSERT_EQ(sink.images.size(), 2u);
+  EXPECT_EQ(sink.images[1].index, 1);
+  EXPECT_EQ(sink.images[1].seed, 12);
+  EXPECT_EQ(sink.images[0].png.substr(1, 3), "PNG");
+  EXPECT_GT(sink.images[0].width, 0);
+
+  RecordingSink again;
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), again));
+  EXPECT_EQ(again.phases.front(), SamplePhase::kDenoising);  // warm: no loading
+  EXPECT_EQ(again.images[0].png, sink.images[0].png);        // same seed, same image
+  EXPECT_EQ(sampler_->stats().misses, 1);
+  EXPECT_EQ(sampler_->stats().hits, 1);
+}
+
+TEST_F(InProcessSamplerTest, OnePromptMayNameSeveralFoldedConcepts) {
+  RecordingSink base, both;
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("<anna> near <mill>"), base));
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(2), Params("<anna> near <mill>"), both));
+  ASSERT_EQ(both.images.size(), 1u);
+  EXPECT_NE(both.images[0].png, base.images[0].png);  // the adapters changed the model
+  EXPECT_EQ(sampler_->stats().entries, 2);
+}
+
+TEST_F(InProcessSamplerTest, EvictsTheLeastRecentlyUsedModelUnderTheBudget) {
+  RecordingSink sink;
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), sink));
+  const int64_t one_model = sampler_->stats().bytes;
+  MakeSampler(one_model + one_model / 2);
+  for (int adapters : {0, 1, 0}) {
+    RecordingSink s;
+    STAMINA_ASSERT_OK(sampler_->Sample(Recipe(adapters), Params("a face"), s));
+  }
+  EXPECT_EQ(sampler_->stats().entries, 1);
+  EXPECT_EQ(sampler_->stats().evictions, 2);
+  EXPECT_EQ(sampler_->stats().misses, 3);
+}
+
+TEST_F(InProcessSamplerTest, ModelOverTheBudgetIsResourceExhausted) {
+  MakeSampler(1000);
+  RecordingSink sink;
+  EXPECT_THAT(sampler_->Sample(Recipe(0), Params("a face"), sink),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("budget")));
+}
+
+TEST_F(InProcessSamplerTest, CancelledCallStops) {
+  RecordingSink sink;
+  sink.cancel = true;
+  EXPECT_THAT(sampler_->Sample(Recipe(1), Params("<anna>"), sink),
+              StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(sink.images.empty());
+}
+
+TEST_F(InProcessSamplerTest, RefusesOtherBaseWeights) {
+  server::ModelRecipe recipe = Recipe(0);
+  recipe.base_model_digest = std::string(64, 'f');
+  RecordingSink sink;
+  EXPECT_THAT(sampler_->Sample(recipe, Params("a face"), sink),
+              StatusCodeIs(absl::StatusCode::kFailedPrecondition));
+}
+
+}  // namespace
+}  // namespace stamina::sampler
