@@ -21,13 +21,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
-#include "sampler/in_process_sampler.h"
 #include "server/api_server.h"
-#include "worker/base_model_spec.h"
-#include "worker/local_job_source.h"
+#include "server/embedded_service.h"
 #include "worker/torch_setup.h"
-#include "worker/training_executor.h"
-#include "worker/worker.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
 ABSL_FLAG(std::string, data_dir, "stamina-data", "Registry and blob directory");
@@ -83,21 +79,6 @@ int main(int argc, char** argv) {
   }
   const int slots = absl::GetFlag(FLAGS_worker_slots);
   const int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
-  auto base = stamina::worker::ResolveBaseModel(
-      {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = absl::GetFlag(FLAGS_base_model_dir),
-       .random_fallback = true,
-       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
-  if (!base.ok()) {
-    LogLine(base.status().ToString());
-    return 1;
-  }
-  if (base->dir.empty()) {
-    LogLine("WARNING: no base model files in --base_model_dir=" +
-            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
-            " uses RANDOM weights (development only)");
-  }
-  options.base_models.push_back({.id = base->id, .digest = base->digest});
   if (slots > 0 || cache_bytes > 0) {
     auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
     if (!torch.ok()) {
@@ -106,30 +87,31 @@ int main(int argc, char** argv) {
     }
     LogLine(*torch);
   }
-  if (cache_bytes > 0) {
-    options.sampler_factory = [&](const stamina::server::ServiceContext& context)
-        -> absl::StatusOr<std::unique_ptr<stamina::server::SampleRouter>> {
-      auto sampler = stamina::sampler::InProcessSampler::Create(
-          {.blobs = context.blobs, .base_models = {*base}, .cache_bytes = cache_bytes});
-      if (!sampler.ok()) return sampler.status();
-      return std::unique_ptr<stamina::server::SampleRouter>(std::move(*sampler));
-    };
-  }
-  auto server = stamina::server::ApiServer::Create(options);
-  if (!server.ok()) {
-    std::fprintf(stderr, "staminad: %s\n", server.status().ToString().c_str());
+  auto service = stamina::server::EmbeddedService::Create(
+      {.api = options,
+       .base_model = {.id = absl::GetFlag(FLAGS_base_model),
+                      .dir = absl::GetFlag(FLAGS_base_model_dir),
+                      .random_fallback = true,
+                      .random_seed = absl::GetFlag(FLAGS_base_model_seed)},
+       .worker_slots = slots,
+       .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds)),
+       .sampler_cache_bytes = cache_bytes,
+       .log = LogLine});
+  if (!service.ok()) {
+    std::fprintf(stderr, "staminad: %s\n", service.status().ToString().c_str());
     return 1;
   }
+  stamina::server::ApiServer* server = &(*service)->server();
   const std::string tenant = absl::GetFlag(FLAGS_bootstrap_tenant);
   if (!tenant.empty()) {
-    if (!(*server)->tenants().GetTenant(tenant).ok()) {
-      auto created = (*server)->tenants().CreateTenant(tenant, tenant);
+    if (!server->tenants().GetTenant(tenant).ok()) {
+      auto created = server->tenants().CreateTenant(tenant, tenant);
       if (!created.ok()) {
         std::fprintf(stderr, "staminad: %s\n", created.status().ToString().c_str());
         return 1;
       }
     }
-    auto key = (*server)->tenants().CreateApiKey(tenant);
+    auto key = server->tenants().CreateApiKey(tenant);
     if (!key.ok()) {
       std::fprintf(stderr, "staminad: %s\n", key.status().ToString().c_str());
       return 1;
@@ -137,46 +119,14 @@ int main(int argc, char** argv) {
     std::printf("api_key %s %s\n", tenant.c_str(), key->secret.c_str());
     std::fflush(stdout);
   }
-  std::unique_ptr<stamina::worker::LocalJobSource> source;
-  std::unique_ptr<stamina::worker::JobExecutor> executor;
-  std::unique_ptr<stamina::worker::Worker> worker;
-  if (slots > 0) {
-    auto made_source = stamina::worker::LocalJobSource::Create(
-        {.jobs = &(*server)->jobs(),
-         .models = &(*server)->models(),
-         .lineage = &(*server)->lineage(),
-         .blobs = &(*server)->blobs(),
-         .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds))});
-    auto made_executor =
-        stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
-    if (!made_source.ok() || !made_executor.ok()) {
-      LogLine((made_source.ok() ? made_executor.status() : made_source.status())
-                  .ToString());
-      return 1;
-    }
-    source = std::move(*made_source);
-    executor = std::move(*made_executor);
-    auto made_worker = stamina::worker::Worker::Create({.source = source.get(),
-                                                        .executor = executor.get(),
-                                                        .slots = slots,
-                                                        .name = "staminad",
-                                                        .log = LogLine});
-    if (!made_worker.ok()) {
-      LogLine(made_worker.status().ToString());
-      return 1;
-    }
-    worker = std::move(*made_worker);
-    worker->Start();
-  }
   std::fprintf(stderr,
                "staminad: serving on port %d (metrics port %d), %d training slots, "
                "sampler %s\n",
-               (*server)->port(), (*server)->metrics_port(), slots,
+               server->port(), server->metrics_port(), slots,
                cache_bytes > 0 ? "on" : "off");
   int signal_number = 0;
   sigwait(&stop, &signal_number);
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
-  if (worker != nullptr) worker->Stop();
-  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));
+  (*service)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));
   return 0;
 }

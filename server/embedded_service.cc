@@ -1,0 +1,67 @@
+#include "server/embedded_service.h"
+
+#include <utility>
+
+#include "common/status_macros.h"
+#include "sampler/in_process_sampler.h"
+#include "worker/training_executor.h"
+
+namespace stamina::server {
+
+absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
+    Options options) {
+  std::unique_ptr<EmbeddedService> s(new EmbeddedService());
+  STAMINA_ASSIGN_OR_RETURN(s->base_, worker::ResolveBaseModel(options.base_model));
+  if (s->base_.dir.empty() && options.log) {
+    options.log("WARNING: no base model files in \"" + options.base_model.dir +
+                "\"; " + s->base_.id + " uses RANDOM weights (development only)");
+  }
+  options.api.base_models.push_back({.id = s->base_.id, .digest = s->base_.digest});
+  if (options.sampler_cache_bytes > 0) {
+    const worker::ResolvedBaseModel base = s->base_;
+    const int64_t budget = options.sampler_cache_bytes;
+    options.api.sampler_factory = [base, budget](const ServiceContext& context)
+        -> absl::StatusOr<std::unique_ptr<SampleRouter>> {
+      STAMINA_ASSIGN_OR_RETURN(
+          std::unique_ptr<sampler::InProcessSampler> sampler,
+          sampler::InProcessSampler::Create(
+              {.blobs = context.blobs, .base_models = {base}, .cache_bytes = budget}));
+      return std::unique_ptr<SampleRouter>(std::move(sampler));
+    };
+  }
+  Clock* clock = options.api.clock;
+  STAMINA_ASSIGN_OR_RETURN(s->server_, ApiServer::Create(std::move(options.api)));
+  if (options.worker_slots <= 0) return s;
+  STAMINA_ASSIGN_OR_RETURN(s->source_, worker::LocalJobSource::Create(
+                                           {.jobs = &s->server_->jobs(),
+                                            .models = &s->server_->models(),
+                                            .lineage = &s->server_->lineage(),
+                                            .blobs = &s->server_->blobs(),
+                                            .lease_ttl = options.lease_ttl}));
+  STAMINA_ASSIGN_OR_RETURN(
+      s->executor_,
+      worker::NewTrainingExecutor({.base_models = {s->base_},
+                                   .clock = clock,
+                                   .min_heartbeat_interval = options.min_heartbeat_interval,
+                                   .log = options.log}));
+  STAMINA_ASSIGN_OR_RETURN(s->worker_,
+                           worker::Worker::Create({.source = s->source_.get(),
+                                                   .executor = s->executor_.get(),
+                                                   .slots = options.worker_slots,
+                                                   .name = "staminad",
+                                                   .poll_interval = options.worker_poll_interval,
+                                                   .log = options.log}));
+  if (options.start_worker) s->worker_->Start();
+  return s;
+}
+
+void EmbeddedService::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (worker_ != nullptr) worker_->Stop();
+  if (server_ != nullptr) server_->Shutdown(grace);
+}
+
+EmbeddedService::~EmbeddedService() { Shutdown(absl::Seconds(1)); }
+
+}  // namespace stamina::server

@@ -1,0 +1,335 @@
+// Integration: the embedded staminad (front end + in-process worker slots +
+// in-process sampler) over loopback: port 0, the real gRPC stack, a real
+// SQLite file and blob directory under TEST_TMPDIR, and real training and
+// sampling on the random "stamina-test-tiny" model saved under TEST_TMPDIR.
+// Waiting is event-driven: WatchJob streams until a job ends.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/embedded_service.h"
+#include "stamina/v1/concept_service.grpc.pb.h"
+#include "stamina/v1/model_service.grpc.pb.h"
+#include "stamina/v1/sampler_service.grpc.pb.h"
+#include "stamina/v1/training_service.grpc.pb.h"
+#include "worker/testing/test_models.h"
+
+namespace stamina {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string TestDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+}
+
+class EmbeddedFlowTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto base = worker::SaveTestBaseModel("embedded_base");
+    ASSERT_THAT(base.status(), IsOk());
+  }
+
+  void SetUp() override {
+    data_dir_ = TestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_EQ(std::system(("rm -rf '" + data_dir_ + "'").c_str()), 0);
+    Start(/*start_worker=*/true);
+    ASSERT_THAT(service_->server().tenants().CreateTenant("acme", ""), IsOk());
+    auto key = service_->server().tenants().CreateApiKey("acme");
+    ASSERT_THAT(key, IsOk());
+    key_ = key->secret;
+  }
+
+  // (Re)starts the service on the same data directory.
+  void Start(bool start_worker) {
+    service_.reset();
+    server::ServiceLimits limits;
+    limits.min_images_per_concept = 2;
+    server::TrainingDefaults training;
+    training.steps = 4;
+    training.batch_size = 2;
+    training.lora_rank = 2;
+    training.learning_rate = 1e-3f;
+    training.stamina_mask_rank = 2;
+    auto created = server::EmbeddedService::Create(
+        {.api = {.data_dir = data_dir_,
+                 .limits = limits,
+                 .training = training,
+                 .watch_poll_interval = absl::Milliseconds(5),
+                 .sample_defaults = {.steps = 3, .guidance_scale = 3}},
+         .base_model = {.id = worker::kTestBaseModel, .dir = TestDir("embedded_base")},
+         .worker_slots = 1,
+         .start_worker = start_worker,
+         .worker_poll_interval = absl::Milliseconds(5),
+         .min_heartbeat_interval = absl::Milliseconds(5)});
+    ASSERT_THAT(created.status(), IsOk());
+    service_ = std::move(*created);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", service_->server().port()),
+                                   grpc::InsecureChannelCredentials());
+    models_ = v1::ModelService::NewStub(channel_);
+    concepts_ = v1::ConceptService::NewStub(channel_);
+    training_ = v1::TrainingService::NewStub(channel_);
+    sampler_ = v1::SamplerService::NewStub(channel_);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Call() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + key_);
+    return context;
+  }
+
+  static void ExpectOk(const grpc::Status& status) {
+    EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
+  }
+
+  void CreateModel(const std::string& id) {
+    v1::CreateModelRequest request;
+    request.set_model_id(id);
+    request.mutable_model()->set_base_model(
+        absl::StrCat("baseModels/", worker::kTestBaseModel));
+    v1::Model model;
+    ExpectOk(models_->CreateModel(Call().get(), request, &model));
+  }
+
+  // A concept with a caption template and `identity`'s renders uploaded.
+  void CreateConcept(const std::string& model, const std::string& id, int identity) {
+    v1::CreateConceptRequest request;
+    request.set_parent("models/" + model);
+    request.set_concept_id(id);
+    request.mutable_concept()->set_token("<" + id + ">");
+    request.mutable_concept()->add_caption_templates("a face of {}");
+    v1::Concept created;
+    ExpectOk(concepts_->CreateConcept(Call().get(), request, &created));
+
+    auto context = Call();
+    v1::UploadImagesResponse response;
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    v1::UploadImagesRequest message;
+    message.mutable_header()->set_parent(absl::StrCat("models/", model, "/concepts/", id));
+    ASSERT_TRUE(writer->Write(message));
+    int i = 0;
+    for (const std::string& png : worker::IdentityPngs(identity, 3)) {
+      message.Clear();
+      message.mutable_image_start()->set_filename(absl::StrCat(id, i++, ".png"));
+      message.mutable_image_start()->set_size_bytes(static_cast<int64_t>(png.size()));
+      ASSERT_TRUE(writer->Write(message));
+      message.Clear();
+      message.set_chunk(png);
+      ASSERT_TRUE(writer->Write(message));
+    }
+    ASSERT_TRUE(writer->WritesDone());
+    ExpectOk(writer->Finish());
+    EXPECT_EQ(response.image_count(), 3);
+  }
+
+  v1::Job Train(const std::string& model, const std::string& concept_id, int steps = 0) {
+    v1::TrainConceptRequest request;
+    request.set_parent("models/" + model);
+    request.set_concept(absl::StrCat("models/", model, "/concepts/", concept_id));
+    request.mutable_settings()->set_steps(steps);
+    v1::Job job;
+    ExpectOk(training_->TrainConcept(Call().get(), request, &job));
+    return job;
+  }
+
+  // Streams the job until it ends (or `until` says stop); returns every
+  // update.
+  std::vector<v1::Job> Watch(const std::string& name,
+                             const std::function<bool(const v1::Job&)>& until = nullptr) {
+    v1::WatchJobRequest request;
+    request.set_name(name);
+    request.set_min_interval_ms(1);
+    auto context = Call();
+    auto reader = training_->WatchJob(context.get(), request);
+    std::vector<v1::Job> updates;
+    v1::WatchJobResponse response;
+    while (reader->Read(&response)) {
+      updates.push_back(response.job());
+      if (until && until(response.job())) {
+        context->TryCancel();
+        break;
+      }
+    }
+    reader->Finish().ok();
+    return updates;
+  }
+
+  v1::Job GetJob(const std::string& name) {
+    v1::GetJobRequest request;
+    request.set_name(name);
+    v1::Job job;
+    ExpectOk(training_->GetJob(Call().get(), request, &job));
+    return job;
+  }
+
+  struct Sampled {
+    grpc::Status status;
+    std::vector<v1::GeneratedImage> images;
+    std::vector<v1::SamplePhase> phases;
+  };
+
+  Sampled Sample(const std::string& model, const std::string& prompt,
+                 const std::string& version = "", int count = 1) {
+    v1::SampleRequest request;
+    request.set_model("models/" + model);
+    request.set_version(version);
+    request.set_prompt(prompt);
+    request.set_image_count(count);
+    request.set_seed(42);
+    auto context = Call();
+    auto reader = sampler_->Sample(context.get(), request);
+    Sampled out;
+    v1::SampleResponse response;
+    while (reader->Read(&response)) {
+      if (response.has_image()) out.images.push_back(response.image());
+      if (response.has_progress() &&
+          (out.phases.empty() || out.phases.back() != response.progress().phase())) {
+        out.phases.push_back(response.progress().phase());
+      }
+    }
+    out.status = reader->Finish();
+    return out;
+  }
+
+  int VersionCount(const std::string& model) {
+    v1::ListVersionsRequest request;
+    request.set_parent("models/" + model);
+    v1::ListVersionsResponse response;
+    ExpectOk(models_->ListVersions(Call().get(), request, &response));
+    return response.versions_size();
+  }
+
+  std::string data_dir_;
+  std::string key_;
+  std::unique_ptr<server::EmbeddedService> service_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
+  std::unique_ptr<v1::ConceptService::Stub> concepts_;
+  std::unique_ptr<v1::TrainingService::Stub> training_;
+  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+};
+
+TEST_F(EmbeddedFlowTest, TwoConceptsTrainInOrderAndSampleTogether) {
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  CreateConcept("pets", "mill", 1);
+  const v1::Job anna = Train("pets", "anna");
+  const v1::Job mill = Train("pets", "mill");
+
+  const std::vector<v1::Job> updates = Watch(mill.name());
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(updates.back().result_version(), "models/pets/versions/2");
+  EXPECT_EQ(updates.back().parent_version(), "models/pets/versions/1");
+  bool saw_training_progress = false;
+  for (const v1::Job& update : updates) {
+    if (update.progress().phase() == v1::JOB_PHASE_TRAINING &&
+        update.progress().step() > 0) {
+      saw_training_progress = true;
+      EXPECT_EQ(update.progress().total_steps(), 4);
+    }
+  }
+  EXPECT_TRUE(saw_training_progress);
+  EXPECT_EQ(GetJob(anna.name()).state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(GetJob(anna.name()).result_version(), "models/pets/versions/1");
+  EXPECT_EQ(VersionCount("pets"), 2);
+
+  v1::GetLineageRequest lineage_request;
+  lineage_request.set_name("models/pets");
+  v1::Lineage lineage;
+  ExpectOk(models_->GetLineage(Call().get(), lineage_request, &lineage));
+  ASSERT_EQ(lineage.entries_size(), 2);
+  EXPECT_EQ(lineage.entries(0).concept(), "models/pets/concepts/anna");
+  EXPECT_EQ(lineage.entries(1).concept(), "models/pets/concepts/mill");
+
+  // Each concept alone, then both in one prompt, from the head.
+  Sampled one = Sample("pets", "a face of <anna>", "", 2);
+  ExpectOk(one.status);
+  ASSERT_EQ(one.images.size(), 2u);
+  EXPECT_EQ(one.images[0].version(), "models/pets/versions/2");
+  EXPECT_EQ(one.images[1].seed(), 43);
+  EXPECT_EQ(one.images[0].png().substr(1, 3), "PNG");
+  EXPECT_THAT(one.phases, ElementsAre(v1::SAMPLE_PHASE_LOADING, v1::SAMPLE_PHASE_DENOISING,
+                                      v1::SAMPLE_PHASE_DECODING));
+  Sampled both = Sample("pets", "<anna> in front of <MILL>");
+  ExpectOk(both.status);
+  ASSERT_EQ(both.images.size(), 1u);
+  EXPECT_THAT(both.phases, ElementsAre(v1::SAMPLE_PHASE_DENOISING,  // cached
+                                       v1::SAMPLE_PHASE_DECODING));
+
+  // Version 1 knows only <anna>.
+  ExpectOk(Sample("pets", "<anna>", "models/pets/versions/1").status);
+  Sampled unknown = Sample("pets", "<anna> and <mill>", "models/pets/versions/1");
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown.status.error_message(),
+              HasSubstr("prompt: unknown concept token <mill>"));
+  EXPECT_EQ(Sample("ghost", "<anna>").status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Sample("pets", "x", "models/pets/versions/9").status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(EmbeddedFlowTest, CancelWhileQueuedNeverTrains) {
+  Start(/*start_worker=*/false);
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  CreateConcept("pets", "mill", 1);
+  const v1::Job anna = Train("pets", "anna");
+  const v1::Job mill = Train("pets", "mill");
+  v1::CancelJobRequest cancel;
+  cancel.set_name(anna.name());
+  v1::Job cancelled;
+  ExpectOk(training_->CancelJob(Call().get(), cancel, &cancelled));
+  EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
+
+  service_->worker()->Start();
+  EXPECT_EQ(Watch(mill.name()).back().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(GetJob(anna.name()).state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(GetJob(mill.name()).result_version(), "models/pets/versions/1");
+  EXPECT_EQ(VersionCount("pets"), 1);
+}
+
+TEST_F(EmbeddedFlowTest, CancelWhileTrainingStopsAndCommitsNothing) {
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  // Far more steps than the test waits for: it is cancelled mid-training.
+  const v1::Job anna = Train("pets", "anna", 20000);
+  Watch(anna.name(), [](const v1::Job& job) {
+    return job.progress().phase() == v1::JOB_PHASE_TRAINING && job.progress().step() >= 2;
+  });
+  v1::CancelJobRequest cancel;
+  cancel.set_name(anna.name());
+  v1::Job requested;
+  ExpectOk(training_->CancelJob(Call().get(), cancel, &requested));
+  EXPECT_TRUE(requested.cancel_requested());
+  const v1::Job ended = Watch(anna.name()).back();
+  EXPECT_EQ(ended.state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_LT(ended.progress().step(), 20000);
+  EXPECT_EQ(VersionCount("pets"), 0);
+  // The concept is a draft again and trains normally.
+  EXPECT_EQ(Watch(Train("pets", "anna").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_F(EmbeddedFlowTest, RestartedServiceRunsTheQueuedJobs) {
+  Start(/*start_worker=*/false);
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  CreateConcept("pets", "mill", 1);
+  const v1::Job anna = Train("pets", "anna");
+  const v1::Job mill = Train("pets", "mill");
+  service_->Shutdown(absl::Seconds(1));
+  Start(/*start_worker=*/true);  // same data directory, a fresh process
+  EXPECT_EQ(Watch(mill.name()).back().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(GetJob(anna.name()).state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(VersionCount("pets"), 2);
+  ExpectOk(Sample("pets", "<anna> and <mill>").status);
+}
+
+}  // namespace
+}  // namespace stamina
