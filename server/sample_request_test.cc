@@ -1,0 +1,72 @@
+#include "server/sample_request.h"
+
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace stamina::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::SampleRequest Request(const std::string& prompt) {
+  v1::SampleRequest request;
+  request.set_model("models/pets");
+  request.set_prompt(prompt);
+  return request;
+}
+
+TEST(SampleRequestTest, ZeroValuesTakeTheDefaults) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      SampleParams p,
+      SampleParamsFor(Request("<anna>"), {}, {.steps = 12, .guidance_scale = 4}, 99));
+  EXPECT_EQ(p.count, 1);
+  EXPECT_EQ(p.steps, 12);
+  EXPECT_EQ(p.guidance_scale, 4);
+  EXPECT_EQ(p.seed, 99);
+  EXPECT_EQ(p.width, 0);
+}
+
+TEST(SampleRequestTest, EveryBadFieldIsNamed) {
+  const ServiceLimits limits;
+  auto expect_bad = [&](v1::SampleRequest request, const std::string& field) {
+    EXPECT_THAT(SampleParamsFor(request, limits, {}, 1),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(field + ":")));
+  };
+  expect_bad(Request(""), "prompt");
+  expect_bad(Request(std::string(limits.max_prompt_length + 1, 'a')), "prompt");
+  v1::SampleRequest r = Request("x");
+  r.set_image_count(-1);
+  expect_bad(r, "image_count");
+  r = Request("x");
+  r.set_steps(1000000);
+  expect_bad(r, "steps");
+  r = Request("x");
+  r.set_guidance_scale(0.5f);
+  expect_bad(r, "guidance_scale");
+  r = Request("x");
+  r.set_width(36);
+  expect_bad(r, "width");
+  r = Request("x");
+  r.set_height(4096);
+  expect_bad(r, "height");
+}
+
+TEST(SampleRequestTest, ConceptTokensMustBeFoldedIntoTheVersion) {
+  const std::vector<std::string> known = {"<anna>", "<old-mill>"};
+  STAMINA_EXPECT_OK(CheckConceptTokens("<anna> in front of <OLD-MILL>", "prompt", known,
+                                       "models/pets/versions/2"));
+  // Angle brackets that are no token are plain text.
+  STAMINA_EXPECT_OK(CheckConceptTokens("a < b > c <no spaces allowed>", "prompt", known, ""));
+  EXPECT_THAT(CheckConceptTokens("<anna> and <bob>", "negative_prompt", known,
+                                 "models/pets/versions/2"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("negative_prompt: unknown concept token <bob>; "
+                                 "models/pets/versions/2 knows <anna>, <old-mill>")));
+  EXPECT_THAT(CheckConceptTokens("<anna>", "prompt", {}, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the base model knows no concept tokens")));
+}
+
+}  // namespace
+}  // namespace stamina::server
