@@ -10,6 +10,7 @@
 // plus sampling throughput. Writes DIR/base_model.json, .md and
 // DIR/samples.png (columns: real, reconstruction, sample; one row per scene,
 // first 16 scenes).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -19,7 +20,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
+#include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/str_cat.h"
 #include "bench/oracle_file.h"
+#include "common/status_macros.h"
+#include "core/adapters/adapter_artifact.h"
+#include "core/schedulers/ddpm_scheduler.h"
+#include "core/torch_status.h"
+#include "core/training/denoising_loss.h"
 #include "core/pipelines/base_models.h"
 #include "core/pipelines/image_tensor.h"
 #include "core/pipelines/text_to_image_pipeline.h"
@@ -34,8 +42,9 @@ ABSL_FLAG(std::string, model, "models/stamina-tiny-v1", "Base model directory");
 ABSL_FLAG(std::string, out, "/tmp/stamina-base-model", "Output directory");
 ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle.safetensors; trained if absent)");
 ABSL_FLAG(int, oracle_steps, 1500, "Steps when the oracle has to be trained");
-ABSL_FLAG(int, scenes, 96, "Scenes to score");
-ABSL_FLAG(int, sample_steps, 20, "DDIM steps");
+ABSL_FLAG(int, scenes, 240, "Held-out caption prompts to score");
+ABSL_FLAG(int, sample_steps, 25, "DDIM steps");
+ABSL_FLAG(int, untaught, 10, "Reserved identities prompted through untrained tokens");
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
 ABSL_FLAG(uint64_t, seed, 7, "Scene seed");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
@@ -85,8 +94,15 @@ struct HeadCounts {
   std::array<int, core::kNumOracleHeads> total{};
   int all_correct = 0;
   int scenes = 0;
+  int family_subject_correct = 0;  // family head on face/landmark scenes
+  int family_subject_total = 0;
 
   void Add(const core::AttributeLabels& want, const core::AttributeLabels& got) {
+    const int family = static_cast<int>(OracleHead::kFamily);
+    if (want.value[family] != static_cast<int>(core::SceneKind::kShape)) {
+      ++family_subject_total;
+      family_subject_correct += got.value[family] == want.value[family];
+    }
     bool all = true;
     for (int h = 0; h < core::kNumOracleHeads; ++h) {
       if (want.value[h] < 0) continue;
@@ -100,6 +116,73 @@ struct HeadCounts {
   }
   double Accuracy(int h) const { return total[h] ? static_cast<double>(correct[h]) / total[h] : 0; }
 };
+
+// Reserved identities prompted "a photo of <u_i>" through new, untrained
+// tokens: how often the oracle matches the samples to identity i among the
+// `count` (chance 1 / count). Returns (accuracy, chance).
+absl::StatusOr<std::pair<double, double>> UntaughtIdentityAccuracy(
+    core::DiffusionModel& model, const core::AttributeOracle& oracle, int count) {
+  std::vector<core::AttributeLabels> candidates;
+  for (int i = 0; i < count; ++i) {
+    candidates.push_back(core::LabelsOf(
+        core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart + i)));
+  }
+  int matched = 0, total = 0;
+  for (int i = 0; i < count; ++i) {
+    const std::string token = absl::StrCat("<untaught", i, ">");
+    STAMINA_RETURN_IF_ERROR(core::EnsureConceptToken(model, token).status());
+    core::TextToImageRequest request;
+    request.prompt = "a photo of " + token;
+    request.count = 4;
+    request.steps = absl::GetFlag(FLAGS_sample_steps);
+    request.guidance_scale = static_cast<float>(absl::GetFlag(FLAGS_guidance));
+    request.seed = 100 + i;
+    STAMINA_ASSIGN_OR_RETURN(std::vector<core::Image> images, core::GenerateImages(model, request));
+    STAMINA_ASSIGN_OR_RETURN(std::vector<int> matches, oracle.MatchIdentities(images, candidates));
+    for (int m : matches) matched += m == i;
+    total += static_cast<int>(matches.size());
+  }
+  return std::make_pair(static_cast<double>(matched) / total, 1.0 / count);
+}
+
+// Images per second of a full training step (VAE encode, text encoder and
+// UNet forward and backward, AdamW) at batch 32, median of 3 after a warm-up.
+absl::StatusOr<double> TrainImagesPerSecond(core::DiffusionModel& model) {
+  constexpr int kBatch = 32;
+  std::vector<core::Image> images;
+  std::vector<std::string> captions;
+  for (int i = 0; i < kBatch; ++i) {
+    core::Sample sample = core::PretrainingSample(i);
+    images.push_back(sample.image);
+    captions.push_back(sample.caption);
+  }
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor ids, core::TokenizeBatch(*model.tokenizer, captions));
+  STAMINA_ASSIGN_OR_RETURN(core::DDPMScheduler scheduler,
+                           core::DDPMScheduler::Create(model.config.training_scheduler));
+  const torch::Tensor pixels = core::ImagesToTensor(images);
+  std::vector<torch::Tensor> params = model.unet->parameters();
+  for (const torch::Tensor& p : model.text_encoder->parameters()) params.push_back(p);
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-9));
+  at::Generator generator = at::detail::createCPUGenerator(1);
+  std::vector<double> seconds;
+  for (int r = 0; r < 4; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    STAMINA_ASSIGN_OR_RETURN(core::NoiseDraw draw, core::DrawNoise(model, kBatch, 32, 32, generator));
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor loss,
+                             core::DenoisingLoss(model, scheduler, pixels, ids, draw));
+    STAMINA_RETURN_IF_ERROR(core::RunTorchVoid([&] {
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+    }));
+    if (r > 0) {
+      seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return kBatch / seconds[seconds.size() / 2];
+}
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "%s\n", status.ToString().c_str());
@@ -150,7 +233,31 @@ int Run() {
       grid.insert(grid.end(), {scene.image, reconstruction[0], (*sample)[0]});
     }
   }
+  // Headline numbers (issue #3): colour of named shapes, background, family
+  // of face/landmark prompts, and the face attributes a caption names.
+  const auto head = [](OracleHead h) { return static_cast<int>(h); };
+  const double color_accuracy = sampled.Accuracy(head(OracleHead::kShapeColor));
+  const double background_accuracy = sampled.Accuracy(head(OracleHead::kBackground));
+  const double family_accuracy = sampled.family_subject_correct /
+                                 std::max(1.0, static_cast<double>(sampled.family_subject_total));
+  double face_attribute_accuracy = 0;
+  const OracleHead kFaceHeads[] = {OracleHead::kHairColor, OracleHead::kHairStyle,
+                                   OracleHead::kEyeColor, OracleHead::kEyeShape,
+                                   OracleHead::kMouth};
+  for (OracleHead h : kFaceHeads) face_attribute_accuracy += sampled.Accuracy(head(h)) / 5;
+  auto untaught = UntaughtIdentityAccuracy(*model, **oracle, absl::GetFlag(FLAGS_untaught));
+  if (!untaught.ok()) return Fail(untaught.status());
+  auto throughput = TrainImagesPerSecond(*model);
+  if (!throughput.ok()) return Fail(throughput.status());
+
   nlohmann::json json = {{"model", absl::GetFlag(FLAGS_model)},
+                         {"color_accuracy", color_accuracy},
+                         {"background_accuracy", background_accuracy},
+                         {"family_accuracy", family_accuracy},
+                         {"face_attribute_accuracy", face_attribute_accuracy},
+                         {"untaught_identity_accuracy", untaught->first},
+                         {"chance_accuracy", untaught->second},
+                         {"train_images_per_s", *throughput},
                          {"scenes", scenes},
                          {"threads", runtime->threads},
                          {"sample_steps", absl::GetFlag(FLAGS_sample_steps)},
@@ -177,10 +284,22 @@ int Run() {
   md += absl::StrFormat("| **every attribute right** | %d | %.3f | %.3f | %.3f |\n", scenes,
                         exact(real), exact(reconstructed), exact(sampled));
   const double ms_per_image = 1e3 * sample_seconds / scenes;
-  md += absl::StrFormat("\nSampling: %.0f ms per image (%d steps with guidance, batch 1).\n\n"
-                        "samples.png: rows = the first 16 scenes; columns = real render, VAE "
-                        "reconstruction, sample of the caption.\n",
-                        ms_per_image, absl::GetFlag(FLAGS_sample_steps));
+  md += absl::StrFormat(
+      "\n| headline | value | target |\n|---|---|---|\n"
+      "| color_accuracy (shape colour named in the prompt) | %.3f | >= 0.90 |\n"
+      "| background_accuracy | %.3f | >= 0.90 |\n"
+      "| family_accuracy (face/landmark prompts) | %.3f | |\n"
+      "| face_attribute_accuracy (hair colour/style, eye colour/shape, mouth) | %.3f | >= 0.80 |\n"
+      "| untaught_identity_accuracy (reserved identity via an untrained token) | %.3f | <= 3x chance |\n"
+      "| chance_accuracy | %.3f | |\n",
+      color_accuracy, background_accuracy, family_accuracy, face_attribute_accuracy,
+      untaught->first, untaught->second);
+  md += absl::StrFormat("\nThroughput (%d threads): training %.1f images/s (batch 32 train step); "
+                        "sampling %.0f ms per image (%d DDIM steps with guidance, batch 1).\n\n",
+                        runtime->threads, *throughput, ms_per_image,
+                        absl::GetFlag(FLAGS_sample_steps));
+  md += "samples.png: rows = the first 16 scenes; columns = real render, VAE "
+        "reconstruction, sample of the caption.\n";
   json["exact"] = {{"real", exact(real)}, {"reconstruction", exact(reconstructed)},
                    {"sample", exact(sampled)}};
   json["sample_ms_per_image"] = ms_per_image;

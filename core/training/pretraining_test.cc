@@ -84,6 +84,10 @@ TEST(PretrainingTest, ExportedModelLoadsAndSamples) {
                              .steps = 2, .seed = 1}));
   EXPECT_EQ(images.size(), 1u);
   EXPECT_THAT(Bytes(dir + "/model/model_index.json"), HasSubstr("\"seed\": \"5\""));
+  const std::string card = Bytes(dir + "/model/MODEL_CARD.md");
+  EXPECT_THAT(card, HasSubstr("| seed | 5 |"));
+  EXPECT_THAT(card, HasSubstr("final loss"));
+  EXPECT_THAT(card, ::testing::Not(HasSubstr("VAE -1,")));  // both phases ran
   EXPECT_THAT(LoadDiffusionModel(dir + "/missing"),
               StatusCodeIs(absl::StatusCode::kNotFound));
 }

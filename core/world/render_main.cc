@@ -7,6 +7,8 @@
 // --renders renders (render seeds 0..renders-1; render 0 is unshifted on
 // white when --renders > 1). --kind=shape: random shapes. --kind=pretrain:
 // PretrainingSample(seed + i). Captions are printed, one per line.
+// --out_dir=DIR writes every render as its own DIR/<i>_<r>.png instead of
+// a grid (example uploads for the demo).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +27,7 @@ ABSL_FLAG(uint64_t, seed, 0, "first identity or sample seed");
 ABSL_FLAG(int, count, 16, "number of identities or samples");
 ABSL_FLAG(int, renders, 1, "renders per identity (face, landmark)");
 ABSL_FLAG(int, size, 32, "image side in pixels");
+ABSL_FLAG(std::string, out_dir, "", "write each render to DIR/<i>_<r>.png instead of a grid");
 
 namespace stamina::core {
 namespace {
@@ -75,6 +78,14 @@ absl::Status Run() {
       }
       if (r == 0) std::printf("%d: %s\n", i, caption.c_str());
     }
+  }
+  if (const std::string dir = absl::GetFlag(FLAGS_out_dir); !dir.empty()) {
+    for (size_t k = 0; k < images.size(); ++k) {
+      const std::string path = dir + "/" + std::to_string(k / renders) + "_" +
+                               std::to_string(k % renders) + ".png";
+      if (absl::Status s = WritePng(images[k], path); !s.ok()) return s;
+    }
+    return absl::OkStatus();
   }
   const int cols =
       renders > 1 ? renders : static_cast<int>(std::ceil(std::sqrt(count)));
