@@ -9,7 +9,9 @@
 // DIR/plasticity.png (P_t = R[t][t] against t, one line per method) and
 // DIR/samples.png (rows = methods, columns = concepts, after the last task).
 // The oracle is read from --oracle, or trained (deterministically) and saved
-// there when the file does not exist.
+// there when the file does not exist. Resumable: every finished task is
+// recorded under DIR/progress/, and rerunning the same command continues
+// where it stopped.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -126,7 +128,9 @@ int Run() {
   }
   ContinualRunOptions options{.base_model_dir = absl::GetFlag(FLAGS_base_model),
                               .eval_every = absl::GetFlag(FLAGS_eval_every),
-                              .seed = absl::GetFlag(FLAGS_seed)};
+                              .seed = absl::GetFlag(FLAGS_seed),
+                              .progress_dir = out + "/progress",
+                              .family = absl::GetFlag(FLAGS_family)};
   ReportContext context;
   context.machine = MachineDescription(*runtime);
   context.family = absl::GetFlag(FLAGS_family);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,7 +13,9 @@
 #include "core/adapters/adapter_artifact.h"
 #include "core/adapters/concept_adapter.h"
 #include "core/pipelines/base_models.h"
+#include "core/world/png.h"
 #include "core/world/prng.h"
+#include "nlohmann/json.hpp"
 
 namespace stamina::bench {
 namespace {
@@ -102,6 +107,99 @@ absl::Status MeasureSamplingCost(const MethodSpec& method, const std::vector<Ben
   return absl::OkStatus();
 }
 
+nlohmann::json MatrixToJson(const ScoreMatrix& r) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [t, row] : r) {
+    for (const auto& [i, v] : row) rows.push_back({t, i, v});
+  }
+  return rows;
+}
+
+ScoreMatrix MatrixFromJson(const nlohmann::json& rows) {
+  ScoreMatrix r;
+  for (const auto& cell : rows) r[cell[0].get<int>()][cell[1].get<int>()] = cell[2].get<double>();
+  return r;
+}
+
+// The identity of a run: resuming requires all of it to match.
+nlohmann::json RunKey(const MethodSpec& method, const ContinualRunOptions& options,
+                      int tasks) {
+  const core::ConceptTrainingOptions& t = method.training;
+  return {{"config", core::AdapterConfigToJson(method.config)},
+          {"training",
+           {t.steps, t.batch_size, t.lora_learning_rate, t.mask_learning_rate,
+            t.token_learning_rate, t.flip, t.max_shift, t.prompt}},
+          {"family", options.family},
+          {"tasks", tasks},
+          {"seed", options.seed},
+          {"eval_every", options.eval_every}};
+}
+
+absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int done,
+                          const MethodResult& r, const core::AdapterArtifact& artifact) {
+  if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot create ", dir));
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(artifact));
+  STAMINA_RETURN_IF_ERROR(
+      core::WriteFile(absl::StrCat(dir, "/task_", done - 1, ".safetensors"), bytes));
+  const nlohmann::json state = {
+      {"key", key},
+      {"done", done},
+      {"attribute", MatrixToJson(r.attribute)},
+      {"exact", MatrixToJson(r.exact)},
+      {"identity", MatrixToJson(r.identity)},
+      {"mmd", MatrixToJson(r.mmd)},
+      {"final_loss", r.final_loss},
+      {"mask_density", r.mask_density},
+      {"layer_density", r.layer_density},
+      {"delta_norm", r.delta_norm},
+      {"trainable_parameters", r.trainable_parameters},
+      {"stored_parameters", r.stored_parameters},
+      {"train_seconds", r.train_seconds},
+      {"eval_seconds", r.eval_seconds}};
+  // Written after the artifact, atomically: it names complete tasks only.
+  STAMINA_RETURN_IF_ERROR(core::WriteFile(dir + "/state.json.tmp", state.dump()));
+  if (std::rename((dir + "/state.json.tmp").c_str(), (dir + "/state.json").c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot replace ", dir, "/state.json"));
+  }
+  return absl::OkStatus();
+}
+
+// Restores `r` and replays the recorded artifacts onto `model`; returns the
+// number of tasks done (0 without usable progress).
+absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json& key,
+                                   core::DiffusionModel& model, core::ContinualState& state,
+                                   MethodResult& r) {
+  std::ifstream file(dir + "/state.json");
+  if (!file) return 0;
+  const nlohmann::json saved = nlohmann::json::parse(file, nullptr, false);
+  if (saved.is_discarded() || saved.value("key", nlohmann::json()) != key) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir, " holds progress of a different run; remove it or choose another --out"));
+  }
+  const int done = saved["done"].get<int>();
+  for (int t = 0; t < done; ++t) {
+    std::ifstream in(absl::StrCat(dir, "/task_", t, ".safetensors"), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    STAMINA_ASSIGN_OR_RETURN(core::AdapterArtifact artifact, core::ParseAdapterArtifact(bytes));
+    STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(artifact, model, state));
+  }
+  r.attribute = MatrixFromJson(saved["attribute"]);
+  r.exact = MatrixFromJson(saved["exact"]);
+  r.identity = MatrixFromJson(saved["identity"]);
+  r.mmd = MatrixFromJson(saved["mmd"]);
+  r.final_loss = saved["final_loss"].get<std::vector<double>>();
+  r.mask_density = saved["mask_density"].get<std::vector<double>>();
+  r.layer_density = saved["layer_density"].get<std::vector<std::map<std::string, double>>>();
+  r.delta_norm = saved["delta_norm"].get<std::vector<double>>();
+  r.trainable_parameters = saved["trainable_parameters"].get<int64_t>();
+  r.stored_parameters = saved["stored_parameters"].get<int64_t>();
+  r.train_seconds = saved["train_seconds"].get<double>();
+  r.eval_seconds = saved["eval_seconds"].get<double>();
+  return done;
+}
+
 }  // namespace
 
 absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
@@ -123,7 +221,15 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.identity[t][i] = s.identity;
     result.mmd[t][i] = s.mmd;
   };
-  for (int t = 0; t < tasks; ++t) {
+  const nlohmann::json key = RunKey(method, options, tasks);
+  const std::string progress =
+      options.progress_dir.empty() ? "" : options.progress_dir + "/" + method.label;
+  int first = 0;
+  if (!progress.empty()) {
+    STAMINA_ASSIGN_OR_RETURN(first, ResumeProgress(progress, key, model, state, result));
+    if (first > 0) log(absl::StrFormat("%s: resumed after task %d", method.label, first));
+  }
+  for (int t = first; t < tasks; ++t) {
     const BenchConcept& c = concepts[t];
     core::ConceptTrainingRequest request;
     request.adapter = {.config = method.config,
@@ -156,11 +262,24 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
       if (t == tasks - 1) result.samples.push_back(samples.front());
     }
     result.eval_seconds += SecondsSince(eval_start);
+    if (!progress.empty()) {
+      STAMINA_RETURN_IF_ERROR(SaveProgress(progress, key, t + 1, result, trained.artifact));
+    }
     log(absl::StrFormat("%s task %d/%d: loss %.4f  P_t %.3f  identity %.2f  density %.3f  "
                         "|dW| %.4f  (train %.0fs, eval %.0fs)",
                         method.label, t + 1, tasks, trained.final_loss, result.attribute[t][t],
                         result.identity[t][t], density, result.delta_norm.back(),
                         result.train_seconds, result.eval_seconds));
+  }
+  if (static_cast<int>(result.samples.size()) < tasks) {
+    // Resumed after the last task: draw the final samples again (same
+    // prompts and seeds, so the same images).
+    result.samples.clear();
+    for (int i = 0; i < tasks; ++i) {
+      STAMINA_ASSIGN_OR_RETURN(std::vector<core::Image> images,
+                               scorer.Sample(model, "a photo of " + concepts[i].token));
+      result.samples.push_back(images.front());
+    }
   }
   result.summary = Summarize(result.attribute, tasks);
   result.final_exact = FinalRowMean(result.exact, tasks);

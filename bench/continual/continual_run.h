@@ -38,6 +38,12 @@ struct ContinualRunOptions {
   int pairs = 5;               // "<c0> and <c1>", "<c2> and <c3>", ...
   int timing_repeats = 3;
   uint64_t seed = 0;
+  // When set, every finished task is recorded under
+  // <progress_dir>/<method label>/ (its artifact and the scores so far), and
+  // a rerun with the same method, concepts and seed resumes after the last
+  // recorded task by replaying the artifacts: long runs survive a restart.
+  std::string progress_dir;
+  std::string family;  // recorded with the progress, checked on resume
 };
 
 struct MethodResult {

@@ -104,6 +104,26 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
   EXPECT_GT(result.unfolded_sample_ms, 0);
   EXPECT_GT(result.stored_parameters, 0);
 
+  // Resuming from recorded progress reproduces the run's scores.
+  const std::string progress = std::string(std::getenv("TEST_TMPDIR")) + "/progress";
+  ContinualRunOptions resumable{.base_model_dir = dir, .eval_every = 1, .timing_repeats = 1,
+                                .progress_dir = progress, .family = "faces"};
+  STAMINA_ASSERT_OK_AND_ASSIGN(MethodResult first,
+                               RunMethod(method, concepts, scorer, resumable, [](auto&) {}));
+  std::vector<std::string> resumed_lines;
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      MethodResult resumed,
+      RunMethod(method, concepts, scorer, resumable,
+                [&](const std::string& line) { resumed_lines.push_back(line); }));
+  EXPECT_THAT(resumed_lines, ElementsAre(HasSubstr("resumed after task 2")));
+  EXPECT_EQ(resumed.attribute, first.attribute);
+  EXPECT_EQ(resumed.delta_norm, first.delta_norm);
+  EXPECT_EQ(resumed.samples.size(), 2u);
+  MethodSpec other = method;
+  other.training.steps = 3;
+  EXPECT_THAT(RunMethod(other, concepts, scorer, resumable, [](auto&) {}),
+              StatusCodeIs(absl::StatusCode::kFailedPrecondition));
+
   ReportContext context{.family = "faces", .concepts = 2, .base_model = dir};
   STAMINA_ASSERT_OK(WriteContinualReport(std::string(std::getenv("TEST_TMPDIR")), context,
                                          {result}));
