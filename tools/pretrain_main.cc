@@ -26,7 +26,7 @@ ABSL_FLAG(std::string, out, "/tmp/stamina-pretrain", "Checkpoints and the model"
 ABSL_FLAG(std::string, architecture, "stamina-tiny-v1", "Base model architecture");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of everything random");
 ABSL_FLAG(int, vae_steps, 1000, "Autoencoder steps");
-ABSL_FLAG(int, diffusion_steps, 3000, "Text encoder + UNet steps");
+ABSL_FLAG(int, diffusion_steps, 4000, "Text encoder + UNet steps");
 ABSL_FLAG(int, batch_size, 32, "Images per step");
 ABSL_FLAG(int, checkpoint_every, 200, "Steps between checkpoints");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");

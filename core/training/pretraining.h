@@ -35,7 +35,7 @@ struct PretrainingOptions {
   std::string architecture = "stamina-tiny-v1";
   uint64_t seed = 1;
   int vae_steps = 1000;
-  int diffusion_steps = 3000;
+  int diffusion_steps = 4000;
   int batch_size = 32;
   float vae_learning_rate = 1e-3f;
   float diffusion_learning_rate = 4e-4f;
