@@ -331,5 +331,24 @@ TEST_F(EmbeddedFlowTest, RestartedServiceRunsTheQueuedJobs) {
   ExpectOk(Sample("pets", "<anna> and <mill>").status);
 }
 
+TEST_F(EmbeddedFlowTest, RunningJobIsHandedBackAtShutdownAndFinishesAfterRestart) {
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  const v1::Job anna = Train("pets", "anna", 150);
+  Watch(anna.name(), [](const v1::Job& job) {
+    return job.progress().phase() == v1::JOB_PHASE_TRAINING && job.progress().step() >= 2;
+  });
+  service_->Shutdown(absl::Seconds(1));  // the worker stops first
+  Start(/*start_worker=*/false);
+  const v1::Job queued = GetJob(anna.name());
+  EXPECT_EQ(queued.state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(VersionCount("pets"), 0);
+  service_->worker()->Start();
+  const v1::Job done = Watch(anna.name()).back();
+  EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(done.attempt(), 2);
+  EXPECT_EQ(VersionCount("pets"), 1);
+}
+
 }  // namespace
 }  // namespace stamina
