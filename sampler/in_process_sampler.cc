@@ -19,33 +19,6 @@ std::string CacheKey(const server::ModelRecipe& recipe) {
                       absl::StrJoin(recipe.adapter_digests, "+"));
 }
 
-}  // namespace
-
-InProcessSampler::InProcessSampler(Options options,
-                                   std::unique_ptr<worker::BaseModelLibrary> library,
-                                   std::unique_ptr<FoldedModelCache> cache)
-    : options_(std::move(options)), library_(std::move(library)), cache_(std::move(cache)) {}
-
-InProcessSampler::~InProcessSampler() = default;
-
-absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
-    Options options) {
-  if (options.blobs == nullptr) return absl::InvalidArgumentError("blobs: required");
-  if (options.base_models.empty()) {
-    return absl::InvalidArgumentError("base_models: at least one");
-  }
-  if (options.cache_bytes <= 0) {
-    return absl::InvalidArgumentError("cache_bytes: must be positive");
-  }
-  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
-                           worker::BaseModelLibrary::Create(options.base_models));
-  auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
-  return std::unique_ptr<InProcessSampler>(
-      new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
-}
-
-namespace {
-
 absl::StatusOr<FoldedModelCache::Model> LoadModel(
     const InProcessSampler::Options& options, const worker::BaseModelLibrary& library,
     FoldedModelCache& cache, const server::ModelRecipe& recipe) {
@@ -80,6 +53,29 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(
 }
 
 }  // namespace
+
+InProcessSampler::InProcessSampler(Options options,
+                                   std::unique_ptr<worker::BaseModelLibrary> library,
+                                   std::unique_ptr<FoldedModelCache> cache)
+    : options_(std::move(options)), library_(std::move(library)), cache_(std::move(cache)) {}
+
+InProcessSampler::~InProcessSampler() = default;
+
+absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
+    Options options) {
+  if (options.blobs == nullptr) return absl::InvalidArgumentError("blobs: required");
+  if (options.base_models.empty()) {
+    return absl::InvalidArgumentError("base_models: at least one");
+  }
+  if (options.cache_bytes <= 0) {
+    return absl::InvalidArgumentError("cache_bytes: must be positive");
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
+                           worker::BaseModelLibrary::Create(options.base_models));
+  auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
+  return std::unique_ptr<InProcessSampler>(
+      new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
+}
 
 absl::Status InProcessSampler::Warm(const server::ModelRecipe& recipe) {
   return LoadModel(options_, *library_, *cache_, recipe).status();
