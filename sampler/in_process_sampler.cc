@@ -119,7 +119,7 @@ absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
   return absl::OkStatus();
 }
 
-InProcessSampler::Stats InProcessSampler::stats() const {
+server::SampleCacheStats InProcessSampler::CacheStats() const {
   const FoldedModelCache::Stats s = cache_->stats();
   return {.hits = s.hits,
           .misses = s.misses,

@@ -41,14 +41,6 @@ class InProcessSampler final : public server::SampleRouter {
     bool warm_up = true;
   };
 
-  struct Stats {
-    int64_t hits = 0;
-    int64_t misses = 0;
-    int64_t evictions = 0;
-    int64_t bytes = 0;
-    int64_t entries = 0;
-  };
-
   // INVALID_ARGUMENT for a missing blob store, no base models or a
   // non-positive budget.
   static absl::StatusOr<std::unique_ptr<InProcessSampler>> Create(Options options);
@@ -61,7 +53,7 @@ class InProcessSampler final : public server::SampleRouter {
   // Builds (and warms) the recipe's model into the cache without sampling.
   absl::Status Warm(const server::ModelRecipe& recipe);
 
-  Stats stats() const;
+  server::SampleCacheStats CacheStats() const override;
 
  private:
   InProcessSampler(Options options, std::unique_ptr<worker::BaseModelLibrary> library,

@@ -124,8 +124,8 @@ TEST_F(InProcessSamplerTest, SamplesTheBaseModelAndCachesIt) {
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), again));
   EXPECT_EQ(again.phases.front(), SamplePhase::kDenoising);  // warm: no loading
   EXPECT_EQ(again.images[0].png, sink.images[0].png);        // same seed, same image
-  EXPECT_EQ(sampler_->stats().misses, 1);
-  EXPECT_EQ(sampler_->stats().hits, 1);
+  EXPECT_EQ(sampler_->CacheStats().misses, 1);
+  EXPECT_EQ(sampler_->CacheStats().hits, 1);
 }
 
 TEST_F(InProcessSamplerTest, OnePromptMayNameSeveralFoldedConcepts) {
@@ -134,21 +134,21 @@ TEST_F(InProcessSamplerTest, OnePromptMayNameSeveralFoldedConcepts) {
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(2), Params("<anna> near <mill>"), both));
   ASSERT_EQ(both.images.size(), 1u);
   EXPECT_NE(both.images[0].png, base.images[0].png);  // the adapters changed the model
-  EXPECT_EQ(sampler_->stats().entries, 2);
+  EXPECT_EQ(sampler_->CacheStats().entries, 2);
 }
 
 TEST_F(InProcessSamplerTest, EvictsTheLeastRecentlyUsedModelUnderTheBudget) {
   RecordingSink sink;
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), sink));
-  const int64_t one_model = sampler_->stats().bytes;
+  const int64_t one_model = sampler_->CacheStats().bytes;
   MakeSampler(one_model + one_model / 2);
   for (int adapters : {0, 1, 0}) {
     RecordingSink s;
     STAMINA_ASSERT_OK(sampler_->Sample(Recipe(adapters), Params("a face"), s));
   }
-  EXPECT_EQ(sampler_->stats().entries, 1);
-  EXPECT_EQ(sampler_->stats().evictions, 2);
-  EXPECT_EQ(sampler_->stats().misses, 3);
+  EXPECT_EQ(sampler_->CacheStats().entries, 1);
+  EXPECT_EQ(sampler_->CacheStats().evictions, 2);
+  EXPECT_EQ(sampler_->CacheStats().misses, 3);
 }
 
 TEST_F(InProcessSamplerTest, ModelOverTheBudgetIsResourceExhausted) {

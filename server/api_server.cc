@@ -76,7 +76,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   if (!options.metrics_address.empty()) {
     STAMINA_ASSIGN_OR_RETURN(
         s->metrics_, ServerMetrics::Create({.listen_address = options.metrics_address,
-                                            .jobs = s->jobs_.get()}));
+                                            .jobs = s->jobs_.get(),
+                                            .sampler = s->sampler_.get()}));
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -12,7 +12,9 @@
 //
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -53,16 +55,45 @@ void LogLine(const std::string& line) {
   std::fprintf(stderr, "staminad: %s\n", line.c_str());
 }
 
+// Self-pipe for the stop signals. A handler rather than sigwait(): LibTorch's
+// BLAS starts threads while libraries load, before main() could block the
+// signals in them, so a blocked-signal sigwait() would race with the default
+// action (termination) on those threads.
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void OnStopSignal(int signal_number) {
+  const char byte = static_cast<char>(signal_number);
+  (void)!write(stop_pipe[1], &byte, 1);
+}
+
+// Installs the handler for SIGTERM and SIGINT; false on failure.
+bool CatchStopSignals() {
+  if (pipe(stop_pipe) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  return sigaction(SIGTERM, &action, nullptr) == 0 &&
+         sigaction(SIGINT, &action, nullptr) == 0;
+}
+
+// Blocks until a stop signal arrives; returns its number.
+int AwaitStopSignal() {
+  char byte = 0;
+  while (read(stop_pipe[0], &byte, 1) != 1) {
+    if (errno != EINTR) return 0;
+  }
+  return byte;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Block the stop signals before any thread starts, then wait for them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  if (!CatchStopSignals()) {
+    LogLine("cannot install the SIGTERM/SIGINT handler");
+    return 1;
+  }
 
   stamina::server::ApiServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
@@ -124,8 +155,7 @@ int main(int argc, char** argv) {
                "sampler %s\n",
                server->port(), server->metrics_port(), slots,
                cache_bytes > 0 ? "on" : "off");
-  int signal_number = 0;
-  sigwait(&stop, &signal_number);
+  const int signal_number = AwaitStopSignal();
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
   (*service)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));
   return 0;

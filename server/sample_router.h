@@ -68,9 +68,21 @@ class SampleSink {
   virtual absl::Status Image(const SampledImage& image) = 0;
 };
 
+// The folded-model cache behind a router (for metrics).
+struct SampleCacheStats {
+  int64_t hits = 0;
+  int64_t misses = 0;
+  int64_t evictions = 0;
+  int64_t bytes = 0;
+  int64_t entries = 0;
+};
+
 class SampleRouter {
  public:
   virtual ~SampleRouter() = default;
+
+  // Zeros for routers without a local cache.
+  virtual SampleCacheStats CacheStats() const { return {}; }
 
   // Generates `params.count` images from `recipe`. RESOURCE_EXHAUSTED when
   // the model does not fit the sampler's memory budget, CANCELLED when the

@@ -38,6 +38,51 @@ class QueueDepthCollector final : public prometheus::Collectable {
   storage::JobStore* const jobs_;
 };
 
+// Reads the sampler's cache statistics at scrape time.
+class SamplerCacheCollector final : public prometheus::Collectable {
+ public:
+  explicit SamplerCacheCollector(const SampleRouter* sampler) : sampler_(sampler) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const SampleCacheStats stats = sampler_->CacheStats();
+    auto family = [](const char* name, const char* help, prometheus::MetricType type) {
+      prometheus::MetricFamily f;
+      f.name = name;
+      f.help = help;
+      f.type = type;
+      return f;
+    };
+    auto metric = [](double value, bool counter, const char* label = nullptr,
+                     const char* label_value = nullptr) {
+      prometheus::ClientMetric m;
+      if (label != nullptr) m.label.push_back({label, label_value});
+      (counter ? m.counter.value : m.gauge.value) = value;
+      return m;
+    };
+    auto requests = family("stamina_sampler_cache_requests_total",
+                           "Folded-model cache lookups by result",
+                           prometheus::MetricType::Counter);
+    requests.metric = {metric(static_cast<double>(stats.hits), true, "result", "hit"),
+                       metric(static_cast<double>(stats.misses), true, "result", "miss")};
+    auto evictions = family("stamina_sampler_cache_evictions_total",
+                            "Folded models evicted to stay in the memory budget",
+                            prometheus::MetricType::Counter);
+    evictions.metric = {metric(static_cast<double>(stats.evictions), true)};
+    auto bytes = family("stamina_sampler_cache_bytes",
+                        "Bytes of the folded models in the sampler cache",
+                        prometheus::MetricType::Gauge);
+    bytes.metric = {metric(static_cast<double>(stats.bytes), false)};
+    auto models = family("stamina_sampler_cache_models",
+                         "Folded models in the sampler cache",
+                         prometheus::MetricType::Gauge);
+    models.metric = {metric(static_cast<double>(stats.entries), false)};
+    return {requests, evictions, bytes, models};
+  }
+
+ private:
+  const SampleRouter* const sampler_;
+};
+
 // Times one RPC from its first server-side hook to the status it sends.
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -102,6 +147,10 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
   }
   m->exposer_->RegisterCollectable(m->registry_);
   m->exposer_->RegisterCollectable(m->queue_depth_);
+  if (options.sampler != nullptr) {
+    m->sampler_cache_ = std::make_shared<SamplerCacheCollector>(options.sampler);
+    m->exposer_->RegisterCollectable(m->sampler_cache_);
+  }
   const auto ports = m->exposer_->GetListeningPorts();
   if (ports.empty()) return absl::UnavailableError("metrics endpoint has no port");
   m->port_ = ports.front();

@@ -7,6 +7,12 @@
 //   stamina_job_queue_depth{state}               gauge, read from the job
 //                                                store at scrape time: the
 //                                                autoscaling signal
+//   stamina_sampler_cache_requests_total{result} counter (hit, miss)
+//   stamina_sampler_cache_evictions_total        counter
+//   stamina_sampler_cache_bytes                  gauge
+//   stamina_sampler_cache_models                 gauge
+// (the sampler's folded-model cache, read at scrape time; Sample latency is
+// stamina_rpc_duration_seconds{method=".../Sample"}).
 // RPCs are counted by a gRPC server interceptor, so no handler knows about
 // metrics. Thread-safe. The JobStore is not owned and must outlive this.
 #ifndef STAMINA_SERVER_SERVER_METRICS_H_
@@ -22,6 +28,7 @@
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/sample_router.h"
 #include "storage/job_store.h"
 
 namespace stamina::server {
@@ -32,6 +39,7 @@ class ServerMetrics {
     // host:port of the HTTP endpoint; port 0 picks a free one.
     std::string listen_address = "127.0.0.1:0";
     storage::JobStore* jobs = nullptr;  // not owned; for the queue gauge
+    const SampleRouter* sampler = nullptr;  // not owned; may be null
   };
   // UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(Options options);
@@ -53,6 +61,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* durations_ = nullptr;
   std::shared_ptr<prometheus::Collectable> queue_depth_;
+  std::shared_ptr<prometheus::Collectable> sampler_cache_;
   int port_ = 0;
 };
 

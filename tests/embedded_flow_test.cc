@@ -3,6 +3,11 @@
 // SQLite file and blob directory under TEST_TMPDIR, and real training and
 // sampling on the random "stamina-test-tiny" model saved under TEST_TMPDIR.
 // Waiting is event-driven: WatchJob streams until a job ends.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +35,27 @@ std::string TestDir(const std::string& name) {
   return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
 }
 
+// A minimal HTTP GET over loopback (the metrics endpoint).
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
 class EmbeddedFlowTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -48,7 +74,7 @@ class EmbeddedFlowTest : public ::testing::Test {
   }
 
   // (Re)starts the service on the same data directory.
-  void Start(bool start_worker) {
+  void Start(bool start_worker, bool metrics = false) {
     service_.reset();
     server::ServiceLimits limits;
     limits.min_images_per_concept = 2;
@@ -63,6 +89,8 @@ class EmbeddedFlowTest : public ::testing::Test {
                  .limits = limits,
                  .training = training,
                  .watch_poll_interval = absl::Milliseconds(5),
+                 // civetweb takes ~2 s to stop: only the metrics test starts it.
+                 .metrics_address = metrics ? "127.0.0.1:0" : "",
                  .sample_defaults = {.steps = 3, .guidance_scale = 3}},
          .base_model = {.id = worker::kTestBaseModel, .dir = TestDir("embedded_base")},
          .worker_slots = 1,
@@ -348,6 +376,19 @@ TEST_F(EmbeddedFlowTest, RunningJobIsHandedBackAtShutdownAndFinishesAfterRestart
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.attempt(), 2);
   EXPECT_EQ(VersionCount("pets"), 1);
+}
+
+TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {
+  Start(/*start_worker=*/false, /*metrics=*/true);
+  CreateModel("pets");
+  ExpectOk(Sample("pets", "a face").status);
+  ExpectOk(Sample("pets", "a face").status);
+  const std::string text = HttpGet(service_->server().metrics_port(), "/metrics");
+  EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_requests_total{result=\"hit\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_requests_total{result=\"miss\"} 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_models 1"));
+  EXPECT_THAT(text, HasSubstr(
+      "stamina_rpc_duration_seconds_count{method=\"/stamina.v1.SamplerService/Sample\"} 2"));
 }
 
 }  // namespace
