@@ -1,0 +1,136 @@
+// stamina-worker: a remote training worker. Pulls jobs from a staminad's
+// internal WorkQueue (started with --internal_token) and trains them with
+// the same executor as the embedded mode; scale it out as a Deployment.
+// Flags are parsed here only. SIGTERM/SIGINT hand the running jobs back to
+// the queue and exit.
+//
+//   bazel run //worker:stamina-worker -- --server=staminad:7070
+//       --internal_token=... --slots=1 --base_model_dir=models/stamina-tiny-v1
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "worker/base_model_spec.h"
+#include "worker/grpc_job_source.h"
+#include "worker/torch_setup.h"
+#include "worker/training_executor.h"
+#include "worker/worker.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:7070", "staminad address (host:port)");
+ABSL_FLAG(std::string, internal_token, "",
+          "The front end's internal token; empty = $STAMINA_INTERNAL_TOKEN");
+ABSL_FLAG(std::string, name, "", "Worker name in leases; empty = the host name");
+ABSL_FLAG(int, slots, 1, "Concurrent training slots");
+ABSL_FLAG(int, poll_ms, 1000, "Wait between polls when the queue is empty");
+ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architecture)");
+ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
+          "Directory of the base model's files; when missing, random weights");
+ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
+ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+
+namespace {
+
+void LogLine(const std::string& line) {
+  std::fprintf(stderr, "stamina-worker: %s\n", line.c_str());
+}
+
+// Self-pipe for the stop signals (see server/main.cc for why not sigwait).
+int stop_pipe[2] = {-1, -1};
+
+extern "C" void OnStopSignal(int signal_number) {
+  const char byte = static_cast<char>(signal_number);
+  (void)!write(stop_pipe[1], &byte, 1);
+}
+
+bool CatchStopSignals() {
+  if (pipe(stop_pipe) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  return sigaction(SIGTERM, &action, nullptr) == 0 &&
+         sigaction(SIGINT, &action, nullptr) == 0;
+}
+
+int AwaitStopSignal() {
+  char byte = 0;
+  while (read(stop_pipe[0], &byte, 1) != 1) {
+    if (errno != EINTR) return 0;
+  }
+  return byte;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (!CatchStopSignals()) {
+    LogLine("cannot install the SIGTERM/SIGINT handler");
+    return 1;
+  }
+  std::string token = absl::GetFlag(FLAGS_internal_token);
+  if (token.empty() && std::getenv("STAMINA_INTERNAL_TOKEN") != nullptr) {
+    token = std::getenv("STAMINA_INTERNAL_TOKEN");
+  }
+  std::string name = absl::GetFlag(FLAGS_name);
+  if (name.empty()) {
+    char host[256] = {};
+    name = gethostname(host, sizeof(host) - 1) == 0 ? host : "worker";
+  }
+  auto base = stamina::worker::ResolveBaseModel(
+      {.id = absl::GetFlag(FLAGS_base_model),
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .random_fallback = true,
+       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
+  if (!base.ok()) {
+    LogLine(base.status().ToString());
+    return 1;
+  }
+  if (base->dir.empty()) {
+    LogLine("WARNING: no base model files in --base_model_dir=" +
+            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
+            " uses RANDOM weights (development only)");
+  }
+  auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
+  if (!torch.ok()) {
+    LogLine(torch.status().ToString());
+    return 1;
+  }
+  LogLine(*torch);
+  auto source = stamina::worker::GrpcJobSource::Create(
+      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
+                                      grpc::InsecureChannelCredentials()),
+       .internal_token = token,
+       .base_models = {base->id}});
+  auto executor =
+      stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
+  if (!source.ok() || !executor.ok()) {
+    LogLine((source.ok() ? executor.status() : source.status()).ToString());
+    return 1;
+  }
+  auto worker = stamina::worker::Worker::Create(
+      {.source = source->get(),
+       .executor = executor->get(),
+       .slots = absl::GetFlag(FLAGS_slots),
+       .name = name,
+       .poll_interval = absl::Milliseconds(absl::GetFlag(FLAGS_poll_ms)),
+       .log = LogLine});
+  if (!worker.ok()) {
+    LogLine(worker.status().ToString());
+    return 1;
+  }
+  (*worker)->Start();
+  LogLine("pulling jobs from " + absl::GetFlag(FLAGS_server) + " as " + name);
+  const int signal_number = AwaitStopSignal();
+  LogLine("signal " + std::to_string(signal_number) + ", handing running jobs back");
+  (*worker)->Stop();
+  return 0;
+}
