@@ -47,7 +47,8 @@ ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
 ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
           "Memory budget of the sampler's folded-model cache; 0 = no sampler");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
-ABSL_FLAG(int, lease_seconds, 60, "Lease of an in-process training job");
+ABSL_FLAG(int, lease_seconds, 60,
+          "Lease of a training job (in-process slots and remote workers)");
 
 namespace {
 
@@ -100,6 +101,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
   options.work_queue.internal_token = absl::GetFlag(FLAGS_internal_token);
+  options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
   for (const std::string& spec : absl::GetFlag(FLAGS_base_models)) {
     std::vector<std::string> parts = absl::StrSplit(spec, '=');
     if (parts.size() != 2) {

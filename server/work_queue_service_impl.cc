@@ -106,8 +106,11 @@ grpc::Status WorkQueueServiceImpl::LeaseJob(
         internal::v1::Lease* out = response->mutable_lease();
         out->set_lease_id(lease->lease_id);
         *out->mutable_expire_time() = ToTimestamp(lease->expire_time);
-        out->mutable_heartbeat_interval()->set_seconds(
-            absl::ToInt64Seconds(options_.lease_ttl / 3));
+        const absl::Duration interval = options_.lease_ttl / 3;
+        const int64_t seconds = absl::ToInt64Seconds(interval);
+        out->mutable_heartbeat_interval()->set_seconds(seconds);
+        out->mutable_heartbeat_interval()->set_nanos(static_cast<int32_t>(
+            absl::ToInt64Nanoseconds(interval - absl::Seconds(seconds))));
         STAMINA_ASSIGN_OR_RETURN(*out->mutable_task(), TaskFor(lease->job));
         return absl::OkStatus();
       }

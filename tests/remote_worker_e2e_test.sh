@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End to end with the real binaries: staminad without training slots, the
+# stamina CLI, and two stamina-worker processes over the internal WorkQueue.
+# Worker A trains the first concept, is SIGKILLed in the middle of the second;
+# its lease (3 s) expires, worker B completes the job, and the model has
+# exactly two versions, which sample together. The random stamina-test-tiny
+# architecture keeps training fast.
+set -euo pipefail
+STAMINAD="$1"
+WORKER="$2"
+STAMINA="$3"
+RENDER="$4"
+T="${TEST_TMPDIR}"
+
+PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
+"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
+  --worker_slots=0 --internal_token=tok --lease_seconds=3 "${BASE[@]}" \
+  > "${T}/staminad.out" 2> "${T}/staminad.err" &
+SERVER=$!
+A=""
+B=""
+cleanup() {
+  for p in ${A} ${B}; do kill -9 "${p}" 2>/dev/null || true; done
+  kill -TERM "${SERVER}" 2>/dev/null || true
+  wait "${SERVER}" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  grep -q '^api_key ' "${T}/staminad.out" 2>/dev/null && break
+  sleep 0.1
+done
+export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/staminad.out")"
+test -n "${STAMINA_API_KEY}" || { cat "${T}/staminad.err"; exit 1; }
+
+OUT="${T}/cli.out"
+cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err"
+  echo "--- staminad"; cat "${T}/staminad.err"
+  for f in "${T}"/worker-*.err; do echo "--- ${f}"; cat "${f}"; done
+  exit 1
+}
+worker() {
+  "${WORKER}" --server="127.0.0.1:${PORT}" --internal_token=tok --name="$1" --poll_ms=50 \
+    "${BASE[@]}" 2> "${T}/worker-$1.err" &
+}
+
+mkdir -p "${T}/anna" "${T}/mill"
+"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
+"${RENDER}" --kind=landmark --seed=1000000 --count=1 --renders=3 --out_dir="${T}/mill" > /dev/null
+cli models create fam --base=baseModels/stamina-test-tiny || fail "models create"
+cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create anna"
+cli concepts create fam mill '<mill>' --caption='a photo of {}' || fail "concepts create mill"
+cli upload fam anna "${T}/anna" || fail "upload anna"
+cli upload fam mill "${T}/mill" || fail "upload mill"
+
+worker a
+A=$!
+cli train fam anna --steps=5 || fail "train anna"
+grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succeed"
+
+cli train fam mill --steps=150 --no_wait || fail "train mill"
+JOB="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
+test -n "${JOB}" || fail "no job id"
+for _ in $(seq 1 300); do
+  cli jobs get fam "${JOB}" || fail "jobs get"
+  grep -q "RUNNING TRAINING step [1-9]" "${OUT}" && break
+  sleep 0.1
+done
+grep -q "RUNNING TRAINING step [1-9]" "${OUT}" || fail "worker a never trained mill"
+kill -9 "${A}"
+wait "${A}" 2>/dev/null || true
+A=""
+
+worker b
+B=$!
+cli jobs watch fam "${JOB}" || fail "watch mill"
+cli jobs get fam "${JOB}" || fail "jobs get after"
+grep -q "SUCCEEDED" "${OUT}" || fail "mill did not succeed"
+grep -Eq "attempt +2" "${OUT}" || fail "mill was not retried once"
+cli versions fam || fail "versions"
+test "$(grep -c '<' "${OUT}")" -eq 2 || fail "not exactly two versions"
+cli sample fam --prompt='<anna> near <mill>' --steps=3 --out="${T}/samples" || fail "sample"
+test -s "${T}/samples/fam-v2-0.png" || fail "no PNG"
+echo "remote workers end to end OK"
