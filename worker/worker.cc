@@ -51,6 +51,7 @@ void Worker::Log(const std::string& line) const {
 }
 
 absl::StatusOr<bool> Worker::RunOnce(int slot, absl::StatusOr<int64_t>* outcome) {
+  if (shutdown_.load()) return false;  // never lease a job only to hand it back
   absl::StatusOr<std::optional<Lease>> lease =
       options_.source->LeaseJob(absl::StrCat(options_.name, "/", slot));
   if (!lease.ok()) return lease.status();
