@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,14 @@ bool CatchStopSignals() {
          sigaction(SIGINT, &action, nullptr) == 0;
 }
 
+// `path` made absolute against the workspace under `bazel run` (whose working
+// directory is the runfiles tree), so the default models/... path works there.
+std::string InWorkspace(const std::string& path) {
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
+  return std::string(workspace) + "/" + path;
+}
+
 // Blocks until a stop signal arrives; returns its number.
 int AwaitStopSignal() {
   char byte = 0;
@@ -123,7 +132,7 @@ int main(int argc, char** argv) {
   auto service = stamina::server::EmbeddedService::Create(
       {.api = options,
        .base_model = {.id = absl::GetFlag(FLAGS_base_model),
-                      .dir = absl::GetFlag(FLAGS_base_model_dir),
+                      .dir = InWorkspace(absl::GetFlag(FLAGS_base_model_dir)),
                       .random_fallback = true,
                       .random_seed = absl::GetFlag(FLAGS_base_model_seed)},
        .worker_slots = slots,

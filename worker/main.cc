@@ -38,6 +38,13 @@ ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 
 namespace {
 
+// `path` made absolute against the workspace under `bazel run`.
+std::string InWorkspace(const std::string& path) {
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
+  return std::string(workspace) + "/" + path;
+}
+
 void LogLine(const std::string& line) {
   std::fprintf(stderr, "stamina-worker: %s\n", line.c_str());
 }
@@ -87,7 +94,7 @@ int main(int argc, char** argv) {
   }
   auto base = stamina::worker::ResolveBaseModel(
       {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .dir = InWorkspace(absl::GetFlag(FLAGS_base_model_dir)),
        .random_fallback = true,
        .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
   if (!base.ok()) {
