@@ -26,6 +26,7 @@
 #include "bench/continual/continual_run.h"
 #include "core/torch_runtime.h"
 #include "bench/oracle_file.h"
+#include "bench/workspace_path.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "Comma-separated: stamina, clora, lora, or ablations stamina-nomask, "
@@ -90,7 +91,7 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
 }
 
 int Run() {
-  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string out = WorkspacePath(absl::GetFlag(FLAGS_out));
   if (std::system(("mkdir -p '" + out + "'").c_str()) != 0) return 1;
   auto runtime = core::ConfigureTorchRuntime({.threads = absl::GetFlag(FLAGS_threads)});
   if (!runtime.ok()) {
@@ -107,7 +108,7 @@ int Run() {
     }
     methods.push_back(*method);
   }
-  std::string oracle_path = absl::GetFlag(FLAGS_oracle);
+  std::string oracle_path = WorkspacePath(absl::GetFlag(FLAGS_oracle));
   if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),
@@ -126,7 +127,7 @@ int Run() {
     std::fprintf(stderr, "%s\n", scorer.status().ToString().c_str());
     return 1;
   }
-  ContinualRunOptions options{.base_model_dir = absl::GetFlag(FLAGS_base_model),
+  ContinualRunOptions options{.base_model_dir = WorkspacePath(absl::GetFlag(FLAGS_base_model)),
                               .eval_every = absl::GetFlag(FLAGS_eval_every),
                               .seed = absl::GetFlag(FLAGS_seed),
                               .progress_dir = out + "/progress",
@@ -135,7 +136,7 @@ int Run() {
   context.machine = MachineDescription(*runtime);
   context.family = absl::GetFlag(FLAGS_family);
   context.concepts = absl::GetFlag(FLAGS_concepts);
-  context.base_model = options.base_model_dir;
+  context.base_model = absl::GetFlag(FLAGS_base_model);
   auto reference = ScoreBaseReference(options.base_model_dir, *concepts, *scorer);
   if (!reference.ok()) {
     std::fprintf(stderr, "%s\n", reference.status().ToString().c_str());
@@ -168,8 +169,9 @@ int Run() {
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += std::string(i ? " " : "") + argv[i];
+  // As it would be typed: the binary is named by its Bazel label.
+  std::string command_line = "bazel run -c opt //bench:continual --";
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
   stamina::bench::SetCommandLine(command_line);
   return stamina::bench::Run();
 }
