@@ -5,7 +5,7 @@
 #                        no apt work at all when everything is present)
 #   ./stamina.sh test    setup, then `bazel test //...`, then a closing line
 #                        "N passed, N failed" counted from the test results
-#   ./stamina.sh demo    setup, build, run the main job
+#   ./stamina.sh demo    setup, build, run the service demo (tools/demo.sh)
 #   ./stamina.sh build   setup, then `bazel build //...`
 #
 # Nothing here downloads anything except Debian packages through apt.
@@ -86,15 +86,15 @@ cmd_build() {
   bazel build //... "$@"
 }
 
+# The service demo (tools/demo.sh): staminad + the stamina CLI train two
+# concepts and sample them; results in demo-out/. Extra arguments go to bazel
+# (e.g. --jobs=1).
 cmd_demo() {
   cmd_setup
-  bazel run //tools:demo -- "$@"
-  # What the built-in base model learns from: the synthetic world.
-  local out="${ROOT}/demo-out"
-  mkdir -p "${out}"
-  bazel run //core/world:render -- --out="${out}/world.png" --kind=pretrain \
-    --count=16 > "${out}/world_captions.txt"
-  log "demo: synthetic-world samples in ${out}/world.png (captions in world_captions.txt)"
+  local targets=(//server:staminad //cli:stamina //core/world:render //tools:contact_sheet)
+  log "demo: building ${targets[*]} (-c opt)"
+  bazel build -c opt "$@" "${targets[@]}"
+  tools/demo.sh "$(bazel info -c opt "$@" bazel-bin 2>/dev/null)"
 }
 
 main() {
