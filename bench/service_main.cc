@@ -1,0 +1,402 @@
+// bench:service — what the service costs on top of the pipeline, written to
+// --out as service.json and service.md:
+//   - Sample latency p50/p99 through gRPC (the embedded staminad composition,
+//     EmbeddedService, in this process on a loopback port: auth, validation,
+//     the sampler's folded-model cache, PNG encoding, streaming) and of a
+//     direct core::GenerateImages call on the same folded model in the same
+//     process, interleaved request by request; their ratio is the gRPC
+//     overhead ratio;
+//   - Sample throughput (images/s) with 1, 2 and 4 concurrent gRPC clients.
+// The model has one concept (<anna>, a reserved face identity) trained
+// through the public API first. Without the base model's files (e.g. before
+// models/stamina-tiny-v1 exists) the architecture's random weights are used;
+// the report says which.
+//
+//   bazel run -c opt //bench:service -- --out=/tmp/bench [--threads=1]
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bench/workspace_path.h"
+#include "core/pipelines/text_to_image_pipeline.h"
+#include "core/world/attributes.h"
+#include "core/world/png.h"
+#include "core/world/renderer.h"
+#include "grpcpp/grpcpp.h"
+#include "nlohmann/json.hpp"
+#include "server/embedded_service.h"
+#include "stamina/v1/concept_service.grpc.pb.h"
+#include "stamina/v1/model_service.grpc.pb.h"
+#include "stamina/v1/sampler_service.grpc.pb.h"
+#include "stamina/v1/training_service.grpc.pb.h"
+#include "worker/model_builder.h"
+#include "worker/torch_setup.h"
+
+ABSL_FLAG(std::string, out, "/tmp/stamina-bench", "Output directory");
+ABSL_FLAG(std::string, base_model, "stamina-tiny-v1",
+          "Base model architecture (stamina-tiny-v1 or stamina-test-tiny)");
+ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
+          "Base model files; missing = random weights");
+ABSL_FLAG(int, threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(int, train_steps, 50, "Training steps of the one concept");
+ABSL_FLAG(int, sample_steps, 25, "Denoising steps per Sample");
+ABSL_FLAG(int, images, 1, "Images per Sample");
+ABSL_FLAG(int, requests, 30, "Latency: requests per path (gRPC and direct)");
+ABSL_FLAG(std::string, clients, "1,2,4", "Throughput: concurrent client counts");
+ABSL_FLAG(int, throughput_requests, 8, "Throughput: requests per client");
+
+namespace stamina::bench {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr char kModel[] = "bench";
+constexpr char kPrompt[] = "a photo of <anna>";
+constexpr float kGuidance = 7.5f;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "bench:service: %s\n", what.c_str());
+  std::exit(1);
+}
+void Check(const absl::Status& status, const char* what) {
+  if (!status.ok()) Die(absl::StrCat(what, ": ", status.ToString()));
+}
+void Check(const grpc::Status& status, const char* what) {
+  if (!status.ok()) {
+    Die(absl::StrCat(what, ": gRPC ", status.error_code(), ": ", status.error_message()));
+  }
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  }
+  return "unknown CPU";
+}
+
+double Percentile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const size_t i = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(i, values.size() - 1)];
+}
+
+// The public API as a client sees it.
+class Client {
+ public:
+  Client(int port, std::string key)
+      : channel_(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials())),
+        key_(std::move(key)),
+        models_(v1::ModelService::NewStub(channel_)),
+        concepts_(v1::ConceptService::NewStub(channel_)),
+        training_(v1::TrainingService::NewStub(channel_)),
+        sampler_(v1::SamplerService::NewStub(channel_)) {}
+
+  std::unique_ptr<grpc::ClientContext> Call() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + key_);
+    return context;
+  }
+
+  void CreateModel(const std::string& base) {
+    v1::CreateModelRequest request;
+    request.set_model_id(kModel);
+    request.mutable_model()->set_base_model("baseModels/" + base);
+    v1::Model model;
+    Check(models_->CreateModel(Call().get(), request, &model), "CreateModel");
+  }
+
+  void CreateConcept(const std::vector<std::string>& pngs) {
+    v1::CreateConceptRequest request;
+    request.set_parent(absl::StrCat("models/", kModel));
+    request.set_concept_id("anna");
+    request.mutable_concept()->set_token("<anna>");
+    request.mutable_concept()->add_caption_templates("a photo of {}");
+    v1::Concept concept_record;
+    Check(concepts_->CreateConcept(Call().get(), request, &concept_record), "CreateConcept");
+    auto context = Call();
+    v1::UploadImagesResponse response;
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    v1::UploadImagesRequest message;
+    message.mutable_header()->set_parent(absl::StrCat("models/", kModel, "/concepts/anna"));
+    writer->Write(message);
+    for (size_t i = 0; i < pngs.size(); ++i) {
+      message.Clear();
+      message.mutable_image_start()->set_filename(absl::StrCat("anna", i, ".png"));
+      message.mutable_image_start()->set_size_bytes(static_cast<int64_t>(pngs[i].size()));
+      writer->Write(message);
+      message.Clear();
+      message.set_chunk(pngs[i]);
+      writer->Write(message);
+    }
+    writer->WritesDone();
+    Check(writer->Finish(), "UploadImages");
+  }
+
+  // Trains <anna> and waits for the job to end; returns its final state.
+  v1::Job Train(int steps) {
+    v1::TrainConceptRequest request;
+    request.set_parent(absl::StrCat("models/", kModel));
+    request.set_concept(absl::StrCat("models/", kModel, "/concepts/anna"));
+    request.mutable_settings()->set_steps(steps);
+    v1::Job job;
+    Check(training_->TrainConcept(Call().get(), request, &job), "TrainConcept");
+    v1::WatchJobRequest watch;
+    watch.set_name(job.name());
+    auto context = Call();
+    auto reader = training_->WatchJob(context.get(), watch);
+    v1::WatchJobResponse update;
+    while (reader->Read(&update)) job = update.job();
+    Check(reader->Finish(), "WatchJob");
+    return job;
+  }
+
+  std::vector<std::string> AdapterDigests() {
+    v1::GetLineageRequest request;
+    request.set_name(absl::StrCat("models/", kModel));
+    v1::Lineage lineage;
+    Check(models_->GetLineage(Call().get(), request, &lineage), "GetLineage");
+    std::vector<std::string> digests;
+    for (const v1::LineageEntry& entry : lineage.entries()) {
+      digests.push_back(entry.adapter_digest());
+    }
+    return digests;
+  }
+
+  // One Sample call read to the end; returns the images received.
+  int Sample(int images, int steps, int64_t seed) const {
+    v1::SampleRequest request;
+    request.set_model(absl::StrCat("models/", kModel));
+    request.set_prompt(kPrompt);
+    request.set_image_count(images);
+    request.set_steps(steps);
+    request.set_guidance_scale(kGuidance);
+    request.set_seed(seed);
+    auto context = Call();
+    auto reader = sampler_->Sample(context.get(), request);
+    v1::SampleResponse response;
+    int received = 0;
+    while (reader->Read(&response)) received += response.has_image() ? 1 : 0;
+    Check(reader->Finish(), "Sample");
+    return received;
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::string key_;
+  std::unique_ptr<v1::ModelService::Stub> models_;
+  std::unique_ptr<v1::ConceptService::Stub> concepts_;
+  std::unique_ptr<v1::TrainingService::Stub> training_;
+  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+};
+
+std::vector<std::string> AnnaPngs(int count) {
+  const core::FaceIdentity face = core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart);
+  std::vector<std::string> pngs;
+  for (int r = 0; r < count; ++r) {
+    const core::RenderParams params =
+        r == 0 ? core::RenderParams{}
+               : core::RenderParams::FromSeed(static_cast<uint64_t>(r), 32,
+                                              core::ContrastingBackgrounds(face));
+    auto png = core::EncodePng(core::RenderFace(face, params));
+    Check(png.status(), "EncodePng");
+    pngs.push_back(std::move(*png));
+  }
+  return pngs;
+}
+
+struct Throughput {
+  int clients = 0;
+  int images = 0;
+  double seconds = 0;
+};
+
+Throughput MeasureThroughput(const Client& client, int clients, int requests, int images,
+                             int steps) {
+  std::vector<std::thread> threads;
+  std::atomic<int> received{0};
+  const auto start = SteadyClock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int r = 0; r < requests; ++r) {
+        received += client.Sample(images, steps, 1000 + c * requests + r);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return {clients, received.load(), Seconds(SteadyClock::now() - start).count()};
+}
+
+void Run() {
+  const std::string out = WorkspacePath(absl::GetFlag(FLAGS_out));
+  const int images = absl::GetFlag(FLAGS_images);
+  const int steps = absl::GetFlag(FLAGS_sample_steps);
+  const int requests = absl::GetFlag(FLAGS_requests);
+  if (images < 1 || steps < 1 || requests < 2) Die("--images, --sample_steps >= 1, --requests >= 2");
+  std::vector<int> client_counts;
+  for (absl::string_view part : absl::StrSplit(absl::GetFlag(FLAGS_clients), ',')) {
+    int n = 0;
+    if (!absl::SimpleAtoi(part, &n) || n < 1) Die("--clients: positive integers");
+    client_counts.push_back(n);
+  }
+  Check(absl::Status(std::system(("mkdir -p '" + out + "'").c_str()) == 0
+                         ? absl::OkStatus()
+                         : absl::InternalError(out)),
+        "mkdir --out");
+  auto torch = worker::SetUpTorch(absl::GetFlag(FLAGS_threads));
+  Check(torch.status(), "SetUpTorch");
+  const std::string machine =
+      absl::StrCat(CpuModel(), ", ", std::thread::hardware_concurrency(), " cores");
+  std::printf("machine: %s\n%s\n", machine.c_str(), torch->c_str());
+
+  char data_template[] = "/tmp/stamina-bench-service.XXXXXX";
+  if (mkdtemp(data_template) == nullptr) Die("mkdtemp");
+  const std::string data_dir = data_template;
+  const std::string base_id = absl::GetFlag(FLAGS_base_model);
+  auto service = server::EmbeddedService::Create(
+      {.api = {.data_dir = data_dir},
+       .base_model = {.id = base_id,
+                      .dir = WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
+                      .random_fallback = true},
+       .worker_slots = 1,
+       .worker_poll_interval = absl::Milliseconds(20)});
+  Check(service.status(), "EmbeddedService::Create");
+  const bool random_weights = (*service)->base_model().dir.empty();
+  Check((*service)->server().tenants().CreateTenant("bench", "").status(), "CreateTenant");
+  auto key = (*service)->server().tenants().CreateApiKey("bench");
+  Check(key.status(), "CreateApiKey");
+  Client client((*service)->server().port(), key->secret);
+
+  client.CreateModel(base_id);
+  client.CreateConcept(AnnaPngs(5));
+  const auto train_start = SteadyClock::now();
+  const v1::Job job = client.Train(absl::GetFlag(FLAGS_train_steps));
+  const double train_seconds = Seconds(SteadyClock::now() - train_start).count();
+  if (job.state() != v1::JOB_STATE_SUCCEEDED) Die("training did not succeed: " + job.DebugString());
+  std::printf("trained <anna> (%d steps) in %.1f s%s\n", absl::GetFlag(FLAGS_train_steps),
+              train_seconds, random_weights ? " (random base weights)" : "");
+
+  // The same folded model, built directly for the in-process baseline.
+  auto library = worker::BaseModelLibrary::Create({(*service)->base_model()});
+  Check(library.status(), "BaseModelLibrary::Create");
+  auto base = (*library)->Load(base_id, "");
+  Check(base.status(), "Load");
+  std::vector<std::string> artifacts;
+  for (const std::string& digest : client.AdapterDigests()) {
+    auto bytes = (*service)->server().blobs().Get(digest);
+    Check(bytes.status(), "blob");
+    artifacts.push_back(std::move(*bytes));
+  }
+  auto folded = worker::FoldLineage(std::move(*base), artifacts, {});
+  Check(folded.status(), "FoldLineage");
+  auto direct = [&](int64_t seed) {
+    Check(core::GenerateImages(folded->model, {.prompt = kPrompt,
+                                               .count = images,
+                                               .steps = steps,
+                                               .guidance_scale = kGuidance,
+                                               .seed = seed})
+              .status(),
+          "GenerateImages");
+  };
+
+  // Warm both paths (the sampler builds its cache entry on the first call).
+  client.Sample(images, steps, 1);
+  direct(1);
+  std::vector<double> grpc_ms, direct_ms;
+  for (int i = 0; i < requests; ++i) {
+    auto t0 = SteadyClock::now();
+    if (client.Sample(images, steps, 100 + i) != images) Die("Sample returned too few images");
+    auto t1 = SteadyClock::now();
+    direct(100 + i);
+    auto t2 = SteadyClock::now();
+    grpc_ms.push_back(1e3 * Seconds(t1 - t0).count());
+    direct_ms.push_back(1e3 * Seconds(t2 - t1).count());
+  }
+  const double grpc_p50 = Percentile(grpc_ms, 0.5), grpc_p99 = Percentile(grpc_ms, 0.99);
+  const double direct_p50 = Percentile(direct_ms, 0.5), direct_p99 = Percentile(direct_ms, 0.99);
+  std::printf("Sample latency (%d requests, %d image(s), %d steps, guidance %.1f):\n"
+              "  gRPC   p50 %.1f ms  p99 %.1f ms\n  direct p50 %.1f ms  p99 %.1f ms\n"
+              "  gRPC overhead ratio p50 %.3f  p99 %.3f\n",
+              requests, images, steps, kGuidance, grpc_p50, grpc_p99, direct_p50,
+              direct_p99, grpc_p50 / direct_p50, grpc_p99 / direct_p99);
+
+  std::vector<Throughput> throughput;
+  for (int clients : client_counts) {
+    throughput.push_back(MeasureThroughput(client, clients,
+                                           absl::GetFlag(FLAGS_throughput_requests), images,
+                                           steps));
+    const Throughput& t = throughput.back();
+    std::printf("throughput %d client(s): %.2f images/s (%d images in %.1f s)\n", t.clients,
+                t.images / t.seconds, t.images, t.seconds);
+  }
+  (*service)->Shutdown(absl::Seconds(5));
+  (void)!std::system(("rm -rf '" + data_dir + "'").c_str());
+
+  nlohmann::json json = {
+      {"machine", machine},
+      {"torch", *torch},
+      {"threads", absl::GetFlag(FLAGS_threads)},
+      {"base_model", base_id},
+      {"random_base_weights", random_weights},
+      {"train_steps", absl::GetFlag(FLAGS_train_steps)},
+      {"train_seconds", train_seconds},
+      {"sample", {{"images", images}, {"steps", steps}, {"guidance", kGuidance},
+                  {"prompt", kPrompt}}},
+      {"latency_ms", {{"requests", requests},
+                      {"grpc", {{"p50", grpc_p50}, {"p99", grpc_p99}}},
+                      {"direct", {{"p50", direct_p50}, {"p99", direct_p99}}}}},
+      {"grpc_overhead_ratio", {{"p50", grpc_p50 / direct_p50}, {"p99", grpc_p99 / direct_p99}}},
+  };
+  std::string md = absl::StrFormat(
+      "# bench:service\n\nMachine: %s. %s.\nBase model %s%s; one concept trained %d steps "
+      "(%.1f s).\nSample: %d image(s), %d steps, guidance %.1f, \"%s\".\n\n"
+      "| path | p50 ms | p99 ms |\n|---|---|---|\n| gRPC (EmbeddedService, loopback) | %.1f "
+      "| %.1f |\n| direct GenerateImages | %.1f | %.1f |\n| **ratio** | **%.3f** | **%.3f** |\n\n"
+      "| clients | images/s | images | seconds |\n|---|---|---|---|\n",
+      machine, *torch, base_id, random_weights ? " (random weights)" : "",
+      absl::GetFlag(FLAGS_train_steps), train_seconds, images, steps, kGuidance, kPrompt,
+      grpc_p50, grpc_p99, direct_p50, direct_p99, grpc_p50 / direct_p50,
+      grpc_p99 / direct_p99);
+  for (const Throughput& t : throughput) {
+    json["throughput"].push_back({{"clients", t.clients},
+                                  {"images", t.images},
+                                  {"seconds", t.seconds},
+                                  {"images_per_second", t.images / t.seconds}});
+    absl::StrAppendFormat(&md, "| %d | %.2f | %d | %.1f |\n", t.clients,
+                          t.images / t.seconds, t.images, t.seconds);
+  }
+  std::ofstream(out + "/service.json") << json.dump(2) << "\n";
+  std::ofstream(out + "/service.md") << md;
+  std::printf("wrote %s/service.json and service.md\n", out.c_str());
+}
+
+}  // namespace
+}  // namespace stamina::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  stamina::bench::Run();
+  return 0;
+}
