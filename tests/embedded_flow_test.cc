@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "images/test_images.h"
 #include "server/embedded_service.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
@@ -226,6 +227,44 @@ class EmbeddedFlowTest : public ::testing::Test {
     return out;
   }
 
+  // Uploads one file as its own request.
+  grpc::Status UploadOne(const std::string& concept_name, const std::string& filename,
+                         const std::string& bytes) {
+    auto context = Call();
+    v1::UploadImagesResponse response;
+    auto writer = concepts_->UploadImages(context.get(), &response);
+    v1::UploadImagesRequest message;
+    message.mutable_header()->set_parent(concept_name);
+    writer->Write(message);
+    message.Clear();
+    message.mutable_image_start()->set_filename(filename);
+    message.mutable_image_start()->set_size_bytes(static_cast<int64_t>(bytes.size()));
+    writer->Write(message);
+    if (!bytes.empty()) {
+      message.Clear();
+      message.set_chunk(bytes);
+      writer->Write(message);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  int ImageCount(const std::string& concept_name) {
+    v1::ListImagesRequest request;
+    request.set_parent(concept_name);
+    v1::ListImagesResponse response;
+    ExpectOk(concepts_->ListImages(Call().get(), request, &response));
+    return response.images_size();
+  }
+
+  int JobCount(const std::string& model) {
+    v1::ListJobsRequest request;
+    request.set_parent("models/" + model);
+    v1::ListJobsResponse response;
+    ExpectOk(training_->ListJobs(Call().get(), request, &response));
+    return response.jobs_size();
+  }
+
   int VersionCount(const std::string& model) {
     v1::ListVersionsRequest request;
     request.set_parent("models/" + model);
@@ -376,6 +415,101 @@ TEST_F(EmbeddedFlowTest, RunningJobIsHandedBackAtShutdownAndFinishesAfterRestart
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.attempt(), 2);
   EXPECT_EQ(VersionCount("pets"), 1);
+}
+
+// Issue 6's bad inputs, each with the status docs/api.md documents, and none
+// leaves anything behind (no image, job, version or concept state change).
+TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) {
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);  // 3 images
+  const std::string anna = "models/pets/concepts/anna";
+  {  // a fresh concept with no images, for the uploads
+    v1::CreateConceptRequest request;
+    request.set_parent("models/pets");
+    request.set_concept_id("mill");
+    request.mutable_concept()->set_token("<mill>");
+    v1::Concept created;
+    ExpectOk(concepts_->CreateConcept(Call().get(), request, &created));
+  }
+  const std::string mill = "models/pets/concepts/mill";
+  images::JpegSpec spec{.width = 40, .height = 40, .color_space = 2 /*JCS_RGB*/,
+                        .components = 3};
+  spec.samples.assign(40 * 40 * 3, 120);
+  std::string corrupt_jpeg = images::WriteTestJpeg(spec);
+  corrupt_jpeg.resize(corrupt_jpeg.size() / 2);  // the scan data cut short
+  for (size_t i = 200; i < corrupt_jpeg.size(); i += 7) corrupt_jpeg[i] = '\xff';
+
+  struct BadUpload {
+    const char* what;
+    std::string filename;
+    std::string bytes;
+  };
+  const std::vector<BadUpload> uploads = {
+      {"corrupt JPEG", "corrupt.jpg", corrupt_jpeg},
+      {"PNG header claiming 20000x20000", "huge.png",
+       images::WritePngHeaderOnly(20000, 20000)},
+      {"empty file", "empty.png", ""},
+      {"text named .png", "notes.png", "these are my holiday notes, not a picture\n"},
+  };
+  for (const BadUpload& upload : uploads) {
+    SCOPED_TRACE(upload.what);
+    const grpc::Status status = UploadOne(mill, upload.filename, upload.bytes);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(upload.filename));
+    EXPECT_EQ(ImageCount(mill), 0);
+  }
+
+  {  // an unknown model
+    v1::TrainConceptRequest request;
+    request.set_parent("models/nope");
+    request.set_concept("models/nope/concepts/anna");
+    v1::Job job;
+    EXPECT_EQ(training_->TrainConcept(Call().get(), request, &job).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(Sample("nope", "a face").status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(UploadOne("models/nope/concepts/anna", "a.png", worker::IdentityPngs(0, 1)[0])
+                  .error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {  // 10^6 training steps
+    v1::TrainConceptRequest request;
+    request.set_parent("models/pets");
+    request.set_concept(anna);
+    request.mutable_settings()->set_steps(1'000'000);
+    v1::Job job;
+    const grpc::Status status = training_->TrainConcept(Call().get(), request, &job);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("settings.steps"));
+  }
+  // A prompt over the limit, a negative count, an unknown concept token.
+  const Sampled long_prompt = Sample("pets", std::string(1001, 'a'));
+  EXPECT_EQ(long_prompt.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(long_prompt.status.error_message(), HasSubstr("prompt"));
+  const Sampled negative = Sample("pets", "a face", "", -1);
+  EXPECT_EQ(negative.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(negative.status.error_message(), HasSubstr("image_count"));
+  const Sampled unknown_token = Sample("pets", "a photo of <anna>");
+  EXPECT_EQ(unknown_token.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unknown_token.status.error_message(), HasSubstr("<anna>"));
+  for (const Sampled* s : {&long_prompt, &negative, &unknown_token}) {
+    EXPECT_TRUE(s->images.empty());
+  }
+
+  // Nothing was left behind.
+  EXPECT_EQ(ImageCount(anna), 3);
+  EXPECT_EQ(ImageCount(mill), 0);
+  EXPECT_EQ(JobCount("pets"), 0);
+  EXPECT_EQ(VersionCount("pets"), 0);
+  v1::GetConceptRequest get;
+  get.set_name(anna);
+  v1::Concept concept_record;
+  ExpectOk(concepts_->GetConcept(Call().get(), get, &concept_record));
+  EXPECT_EQ(concept_record.state(), v1::CONCEPT_STATE_DRAFT);
+  v1::ListModelsRequest list;
+  v1::ListModelsResponse models;
+  ExpectOk(models_->ListModels(Call().get(), list, &models));
+  EXPECT_EQ(models.models_size(), 1);
 }
 
 TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {
