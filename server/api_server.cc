@@ -59,6 +59,11 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                .ids = &s->ids_,
                                .limits = options.limits,
                                .watch_poll_interval = options.watch_poll_interval};
+  s->context_.on_job_succeeded = [server = s.get()](const storage::JobRecord& job) {
+    if (server->metrics_ == nullptr || !job.start_time.has_value()) return;
+    server->metrics_->RecordTrainingJob(
+        absl::ToDoubleSeconds(server->context_.clock->Now() - *job.start_time));
+  };
   s->model_service_ = std::make_unique<ModelServiceImpl>(&s->context_);
   s->concept_service_ = std::make_unique<ConceptServiceImpl>(&s->context_);
   s->training_service_ =

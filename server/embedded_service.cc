@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
                                             .models = &s->server_->models(),
                                             .lineage = &s->server_->lineage(),
                                             .blobs = &s->server_->blobs(),
-                                            .lease_ttl = options.lease_ttl}));
+                                            .lease_ttl = options.lease_ttl,
+                                            .on_succeeded = s->server_->context().on_job_succeeded}));
   STAMINA_ASSIGN_OR_RETURN(
       s->executor_,
       worker::NewTrainingExecutor({.base_models = {s->base_},

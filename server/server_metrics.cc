@@ -136,6 +136,13 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
                        .Name("stamina_rpc_duration_seconds")
                        .Help("gRPC request latency by method")
                        .Register(*m->registry_);
+  m->training_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("stamina_training_job_seconds")
+           .Help("Wall seconds of each training job attempt that committed a version")
+           .Register(*m->registry_)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300,
+                                                            600, 1200, 3600});
   m->queue_depth_ = std::make_shared<QueueDepthCollector>(options.jobs);
   try {
     // civetweb reports a port it cannot bind by throwing: the only
@@ -170,6 +177,10 @@ void ServerMetrics::RecordRpc(const std::string& method, int code,
             prometheus::Histogram::BucketBoundaries{
                 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120})
       .Observe(seconds);
+}
+
+void ServerMetrics::RecordTrainingJob(double seconds) {
+  training_seconds_->Observe(seconds);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

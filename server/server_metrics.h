@@ -4,6 +4,9 @@
 // HTTP port (GET /metrics), named in the Triton style:
 //   stamina_rpc_requests_total{method, code}     counter
 //   stamina_rpc_duration_seconds{method}         histogram
+//   stamina_training_job_seconds                 histogram: wall seconds of
+//                                                each job attempt that
+//                                                committed a version
 //   stamina_job_queue_depth{state}               gauge, read from the job
 //                                                store at scrape time: the
 //                                                autoscaling signal
@@ -48,6 +51,9 @@ class ServerMetrics {
   int port() const { return port_; }
 
   void RecordRpc(const std::string& method, int code, double seconds);
+  // One training job that committed its version after `seconds` (lease to
+  // commit of the successful attempt).
+  void RecordTrainingJob(double seconds);
 
   // For grpc::ServerBuilder::experimental().SetInterceptorCreators().
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -60,6 +66,7 @@ class ServerMetrics {
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* durations_ = nullptr;
+  prometheus::Histogram* training_seconds_ = nullptr;
   std::shared_ptr<prometheus::Collectable> queue_depth_;
   std::shared_ptr<prometheus::Collectable> sampler_cache_;
   int port_ = 0;

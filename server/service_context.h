@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ struct ServiceContext {
   // How often WatchJob re-reads a job.
   absl::Duration watch_poll_interval = absl::Milliseconds(100);
   std::string server_version = "0.1.0";
+  // Called after a job committed its version (in-process worker slots and
+  // the WorkQueue alike), with the job as leased; may be empty. The front end
+  // records the attempt's training seconds here.
+  std::function<void(const storage::JobRecord&)> on_job_succeeded;
 };
 
 // The caller's tenant, from `authorization` metadata.

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -513,16 +515,38 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
 }
 
 TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {
-  Start(/*start_worker=*/false, /*metrics=*/true);
+  Start(/*start_worker=*/true, /*metrics=*/true);
   CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  EXPECT_EQ(Watch(Train("pets", "anna").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
   ExpectOk(Sample("pets", "a face").status);
   ExpectOk(Sample("pets", "a face").status);
+  EXPECT_EQ(Sample("nope", "a face").status.error_code(), grpc::StatusCode::NOT_FOUND);
   const std::string text = HttpGet(service_->server().metrics_port(), "/metrics");
   EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_requests_total{result=\"hit\"} 1"));
   EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_requests_total{result=\"miss\"} 1"));
   EXPECT_THAT(text, HasSubstr("stamina_sampler_cache_models 1"));
   EXPECT_THAT(text, HasSubstr(
-      "stamina_rpc_duration_seconds_count{method=\"/stamina.v1.SamplerService/Sample\"} 2"));
+      "stamina_rpc_duration_seconds_count{method=\"/stamina.v1.SamplerService/Sample\"} 3"));
+  EXPECT_THAT(text, HasSubstr("stamina_training_job_seconds_count 1"));
+  EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"queued\"} 0"));
+
+  // Debian's promtool (package prometheus) lints the exposition.
+  const size_t body = text.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  const std::string path = TestDir("metrics.txt");
+  {
+    std::ofstream out(path);
+    out << text.substr(body + 4);
+  }
+  const std::string report = TestDir("promtool.txt");
+  const int rc = std::system(
+      ("/usr/bin/promtool check metrics < '" + path + "' > '" + report + "' 2>&1").c_str());
+  std::ifstream in(report);
+  const std::string problems((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << "promtool check metrics (apt package prometheus):\n" << problems;
+  EXPECT_EQ(problems, "");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #ifndef STAMINA_WORKER_LOCAL_JOB_SOURCE_H_
 #define STAMINA_WORKER_LOCAL_JOB_SOURCE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,9 @@ class LocalJobSource final : public JobSource {
     storage::LineageStore* lineage = nullptr;
     storage::BlobStore* blobs = nullptr;
     absl::Duration lease_ttl = absl::Seconds(60);
+    // Called after Complete() committed a version, with the job as leased;
+    // may be empty (the embedded staminad records training seconds).
+    std::function<void(const storage::JobRecord&)> on_succeeded;
   };
 
   // INVALID_ARGUMENT when a store is missing or the ttl is not positive.
