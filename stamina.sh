@@ -26,7 +26,8 @@ PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev
   libssl-dev nlohmann-json3-dev
-  prometheus  # promtool, for tests/metrics_promtool_test
+  prometheus  # promtool, for the metrics test
+  openssl     # the TLS test's self-signed certificate
   python3-grpcio python3-grpc-tools python3-protobuf
 )
 

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,15 @@ ABSL_FLAG(
     std::string, server, "",
     "Server address host:port; default env STAMINA_SERVER or 127.0.0.1:7070");
 ABSL_FLAG(std::string, api_key, "", "API key; default env STAMINA_API_KEY");
+ABSL_FLAG(bool, tls, false,
+          "Connect over TLS, trusting the system's CA certificates; default env "
+          "STAMINA_TLS=1");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Connect over TLS, trusting this PEM CA certificate (implies --tls); "
+          "default env STAMINA_TLS_CA");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "TLS: the name the server's certificate must carry (default: the "
+          "host of --server)");
 ABSL_FLAG(int32_t, timeout_seconds, 60,
           "Deadline of each unary call and upload");
 ABSL_FLAG(std::string, base, "",
@@ -124,8 +135,30 @@ int main(int argc, char** argv) {
   if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(64 << 20);  // generated PNGs
-  auto channel = grpc::CreateCustomChannel(
-      server, grpc::InsecureChannelCredentials(), channel_args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  const std::string tls_ca = absl::GetFlag(FLAGS_tls_ca).empty()
+                                 ? EnvOr("STAMINA_TLS_CA", "")
+                                 : absl::GetFlag(FLAGS_tls_ca);
+  if (absl::GetFlag(FLAGS_tls) || EnvOr("STAMINA_TLS", "") == "1" || !tls_ca.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!tls_ca.empty()) {
+      std::ifstream in(tls_ca, std::ios::binary);
+      std::ostringstream pem;
+      pem << in.rdbuf();
+      if (!in || pem.str().empty()) {
+        std::cerr << "stamina: NOT_FOUND: --tls_ca: cannot read " << tls_ca << "\n";
+        return stamina::cli::ExitCodeFor(absl::NotFoundError(""));
+      }
+      ssl.pem_root_certs = pem.str();
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (const std::string name = absl::GetFlag(FLAGS_tls_server_name); !name.empty()) {
+      channel_args.SetSslTargetNameOverride(name);
+    }
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  auto channel = grpc::CreateCustomChannel(server, credentials, channel_args);
   stamina::cli::Session session(channel, options, std::cout, std::cerr);
   const int code = stamina::cli::RunCommand(session, words);
   std::cout.flush();

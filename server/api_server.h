@@ -53,6 +53,11 @@ class ApiServer {
     std::string listen_address = "127.0.0.1:0";
     // registry.db and blobs/ live here; created if missing.
     std::string data_dir;
+    // TLS: PEM files of the server's certificate chain and private key. Both
+    // empty serves plaintext (loopback, or behind a TLS-terminating proxy);
+    // only one set is INVALID_ARGUMENT, an unreadable file NOT_FOUND.
+    std::string tls_cert_file;
+    std::string tls_key_file;
     ServiceLimits limits;
     TrainingDefaults training;
     // Registered at start-up (idempotent).

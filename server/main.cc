@@ -30,6 +30,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
 ABSL_FLAG(std::string, data_dir, "stamina-data", "Registry and blob directory");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus address; empty = off");
 ABSL_FLAG(std::string, internal_token, "",
           "Token remote workers present; empty = no WorkQueue");
@@ -108,6 +111,8 @@ int main(int argc, char** argv) {
   stamina::server::ApiServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
   options.work_queue.internal_token = absl::GetFlag(FLAGS_internal_token);
   options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
@@ -162,9 +167,10 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::fprintf(stderr,
-               "staminad: serving on port %d (metrics port %d), %d training slots, "
+               "staminad: serving %s on port %d (metrics port %d), %d training slots, "
                "sampler %s\n",
-               server->port(), server->metrics_port(), slots,
+               options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
+               server->metrics_port(), slots,
                cache_bytes > 0 ? "on" : "off");
   const int signal_number = AwaitStopSignal();
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
