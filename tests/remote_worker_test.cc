@@ -2,7 +2,9 @@
 // executor, as in stamina-worker) pulls jobs over the internal WorkQueue of a
 // staminad that runs no training slots of its own; loopback, port 0, a real
 // SQLite file, real training on the random stamina-test-tiny model.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,53 @@ std::string TestDir(const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
 }
+
+// Forwards to a JobSource and calls `cancel` once: right after a job is
+// leased (`phase` unset), or before the first heartbeat that reports `phase`.
+class CancellingSource final : public worker::JobSource {
+ public:
+  CancellingSource(worker::JobSource* inner, std::optional<storage::JobPhase> phase,
+                   std::function<void()> cancel)
+      : inner_(inner), phase_(phase), cancel_(std::move(cancel)) {}
+  absl::StatusOr<std::optional<worker::Lease>> LeaseJob(const std::string& w) override {
+    auto lease = inner_->LeaseJob(w);
+    if (lease.ok() && lease->has_value() && !phase_.has_value()) Once();
+    return lease;
+  }
+  absl::StatusOr<worker::HeartbeatReply> Heartbeat(
+      const std::string& l, const storage::JobProgressRecord& p) override {
+    if (phase_.has_value() && p.phase == *phase_) Once();
+    return inner_->Heartbeat(l, p);
+  }
+  absl::StatusOr<std::string> ReadInput(const std::string& l, const std::string& d) override {
+    return inner_->ReadInput(l, d);
+  }
+  absl::StatusOr<std::string> StoreArtifact(const std::string& l,
+                                            const std::string& b) override {
+    return inner_->StoreArtifact(l, b);
+  }
+  absl::StatusOr<int64_t> Complete(const std::string& l, const std::string& d,
+                                   const v1::TrainingMetrics& m) override {
+    return inner_->Complete(l, d, m);
+  }
+  absl::StatusOr<storage::JobState> Fail(const std::string& l,
+                                         const storage::JobErrorRecord& e, bool c) override {
+    return inner_->Fail(l, e, c);
+  }
+  bool cancelled() const { return done_; }
+
+ private:
+  void Once() {
+    if (done_) return;
+    done_ = true;
+    cancel_();
+  }
+
+  worker::JobSource* const inner_;
+  const std::optional<storage::JobPhase> phase_;
+  std::function<void()> cancel_;
+  bool done_ = false;
+};
 
 class RemoteWorkerTest : public ::testing::Test {
  protected:
@@ -162,44 +211,10 @@ TEST_F(RemoteWorkerTest, CancelReachesTheRemoteWorkerThroughItsHeartbeat) {
       storage::JobPage page,
       service_->server().jobs().List({.tenant_id = "acme", .model_id = "pets"}));
   ASSERT_EQ(page.jobs.size(), 1u);
-  // The cancel lands between the lease and the first heartbeat.
-  class CancelFirst final : public worker::JobSource {
-   public:
-    CancelFirst(worker::JobSource* inner, std::function<void()> cancel)
-        : inner_(inner), cancel_(std::move(cancel)) {}
-    absl::StatusOr<std::optional<worker::Lease>> LeaseJob(const std::string& w) override {
-      auto lease = inner_->LeaseJob(w);
-      if (lease.ok() && lease->has_value()) cancel_();
-      return lease;
-    }
-    absl::StatusOr<worker::HeartbeatReply> Heartbeat(
-        const std::string& l, const storage::JobProgressRecord& p) override {
-      return inner_->Heartbeat(l, p);
-    }
-    absl::StatusOr<std::string> ReadInput(const std::string& l, const std::string& d) override {
-      return inner_->ReadInput(l, d);
-    }
-    absl::StatusOr<std::string> StoreArtifact(const std::string& l,
-                                              const std::string& b) override {
-      return inner_->StoreArtifact(l, b);
-    }
-    absl::StatusOr<int64_t> Complete(const std::string& l, const std::string& d,
-                                     const v1::TrainingMetrics& m) override {
-      return inner_->Complete(l, d, m);
-    }
-    absl::StatusOr<storage::JobState> Fail(const std::string& l,
-                                           const storage::JobErrorRecord& e,
-                                           bool c) override {
-      return inner_->Fail(l, e, c);
-    }
-
-   private:
-    worker::JobSource* const inner_;
-    std::function<void()> cancel_;
-  };
   std::unique_ptr<worker::Worker> unused = RemoteWorker(kToken);
   const std::string job_id = page.jobs[0].id;
-  CancelFirst cancel_first(source_.get(), [&] {
+  // The cancel lands between the lease and the first heartbeat.
+  CancellingSource cancel_first(source_.get(), std::nullopt, [&] {
     EXPECT_THAT(service_->server().jobs().Cancel("acme", "pets", job_id).status(), IsOk());
   });
   STAMINA_ASSERT_OK_AND_ASSIGN(
@@ -208,6 +223,39 @@ TEST_F(RemoteWorkerTest, CancelReachesTheRemoteWorkerThroughItsHeartbeat) {
   STAMINA_ASSERT_OK_AND_ASSIGN(storage::JobRecord job,
                                service_->server().jobs().Get("acme", "pets", job_id));
   EXPECT_EQ(job.state, storage::JobState::kCancelled);
+}
+
+// Cancel while folding, over loopback: the public CancelJob RPC lands when the
+// remote worker reports FOLDING; the worker stops, nothing is committed, and
+// the concept can be trained again.
+TEST_F(RemoteWorkerTest, CancelWhileFoldingCommitsNothing) {
+  AddConcept("anna", 0);
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      storage::JobPage page,
+      service_->server().jobs().List({.tenant_id = "acme", .model_id = "pets"}));
+  ASSERT_EQ(page.jobs.size(), 1u);
+  const std::string job_name = "models/pets/jobs/" + page.jobs[0].id;
+  std::unique_ptr<worker::Worker> unused = RemoteWorker(kToken);
+  auto training = v1::TrainingService::NewStub(channel_);
+  CancellingSource cancel_folding(source_.get(), storage::JobPhase::kFolding, [&] {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    v1::CancelJobRequest request;
+    request.set_name(job_name);
+    v1::Job job;
+    const grpc::Status status = training->CancelJob(&context, request, &job);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  });
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      auto remote,
+      worker::Worker::Create({.source = &cancel_folding, .executor = executor_.get()}));
+  EXPECT_THAT(RunOne(*remote), StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(cancel_folding.cancelled());
+  STAMINA_ASSERT_OK_AND_ASSIGN(storage::JobRecord job,
+                               service_->server().jobs().Get("acme", "pets", page.jobs[0].id));
+  EXPECT_EQ(job.state, storage::JobState::kCancelled);
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto model, service_->server().models().GetModel("acme", "pets"));
+  EXPECT_EQ(model.version_count, 0);
 }
 
 TEST(GrpcJobSourceTest, MalformedTaskNamesAreInvalidArgument) {
