@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# staminad restarted with jobs queued and running, end to end with the real
+# binaries: <anna> is training and <mill> queued when staminad gets SIGTERM;
+# the running job is handed back, and after a restart on the same data
+# directory both complete in order (anna on its second attempt), with
+# exactly two versions and nothing lost. The random stamina-test-tiny
+# architecture keeps training fast.
+set -euo pipefail
+STAMINAD="$1"
+STAMINA="$2"
+RENDER="$3"
+T="${TEST_TMPDIR}"
+
+PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+SERVER=""
+start() {
+  "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=rs \
+    --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
+    > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
+  SERVER=$!
+  for _ in $(seq 1 100); do
+    grep -q '^api_key ' "${T}/staminad-$1.out" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "${T}/staminad-$1.err"
+  return 1
+}
+stop() {
+  kill -TERM "${SERVER}" 2>/dev/null || true
+  wait "${SERVER}" 2>/dev/null || true
+}
+trap stop EXIT
+
+OUT="${T}/cli.out"
+cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err"
+  for f in "${T}"/staminad-*.err; do echo "--- ${f}"; cat "${f}"; done
+  exit 1
+}
+
+start 1 || fail "staminad did not start"
+export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/staminad-1.out")"
+mkdir -p "${T}/anna" "${T}/mill"
+"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
+"${RENDER}" --kind=landmark --seed=1000000 --count=1 --renders=3 --out_dir="${T}/mill" > /dev/null
+cli models create fam --base=baseModels/stamina-test-tiny || fail "models create"
+cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create anna"
+cli concepts create fam mill '<mill>' --caption='a photo of {}' || fail "concepts create mill"
+cli upload fam anna "${T}/anna" || fail "upload anna"
+cli upload fam mill "${T}/mill" || fail "upload mill"
+cli train fam anna --steps=150 --no_wait || fail "train anna"
+ANNA="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
+cli train fam mill --steps=5 --no_wait || fail "train mill"
+MILL="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
+for _ in $(seq 1 300); do
+  cli jobs get fam "${ANNA}" || fail "jobs get"
+  grep -q "RUNNING TRAINING step [1-9]" "${OUT}" && break
+  sleep 0.1
+done
+grep -q "RUNNING TRAINING step [1-9]" "${OUT}" || fail "anna never trained"
+cli jobs get fam "${MILL}" || fail "jobs get mill"
+grep -q "QUEUED" "${OUT}" || fail "mill is not queued"
+
+stop
+grep -q "signal 15, shutting down" "${T}/staminad-1.err" || fail "no graceful shutdown"
+start 2 || fail "staminad did not restart"
+
+cli jobs watch fam "${MILL}" || fail "watch mill"
+cli jobs get fam "${ANNA}" || fail "jobs get anna after"
+grep -q "SUCCEEDED" "${OUT}" || fail "anna did not succeed"
+grep -Eq "attempt +2" "${OUT}" || fail "anna was not handed back and retried once"
+cli jobs get fam "${MILL}" || fail "jobs get mill after"
+grep -q "SUCCEEDED" "${OUT}" || fail "mill did not succeed"
+cli lineage fam || fail "lineage"
+grep -Eq "^1 +1 +<anna>" "${OUT}" || fail "anna is not version 1"
+grep -Eq "^2 +2 +<mill>" "${OUT}" || fail "mill is not version 2"
+cli versions fam || fail "versions"
+test "$(grep -c '<' "${OUT}")" -eq 2 || fail "not exactly two versions"
+echo "restart end to end OK"
