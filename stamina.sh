@@ -90,13 +90,18 @@ cmd_build() {
 
 # The service demo (tools/demo.sh): staminad + the stamina CLI train two
 # concepts and sample them; results in demo-out/. Extra arguments go to bazel
-# (e.g. --jobs=1).
+# (e.g. --jobs=1, or -c opt). The default configuration is the test suite's,
+# so `./stamina.sh test` and the demo share one build: the compute is in
+# LibTorch, and -c opt made the demo no faster (54 s vs 57 s measured) while
+# compiling the ~40 LibTorch-including files about a quarter slower.
 cmd_demo() {
   cmd_setup
   local targets=(//server:staminad //cli:stamina //core/world:render //tools:contact_sheet)
-  log "demo: building ${targets[*]} (-c opt)"
-  bazel build -c opt "$@" "${targets[@]}"
-  tools/demo.sh "$(bazel info -c opt "$@" bazel-bin 2>/dev/null)"
+  log "demo: building ${targets[*]}"
+  bazel build "$@" "${targets[@]}"
+  local bin
+  bin="$(bazel info "$@" bazel-bin 2>/dev/null)"
+  tools/demo.sh "${bin}"
 }
 
 main() {

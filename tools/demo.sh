@@ -8,10 +8,11 @@
 # prints the lineage and leaves everything in demo-out/. The server is
 # stopped with SIGTERM (graceful) on success and on failure alike.
 #
-#   tools/demo.sh BIN_DIR          (BIN_DIR: the -c opt bazel-bin)
+#   tools/demo.sh BIN_DIR          (BIN_DIR: the bazel-bin holding the binaries)
 #
 # Environment: DEMO_STEPS (training steps per concept, default 250),
-# DEMO_TORCH_THREADS (staminad's --torch_threads, default 0 = all cores),
+# DEMO_TORCH_THREADS (staminad's --torch_threads, default 1: with all cores,
+# OpenMP training slows down ~40x whenever another process holds a core),
 # DEMO_OUT (default ./demo-out), DEMO_BASE_MODEL_DIR (default
 # models/stamina-tiny-v1; when missing staminad uses random weights).
 set -euo pipefail
@@ -56,7 +57,7 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 say "starting staminad on 127.0.0.1:${PORT} (data ${DATA}, base model ${BASE_DIR})"
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${DATA}/data" \
   --bootstrap_tenant=demo --base_model_dir="${BASE_DIR}" \
-  --torch_threads="${DEMO_TORCH_THREADS:-0}" \
+  --torch_threads="${DEMO_TORCH_THREADS:-1}" \
   > "${DATA}/staminad.out" 2> "${OUT}/staminad.log" &
 SERVER=$!
 KEY=""
