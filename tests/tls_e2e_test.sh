@@ -3,10 +3,13 @@
 # made here with openssl (for 127.0.0.1 and localhost), staminad serving with
 # --tls_cert/--tls_key, and the stamina CLI with --tls_ca. A plaintext client,
 # a client that does not trust the certificate, and a client expecting
-# another name are all refused (UNAVAILABLE, exit 10 + 14).
+# another name are all refused (UNAVAILABLE, exit 10 + 14). A stamina-worker
+# with --tls_ca trains a job over the TLS WorkQueue.
 set -euo pipefail
 STAMINAD="$1"
 STAMINA="$2"
+WORKER="$3"
+RENDER="$4"
 T="${TEST_TMPDIR}"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
@@ -24,10 +27,17 @@ grep -q "tls_cert_file, tls_key_file" "${T}/bad.err" || { cat "${T}/bad.err"; ex
 PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=tls \
   --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --worker_slots=0 \
-  --sampler_cache_bytes=0 --base_model_dir="${T}/no-model" \
+  --sampler_cache_bytes=0 --internal_token=tok --base_model=stamina-test-tiny \
+  --base_model_dir="${T}/no-model" \
   > "${T}/staminad.out" 2> "${T}/staminad.err" &
 SERVER=$!
-trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT
+WORKER_PID=""
+cleanup() {
+  if [[ -n "${WORKER_PID}" ]]; then kill -TERM "${WORKER_PID}" 2>/dev/null || true; fi
+  kill -TERM "${SERVER}" 2>/dev/null || true
+  wait "${SERVER}" 2>/dev/null || true
+}
+trap cleanup EXIT
 for _ in $(seq 1 100); do
   grep -q '^api_key ' "${T}/staminad.out" 2>/dev/null && break
   sleep 0.1
@@ -54,4 +64,19 @@ grep -q "models/secure" "${OUT}" || fail "models list output"
 refused                                                   # plaintext
 refused --tls                                             # system roots only
 refused --tls_ca="${T}/cert.pem" --tls_server_name=other.example
+
+# A remote worker over TLS trains a job.
+mkdir -p "${T}/anna"
+"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
+export STAMINA_TLS_CA="${T}/cert.pem"
+cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
+cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create"
+cli upload fam anna "${T}/anna" || fail "upload"
+"${WORKER}" --server="127.0.0.1:${PORT}" --internal_token=tok --tls_ca="${T}/cert.pem" \
+  --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
+  --poll_ms=50 2> "${T}/worker.err" &
+WORKER_PID=$!
+"${STAMINA}" --server="127.0.0.1:${PORT}" train fam anna --steps=5 > "${OUT}" 2> "${ERR}" \
+  || { cat "${T}/worker.err"; fail "train over TLS"; }
+grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "train output"
 echo "TLS end to end OK"

@@ -12,6 +12,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -35,6 +38,9 @@ ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "Directory of the base model's files; when missing, random weights");
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Connect to a TLS staminad (--tls_cert), trusting this PEM CA certificate");
+ABSL_FLAG(bool, tls, false, "Connect over TLS, trusting the system's CA certificates");
 
 namespace {
 
@@ -112,9 +118,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogLine(*torch);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca);
+      !ca.empty() || absl::GetFlag(FLAGS_tls)) {
+    grpc::SslCredentialsOptions ssl;
+    if (!ca.empty()) {
+      std::ifstream in(ca, std::ios::binary);
+      std::ostringstream pem;
+      pem << in.rdbuf();
+      if (!in || pem.str().empty()) {
+        LogLine("--tls_ca: cannot read " + ca);
+        return 1;
+      }
+      ssl.pem_root_certs = pem.str();
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
   auto source = stamina::worker::GrpcJobSource::Create(
-      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server),
-                                      grpc::InsecureChannelCredentials()),
+      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server), credentials),
        .internal_token = token,
        .base_models = {base->id}});
   auto executor =
