@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 
 namespace stamina::server {
@@ -13,8 +14,9 @@ absl::Status InRange(absl::string_view field, double value, double low,
   if (std::isfinite(value) && value >= low && value <= high) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": ", value, " is out of range [", low, ", ", high, "]"));
+  // %.10g: integers print whole (1000000, not StrCat's 1e+06).
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: %.10g is out of range [%.10g, %.10g]", field, value, low, high));
 }
 
 }  // namespace

@@ -482,7 +482,7 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
     v1::Job job;
     const grpc::Status status = training_->TrainConcept(Call().get(), request, &job);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(), HasSubstr("settings.steps"));
+    EXPECT_THAT(status.error_message(), HasSubstr("settings.steps: 1000000 is out of range"));
   }
   // A prompt over the limit, a negative count, an unknown concept token.
   const Sampled long_prompt = Sample("pets", std::string(1001, 'a'));
