@@ -68,7 +68,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 [[ -n "${KEY}" ]] || die "staminad printed no API key within 60 s"
-grep -q 'random weights' "${OUT}/staminad.log" &&
+grep -qi 'random weights' "${OUT}/staminad.log" &&
   say "note: ${BASE_DIR} not found; the base model has random weights"
 export STAMINA_API_KEY="${KEY}" STAMINA_SERVER="127.0.0.1:${PORT}"
 
