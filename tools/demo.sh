@@ -13,6 +13,7 @@
 # Environment: DEMO_STEPS (training steps per concept, default 250),
 # DEMO_TORCH_THREADS (staminad's --torch_threads, default 1: with all cores,
 # OpenMP training slows down ~40x whenever another process holds a core),
+# DEMO_GUIDANCE (sampling guidance scale, default 0 = the server's),
 # DEMO_OUT (default ./demo-out), DEMO_BASE_MODEL_DIR (default
 # models/stamina-tiny-v1; when missing staminad uses random weights).
 set -euo pipefail
@@ -24,6 +25,7 @@ STAMINA="${BIN}/cli/stamina"
 RENDER="${BIN}/core/world/render"
 SHEET="${BIN}/tools/contact_sheet"
 STEPS="${DEMO_STEPS:-250}"
+GUIDANCE="${DEMO_GUIDANCE:-0}"
 OUT="${DEMO_OUT:-${ROOT}/demo-out}"
 BASE_DIR="${DEMO_BASE_MODEL_DIR:-${ROOT}/models/stamina-tiny-v1}"
 MODEL=family
@@ -100,13 +102,15 @@ run train "${MODEL}" tower --steps="${STEPS}" --seed=2
 say "sampling the head version (both concepts folded in)"
 sample() {
   local dir="$1" prompt="$2"
-  run sample "${MODEL}" --prompt="${prompt}" --count=5 --seed=7 --out="${OUT}/${dir}"
+  run sample "${MODEL}" --prompt="${prompt}" --count=5 --seed=7 --guidance="${GUIDANCE}" \
+    --out="${OUT}/${dir}"
 }
 sample anna 'a photo of <anna>'
 sample tower 'a photo of <tower>'
 sample together 'a photo of <anna> and <tower>'
 # The first version knew only <anna>: the same prompt there, for comparison.
 run sample "${MODEL}" --prompt='a photo of <anna>' --version=1 --count=5 --seed=7 \
+  --guidance="${GUIDANCE}" \
   --out="${OUT}/anna-v1"
 
 say "lineage"
