@@ -23,7 +23,7 @@
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
 #include "bench/oracle_file.h"
-#include "bench/workspace_path.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 #include "core/adapters/adapter_artifact.h"
 #include "core/schedulers/ddpm_scheduler.h"
@@ -191,15 +191,15 @@ int Fail(const absl::Status& status) {
 }
 
 int Run() {
-  const std::string out = WorkspacePath(absl::GetFlag(FLAGS_out));
+  const std::string out = stamina::WorkspacePath(absl::GetFlag(FLAGS_out));
   if (std::system(("mkdir -p '" + out + "'").c_str()) != 0) return 1;
   auto runtime = core::ConfigureTorchRuntime({.threads = absl::GetFlag(FLAGS_threads)});
   if (!runtime.ok()) return Fail(runtime.status());
-  std::string oracle_path = WorkspacePath(absl::GetFlag(FLAGS_oracle));
+  std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
   if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   if (!oracle.ok()) return Fail(oracle.status());
-  auto model = core::LoadDiffusionModel(WorkspacePath(absl::GetFlag(FLAGS_model)));
+  auto model = core::LoadDiffusionModel(stamina::WorkspacePath(absl::GetFlag(FLAGS_model)));
   if (!model.ok()) return Fail(model.status());
 
   HeadCounts real, reconstructed, sampled;

@@ -24,9 +24,9 @@
 #include "bench/continual/concept_sequence.h"
 #include "bench/continual/continual_report.h"
 #include "bench/continual/continual_run.h"
+#include "common/process.h"
 #include "core/torch_runtime.h"
 #include "bench/oracle_file.h"
-#include "bench/workspace_path.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "Comma-separated: stamina, clora, lora, or ablations stamina-nomask, "
@@ -91,7 +91,7 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
 }
 
 int Run() {
-  const std::string out = WorkspacePath(absl::GetFlag(FLAGS_out));
+  const std::string out = stamina::WorkspacePath(absl::GetFlag(FLAGS_out));
   if (std::system(("mkdir -p '" + out + "'").c_str()) != 0) return 1;
   auto runtime = core::ConfigureTorchRuntime({.threads = absl::GetFlag(FLAGS_threads)});
   if (!runtime.ok()) {
@@ -108,7 +108,7 @@ int Run() {
     }
     methods.push_back(*method);
   }
-  std::string oracle_path = WorkspacePath(absl::GetFlag(FLAGS_oracle));
+  std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
   if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),
@@ -127,7 +127,7 @@ int Run() {
     std::fprintf(stderr, "%s\n", scorer.status().ToString().c_str());
     return 1;
   }
-  ContinualRunOptions options{.base_model_dir = WorkspacePath(absl::GetFlag(FLAGS_base_model)),
+  ContinualRunOptions options{.base_model_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model)),
                               .eval_every = absl::GetFlag(FLAGS_eval_every),
                               .seed = absl::GetFlag(FLAGS_seed),
                               .progress_dir = out + "/progress",

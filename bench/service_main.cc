@@ -33,7 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "bench/workspace_path.h"
+#include "common/process.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "core/world/attributes.h"
 #include "core/world/png.h"

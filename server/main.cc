@@ -24,6 +24,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
+#include "common/process.h"
 #include "server/api_server.h"
 #include "server/embedded_service.h"
 #include "worker/torch_setup.h"
@@ -60,50 +61,11 @@ void LogLine(const std::string& line) {
   std::fprintf(stderr, "staminad: %s\n", line.c_str());
 }
 
-// Self-pipe for the stop signals. A handler rather than sigwait(): LibTorch's
-// BLAS starts threads while libraries load, before main() could block the
-// signals in them, so a blocked-signal sigwait() would race with the default
-// action (termination) on those threads.
-int stop_pipe[2] = {-1, -1};
-
-extern "C" void OnStopSignal(int signal_number) {
-  const char byte = static_cast<char>(signal_number);
-  (void)!write(stop_pipe[1], &byte, 1);
-}
-
-// Installs the handler for SIGTERM and SIGINT; false on failure.
-bool CatchStopSignals() {
-  if (pipe(stop_pipe) != 0) return false;
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGTERM, &action, nullptr) == 0 &&
-         sigaction(SIGINT, &action, nullptr) == 0;
-}
-
-// `path` made absolute against the workspace under `bazel run` (whose working
-// directory is the runfiles tree), so the default models/... path works there.
-std::string InWorkspace(const std::string& path) {
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
-  return std::string(workspace) + "/" + path;
-}
-
-// Blocks until a stop signal arrives; returns its number.
-int AwaitStopSignal() {
-  char byte = 0;
-  while (read(stop_pipe[0], &byte, 1) != 1) {
-    if (errno != EINTR) return 0;
-  }
-  return byte;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (!CatchStopSignals()) {
+  if (!stamina::CatchStopSignals()) {
     LogLine("cannot install the SIGTERM/SIGINT handler");
     return 1;
   }
@@ -137,7 +99,7 @@ int main(int argc, char** argv) {
   auto service = stamina::server::EmbeddedService::Create(
       {.api = options,
        .base_model = {.id = absl::GetFlag(FLAGS_base_model),
-                      .dir = InWorkspace(absl::GetFlag(FLAGS_base_model_dir)),
+                      .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
                       .random_fallback = true,
                       .random_seed = absl::GetFlag(FLAGS_base_model_seed)},
        .worker_slots = slots,
@@ -172,7 +134,7 @@ int main(int argc, char** argv) {
                options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
                server->metrics_port(), slots,
                cache_bytes > 0 ? "on" : "off");
-  const int signal_number = AwaitStopSignal();
+  const int signal_number = stamina::AwaitStopSignal();
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
   (*service)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));
   return 0;

@@ -19,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/process.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "worker/base_model_spec.h"
@@ -44,48 +45,15 @@ ABSL_FLAG(bool, tls, false, "Connect over TLS, trusting the system's CA certific
 
 namespace {
 
-// `path` made absolute against the workspace under `bazel run`.
-std::string InWorkspace(const std::string& path) {
-  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  if (path.empty() || path[0] == '/' || workspace == nullptr) return path;
-  return std::string(workspace) + "/" + path;
-}
-
 void LogLine(const std::string& line) {
   std::fprintf(stderr, "stamina-worker: %s\n", line.c_str());
-}
-
-// Self-pipe for the stop signals (see server/main.cc for why not sigwait).
-int stop_pipe[2] = {-1, -1};
-
-extern "C" void OnStopSignal(int signal_number) {
-  const char byte = static_cast<char>(signal_number);
-  (void)!write(stop_pipe[1], &byte, 1);
-}
-
-bool CatchStopSignals() {
-  if (pipe(stop_pipe) != 0) return false;
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  action.sa_flags = SA_RESTART;
-  sigemptyset(&action.sa_mask);
-  return sigaction(SIGTERM, &action, nullptr) == 0 &&
-         sigaction(SIGINT, &action, nullptr) == 0;
-}
-
-int AwaitStopSignal() {
-  char byte = 0;
-  while (read(stop_pipe[0], &byte, 1) != 1) {
-    if (errno != EINTR) return 0;
-  }
-  return byte;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  if (!CatchStopSignals()) {
+  if (!stamina::CatchStopSignals()) {
     LogLine("cannot install the SIGTERM/SIGINT handler");
     return 1;
   }
@@ -100,7 +68,7 @@ int main(int argc, char** argv) {
   }
   auto base = stamina::worker::ResolveBaseModel(
       {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = InWorkspace(absl::GetFlag(FLAGS_base_model_dir)),
+       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
        .random_fallback = true,
        .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
   if (!base.ok()) {
@@ -158,7 +126,7 @@ int main(int argc, char** argv) {
   }
   (*worker)->Start();
   LogLine("pulling jobs from " + absl::GetFlag(FLAGS_server) + " as " + name);
-  const int signal_number = AwaitStopSignal();
+  const int signal_number = stamina::AwaitStopSignal();
   LogLine("signal " + std::to_string(signal_number) + ", handing running jobs back");
   (*worker)->Stop();
   return 0;

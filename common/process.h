@@ -1,0 +1,33 @@
+// File: common/process.h
+//
+// What the project's binaries share about being a process:
+//   - a graceful stop on SIGTERM/SIGINT through a self-pipe: a handler, not
+//     sigwait(), because LibTorch's BLAS starts threads while libraries load,
+//     before main() could block the signals in them, so a blocked-signal
+//     sigwait() would race with the default action (termination) on those
+//     threads;
+//   - WorkspacePath: `bazel run` starts a binary in its runfiles tree, so a
+//     relative path on its command line (models/..., --out=results) means
+//     the user's workspace, which Bazel names in BUILD_WORKSPACE_DIRECTORY.
+// CatchStopSignals() once, early in main(); AwaitStopSignal() from one
+// thread. WorkspacePath is thread-safe.
+#ifndef STAMINA_COMMON_PROCESS_H_
+#define STAMINA_COMMON_PROCESS_H_
+
+#include <string>
+
+namespace stamina {
+
+// Installs the SIGTERM and SIGINT handler; false on failure.
+bool CatchStopSignals();
+
+// Blocks until a stop signal arrives; returns its number (0 on error).
+int AwaitStopSignal();
+
+// `path` made absolute against the workspace under `bazel run`; unchanged
+// when absolute, empty, or outside `bazel run`.
+std::string WorkspacePath(const std::string& path);
+
+}  // namespace stamina
+
+#endif  // STAMINA_COMMON_PROCESS_H_
