@@ -27,6 +27,7 @@ ABSL_FLAG(std::string, architecture, "stamina-tiny-v1", "Base model architecture
 ABSL_FLAG(uint64_t, seed, 1, "Seed of everything random");
 ABSL_FLAG(int, vae_steps, 1000, "Autoencoder steps");
 ABSL_FLAG(int, diffusion_steps, 4000, "Text encoder + UNet steps");
+ABSL_FLAG(int, decoder_steps, 1500, "VAE decoder fine-tuning steps (encoder frozen)");
 ABSL_FLAG(int, batch_size, 32, "Images per step");
 ABSL_FLAG(int, checkpoint_every, 200, "Steps between checkpoints");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   options.seed = absl::GetFlag(FLAGS_seed);
   options.vae_steps = absl::GetFlag(FLAGS_vae_steps);
   options.diffusion_steps = absl::GetFlag(FLAGS_diffusion_steps);
+  options.decoder_steps = absl::GetFlag(FLAGS_decoder_steps);
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
   options.command_line = absl::StrJoin(command, " ");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -27,6 +28,17 @@ namespace {
 
 constexpr int kVaePhase = 1;
 constexpr int kDiffusionPhase = 2;
+// The decoder alone, with the encoder frozen, so the latent space the UNet
+// learned is unchanged (as Stable Diffusion's ft-MSE VAE was made).
+constexpr int kDecoderPhase = 3;
+
+const char* PhaseName(int phase) {
+  switch (phase) {
+    case kVaePhase: return "vae";
+    case kDiffusionPhase: return "diffusion";
+    default: return "decoder";
+  }
+}
 
 // Independent streams from (seed, phase, step, item), by the world's seed
 // derivation.
@@ -55,6 +67,7 @@ struct State {
   double seconds = 0;
   double vae_loss = -1;
   double diffusion_loss = -1;
+  double decoder_loss = -1;
 };
 
 double MovingAverage(double average, double value) {
@@ -79,6 +92,7 @@ absl::StatusOr<State> ReadState(const std::string& path) {
   state.seconds = json.value("seconds", 0.0);
   state.vae_loss = json.value("vae_loss", -1.0);
   state.diffusion_loss = json.value("diffusion_loss", -1.0);
+  state.decoder_loss = json.value("decoder_loss", -1.0);
   return state;
 }
 
@@ -106,7 +120,9 @@ class Trainer {
                    const std::atomic<bool>* stop);
 
  private:
-  absl::StatusOr<float> VaeStep(torch::optim::AdamW& optimizer, int step);
+  // Reconstruction step of kVaePhase (everything, + KL) or kDecoderPhase
+  // (decoder and post_quant_conv; the encoder runs without gradients).
+  absl::StatusOr<float> VaeStep(torch::optim::AdamW& optimizer, int phase, int step);
   absl::StatusOr<float> DiffusionStep(torch::optim::AdamW& optimizer,
                                       const DDPMScheduler& scheduler, int step);
   std::pair<std::vector<Image>, std::vector<std::string>> Batch(int phase, int step);
@@ -136,18 +152,24 @@ std::pair<std::vector<Image>, std::vector<std::string>> Trainer::Batch(int phase
   return {std::move(images), std::move(captions)};
 }
 
-absl::StatusOr<float> Trainer::VaeStep(torch::optim::AdamW& optimizer, int step) {
-  auto [images, captions] = Batch(kVaePhase, step);
+absl::StatusOr<float> Trainer::VaeStep(torch::optim::AdamW& optimizer, int phase,
+                                       int step) {
+  auto [images, captions] = Batch(phase, step);
   return RunTorch([&] {
-    at::Generator generator = at::detail::createCPUGenerator(
-        Mix(options_.seed, kVaePhase, step, 1u << 20));
+    at::Generator generator =
+        at::detail::createCPUGenerator(Mix(options_.seed, phase, step, 1u << 20));
     torch::Tensor x = ImagesToTensor(images);
-    DiagonalGaussianDistribution posterior = model_.vae->Encode(x);
-    torch::Tensor noise = torch::randn(posterior.mean().sizes(), generator);
-    torch::Tensor reconstruction = model_.vae->Decode(posterior.Sample(noise));
+    const bool whole = phase == kVaePhase;
+    std::optional<DiagonalGaussianDistribution> posterior;
+    {
+      torch::AutoGradMode grad(whole);
+      posterior.emplace(model_.vae->Encode(x));
+    }
+    torch::Tensor noise = torch::randn(posterior->mean().sizes(), generator);
+    torch::Tensor reconstruction = model_.vae->Decode(posterior->Sample(noise));
     torch::Tensor loss = torch::mse_loss(reconstruction, x) +
-                         torch::l1_loss(reconstruction, x) +
-                         options_.kl_weight * posterior.Kl().mean();
+                         torch::l1_loss(reconstruction, x);
+    if (whole) loss = loss + options_.kl_weight * posterior->Kl().mean();
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
@@ -208,7 +230,8 @@ absl::Status Trainer::SaveCheckpoint(const State& state,
                                         {"step", state.step},
                                         {"seconds", state.seconds},
                                         {"vae_loss", state.vae_loss},
-                                        {"diffusion_loss", state.diffusion_loss}}
+                                        {"diffusion_loss", state.diffusion_loss},
+                                        {"decoder_loss", state.decoder_loss}}
                               .dump()
                        << "\n";
   if (std::rename(temp.c_str(), (checkpoint_dir_ + "/state.json").c_str()) != 0) {
@@ -232,6 +255,7 @@ absl::Status Trainer::Export(const State& state) {
       {{"seed", absl::StrCat(options_.seed)},
        {"vae_steps", absl::StrCat(options_.vae_steps)},
        {"diffusion_steps", absl::StrCat(options_.diffusion_steps)},
+       {"decoder_steps", absl::StrCat(options_.decoder_steps)},
        {"batch_size", absl::StrCat(options_.batch_size)},
        {"command", options_.command_line},
        {"data", "synthetic world PretrainingSample (core/world/renderer.h)"}},
@@ -264,14 +288,17 @@ absl::Status Trainer::WriteModelCard(const State& state) {
        << "| command | `" << options_.command_line << "` |\n"
        << "| seed | " << options_.seed << " |\n"
        << "| steps | VAE " << options_.vae_steps << ", diffusion " << options_.diffusion_steps
-       << ", batch " << options_.batch_size << " |\n"
+       << ", decoder " << options_.decoder_steps << ", batch " << options_.batch_size
+       << " |\n"
        << "| recipe | AdamW (wd 0.01), lr " << options_.vae_learning_rate << " (VAE) / "
-       << options_.diffusion_learning_rate << " (diffusion), " << options_.warmup_steps
+       << options_.diffusion_learning_rate << " (diffusion) / "
+       << options_.decoder_learning_rate << " (decoder, encoder frozen), "
+       << options_.warmup_steps
        << " warm-up steps then cosine to 10%, EMA " << options_.ema_decay
        << ", caption dropout " << options_.caption_dropout << ", KL weight "
        << options_.kl_weight << " |\n"
        << "| final loss (moving average) | VAE " << state.vae_loss << ", diffusion "
-       << state.diffusion_loss << " |\n"
+       << state.diffusion_loss << ", decoder " << state.decoder_loss << " |\n"
        << "| wall time | " << static_cast<int>(state.seconds / 60) << " min |\n\n"
        << "Measured quality: `bazel run -c opt //bench:base_model -- --model=DIR "
           "--out=OUT` (per-attribute oracle accuracy of samples and VAE "
@@ -297,35 +324,42 @@ absl::Status Trainer::Run(
                            DDPMScheduler::Create(model_.config.training_scheduler));
   const auto start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
-  for (int phase : {kVaePhase, kDiffusionPhase}) {
+  for (int phase : {kVaePhase, kDiffusionPhase, kDecoderPhase}) {
     if (state.phase > phase) continue;
-    const bool vae = phase == kVaePhase;
-    const int total = vae ? options_.vae_steps : options_.diffusion_steps;
+    const bool diffusion = phase == kDiffusionPhase;
+    const int total = phase == kVaePhase    ? options_.vae_steps
+                      : diffusion           ? options_.diffusion_steps
+                                            : options_.decoder_steps;
     std::vector<torch::Tensor> params;
-    if (vae) {
+    if (phase == kVaePhase) {
       params = model_.vae->parameters();
-    } else {
+    } else if (diffusion) {
       for (auto& [name, p] : DiffusionParameters(model_)) params.push_back(p);
+    } else {
+      params = model_.vae->decoder->parameters();
+      for (auto& p : model_.vae->post_quant_conv->parameters()) params.push_back(p);
     }
-    const double base_lr =
-        vae ? options_.vae_learning_rate : options_.diffusion_learning_rate;
+    const double base_lr = phase == kVaePhase ? options_.vae_learning_rate
+                           : diffusion        ? options_.diffusion_learning_rate
+                                              : options_.decoder_learning_rate;
     torch::optim::AdamW optimizer(
         params, torch::optim::AdamWOptions(base_lr).weight_decay(0.01));
     if (resuming && state.phase == phase && state.step > 0) {
       STAMINA_RETURN_IF_ERROR(RunTorch(
           [&] { torch::load(optimizer, checkpoint_dir_ + "/optimizer.pt"); }));
     }
-    model_.vae->train(vae);
-    model_.unet->train(!vae);
-    model_.text_encoder->train(!vae);
+    model_.vae->train(!diffusion);
+    model_.unet->train(diffusion);
+    model_.text_encoder->train(diffusion);
     for (int step = state.phase == phase ? state.step : 0; step < total; ++step) {
       SetLearningRate(optimizer,
                       LearningRate(base_lr, step, total, options_.warmup_steps));
-      absl::StatusOr<float> loss = vae ? VaeStep(optimizer, step)
-                                       : DiffusionStep(optimizer, scheduler, step);
-      STAMINA_RETURN_IF_ERROR(loss.status()) << (vae ? "vae" : "diffusion")
-                                             << " step " << step;
-      double& average = vae ? state.vae_loss : state.diffusion_loss;
+      absl::StatusOr<float> loss = diffusion ? DiffusionStep(optimizer, scheduler, step)
+                                             : VaeStep(optimizer, phase, step);
+      STAMINA_RETURN_IF_ERROR(loss.status()) << PhaseName(phase) << " step " << step;
+      double& average = phase == kVaePhase ? state.vae_loss
+                        : diffusion        ? state.diffusion_loss
+                                           : state.decoder_loss;
       average = MovingAverage(average, *loss);
       State done = state;
       done.phase = phase;
@@ -334,7 +368,7 @@ absl::Status Trainer::Run(
                                           std::chrono::steady_clock::now() - start)
                                           .count();
       if (progress) {
-        progress({.phase = vae ? "vae" : "diffusion",
+        progress({.phase = PhaseName(phase),
                   .step = step + 1,
                   .total_steps = total,
                   .loss = *loss,
@@ -347,9 +381,8 @@ absl::Status Trainer::Run(
         STAMINA_RETURN_IF_ERROR(SaveCheckpoint(done, optimizer));
       }
       if (stopping && step + 1 < total) {
-        return absl::CancelledError(
-            absl::StrCat("stopped after ", phase == kVaePhase ? "vae" : "diffusion",
-                         " step ", step + 1, "; rerun to resume"));
+        return absl::CancelledError(absl::StrCat("stopped after ", PhaseName(phase),
+                                                 " step ", step + 1, "; rerun to resume"));
       }
     }
     state.phase = phase + 1;
@@ -370,7 +403,7 @@ absl::Status RunPretraining(
     const std::atomic<bool>* stop) {
   if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir: required");
   if (options.batch_size < 1 || options.vae_steps < 0 ||
-      options.diffusion_steps < 0 || options.checkpoint_every < 1 ||
+      options.diffusion_steps < 0 || options.decoder_steps < 0 || options.checkpoint_every < 1 ||
       options.warmup_steps < 1) {
     return absl::InvalidArgumentError(
         "batch_size, checkpoint_every and warmup_steps must be >= 1; steps >= 0");

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
+#include "core/io/safetensors.h"
 #include "core/pipelines/base_models.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "gmock/gmock.h"
@@ -36,6 +37,7 @@ PretrainingOptions Small(const std::string& dir) {
           .seed = 5,
           .vae_steps = 3,
           .diffusion_steps = 4,
+          .decoder_steps = 2,
           .batch_size = 2,
           .warmup_steps = 2,
           .checkpoint_every = 100,
@@ -51,11 +53,12 @@ TEST(PretrainingTest, InterruptedAndResumedEqualsUninterrupted) {
   }));
   EXPECT_EQ(seen, (std::vector<std::string>{"vae1/3", "vae2/3", "vae3/3",
                                             "diffusion1/4", "diffusion2/4",
-                                            "diffusion3/4", "diffusion4/4"}));
+                                            "diffusion3/4", "diffusion4/4",
+                                            "decoder1/2", "decoder2/2"}));
 
   const std::string resumed = FreshDir("resumed");
   for (const auto& [phase, step] :
-       {std::pair<std::string, int>{"vae", 2}, {"diffusion", 2}}) {
+       {std::pair<std::string, int>{"vae", 2}, {"diffusion", 2}, {"decoder", 1}}) {
     std::atomic<bool> stop{false};
     absl::Status status = RunPretraining(
         Small(resumed),
@@ -87,9 +90,43 @@ TEST(PretrainingTest, ExportedModelLoadsAndSamples) {
   const std::string card = Bytes(dir + "/model/MODEL_CARD.md");
   EXPECT_THAT(card, HasSubstr("| seed | 5 |"));
   EXPECT_THAT(card, HasSubstr("final loss"));
-  EXPECT_THAT(card, ::testing::Not(HasSubstr("VAE -1,")));  // both phases ran
+  EXPECT_THAT(card, ::testing::Not(HasSubstr("VAE -1,")));  // every phase ran
+  EXPECT_THAT(card, ::testing::Not(HasSubstr("decoder -1 ")));
   EXPECT_THAT(LoadDiffusionModel(dir + "/missing"),
               StatusCodeIs(absl::StatusCode::kNotFound));
+}
+
+TEST(PretrainingTest, DecoderPhaseLeavesTheEncoderAndUNetAlone) {
+  const std::string without = FreshDir("no_decoder");
+  PretrainingOptions options = Small(without);
+  options.decoder_steps = 0;
+  STAMINA_ASSERT_OK(RunPretraining(options));
+  const std::string with = FreshDir("decoder");
+  STAMINA_ASSERT_OK(RunPretraining(Small(with)));
+  // (The files' metadata name the decoder steps, so tensors are compared.)
+  for (const char* file : {"/model/unet.safetensors", "/model/text_encoder.safetensors"}) {
+    STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors a, ReadSafetensors(without + file));
+    STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors b, ReadSafetensors(with + file));
+    for (const auto& [name, tensor] : a.tensors) {
+      EXPECT_TRUE(torch::equal(tensor, b.tensors.at(name))) << file << " " << name;
+    }
+  }
+  STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors a,
+                               ReadSafetensors(without + "/model/vae.safetensors"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(Safetensors b,
+                               ReadSafetensors(with + "/model/vae.safetensors"));
+  int frozen = 0, tuned = 0;
+  for (const auto& [name, tensor] : a.tensors) {
+    const bool same = torch::equal(tensor, b.tensors.at(name));
+    if (name.rfind("decoder.", 0) == 0 || name.rfind("post_quant_conv.", 0) == 0) {
+      tuned += same ? 0 : 1;
+    } else {
+      EXPECT_TRUE(same) << name << " changed in the decoder phase";
+      ++frozen;
+    }
+  }
+  EXPECT_GT(frozen, 10);
+  EXPECT_GT(tuned, 10);
 }
 
 TEST(PretrainingTest, RejectsBadOptions) {
