@@ -123,7 +123,7 @@ std::string ReportMarkdown(const ReportContext& context, const std::vector<Metho
         s.forgetting_incremental, s.forgetting_final, s.forgetting_best,
         s.plasticity_slope_per_10, r.fidelity_background, r.fidelity_attribute, r.pair_first,
         r.pair_second, Mean(r.mask_density), r.train_seconds, r.eval_seconds,
-        r.folded_sample_ms / r.base_sample_ms, r.unfolded_sample_ms / r.base_sample_ms);
+        r.folded_over_base, r.unfolded_over_base);
   }
   md += Verdict(results, context.concepts);
   const BaseReference& ref = context.reference;
@@ -193,8 +193,8 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
          {"base_sample_ms", r.base_sample_ms},
          {"folded_sample_ms", r.folded_sample_ms},
          {"unfolded_sample_ms", r.unfolded_sample_ms},
-         {"folded_over_base", r.folded_sample_ms / r.base_sample_ms},
-         {"unfolded_over_base", r.unfolded_sample_ms / r.base_sample_ms}});
+         {"folded_over_base", r.folded_over_base},
+         {"unfolded_over_base", r.unfolded_over_base}});
     series.push_back({r.label, SeriesColor(static_cast<int>(m)), r.summary.plasticity});
     for (size_t i = 0; i < columns; ++i) {
       grid.push_back(i < r.samples.size() ? r.samples[i] : core::Image(32, 32, {0, 0, 0}));

@@ -80,7 +80,7 @@ absl::Status MeasureSamplingCost(const MethodSpec& method, const std::vector<Ben
   for (size_t i = 0; i < std::min<size_t>(2, concepts.size()); ++i) {
     prompts.push_back(concepts[i].description);
   }
-  std::vector<double> base_ms, folded_ms, unfolded_ms;
+  std::vector<double> base_ms, folded_ms, unfolded_ms, folded_ratio, unfolded_ratio;
   for (int r = 0; r < options.timing_repeats + 1; ++r) {
     STAMINA_ASSIGN_OR_RETURN(double b, TimeSampling(base, scorer, prompts));
     STAMINA_ASSIGN_OR_RETURN(double f, TimeSampling(folded, scorer, prompts));
@@ -100,10 +100,14 @@ absl::Status MeasureSamplingCost(const MethodSpec& method, const std::vector<Ben
     base_ms.push_back(b);
     folded_ms.push_back(f);
     unfolded_ms.push_back(u);
+    folded_ratio.push_back(f / b);
+    unfolded_ratio.push_back(u / b);
   }
   result.base_sample_ms = Median(base_ms);
   result.folded_sample_ms = Median(folded_ms);
   result.unfolded_sample_ms = Median(unfolded_ms);
+  result.folded_over_base = Median(folded_ratio);
+  result.unfolded_over_base = Median(unfolded_ratio);
   return absl::OkStatus();
 }
 

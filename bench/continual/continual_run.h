@@ -36,7 +36,7 @@ struct ContinualRunOptions {
   int eval_every = 10;
   int fidelity_concepts = 10;  // scored after the last task
   int pairs = 5;               // "<c0> and <c1>", "<c2> and <c3>", ...
-  int timing_repeats = 3;
+  int timing_repeats = 5;
   uint64_t seed = 0;
   // When set, every finished task is recorded under
   // <progress_dir>/<method label>/ (its artifact and the scores so far), and
@@ -73,6 +73,10 @@ struct MethodResult {
   double base_sample_ms = 0;
   double folded_sample_ms = 0;
   double unfolded_sample_ms = 0;
+  // Medians of the per-repeat ratios (each repeat times base, folded and
+  // unfolded back to back, so slow phases of a shared machine cancel).
+  double folded_over_base = 0;
+  double unfolded_over_base = 0;
   std::vector<core::Image> samples;  // one per concept after the last task
 };
 

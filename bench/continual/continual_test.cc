@@ -102,6 +102,8 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
   EXPECT_EQ(result.samples.size(), 2u);
   EXPECT_GT(result.base_sample_ms, 0);
   EXPECT_GT(result.unfolded_sample_ms, 0);
+  EXPECT_GT(result.folded_over_base, 0);
+  EXPECT_GT(result.unfolded_over_base, 0);
   EXPECT_GT(result.stored_parameters, 0);
 
   // Resuming from recorded progress reproduces the run's scores.
