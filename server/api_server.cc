@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
 #include "server/sampler_service_impl.h"
@@ -116,6 +117,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   if (!options.work_queue.internal_token.empty()) {
     s->work_queue_service_ =
         std::make_unique<WorkQueueServiceImpl>(&s->context_, options.work_queue);
+    s->blob_service_ = std::make_unique<BlobServiceImpl>(
+        BlobServiceImpl::Options{.blobs = s->blobs_.get(),
+                                 .internal_token = options.work_queue.internal_token,
+                                 .chunk_bytes = options.work_queue.chunk_bytes});
   }
 
   if (!options.metrics_address.empty()) {
@@ -141,6 +146,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   builder.RegisterService(s->sampler_service_.get());
   if (s->work_queue_service_ != nullptr) {
     builder.RegisterService(s->work_queue_service_.get());
+    builder.RegisterService(s->blob_service_.get());
   }
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

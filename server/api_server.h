@@ -40,6 +40,7 @@
 
 namespace stamina::server {
 
+class BlobServiceImpl;
 class ConceptServiceImpl;
 class ModelServiceImpl;
 class SamplerServiceImpl;
@@ -66,8 +67,8 @@ class ApiServer {
     Clock* clock = Clock::Real();  // not owned
     // Prometheus endpoint (host:port); empty disables metrics.
     std::string metrics_address;
-    // The internal WorkQueue for remote workers; served when its
-    // internal_token is set.
+    // The internal WorkQueue for remote workers and the BlobService for
+    // sampler replicas; served when its internal_token is set.
     WorkQueueOptions work_queue;
     // Makes the Sample RPC's backend once the stores are open (the embedded
     // sampler reads adapters from the blob store); null: Sample is
@@ -114,6 +115,7 @@ class ApiServer {
   std::unique_ptr<SamplerServiceImpl> sampler_service_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<WorkQueueServiceImpl> work_queue_service_;
+  std::unique_ptr<BlobServiceImpl> blob_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

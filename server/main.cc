@@ -10,6 +10,11 @@
 //       --listen=0.0.0.0:7070 --metrics_listen=0.0.0.0:9090
 //       --bootstrap_tenant=acme        (one command line)
 //
+// Scale-out: --sampler_backends=host:port,... sends the Sample RPC to
+// stamina-sampler replicas (sampler/main.cc; each model to a stable replica)
+// instead of the in-process sampler; the replicas and the BlobService they
+// read adapters from share --internal_token.
+//
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
 #include <errno.h>
@@ -23,10 +28,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/process.h"
 #include "server/api_server.h"
 #include "server/embedded_service.h"
+#include "server/remote_sample_router.h"
 #include "worker/torch_setup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
@@ -51,6 +58,9 @@ ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
 ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
           "Memory budget of the sampler's folded-model cache; 0 = no sampler");
+ABSL_FLAG(std::vector<std::string>, sampler_backends, {},
+          "stamina-sampler replicas (host:port, comma-separated) serving Sample; "
+          "empty = the in-process sampler (needs --internal_token when set)");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(int, lease_seconds, 60,
           "Lease of a training job (in-process slots and remote workers)");
@@ -87,7 +97,23 @@ int main(int argc, char** argv) {
     options.base_models.push_back({.id = parts[0], .digest = parts[1]});
   }
   const int slots = absl::GetFlag(FLAGS_worker_slots);
-  const int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
+  int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
+  const std::vector<std::string> backends = absl::GetFlag(FLAGS_sampler_backends);
+  if (!backends.empty()) {
+    options.sampler_factory = [backends, token = options.work_queue.internal_token](
+                                  const stamina::server::ServiceContext&)
+        -> absl::StatusOr<std::unique_ptr<stamina::server::SampleRouter>> {
+      auto router = stamina::server::RemoteSampleRouter::Create(
+          {.replicas = stamina::server::RemoteSampleRouter::InsecureReplicas(backends),
+           .internal_token = token});
+      if (!router.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--sampler_backends: ", router.status().message()));
+      }
+      return std::unique_ptr<stamina::server::SampleRouter>(std::move(*router));
+    };
+    cache_bytes = 0;  // no in-process sampler
+  }
   if (slots > 0 || cache_bytes > 0) {
     auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
     if (!torch.ok()) {
@@ -133,7 +159,9 @@ int main(int argc, char** argv) {
                "sampler %s\n",
                options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
                server->metrics_port(), slots,
-               cache_bytes > 0 ? "on" : "off");
+               !backends.empty()
+                   ? absl::StrCat(backends.size(), " remote replicas").c_str()
+                   : (cache_bytes > 0 ? "in-process" : "off"));
   const int signal_number = stamina::AwaitStopSignal();
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
   (*service)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));

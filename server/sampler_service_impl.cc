@@ -3,6 +3,7 @@
 #include "common/status_macros.h"
 #include "server/grpc_status.h"
 #include "server/resource_names.h"
+#include "server/sample_messages.h"
 
 namespace stamina::server {
 namespace {
@@ -17,24 +18,11 @@ class StreamSink final : public SampleSink {
   bool Cancelled() override { return gone_ || call_->IsCancelled(); }
 
   void Progress(SamplePhase phase, int step, int total_steps) override {
-    v1::SampleResponse message;
-    v1::SampleProgress* progress = message.mutable_progress();
-    progress->set_phase(static_cast<v1::SamplePhase>(phase));
-    progress->set_step(step);
-    progress->set_total_steps(total_steps);
-    if (!gone_ && !writer_->Write(message)) gone_ = true;
+    if (!gone_ && !writer_->Write(ProgressMessage(phase, step, total_steps))) gone_ = true;
   }
 
   absl::Status Image(const SampledImage& image) override {
-    v1::SampleResponse message;
-    v1::GeneratedImage* out = message.mutable_image();
-    out->set_index(image.index);
-    out->set_png(image.png);
-    out->set_width(image.width);
-    out->set_height(image.height);
-    out->set_seed(image.seed);
-    out->set_version(version_);
-    if (gone_ || !writer_->Write(message)) {
+    if (gone_ || !writer_->Write(ImageMessage(image, version_))) {
       gone_ = true;
       return absl::CancelledError("the client went away");
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/grpc_status.h"
+#include "server/internal_calls.h"
 #include "server/proto_conversions.h"
 #include "server/resource_names.h"
 #include "storage/sha256.h"
@@ -35,14 +36,7 @@ std::set<std::string> Inputs(const internal::v1::TrainingTask& task) {
 
 absl::Status WorkQueueServiceImpl::CheckCaller(
     const grpc::ServerContext* call) const {
-  const auto& metadata = call->client_metadata();
-  auto it = metadata.find("authorization");
-  if (options_.internal_token.empty() || it == metadata.end() ||
-      absl::string_view(it->second.data(), it->second.size()) !=
-          "Bearer " + options_.internal_token) {
-    return absl::UnauthenticatedError("the work queue needs the internal token");
-  }
-  return absl::OkStatus();
+  return CheckInternalToken(*call, options_.internal_token, "the work queue");
 }
 
 absl::StatusOr<internal::v1::TrainingTask> WorkQueueServiceImpl::TaskFor(
@@ -155,17 +149,8 @@ grpc::Status WorkQueueServiceImpl::FetchBlob(
           " is not an input of ", task.job()));
     }
     STAMINA_ASSIGN_OR_RETURN(std::string bytes, ctx_->blobs->Get(request->digest()));
-    size_t offset = 0;
-    do {
-      internal::v1::FetchBlobResponse chunk;
-      if (offset == 0) chunk.set_size_bytes(static_cast<int64_t>(bytes.size()));
-      const size_t n = std::min(bytes.size() - offset,
-                                static_cast<size_t>(options_.chunk_bytes));
-      chunk.set_chunk(bytes.substr(offset, n));
-      offset += n;
-      if (!writer->Write(chunk)) return absl::CancelledError("worker went away");
-    } while (offset < bytes.size());
-    return absl::OkStatus();
+    return WriteBlobChunks<internal::v1::FetchBlobResponse>(bytes, options_.chunk_bytes,
+                                                            *writer);
   };
   return ToGrpcStatus(run());
 }

@@ -1,0 +1,120 @@
+#include "server/remote_sample_router.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "server/grpc_status.h"
+#include "server/replica_ranking.h"
+#include "server/sample_messages.h"
+
+namespace stamina::server {
+namespace {
+
+std::string RoutingKey(const ModelRecipe& recipe) {
+  return absl::StrCat(recipe.tenant_id, "/", recipe.model_id);
+}
+
+}  // namespace
+
+std::vector<RemoteSampleRouter::Replica> RemoteSampleRouter::InsecureReplicas(
+    const std::vector<std::string>& addresses) {
+  std::vector<Replica> replicas;
+  for (const std::string& address : addresses) {
+    replicas.push_back(
+        {.name = address,
+         .channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials())});
+  }
+  return replicas;
+}
+
+absl::StatusOr<std::unique_ptr<RemoteSampleRouter>> RemoteSampleRouter::Create(
+    Options options) {
+  if (options.replicas.empty()) {
+    return absl::InvalidArgumentError("replicas: at least one");
+  }
+  if (options.internal_token.empty()) {
+    return absl::InvalidArgumentError("internal_token: required");
+  }
+  std::set<std::string> seen;
+  std::vector<Stub> stubs;
+  for (const Replica& replica : options.replicas) {
+    if (replica.name.empty() || replica.channel == nullptr) {
+      return absl::InvalidArgumentError("replicas: each needs a name and a channel");
+    }
+    if (!seen.insert(replica.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("replicas: \"", replica.name, "\" is listed twice"));
+    }
+    stubs.push_back({.name = replica.name,
+                     .stub = internal::v1::SamplerBackend::NewStub(replica.channel)});
+  }
+  return std::unique_ptr<RemoteSampleRouter>(
+      new RemoteSampleRouter(std::move(options), std::move(stubs)));
+}
+
+RemoteSampleRouter::RemoteSampleRouter(Options options, std::vector<Stub> stubs)
+    : options_(std::move(options)), stubs_(std::move(stubs)) {
+  for (const Stub& stub : stubs_) names_.push_back(stub.name);
+}
+
+std::vector<std::string> RemoteSampleRouter::ReplicasFor(const ModelRecipe& recipe) const {
+  std::vector<std::string> order;
+  for (int index : RankReplicas(RoutingKey(recipe), names_)) {
+    order.push_back(names_[index]);
+  }
+  return order;
+}
+
+absl::Status RemoteSampleRouter::Sample(const ModelRecipe& recipe,
+                                        const SampleParams& params, SampleSink& sink) {
+  const internal::v1::SampleRequest request = BackendRequest(recipe, params);
+  absl::Status status;
+  for (int index : RankReplicas(RoutingKey(recipe), names_)) {
+    if (sink.Cancelled()) return absl::CancelledError("the caller went away");
+    bool relayed_image = false;
+    status = SampleOn(stubs_[index], request, sink, &relayed_image);
+    if (!absl::IsUnavailable(status) || relayed_image) return status;
+  }
+  return absl::UnavailableError(absl::StrCat("no sampler replica could serve ",
+                                             RoutingKey(recipe), "; last: ",
+                                             status.message()));
+}
+
+absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
+                                          const internal::v1::SampleRequest& request,
+                                          SampleSink& sink, bool* relayed_image) {
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + options_.internal_token);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+  std::unique_ptr<grpc::ClientReader<internal::v1::SampleResponse>> reader =
+      replica.stub->Sample(&context, request);
+  internal::v1::SampleResponse message;
+  absl::Status relayed;
+  while (reader->Read(&message)) {
+    if (sink.Cancelled()) {
+      context.TryCancel();
+      relayed = absl::CancelledError("the caller went away");
+      break;
+    }
+    relayed = RelayToSink(message.response(), sink);
+    if (message.response().has_image()) *relayed_image = true;
+    if (!relayed.ok()) {
+      context.TryCancel();
+      break;
+    }
+  }
+  const absl::Status finished = FromGrpcStatus(reader->Finish());
+  if (!relayed.ok()) return relayed;
+  if (absl::IsUnavailable(finished)) {
+    return absl::UnavailableError(
+        absl::StrCat("sampler replica ", replica.name, ": ", finished.message()));
+  }
+  return finished;
+}
+
+}  // namespace stamina::server

@@ -1,0 +1,78 @@
+// File: server/remote_sample_router.h
+//
+// RemoteSampleRouter: the SampleRouter of a scaled-out staminad. It sends
+// each Sample call to a sampler replica (stamina-sampler, the
+// stamina.internal.v1.SamplerBackend service) chosen by rendezvous hashing of
+// tenant + model id (server/replica_ranking.h), so one model's calls go to
+// one replica and its folded-model cache stays warm, and adding a replica
+// moves only ~1/N of the models. A replica that answers UNAVAILABLE (down,
+// unreachable or draining) before any image was relayed is skipped for the
+// next one in the model's rank order; every other status is the call's.
+// Progress and images are relayed to the sink as they arrive; when the sink
+// reports the caller gone, the replica's call is cancelled.
+//
+// gRPC client code only: no torch, no gRPC server types. Thread-safe (gRPC
+// stubs are); the sink is used by one call only.
+#ifndef STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_
+#define STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "server/sample_router.h"
+#include "stamina/internal/v1/sampler_backend.grpc.pb.h"
+
+namespace stamina::server {
+
+class RemoteSampleRouter final : public SampleRouter {
+ public:
+  struct Replica {
+    // Its stable identity in the mapping (the address it is reached at).
+    std::string name;
+    std::shared_ptr<grpc::Channel> channel;
+  };
+  struct Options {
+    std::vector<Replica> replicas;
+    // Sent as `authorization: Bearer <internal_token>`.
+    std::string internal_token;
+    // Deadline of one replica call (building a model included).
+    absl::Duration call_timeout = absl::Minutes(10);
+  };
+
+  // Plaintext channels to `addresses` (host:port), each named by its address.
+  static std::vector<Replica> InsecureReplicas(const std::vector<std::string>& addresses);
+
+  // INVALID_ARGUMENT for no replicas, an unnamed, duplicate or channel-less
+  // one, or no token.
+  static absl::StatusOr<std::unique_ptr<RemoteSampleRouter>> Create(Options options);
+
+  absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
+                      SampleSink& sink) override;
+
+  // The replicas' names in the order `recipe`'s model tries them.
+  std::vector<std::string> ReplicasFor(const ModelRecipe& recipe) const;
+
+ private:
+  struct Stub {
+    std::string name;
+    std::unique_ptr<internal::v1::SamplerBackend::Stub> stub;
+  };
+  RemoteSampleRouter(Options options, std::vector<Stub> stubs);
+
+  // One attempt on one replica; `*relayed_image` says whether an image
+  // reached the sink (no fail-over after that).
+  absl::Status SampleOn(Stub& replica, const internal::v1::SampleRequest& request,
+                        SampleSink& sink, bool* relayed_image);
+
+  const Options options_;
+  std::vector<std::string> names_;
+  std::vector<Stub> stubs_;
+};
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_

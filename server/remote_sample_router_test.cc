@@ -1,0 +1,248 @@
+// RemoteSampleRouter against fake sampler replicas over loopback: relaying,
+// the stable model→replica mapping, fail-over on UNAVAILABLE only, and
+// cancellation passed through.
+#include "server/remote_sample_router.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/grpc_status.h"
+#include "server/sample_messages.h"
+
+namespace stamina::server {
+namespace {
+
+namespace iv1 = ::stamina::internal::v1;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Streams loading progress and one image whose PNG bytes are its name, or
+// fails with `fail`; in `endless` mode streams progress until cancelled.
+class FakeReplica final : public iv1::SamplerBackend::Service {
+ public:
+  explicit FakeReplica(std::string name) : name_(std::move(name)) {}
+
+  grpc::Status Sample(grpc::ServerContext* call, const iv1::SampleRequest* request,
+                      grpc::ServerWriter<iv1::SampleResponse>* writer) override {
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(*request);
+    }
+    const auto auth = call->client_metadata().find("authorization");
+    if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
+    }
+    if (!fail_.ok()) return ToGrpcStatus(fail_);
+    iv1::SampleResponse message;
+    if (endless_) {
+      for (int step = 0; step < 1000000; ++step) {
+        *message.mutable_response() = ProgressMessage(SamplePhase::kDenoising, step, 0);
+        if (call->IsCancelled() || !writer->Write(message)) break;
+      }
+      saw_cancel_.Notify();
+      return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    }
+    *message.mutable_response() = ProgressMessage(SamplePhase::kLoading, 0, 0);
+    writer->Write(message);
+    *message.mutable_response() =
+        ImageMessage({.index = 0, .png = name_, .width = 8, .height = 8,
+                      .seed = request->request().seed()},
+                     request->recipe().version());
+    writer->Write(message);
+    return grpc::Status::OK;
+  }
+
+  std::vector<iv1::SampleRequest> requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+  void Fail(absl::Status status) { fail_ = std::move(status); }
+  void Endless() { endless_ = true; }
+  absl::Notification& saw_cancel() { return saw_cancel_; }
+
+ private:
+  const std::string name_;
+  absl::Status fail_;
+  bool endless_ = false;
+  absl::Notification saw_cancel_;
+  absl::Mutex mu_;
+  std::vector<iv1::SampleRequest> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+class RecordingSink final : public SampleSink {
+ public:
+  bool Cancelled() override { return cancel_after_ >= 0 && progress_ > cancel_after_; }
+  void Progress(SamplePhase phase, int /*step*/, int /*total_steps*/) override {
+    ++progress_;
+    phases_.push_back(phase);
+  }
+  absl::Status Image(const SampledImage& image) override {
+    images_.push_back(image);
+    return absl::OkStatus();
+  }
+
+  int cancel_after_ = -1;
+  int progress_ = 0;
+  std::vector<SamplePhase> phases_;
+  std::vector<SampledImage> images_;
+};
+
+class RemoteSampleRouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : {"a", "b", "c"}) {
+      auto fake = std::make_unique<FakeReplica>(name);
+      grpc::ServerBuilder builder;
+      int port = 0;
+      builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+      builder.RegisterService(fake.get());
+      servers_.push_back(builder.BuildAndStart());
+      ASSERT_NE(port, 0);
+      replicas_.push_back(
+          {.name = name,
+           .channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                          grpc::InsecureChannelCredentials())});
+      fakes_[name] = std::move(fake);
+    }
+    auto router = RemoteSampleRouter::Create(
+        {.replicas = replicas_, .internal_token = "tok"});
+    ASSERT_THAT(router, IsOk());
+    router_ = std::move(*router);
+  }
+  void TearDown() override {
+    for (auto& server : servers_) server->Shutdown();
+  }
+
+  static ModelRecipe Recipe(const std::string& model) {
+    return {.tenant_id = "acme",
+            .model_id = model,
+            .version = 2,
+            .base_model_id = "tiny",
+            .base_model_digest = std::string(64, 'b'),
+            .adapter_digests = {std::string(64, '1'), std::string(64, '2')},
+            .tokens = {"<anna>", "<mill>"}};
+  }
+
+  std::vector<RemoteSampleRouter::Replica> replicas_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
+  std::map<std::string, std::unique_ptr<FakeReplica>> fakes_;
+  std::unique_ptr<RemoteSampleRouter> router_;
+};
+
+TEST_F(RemoteSampleRouterTest, RelaysTheHomeReplicasStream) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::string home = router_->ReplicasFor(recipe)[0];
+  RecordingSink sink;
+  ASSERT_THAT(router_->Sample(recipe, {.prompt = "<anna>", .steps = 3, .seed = 42}, sink),
+              IsOk());
+  EXPECT_THAT(sink.phases_, ElementsAre(SamplePhase::kLoading));
+  ASSERT_EQ(sink.images_.size(), 1u);
+  EXPECT_EQ(sink.images_[0].png, home);
+  EXPECT_EQ(sink.images_[0].seed, 42);
+
+  const std::vector<iv1::SampleRequest> sent = fakes_[home]->requests();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].tenant(), "acme");
+  EXPECT_EQ(sent[0].recipe().model(), "models/m");
+  EXPECT_EQ(sent[0].recipe().version(), "models/m/versions/2");
+  EXPECT_EQ(sent[0].recipe().base_model(), "baseModels/tiny");
+  EXPECT_THAT(sent[0].recipe().tokens(), ElementsAre("<anna>", "<mill>"));
+  EXPECT_EQ(sent[0].request().prompt(), "<anna>");
+  EXPECT_EQ(sent[0].request().steps(), 3);
+  // The replica reads back what the front end sent.
+  auto back = RecipeFromProto(sent[0].recipe(), sent[0].tenant(), "recipe");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->version, recipe.version);
+  EXPECT_EQ(back->adapter_digests, recipe.adapter_digests);
+  EXPECT_EQ(back->tokens, recipe.tokens);
+}
+
+TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
+  std::set<std::string> used;
+  for (int i = 0; i < 30; ++i) {
+    const ModelRecipe recipe = Recipe(absl::StrCat("m", i));
+    for (int call = 0; call < 2; ++call) {
+      RecordingSink sink;
+      ASSERT_THAT(router_->Sample(recipe, {.steps = 1}, sink), IsOk());
+      ASSERT_EQ(sink.images_.size(), 1u);
+      EXPECT_EQ(sink.images_[0].png, router_->ReplicasFor(recipe)[0]);
+      used.insert(sink.images_[0].png);
+    }
+  }
+  EXPECT_EQ(used.size(), 3u);
+  // Another tenant's model of the same id is another key.
+  ModelRecipe other = Recipe("m0");
+  other.tenant_id = "globex";
+  EXPECT_EQ(router_->ReplicasFor(other).size(), 3u);
+}
+
+TEST_F(RemoteSampleRouterTest, FailsOverOnUnavailableOnly) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::vector<std::string> order = router_->ReplicasFor(recipe);
+  fakes_[order[0]]->Fail(absl::UnavailableError("draining"));
+  RecordingSink sink;
+  ASSERT_THAT(router_->Sample(recipe, {.steps = 1}, sink), IsOk());
+  ASSERT_EQ(sink.images_.size(), 1u);
+  EXPECT_EQ(sink.images_[0].png, order[1]);
+
+  fakes_[order[1]]->Fail(absl::ResourceExhaustedError("model does not fit"));
+  RecordingSink second;
+  EXPECT_THAT(router_->Sample(recipe, {.steps = 1}, second),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("does not fit")));
+  EXPECT_TRUE(fakes_[order[2]]->requests().empty());
+
+  fakes_[order[1]]->Fail(absl::UnavailableError("draining"));
+  fakes_[order[2]]->Fail(absl::UnavailableError("draining"));
+  RecordingSink none;
+  EXPECT_THAT(router_->Sample(recipe, {.steps = 1}, none),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("no sampler replica")));
+}
+
+TEST_F(RemoteSampleRouterTest, SkipsAReplicaThatIsDown) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::vector<std::string> order = router_->ReplicasFor(recipe);
+  for (size_t i = 0; i < replicas_.size(); ++i) {
+    if (replicas_[i].name == order[0]) servers_[i]->Shutdown();
+  }
+  RecordingSink sink;
+  ASSERT_THAT(router_->Sample(recipe, {.steps = 1}, sink), IsOk());
+  ASSERT_EQ(sink.images_.size(), 1u);
+  EXPECT_EQ(sink.images_[0].png, order[1]);
+}
+
+TEST_F(RemoteSampleRouterTest, PassesCancellationThrough) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::string home = router_->ReplicasFor(recipe)[0];
+  fakes_[home]->Endless();
+  RecordingSink sink;
+  sink.cancel_after_ = 3;
+  EXPECT_THAT(router_->Sample(recipe, {.steps = 1}, sink),
+              StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(fakes_[home]->requests().size(), 1u);
+}
+
+TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {
+  EXPECT_THAT(RemoteSampleRouter::Create({.internal_token = "tok"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("replicas")));
+  auto replicas = RemoteSampleRouter::InsecureReplicas({"127.0.0.1:1", "127.0.0.1:1"});
+  EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas, .internal_token = "tok"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
+  replicas.pop_back();
+  EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("internal_token")));
+}
+
+}  // namespace
+}  // namespace stamina::server
