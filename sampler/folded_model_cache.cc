@@ -67,6 +67,15 @@ bool FoldedModelCache::Contains(const std::string& key) const {
   return entries_.count(key) > 0;
 }
 
+std::vector<FoldedModelCache::EntryInfo> FoldedModelCache::Entries() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<EntryInfo> entries;
+  for (const std::string& key : lru_) {
+    entries.push_back({.key = key, .bytes = entries_.at(key).bytes});
+  }
+  return entries;
+}
+
 FoldedModelCache::Stats FoldedModelCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats stats = stats_;

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -51,6 +52,13 @@ class FoldedModelCache {
 
   bool Contains(const std::string& key) const;
   Stats stats() const;
+
+  // The cached entries' keys and sizes, most recently used first.
+  struct EntryInfo {
+    std::string key;
+    int64_t bytes = 0;
+  };
+  std::vector<EntryInfo> Entries() const;
 
  private:
   struct Entry {

@@ -14,11 +14,6 @@
 namespace stamina::sampler {
 namespace {
 
-std::string CacheKey(const server::ModelRecipe& recipe) {
-  return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
-                      absl::StrJoin(recipe.adapter_digests, "+"));
-}
-
 absl::StatusOr<FoldedModelCache::Model> LoadModel(
     const InProcessSampler::Options& options, const worker::BaseModelLibrary& library,
     FoldedModelCache& cache, const server::ModelRecipe& recipe) {
@@ -49,7 +44,7 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(
     }
     return model;
   };
-  return cache.Get(CacheKey(recipe), build);
+  return cache.Get(InProcessSampler::CacheKey(recipe), build);
 }
 
 }  // namespace
@@ -117,6 +112,23 @@ absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
                                         .seed = params.seed + static_cast<int64_t>(i)}));
   }
   return absl::OkStatus();
+}
+
+std::string InProcessSampler::CacheKey(const server::ModelRecipe& recipe) {
+  return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
+                      absl::StrJoin(recipe.adapter_digests, "+"));
+}
+
+bool InProcessSampler::IsCached(const server::ModelRecipe& recipe) const {
+  return cache_->Contains(CacheKey(recipe));
+}
+
+std::vector<InProcessSampler::CachedModel> InProcessSampler::CachedModels() const {
+  std::vector<CachedModel> models;
+  for (const FoldedModelCache::EntryInfo& entry : cache_->Entries()) {
+    models.push_back({.key = entry.key, .bytes = entry.bytes});
+  }
+  return models;
 }
 
 server::SampleCacheStats InProcessSampler::CacheStats() const {

@@ -55,6 +55,19 @@ class InProcessSampler final : public server::SampleRouter {
 
   server::SampleCacheStats CacheStats() const override;
 
+  // What identifies a recipe's folded weights in the cache (recipes of
+  // different models with the same base and adapters share an entry).
+  static std::string CacheKey(const server::ModelRecipe& recipe);
+  bool IsCached(const server::ModelRecipe& recipe) const;
+
+  // The cached models, most recently used first.
+  struct CachedModel {
+    std::string key;  // CacheKey() of its recipes
+    int64_t bytes = 0;
+  };
+  std::vector<CachedModel> CachedModels() const;
+  int64_t cache_budget_bytes() const { return options_.cache_bytes; }
+
  private:
   InProcessSampler(Options options, std::unique_ptr<worker::BaseModelLibrary> library,
                    std::unique_ptr<FoldedModelCache> cache);

@@ -1,0 +1,129 @@
+// stamina-sampler: a sampler replica for scale-out. Serves the internal
+// stamina.internal.v1.SamplerBackend to staminad (started with
+// --sampler_backends=<this address>,... and the same --internal_token), which
+// routes each model to a stable replica; builds folded models from the base
+// model it has locally and the adapter artifacts it reads from staminad's
+// BlobService (cached under --data_dir, digest-checked), into an LRU cache of
+// --cache_bytes. Flags are parsed here only. On SIGTERM/SIGINT it drains
+// (new calls are UNAVAILABLE, so the front end tries the next replica), then
+// in-flight calls get --grace_seconds.
+//
+//   bazel run //sampler:stamina-sampler -- --listen=0.0.0.0:7071
+//       --blob_server=staminad:7070 --internal_token=... --data_dir=/var/cache/stamina
+//
+// With --listen=host:0 it picks a free port; it prints `port N` on stdout.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "common/process.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "sampler/grpc_blob_store.h"
+#include "sampler/in_process_sampler.h"
+#include "sampler/sampler_backend_service_impl.h"
+#include "worker/base_model_spec.h"
+#include "worker/torch_setup.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7071",
+          "gRPC address (host:port); port 0 picks one (printed as `port N`)");
+ABSL_FLAG(std::string, blob_server, "127.0.0.1:7070",
+          "staminad address (host:port) whose BlobService serves the adapters");
+ABSL_FLAG(std::string, internal_token, "",
+          "The front end's internal token; empty = $STAMINA_INTERNAL_TOKEN");
+ABSL_FLAG(std::string, data_dir, "stamina-sampler-data",
+          "Local cache of fetched adapter artifacts");
+ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
+          "Memory budget of the folded-model cache");
+ABSL_FLAG(int, max_concurrent, 0, "Concurrent Sample calls; 0 = no cap");
+ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architecture)");
+ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
+          "Directory of the base model's files; when missing, random weights");
+ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
+ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
+
+namespace {
+
+void LogLine(const std::string& line) {
+  std::fprintf(stderr, "stamina-sampler: %s\n", line.c_str());
+}
+
+int Fail(const absl::Status& status) {
+  LogLine(status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (!stamina::CatchStopSignals()) {
+    LogLine("cannot install the SIGTERM/SIGINT handler");
+    return 1;
+  }
+  std::string token = absl::GetFlag(FLAGS_internal_token);
+  if (token.empty() && std::getenv("STAMINA_INTERNAL_TOKEN") != nullptr) {
+    token = std::getenv("STAMINA_INTERNAL_TOKEN");
+  }
+  auto base = stamina::worker::ResolveBaseModel(
+      {.id = absl::GetFlag(FLAGS_base_model),
+       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
+       .random_fallback = true,
+       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
+  if (!base.ok()) return Fail(base.status());
+  if (base->dir.empty()) {
+    LogLine("WARNING: no base model files in --base_model_dir=" +
+            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
+            " uses RANDOM weights (development only)");
+  }
+  auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
+  if (!torch.ok()) return Fail(torch.status());
+  LogLine(*torch);
+
+  auto blobs = stamina::sampler::GrpcBlobStore::Create(
+      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_blob_server),
+                                      grpc::InsecureChannelCredentials()),
+       .internal_token = token,
+       .cache_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_data_dir)) + "/blobs"});
+  if (!blobs.ok()) return Fail(blobs.status());
+  auto sampler = stamina::sampler::InProcessSampler::Create(
+      {.blobs = blobs->get(),
+       .base_models = {*base},
+       .cache_bytes = absl::GetFlag(FLAGS_cache_bytes)});
+  if (!sampler.ok()) return Fail(sampler.status());
+  stamina::sampler::SamplerBackendServiceImpl service(
+      {.sampler = sampler->get(),
+       .internal_token = token,
+       .max_concurrent_samples = absl::GetFlag(FLAGS_max_concurrent)});
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError("cannot listen on " + absl::GetFlag(FLAGS_listen)));
+  }
+  std::printf("port %d\n", port);
+  std::fflush(stdout);
+  LogLine(absl::StrCat("serving ", base->id, " on port ", port, ", adapters from ",
+                       absl::GetFlag(FLAGS_blob_server), ", cache budget ",
+                       absl::GetFlag(FLAGS_cache_bytes), " bytes"));
+  const int signal_number = stamina::AwaitStopSignal();
+  LogLine(absl::StrCat("signal ", signal_number, ", draining"));
+  service.StartDraining();
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds))));
+  return 0;
+}
