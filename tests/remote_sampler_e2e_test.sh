@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# End to end with the real binaries: staminad with --sampler_backends
+# pointing at two stamina-sampler replicas (ports picked by the replicas,
+# --listen=127.0.0.1:0). One concept is trained (3 steps, in-process slot) so
+# that a replica must fetch its adapter through staminad's BlobService. Every
+# model's samples go to one replica (GetStatus lists each model on exactly
+# one, with all its samples), and the PNGs equal those of the embedded
+# in-process sampler for the same seed (staminad restarted without
+# --sampler_backends on the same data). The random stamina-test-tiny
+# architecture and 2 denoising steps keep it fast.
+set -euo pipefail
+STAMINAD="$1"
+SAMPLER="$2"
+STAMINA="$3"
+RENDER="$4"
+STATUS="$5"
+T="${TEST_TMPDIR}"
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PORT="$(free_port)"
+BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
+PIDS=()
+SERVER=""
+cleanup() {
+  for p in "${PIDS[@]}" ${SERVER}; do kill -TERM "${p}" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" ${SERVER}; do wait "${p}" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+OUT="${T}/cli.out"
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err" 2>/dev/null || true
+  for f in "${T}"/*.err; do echo "--- ${f}"; cat "${f}"; done
+  exit 1
+}
+# Waits for a line matching $2 in file $1, which process $3 writes once ready.
+await_line() {
+  for _ in $(seq 1 300); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || fail "process $3 exited before \"$2\" in $1"
+    sleep 0.1
+  done
+  fail "no \"$2\" in $1"
+}
+
+REPLICAS=()
+for name in a b; do
+  "${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${PORT}" --internal_token=tok \
+    --data_dir="${T}/sampler-${name}" --cache_bytes=$((256 << 20)) "${BASE[@]}" \
+    > "${T}/sampler-${name}.out" 2> "${T}/sampler-${name}.err" &
+  PIDS+=($!)
+  await_line "${T}/sampler-${name}.out" '^port ' "${PIDS[-1]}"
+  REPLICAS+=("127.0.0.1:$(awk '/^port /{print $2}' "${T}/sampler-${name}.out")")
+done
+
+start_staminad() {  # $1: log name; the rest: extra flags
+  local log="$1"; shift
+  "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
+    --internal_token=tok "${BASE[@]}" "$@" > "${T}/${log}.out" 2> "${T}/${log}.err" &
+  SERVER=$!
+  await_line "${T}/${log}.out" '^api_key ' "${SERVER}"
+  export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/${log}.out")"
+}
+cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
+
+start_staminad staminad-remote --sampler_backends="${REPLICAS[0]},${REPLICAS[1]}"
+grep -q "sampler 2 remote replicas" "${T}/staminad-remote.err" || fail "not routed to replicas"
+
+mkdir -p "${T}/anna"
+"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
+cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
+cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create"
+cli upload fam anna "${T}/anna" || fail "upload"
+cli train fam anna --steps=3 || fail "train"
+grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succeed"
+for m in m1 m2 m3; do
+  cli models create "${m}" --base=baseModels/stamina-test-tiny || fail "models create ${m}"
+done
+
+sample() {  # $1: model, $2: out dir, $3: prompt
+  cli sample "$1" --prompt="$3" --steps=2 --seed=7 --out="$2" || fail "sample $1"
+}
+for round in 1 2; do
+  sample fam "${T}/remote-${round}" 'a photo of <anna>'
+  for m in m1 m2 m3; do sample "${m}" "${T}/remote-${round}" 'a red square'; done
+done
+cmp "${T}/remote-1/fam-v1-0.png" "${T}/remote-2/fam-v1-0.png" || fail "same seed, other bytes"
+
+for i in 0 1; do
+  "${STATUS}" --server="${REPLICAS[$i]}" --internal_token=tok > "${T}/status-${i}.txt" \
+    || fail "GetStatus of ${REPLICAS[$i]}"
+done
+for m in fam m1 m2 m3; do
+  homes="$(cat "${T}"/status-*.txt | grep -c "^cached models/${m} ")" || true
+  test "${homes}" -eq 1 || { cat "${T}"/status-*.txt; fail "${m} is cached on ${homes} replicas"; }
+  grep -q "^cached models/${m} .* 2$" "${T}"/status-*.txt \
+    || { cat "${T}"/status-*.txt; fail "${m}'s two samples did not go to one replica"; }
+done
+grep -q "^cached models/fam models/fam/versions/1 " "${T}"/status-*.txt || fail "fam's version"
+test "$(find "${T}"/sampler-*/blobs -type f -not -path '*/tmp/*' | wc -l)" -eq 1 \
+  || fail "the adapter was not fetched exactly once through BlobService"
+
+# The same samples from the embedded in-process sampler.
+kill -TERM "${SERVER}"; wait "${SERVER}" || true; SERVER=""
+PORT="$(free_port)"
+start_staminad staminad-local --worker_slots=0
+grep -q "sampler in-process" "${T}/staminad-local.err" || fail "not in-process"
+sample fam "${T}/local" 'a photo of <anna>'
+sample m1 "${T}/local" 'a red square'
+cmp "${T}/remote-1/fam-v1-0.png" "${T}/local/fam-v1-0.png" || fail "remote and in-process PNGs differ (fam)"
+cmp "${T}/remote-1/m1-v0-0.png" "${T}/local/m1-v0-0.png" || fail "remote and in-process PNGs differ (m1)"
+for i in 0 1; do echo "--- GetStatus of ${REPLICAS[$i]}"; cat "${T}/status-${i}.txt"; done
+echo "remote sampler end to end OK"
