@@ -5,9 +5,9 @@
 // The handler validates the request, resolves the version to a ModelRecipe
 // (base model + the lineage's adapter digests, oldest first, and the tokens
 // the version knows) and hands it to a router: the in-process sampler of the
-// embedded staminad (sampler/in_process_sampler.h), or later a client of
-// remote sampler replicas (stamina.internal.v1.SamplerBackend) with a stable
-// model→replica mapping.
+// embedded staminad (sampler/in_process_sampler.h), or the client of remote
+// sampler replicas (stamina.internal.v1.SamplerBackend) with a stable
+// model→replica mapping (server/remote_sample_router.h).
 //
 // Implementations are thread-safe; the sink is used by one call only.
 #ifndef STAMINA_SERVER_SAMPLE_ROUTER_H_
