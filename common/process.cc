@@ -42,4 +42,10 @@ std::string WorkspacePath(const std::string& path) {
   return std::string(workspace) + "/" + path;
 }
 
+std::string FlagOrEnvironment(const std::string& flag_value, const char* name) {
+  if (!flag_value.empty()) return flag_value;
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
 }  // namespace stamina

@@ -28,6 +28,10 @@ int AwaitStopSignal();
 // when absolute, empty, or outside `bazel run`.
 std::string WorkspacePath(const std::string& path);
 
+// `flag_value`, or when it is empty the environment variable `name` (empty
+// when unset): secrets such as the internal token stay out of `ps`.
+std::string FlagOrEnvironment(const std::string& flag_value, const char* name);
+
 }  // namespace stamina
 
 #endif  // STAMINA_COMMON_PROCESS_H_

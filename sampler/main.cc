@@ -69,21 +69,17 @@ int main(int argc, char** argv) {
     LogLine("cannot install the SIGTERM/SIGINT handler");
     return 1;
   }
-  std::string token = absl::GetFlag(FLAGS_internal_token);
-  if (token.empty() && std::getenv("STAMINA_INTERNAL_TOKEN") != nullptr) {
-    token = std::getenv("STAMINA_INTERNAL_TOKEN");
-  }
+  const std::string token =
+      stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
   auto base = stamina::worker::ResolveBaseModel(
       {.id = absl::GetFlag(FLAGS_base_model),
        .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
        .random_fallback = true,
        .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
   if (!base.ok()) return Fail(base.status());
-  if (base->dir.empty()) {
-    LogLine("WARNING: no base model files in --base_model_dir=" +
-            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
-            " uses RANDOM weights (development only)");
-  }
+  const std::string warning = stamina::worker::RandomWeightsWarning(
+      *base, "--base_model_dir=" + absl::GetFlag(FLAGS_base_model_dir));
+  if (!warning.empty()) LogLine(warning);
   auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
   if (!torch.ok()) return Fail(torch.status());
   LogLine(*torch);

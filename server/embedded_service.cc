@@ -12,10 +12,9 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
     Options options) {
   std::unique_ptr<EmbeddedService> s(new EmbeddedService());
   STAMINA_ASSIGN_OR_RETURN(s->base_, worker::ResolveBaseModel(options.base_model));
-  if (s->base_.dir.empty() && options.log) {
-    options.log("WARNING: no base model files in \"" + options.base_model.dir +
-                "\"; " + s->base_.id + " uses RANDOM weights (development only)");
-  }
+  const std::string warning =
+      worker::RandomWeightsWarning(s->base_, "\"" + options.base_model.dir + "\"");
+  if (!warning.empty() && options.log) options.log(warning);
   options.api.base_models.push_back({.id = s->base_.id, .digest = s->base_.digest});
   if (options.sampler_cache_bytes > 0) {
     const worker::ResolvedBaseModel base = s->base_;

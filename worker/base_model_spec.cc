@@ -53,4 +53,11 @@ absl::StatusOr<ResolvedBaseModel> ResolveBaseModel(const BaseModelSpec& spec) {
   return resolved;
 }
 
+std::string RandomWeightsWarning(const ResolvedBaseModel& resolved,
+                                 const std::string& dir_label) {
+  if (!resolved.dir.empty()) return "";
+  return "WARNING: no base model files in " + dir_label + "; " + resolved.id +
+         " uses RANDOM weights (development only)";
+}
+
 }  // namespace stamina::worker

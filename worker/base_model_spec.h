@@ -43,6 +43,11 @@ struct ResolvedBaseModel {
 // off; INVALID_ARGUMENT for an empty id.
 absl::StatusOr<ResolvedBaseModel> ResolveBaseModel(const BaseModelSpec& spec);
 
+// The warning a binary logs when `resolved` fell back to random weights
+// (`dir_label` names where files were looked for); empty otherwise.
+std::string RandomWeightsWarning(const ResolvedBaseModel& resolved,
+                                 const std::string& dir_label);
+
 }  // namespace stamina::worker
 
 #endif  // STAMINA_WORKER_BASE_MODEL_SPEC_H_

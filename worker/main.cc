@@ -57,10 +57,8 @@ int main(int argc, char** argv) {
     LogLine("cannot install the SIGTERM/SIGINT handler");
     return 1;
   }
-  std::string token = absl::GetFlag(FLAGS_internal_token);
-  if (token.empty() && std::getenv("STAMINA_INTERNAL_TOKEN") != nullptr) {
-    token = std::getenv("STAMINA_INTERNAL_TOKEN");
-  }
+  const std::string token =
+      stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
   std::string name = absl::GetFlag(FLAGS_name);
   if (name.empty()) {
     char host[256] = {};
@@ -75,11 +73,9 @@ int main(int argc, char** argv) {
     LogLine(base.status().ToString());
     return 1;
   }
-  if (base->dir.empty()) {
-    LogLine("WARNING: no base model files in --base_model_dir=" +
-            absl::GetFlag(FLAGS_base_model_dir) + "; " + base->id +
-            " uses RANDOM weights (development only)");
-  }
+  const std::string warning = stamina::worker::RandomWeightsWarning(
+      *base, "--base_model_dir=" + absl::GetFlag(FLAGS_base_model_dir));
+  if (!warning.empty()) LogLine(warning);
   auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
   if (!torch.ok()) {
     LogLine(torch.status().ToString());
