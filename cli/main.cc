@@ -13,9 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,8 +24,8 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "server/tls_credentials.h"
 
 ABSL_FLAG(
     std::string, server, "",
@@ -135,30 +133,20 @@ int main(int argc, char** argv) {
   if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(64 << 20);  // generated PNGs
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
   const std::string tls_ca = absl::GetFlag(FLAGS_tls_ca).empty()
                                  ? EnvOr("STAMINA_TLS_CA", "")
                                  : absl::GetFlag(FLAGS_tls_ca);
-  if (absl::GetFlag(FLAGS_tls) || EnvOr("STAMINA_TLS", "") == "1" || !tls_ca.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!tls_ca.empty()) {
-      std::ifstream in(tls_ca, std::ios::binary);
-      std::ostringstream pem;
-      pem << in.rdbuf();
-      if (!in || pem.str().empty()) {
-        std::cerr << "stamina: NOT_FOUND: --tls_ca: cannot read " << tls_ca << "\n";
-        return stamina::cli::ExitCodeFor(absl::NotFoundError(""));
-      }
-      ssl.pem_root_certs = pem.str();
-    }
-    credentials = grpc::SslCredentials(ssl);
-    if (const std::string name = absl::GetFlag(FLAGS_tls_server_name); !name.empty()) {
-      channel_args.SetSslTargetNameOverride(name);
-    }
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
+  const bool tls = absl::GetFlag(FLAGS_tls) || EnvOr("STAMINA_TLS", "") == "1";
+  auto credentials = stamina::server::ChannelCredentialsFor({.enabled = tls, .ca_file = tls_ca});
+  if (!credentials.ok()) {
+    std::cerr << "stamina: " << credentials.status().ToString() << "\n";
+    return stamina::cli::ExitCodeFor(credentials.status());
   }
-  auto channel = grpc::CreateCustomChannel(server, credentials, channel_args);
+  if (const std::string name = absl::GetFlag(FLAGS_tls_server_name);
+      !name.empty() && (tls || !tls_ca.empty())) {
+    channel_args.SetSslTargetNameOverride(name);
+  }
+  auto channel = grpc::CreateCustomChannel(server, *credentials, channel_args);
   stamina::cli::Session session(channel, options, std::cout, std::cerr);
   const int code = stamina::cli::RunCommand(session, words);
   std::cout.flush();

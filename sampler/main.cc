@@ -12,6 +12,9 @@
 //       --blob_server=staminad:7070 --internal_token=... --data_dir=/var/cache/stamina
 //
 // With --listen=host:0 it picks a free port; it prints `port N` on stdout.
+// TLS: --tls_cert/--tls_key serve SamplerBackend over TLS (staminad then
+// connects with --sampler_tls_ca), and --tls_ca (or --tls) reaches a TLS
+// staminad, as for stamina-worker.
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -23,12 +26,11 @@
 #include "common/process.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "sampler/grpc_blob_store.h"
 #include "sampler/in_process_sampler.h"
 #include "sampler/sampler_backend_service_impl.h"
+#include "server/tls_credentials.h"
 #include "worker/base_model_spec.h"
 #include "worker/torch_setup.h"
 
@@ -49,6 +51,13 @@ ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve SamplerBackend over TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Connect to a TLS --blob_server, trusting this PEM CA certificate");
+ABSL_FLAG(bool, tls, false,
+          "Connect to --blob_server over TLS, trusting the system's CA certificates");
 
 namespace {
 
@@ -71,6 +80,12 @@ int main(int argc, char** argv) {
   }
   const std::string token =
       stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
+  auto listener = stamina::server::ServerCredentialsFor(
+      {.cert_file = absl::GetFlag(FLAGS_tls_cert), .key_file = absl::GetFlag(FLAGS_tls_key)});
+  if (!listener.ok()) return Fail(listener.status());
+  auto client = stamina::server::ChannelCredentialsFor(
+      {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
+  if (!client.ok()) return Fail(client.status());
   auto base = stamina::worker::ResolveBaseModel(
       {.id = absl::GetFlag(FLAGS_base_model),
        .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
@@ -85,8 +100,7 @@ int main(int argc, char** argv) {
   LogLine(*torch);
 
   auto blobs = stamina::sampler::GrpcBlobStore::Create(
-      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_blob_server),
-                                      grpc::InsecureChannelCredentials()),
+      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_blob_server), *client),
        .internal_token = token,
        .cache_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_data_dir)) + "/blobs"});
   if (!blobs.ok()) return Fail(blobs.status());
@@ -103,8 +117,7 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *listener, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -112,7 +125,9 @@ int main(int argc, char** argv) {
   }
   std::printf("port %d\n", port);
   std::fflush(stdout);
-  LogLine(absl::StrCat("serving ", base->id, " on port ", port, ", adapters from ",
+  LogLine(absl::StrCat("serving ", base->id, " on port ", port,
+                       absl::GetFlag(FLAGS_tls_cert).empty() ? " (plaintext)" : " (TLS)",
+                       ", adapters from ",
                        absl::GetFlag(FLAGS_blob_server), ", cache budget ",
                        absl::GetFlag(FLAGS_cache_bytes), " bytes"));
   const int signal_number = stamina::AwaitStopSignal();

@@ -2,64 +2,31 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include <cerrno>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
 #include "server/sampler_service_impl.h"
 #include "server/server_metrics.h"
+#include "server/tls_credentials.h"
 #include "server/training_service_impl.h"
 
 namespace stamina::server {
-namespace {
-
-absl::StatusOr<std::string> ReadPemFile(const std::string& field, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(field, ": cannot read ", path));
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (bytes.str().find("-----BEGIN ") == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", path, " is not PEM"));
-  }
-  return bytes.str();
-}
-
-// TLS when both files are set, plaintext when neither is.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
-    const ApiServer::Options& options) {
-  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
-    return grpc::InsecureServerCredentials();
-  }
-  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-    return absl::InvalidArgumentError(
-        "tls_cert_file, tls_key_file: set both for TLS, or neither");
-  }
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  STAMINA_ASSIGN_OR_RETURN(pair.cert_chain,
-                           ReadPemFile("tls_cert_file", options.tls_cert_file));
-  STAMINA_ASSIGN_OR_RETURN(pair.private_key,
-                           ReadPemFile("tls_key_file", options.tls_key_file));
-  grpc::SslServerCredentialsOptions ssl;
-  ssl.pem_key_cert_pairs.push_back(std::move(pair));
-  return grpc::SslServerCredentials(ssl);
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: required");
   }
-  STAMINA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
-                           ListenerCredentials(options));
+  STAMINA_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      ServerCredentialsFor({.cert_file = options.tls_cert_file,
+                            .key_file = options.tls_key_file}));
   if (mkdir(options.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create data_dir ", options.data_dir));

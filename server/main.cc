@@ -13,7 +13,8 @@
 // Scale-out: --sampler_backends=host:port,... sends the Sample RPC to
 // stamina-sampler replicas (sampler/main.cc; each model to a stable replica)
 // instead of the in-process sampler; the replicas and the BlobService they
-// read adapters from share --internal_token.
+// read adapters from share --internal_token. Replicas serving TLS
+// (stamina-sampler --tls_cert/--tls_key) are reached with --sampler_tls_ca.
 //
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
@@ -34,6 +35,7 @@
 #include "server/api_server.h"
 #include "server/embedded_service.h"
 #include "server/remote_sample_router.h"
+#include "server/tls_credentials.h"
 #include "worker/torch_setup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
@@ -61,6 +63,11 @@ ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
 ABSL_FLAG(std::vector<std::string>, sampler_backends, {},
           "stamina-sampler replicas (host:port, comma-separated) serving Sample; "
           "empty = the in-process sampler (needs --internal_token when set)");
+ABSL_FLAG(std::string, sampler_tls_ca, "",
+          "Connect to TLS --sampler_backends (their --tls_cert), trusting this PEM CA "
+          "certificate");
+ABSL_FLAG(bool, sampler_tls, false,
+          "Connect to --sampler_backends over TLS, trusting the system's CA certificates");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(int, lease_seconds, 60,
           "Lease of a training job (in-process slots and remote workers)");
@@ -100,11 +107,19 @@ int main(int argc, char** argv) {
   int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
   const std::vector<std::string> backends = absl::GetFlag(FLAGS_sampler_backends);
   if (!backends.empty()) {
-    options.sampler_factory = [backends, token = options.work_queue.internal_token](
+    auto credentials = stamina::server::ChannelCredentialsFor(
+        {.enabled = absl::GetFlag(FLAGS_sampler_tls),
+         .ca_file = absl::GetFlag(FLAGS_sampler_tls_ca)});
+    if (!credentials.ok()) {
+      LogLine("--sampler_tls_ca: " + credentials.status().ToString());
+      return 1;
+    }
+    options.sampler_factory = [backends, credentials = *credentials,
+                               token = options.work_queue.internal_token](
                                   const stamina::server::ServiceContext&)
         -> absl::StatusOr<std::unique_ptr<stamina::server::SampleRouter>> {
       auto router = stamina::server::RemoteSampleRouter::Create(
-          {.replicas = stamina::server::RemoteSampleRouter::InsecureReplicas(backends),
+          {.replicas = stamina::server::RemoteSampleRouter::ReplicasAt(backends, credentials),
            .internal_token = token});
       if (!router.ok()) {
         return absl::InvalidArgumentError(

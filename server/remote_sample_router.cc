@@ -7,7 +7,6 @@
 #include "common/status_macros.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "server/grpc_status.h"
 #include "server/replica_ranking.h"
 #include "server/sample_messages.h"
@@ -21,13 +20,14 @@ std::string RoutingKey(const ModelRecipe& recipe) {
 
 }  // namespace
 
-std::vector<RemoteSampleRouter::Replica> RemoteSampleRouter::InsecureReplicas(
-    const std::vector<std::string>& addresses) {
+std::vector<RemoteSampleRouter::Replica> RemoteSampleRouter::ReplicasAt(
+    const std::vector<std::string>& addresses,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   std::vector<Replica> replicas;
   for (const std::string& address : addresses) {
     replicas.push_back(
         {.name = address,
-         .channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials())});
+         .channel = grpc::CreateChannel(address, credentials)});
   }
   return replicas;
 }

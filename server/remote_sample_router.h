@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "server/sample_router.h"
 #include "stamina/internal/v1/sampler_backend.grpc.pb.h"
 
@@ -43,8 +44,11 @@ class RemoteSampleRouter final : public SampleRouter {
     absl::Duration call_timeout = absl::Minutes(10);
   };
 
-  // Plaintext channels to `addresses` (host:port), each named by its address.
-  static std::vector<Replica> InsecureReplicas(const std::vector<std::string>& addresses);
+  // Channels to `addresses` (host:port) with `credentials` (plaintext or
+  // TLS: server/tls_credentials.h), each named by its address.
+  static std::vector<Replica> ReplicasAt(
+      const std::vector<std::string>& addresses,
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials);
 
   // INVALID_ARGUMENT for no replicas, an unnamed, duplicate or channel-less
   // one, or no token.

@@ -236,7 +236,8 @@ TEST_F(RemoteSampleRouterTest, PassesCancellationThrough) {
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {
   EXPECT_THAT(RemoteSampleRouter::Create({.internal_token = "tok"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("replicas")));
-  auto replicas = RemoteSampleRouter::InsecureReplicas({"127.0.0.1:1", "127.0.0.1:1"});
+  auto replicas = RemoteSampleRouter::ReplicasAt({"127.0.0.1:1", "127.0.0.1:1"},
+                                                  grpc::InsecureChannelCredentials());
   EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas, .internal_token = "tok"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
   replicas.pop_back();

@@ -4,12 +4,15 @@
 # --tls_cert/--tls_key, and the stamina CLI with --tls_ca. A plaintext client,
 # a client that does not trust the certificate, and a client expecting
 # another name are all refused (UNAVAILABLE, exit 10 + 14). A stamina-worker
-# with --tls_ca trains a job over the TLS WorkQueue.
+# with --tls_ca trains a job over the TLS WorkQueue. A stamina-sampler replica
+# serving TLS (--tls_cert/--tls_key) and reading adapters over the TLS
+# BlobService (--tls_ca) serves staminad's Sample (--sampler_tls_ca).
 set -euo pipefail
 STAMINAD="$1"
 STAMINA="$2"
 WORKER="$3"
 RENDER="$4"
+SAMPLER="$5"
 T="${TEST_TMPDIR}"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
@@ -25,19 +28,37 @@ fi
 grep -q "tls_cert_file, tls_key_file" "${T}/bad.err" || { cat "${T}/bad.err"; exit 1; }
 
 PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=tls \
-  --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --worker_slots=0 \
-  --sampler_cache_bytes=0 --internal_token=tok --base_model=stamina-test-tiny \
-  --base_model_dir="${T}/no-model" \
-  > "${T}/staminad.out" 2> "${T}/staminad.err" &
-SERVER=$!
 WORKER_PID=""
+SAMPLER_PID=""
+SERVER=""
 cleanup() {
-  if [[ -n "${WORKER_PID}" ]]; then kill -TERM "${WORKER_PID}" 2>/dev/null || true; fi
-  kill -TERM "${SERVER}" 2>/dev/null || true
-  wait "${SERVER}" 2>/dev/null || true
+  for p in ${WORKER_PID} ${SAMPLER_PID} ${SERVER}; do kill -TERM "${p}" 2>/dev/null || true; done
+  for p in ${WORKER_PID} ${SAMPLER_PID} ${SERVER}; do wait "${p}" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+
+# The sampler replica: TLS on its own port and towards staminad's BlobService.
+"${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${PORT}" --internal_token=tok \
+  --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --tls_ca="${T}/cert.pem" \
+  --data_dir="${T}/sampler" --cache_bytes=$((256 << 20)) --base_model=stamina-test-tiny \
+  --base_model_dir="${T}/no-model" --torch_threads=1 \
+  > "${T}/sampler.out" 2> "${T}/sampler.err" &
+SAMPLER_PID=$!
+for _ in $(seq 1 300); do
+  grep -q '^port ' "${T}/sampler.out" 2>/dev/null && break
+  kill -0 "${SAMPLER_PID}" 2>/dev/null || { cat "${T}/sampler.err"; exit 1; }
+  sleep 0.1
+done
+SAMPLER_PORT="$(awk '/^port /{print $2}' "${T}/sampler.out")"
+test -n "${SAMPLER_PORT}" || { cat "${T}/sampler.err"; exit 1; }
+grep -q "(TLS)" "${T}/sampler.err" || { cat "${T}/sampler.err"; exit 1; }
+
+"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=tls \
+  --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --worker_slots=0 \
+  --internal_token=tok --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" \
+  --sampler_backends="127.0.0.1:${SAMPLER_PORT}" --sampler_tls_ca="${T}/cert.pem" \
+  > "${T}/staminad.out" 2> "${T}/staminad.err" &
+SERVER=$!
 for _ in $(seq 1 100); do
   grep -q '^api_key ' "${T}/staminad.out" 2>/dev/null && break
   sleep 0.1
@@ -49,7 +70,11 @@ grep -q "serving TLS" "${T}/staminad.err" || { cat "${T}/staminad.err"; exit 1; 
 OUT="${T}/cli.out"
 ERR="${T}/cli.err"
 cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" --timeout_seconds=5 "$@" > "${OUT}" 2> "${ERR}"; }
-fail() { echo "FAIL: $*"; cat "${OUT}" "${ERR}"; echo "--- staminad"; cat "${T}/staminad.err"; exit 1; }
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${ERR}"
+  for f in "${T}"/*.err; do echo "--- ${f}"; cat "${f}"; done
+  exit 1
+}
 refused() {
   local code=0
   cli "$@" models list || code=$?
@@ -79,4 +104,11 @@ WORKER_PID=$!
 "${STAMINA}" --server="127.0.0.1:${PORT}" train fam anna --steps=5 > "${OUT}" 2> "${ERR}" \
   || { cat "${T}/worker.err"; fail "train over TLS"; }
 grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "train output"
+
+# Sampling goes over TLS to the replica, which reads the adapter over TLS.
+"${STAMINA}" --server="127.0.0.1:${PORT}" sample fam --prompt='a photo of <anna>' --steps=2 \
+  --seed=7 --out="${T}/samples" > "${OUT}" 2> "${ERR}" || fail "sample through the TLS replica"
+test -s "${T}/samples/fam-v1-0.png" || fail "no PNG from the TLS replica"
+test "$(find "${T}/sampler/blobs" -type f -not -path '*/tmp/*' | wc -l)" -eq 1 \
+  || fail "the replica did not fetch the adapter over the TLS BlobService"
 echo "TLS end to end OK"

@@ -12,16 +12,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/process.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
+#include "server/tls_credentials.h"
 #include "worker/base_model_spec.h"
 #include "worker/grpc_job_source.h"
 #include "worker/torch_setup.h"
@@ -82,25 +80,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogLine(*torch);
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::InsecureChannelCredentials();
-  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca);
-      !ca.empty() || absl::GetFlag(FLAGS_tls)) {
-    grpc::SslCredentialsOptions ssl;
-    if (!ca.empty()) {
-      std::ifstream in(ca, std::ios::binary);
-      std::ostringstream pem;
-      pem << in.rdbuf();
-      if (!in || pem.str().empty()) {
-        LogLine("--tls_ca: cannot read " + ca);
-        return 1;
-      }
-      ssl.pem_root_certs = pem.str();
-    }
-    credentials = grpc::SslCredentials(ssl);
+  auto credentials = stamina::server::ChannelCredentialsFor(
+      {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
+  if (!credentials.ok()) {
+    LogLine("--tls_ca: " + credentials.status().ToString());
+    return 1;
   }
   auto source = stamina::worker::GrpcJobSource::Create(
-      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server), credentials),
+      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server), *credentials),
        .internal_token = token,
        .base_models = {base->id}});
   auto executor =
