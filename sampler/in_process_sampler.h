@@ -51,7 +51,7 @@ class InProcessSampler final : public server::SampleRouter {
                       server::SampleSink& sink) override;
 
   // Builds (and warms) the recipe's model into the cache without sampling.
-  absl::Status Warm(const server::ModelRecipe& recipe);
+  absl::Status Warm(const server::ModelRecipe& recipe) override;
 
   server::SampleCacheStats CacheStats() const override;
 

@@ -106,7 +106,8 @@ grpc::Status SamplerBackendServiceImpl::Warm(grpc::ServerContext* call,
   auto run = [&]() -> absl::Status {
     STAMINA_RETURN_IF_ERROR(CheckCall(*call));
     STAMINA_ASSIGN_OR_RETURN(server::ModelRecipe recipe,
-                             server::RecipeFromProto(request->recipe(), "", "recipe"));
+                             server::RecipeFromProto(request->recipe(), request->tenant(),
+                                                     "recipe"));
     response->set_was_cached(options_.sampler->IsCached(recipe));
     const absl::Time start = absl::Now();
     STAMINA_RETURN_IF_ERROR(options_.sampler->Warm(recipe));

@@ -12,6 +12,7 @@
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
+#include "server/sample_request.h"
 #include "server/sampler_service_impl.h"
 #include "server/server_metrics.h"
 #include "server/tls_credentials.h"
@@ -67,7 +68,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                .ids = &s->ids_,
                                .limits = options.limits,
                                .watch_poll_interval = options.watch_poll_interval};
-  s->context_.on_job_succeeded = [server = s.get()](const storage::JobRecord& job) {
+  s->context_.on_job_succeeded = [server = s.get()](const storage::JobRecord& job,
+                                                     const storage::VersionRecord& version) {
+    if (server->warmer_ != nullptr) {
+      server->warmer_->Enqueue({.tenant_id = version.tenant_id,
+                                .model_id = version.model_id,
+                                .version = version.version});
+    }
     if (server->metrics_ == nullptr || !job.start_time.has_value()) return;
     server->metrics_->RecordTrainingJob(
         absl::ToDoubleSeconds(server->context_.clock->Now() - *job.start_time));
@@ -78,6 +85,16 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
       std::make_unique<TrainingServiceImpl>(&s->context_, options.training);
   if (options.sampler_factory) {
     STAMINA_ASSIGN_OR_RETURN(s->sampler_, options.sampler_factory(s->context_));
+  }
+  if (s->sampler_ != nullptr && options.warm_new_versions) {
+    STAMINA_ASSIGN_OR_RETURN(
+        s->warmer_,
+        ModelWarmer::Create(
+            {.router = s->sampler_.get(),
+             .recipe_of = [context = &s->context_](const ModelWarmer::Version& v) {
+               return RecipeOf(*context, v.tenant_id, v.model_id, v.version);
+             },
+             .log = options.log}));
   }
   s->sampler_service_ = std::make_unique<SamplerServiceImpl>(
       &s->context_, options.training, s->sampler_.get(), options.sample_defaults);
@@ -124,6 +141,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
 }
 
 void ApiServer::Shutdown(absl::Duration grace) {
+  if (warmer_ != nullptr) warmer_->Stop();
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);

@@ -4,7 +4,8 @@
 // data directory, wires the stamina.v1 services to them, and serves gRPC with
 // the standard health service (NOT_SERVING while shutting down) and server
 // reflection. The stores are exposed for the in-process worker, admin tools
-// and tests.
+// and tests. A version a job commits is warmed up on the sampler in the
+// background (server/model_warmer.h).
 //
 //   STAMINA_ASSIGN_OR_RETURN(auto server, ApiServer::Create(
 //       {.listen_address = "127.0.0.1:0", .data_dir = dir}));
@@ -26,6 +27,7 @@
 #include "common/ids.h"
 #include "grpcpp/server.h"
 #include "server/auth.h"
+#include "server/model_warmer.h"
 #include "server/sample_request.h"
 #include "server/sample_router.h"
 #include "server/service_context.h"
@@ -76,6 +78,11 @@ class ApiServer {
     std::function<absl::StatusOr<std::unique_ptr<SampleRouter>>(const ServiceContext&)>
         sampler_factory;
     SampleDefaults sample_defaults;
+    // With a sampler, each version a job commits is warmed up on it in the
+    // background before its first Sample (server/model_warmer.h).
+    bool warm_new_versions = true;
+    // One line per notable event (warm-ups); may be empty.
+    std::function<void(const std::string&)> log;
   };
 
   static absl::StatusOr<std::unique_ptr<ApiServer>> Create(Options options);
@@ -95,6 +102,10 @@ class ApiServer {
   storage::BlobStore& blobs() { return *blobs_; }
   // The registry's id generator and the options' clock (for composition).
   const ServiceContext& context() const { return context_; }
+  // The Sample RPC's backend and the warmer of new versions; null without a
+  // sampler (and without warming).
+  const SampleRouter* sampler() const { return sampler_.get(); }
+  const ModelWarmer* warmer() const { return warmer_.get(); }
 
  private:
   ApiServer() = default;
@@ -109,6 +120,7 @@ class ApiServer {
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;
   std::unique_ptr<SampleRouter> sampler_;
+  std::unique_ptr<ModelWarmer> warmer_;  // uses sampler_: declared after it
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<ConceptServiceImpl> concept_service_;
   std::unique_ptr<TrainingServiceImpl> training_service_;

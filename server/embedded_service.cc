@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
       return std::unique_ptr<SampleRouter>(std::move(sampler));
     };
   }
+  if (!options.api.log) options.api.log = options.log;
   Clock* clock = options.api.clock;
   STAMINA_ASSIGN_OR_RETURN(s->server_, ApiServer::Create(std::move(options.api)));
   if (options.worker_slots <= 0) return s;

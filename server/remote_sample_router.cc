@@ -85,6 +85,24 @@ absl::Status RemoteSampleRouter::Sample(const ModelRecipe& recipe,
                                              status.message()));
 }
 
+absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe) {
+  internal::v1::WarmRequest request;
+  *request.mutable_recipe() = RecipeToProto(recipe);
+  request.set_tenant(recipe.tenant_id);
+  absl::Status status;
+  for (int index : RankReplicas(RoutingKey(recipe), names_)) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + options_.internal_token);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    internal::v1::WarmResponse response;
+    status = FromGrpcStatus(stubs_[index].stub->Warm(&context, request, &response));
+    if (!absl::IsUnavailable(status)) return status;
+    status = absl::UnavailableError(
+        absl::StrCat("sampler replica ", stubs_[index].name, ": ", status.message()));
+  }
+  return status;
+}
+
 absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
                                           const internal::v1::SampleRequest& request,
                                           SampleSink& sink, bool* relayed_image) {

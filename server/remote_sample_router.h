@@ -8,6 +8,8 @@
 // moves only ~1/N of the models. A replica that answers UNAVAILABLE (down,
 // unreachable or draining) before any image was relayed is skipped for the
 // next one in the model's rank order; every other status is the call's.
+// Warm builds a new version on the replica that will serve it, by the same
+// rule.
 // Progress and images are relayed to the sink as they arrive; when the sink
 // reports the caller gone, the replica's call is cancelled.
 //
@@ -56,6 +58,10 @@ class RemoteSampleRouter final : public SampleRouter {
 
   absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
                       SampleSink& sink) override;
+
+  // SamplerBackend.Warm on the replica the model's Sample calls go to (the
+  // first in its rank order that is not UNAVAILABLE).
+  absl::Status Warm(const ModelRecipe& recipe) override;
 
   // The replicas' names in the order `recipe`'s model tries them.
   std::vector<std::string> ReplicasFor(const ModelRecipe& recipe) const;

@@ -63,9 +63,26 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status Warm(grpc::ServerContext* call, const iv1::WarmRequest* request,
+                    iv1::WarmResponse* /*response*/) override {
+    {
+      absl::MutexLock lock(&mu_);
+      warms_.push_back(*request);
+    }
+    const auto auth = call->client_metadata().find("authorization");
+    if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
+    }
+    return ToGrpcStatus(fail_);
+  }
+
   std::vector<iv1::SampleRequest> requests() {
     absl::MutexLock lock(&mu_);
     return requests_;
+  }
+  std::vector<iv1::WarmRequest> warms() {
+    absl::MutexLock lock(&mu_);
+    return warms_;
   }
   void Fail(absl::Status status) { fail_ = std::move(status); }
   void Endless() { endless_ = true; }
@@ -78,6 +95,7 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
   absl::Notification saw_cancel_;
   absl::Mutex mu_;
   std::vector<iv1::SampleRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<iv1::WarmRequest> warms_ ABSL_GUARDED_BY(mu_);
 };
 
 class RecordingSink final : public SampleSink {
@@ -185,6 +203,32 @@ TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
   ModelRecipe other = Recipe("m0");
   other.tenant_id = "globex";
   EXPECT_EQ(router_->ReplicasFor(other).size(), 3u);
+}
+
+TEST_F(RemoteSampleRouterTest, WarmsOnTheReplicaThatWillServeTheModel) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::vector<std::string> order = router_->ReplicasFor(recipe);
+  ASSERT_THAT(router_->Warm(recipe), IsOk());
+  std::vector<iv1::WarmRequest> sent = fakes_[order[0]]->warms();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].tenant(), "acme");
+  EXPECT_EQ(sent[0].recipe().version(), "models/m/versions/2");
+  EXPECT_THAT(sent[0].recipe().adapter_digests(), ElementsAre(recipe.adapter_digests[0],
+                                                              recipe.adapter_digests[1]));
+  EXPECT_TRUE(fakes_[order[1]]->warms().empty());
+
+  // A draining home: the replica Sample would fail over to; other errors are
+  // the call's.
+  fakes_[order[0]]->Fail(absl::UnavailableError("draining"));
+  ASSERT_THAT(router_->Warm(recipe), IsOk());
+  EXPECT_EQ(fakes_[order[1]]->warms().size(), 1u);
+  fakes_[order[1]]->Fail(absl::ResourceExhaustedError("model does not fit"));
+  EXPECT_THAT(router_->Warm(recipe), StatusCodeIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_TRUE(fakes_[order[2]]->warms().empty());
+  fakes_[order[1]]->Fail(absl::UnavailableError("down"));
+  fakes_[order[2]]->Fail(absl::UnavailableError("down"));
+  EXPECT_THAT(router_->Warm(recipe),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr(order[2])));
 }
 
 TEST_F(RemoteSampleRouterTest, FailsOverOnUnavailableOnly) {

@@ -70,26 +70,16 @@ absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
   return p;
 }
 
-absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
-                                          const std::string& tenant,
-                                          const v1::SampleRequest& request) {
-  STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request.model(), "model"));
+absl::StatusOr<ModelRecipe> RecipeOf(const ServiceContext& context, const std::string& tenant,
+                                     const std::string& model_id,
+                                     std::optional<int64_t> version) {
   STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
-                           context.models->GetModel(tenant, name.model));
+                           context.models->GetModel(tenant, model_id));
   ModelRecipe recipe{.tenant_id = tenant,
                      .model_id = model.id,
-                     .version = model.head_version,
+                     .version = version.has_value() ? version : model.head_version,
                      .base_model_id = model.base_model_id,
                      .base_model_digest = model.base_digest};
-  if (!request.version().empty()) {
-    STAMINA_ASSIGN_OR_RETURN(VersionName version,
-                             ParseVersionName(request.version(), "version"));
-    if (version.model != name.model) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "version: ", request.version(), " is not a version of ", request.model()));
-    }
-    recipe.version = version.version;
-  }
   if (!recipe.version.has_value()) return recipe;  // the base model
   STAMINA_ASSIGN_OR_RETURN(
       std::vector<storage::LineageStep> chain,
@@ -99,6 +89,23 @@ absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
     recipe.tokens.push_back(step.version.token);
   }
   return recipe;
+}
+
+absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
+                                          const std::string& tenant,
+                                          const v1::SampleRequest& request) {
+  STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request.model(), "model"));
+  std::optional<int64_t> version;
+  if (!request.version().empty()) {
+    STAMINA_ASSIGN_OR_RETURN(VersionName parsed,
+                             ParseVersionName(request.version(), "version"));
+    if (parsed.model != name.model) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "version: ", request.version(), " is not a version of ", request.model()));
+    }
+    version = parsed.version;
+  }
+  return RecipeOf(context, tenant, name.model, version);
 }
 
 absl::Status CheckConceptTokens(absl::string_view text, absl::string_view field,

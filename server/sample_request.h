@@ -11,6 +11,7 @@
 #define STAMINA_SERVER_SAMPLE_REQUEST_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
                                              const ServiceLimits& limits,
                                              const SampleDefaults& defaults,
                                              int64_t seed);
+
+// The recipe of `version` of the tenant's model (its head when nullopt; the
+// base model when it has none). NOT_FOUND for a missing model or version.
+absl::StatusOr<ModelRecipe> RecipeOf(const ServiceContext& context, const std::string& tenant,
+                                     const std::string& model_id,
+                                     std::optional<int64_t> version);
 
 // The recipe of request.version (or of the model's head; the base model when
 // it has no version). NOT_FOUND for another tenant's or a missing model or

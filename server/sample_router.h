@@ -90,6 +90,11 @@ class SampleRouter {
   // (the message names the field).
   virtual absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
                               SampleSink& sink) = 0;
+
+  // Builds the recipe's model where Sample would serve it (folded and warmed
+  // up, in the cache) without sampling, so the first request finds it warm;
+  // errors as for Sample. Routers without a cache do nothing.
+  virtual absl::Status Warm(const ModelRecipe& /*recipe*/) { return absl::OkStatus(); }
 };
 
 }  // namespace stamina::server

@@ -65,9 +65,11 @@ struct ServiceContext {
   absl::Duration watch_poll_interval = absl::Milliseconds(100);
   std::string server_version = "0.1.0";
   // Called after a job committed its version (in-process worker slots and
-  // the WorkQueue alike), with the job as leased; may be empty. The front end
-  // records the attempt's training seconds here.
-  std::function<void(const storage::JobRecord&)> on_job_succeeded;
+  // the WorkQueue alike), with the job as leased and the new version; may be
+  // empty. The front end records the attempt's training seconds and queues
+  // the version's warm-up here; it must return at once.
+  std::function<void(const storage::JobRecord&, const storage::VersionRecord&)>
+      on_job_succeeded;
 };
 
 // The caller's tenant, from `authorization` metadata.

@@ -222,7 +222,7 @@ grpc::Status WorkQueueServiceImpl::CompleteJob(
                                   static_cast<int64_t>(artifact->size()),
                               .settings = job.settings,
                               .metrics = request->metrics().SerializeAsString()}));
-    if (ctx_->on_job_succeeded) ctx_->on_job_succeeded(job);
+    if (ctx_->on_job_succeeded) ctx_->on_job_succeeded(job, version);
     response->set_version(FormatVersionName(version.model_id, version.version));
     return absl::OkStatus();
   };

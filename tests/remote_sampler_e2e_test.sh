@@ -6,7 +6,8 @@
 # model's samples go to one replica (GetStatus lists each model on exactly
 # one, with all its samples), and the PNGs equal those of the embedded
 # in-process sampler for the same seed (staminad restarted without
-# --sampler_backends on the same data). The random stamina-test-tiny
+# --sampler_backends on the same data). The new version is on its replica
+# before its first Sample (warm on commit). The random stamina-test-tiny
 # architecture and 2 denoising steps keep it fast.
 set -euo pipefail
 STAMINAD="$1"
@@ -74,6 +75,23 @@ cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concept
 cli upload fam anna "${T}/anna" || fail "upload"
 cli train fam anna --steps=3 || fail "train"
 grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succeed"
+
+# Warm on commit: before any Sample, the model's replica holds the new
+# version (SamplerBackend.Warm from staminad's background warmer).
+warmed=""
+for _ in $(seq 1 300); do
+  for i in 0 1; do
+    "${STATUS}" --server="${REPLICAS[$i]}" --internal_token=tok > "${T}/warm-${i}.txt" \
+      || fail "GetStatus of ${REPLICAS[$i]}"
+  done
+  if grep -q "^cached models/fam models/fam/versions/1 [0-9]* 0$" "${T}"/warm-*.txt; then
+    warmed=1; break
+  fi
+  sleep 0.1
+done
+test -n "${warmed}" || { cat "${T}"/warm-*.txt; fail "version 1 was not warmed on commit"; }
+test "$(cat "${T}"/warm-*.txt | grep -c '^cached ')" -eq 1 || fail "warmed on more than one replica"
+grep -q "warmed models/fam/versions/1" "${T}/staminad-remote.err" || fail "no warm-up log line"
 for m in m1 m2 m3; do
   cli models create "${m}" --base=baseModels/stamina-test-tiny || fail "models create ${m}"
 done

@@ -105,6 +105,13 @@ WORKER_PID=$!
   || { cat "${T}/worker.err"; fail "train over TLS"; }
 grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "train output"
 
+# The version the remote worker committed is warmed on the TLS replica.
+for _ in $(seq 1 300); do
+  grep -q "warm.* models/fam/versions/1" "${T}/staminad.err" && break
+  sleep 0.1
+done
+grep -q "warmed models/fam/versions/1" "${T}/staminad.err" || fail "no warm-up over TLS"
+
 # Sampling goes over TLS to the replica, which reads the adapter over TLS.
 "${STAMINA}" --server="127.0.0.1:${PORT}" sample fam --prompt='a photo of <anna>' --steps=2 \
   --seed=7 --out="${T}/samples" > "${OUT}" 2> "${ERR}" || fail "sample through the TLS replica"

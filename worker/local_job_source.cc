@@ -134,7 +134,7 @@ absl::StatusOr<int64_t> LocalJobSource::Complete(
                      .adapter_size_bytes = static_cast<int64_t>(artifact->size()),
                      .settings = job.settings,
                      .metrics = metrics.SerializeAsString()}));
-  if (options_.on_succeeded) options_.on_succeeded(job);
+  if (options_.on_succeeded) options_.on_succeeded(job, version);
   return version.version;
 }
 

@@ -32,9 +32,11 @@ class LocalJobSource final : public JobSource {
     storage::LineageStore* lineage = nullptr;
     storage::BlobStore* blobs = nullptr;
     absl::Duration lease_ttl = absl::Seconds(60);
-    // Called after Complete() committed a version, with the job as leased;
-    // may be empty (the embedded staminad records training seconds).
-    std::function<void(const storage::JobRecord&)> on_succeeded;
+    // Called after Complete() committed a version, with the job as leased
+    // and the version; may be empty (the embedded staminad records training
+    // seconds and queues the version's warm-up). Must return at once.
+    std::function<void(const storage::JobRecord&, const storage::VersionRecord&)>
+        on_succeeded;
   };
 
   // INVALID_ARGUMENT when a store is missing or the ttl is not positive.
