@@ -1,11 +1,13 @@
 #include "server/remote_sample_router.h"
 
+#include <functional>
 #include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/create_channel.h"
 #include "server/grpc_status.h"
 #include "server/replica_ranking.h"
@@ -17,6 +19,54 @@ namespace {
 std::string RoutingKey(const ModelRecipe& recipe) {
   return absl::StrCat(recipe.tenant_id, "/", recipe.model_id);
 }
+
+// Waits on a completion queue with one operation pending at a time; every
+// `interval` without an event it asks `cancelled` and, once that says so,
+// cancels the call (its pending operation then ends at once).
+class CancellablePoll {
+ public:
+  CancellablePoll(grpc::CompletionQueue* queue, grpc::ClientContext* context,
+                  std::function<bool()> cancelled, absl::Duration interval)
+      : queue_(queue), context_(context), cancelled_(std::move(cancelled)),
+        interval_(interval) {}
+  ~CancellablePoll() {
+    queue_->Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_->Next(&tag, &ok)) {
+    }
+  }
+
+  void* tag() { return this; }
+  bool cancelled() const { return cancelled_sent_; }
+
+  // The pending operation's `ok`.
+  bool Wait() {
+    void* tag = nullptr;
+    bool ok = false;
+    while (true) {
+      switch (queue_->AsyncNext(&tag, &ok, absl::ToChronoTime(absl::Now() + interval_))) {
+        case grpc::CompletionQueue::GOT_EVENT:
+          return ok;
+        case grpc::CompletionQueue::SHUTDOWN:
+          return false;
+        case grpc::CompletionQueue::TIMEOUT:
+          if (!cancelled_sent_ && cancelled_()) {
+            context_->TryCancel();
+            cancelled_sent_ = true;
+          }
+          break;
+      }
+    }
+  }
+
+ private:
+  grpc::CompletionQueue* const queue_;
+  grpc::ClientContext* const context_;
+  const std::function<bool()> cancelled_;
+  const absl::Duration interval_;
+  bool cancelled_sent_ = false;
+};
 
 }  // namespace
 
@@ -106,17 +156,25 @@ absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe) {
 absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
                                           const internal::v1::SampleRequest& request,
                                           SampleSink& sink, bool* relayed_image) {
+  grpc::CompletionQueue queue;
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + options_.internal_token);
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
-  std::unique_ptr<grpc::ClientReader<internal::v1::SampleResponse>> reader =
-      replica.stub->Sample(&context, request);
+  // The async API, one operation at a time: while the replica is silent
+  // (building the model) the sink is still asked whether the caller left.
+  CancellablePoll poll(&queue, &context, [&sink] { return sink.Cancelled(); },
+                       options_.cancel_poll_interval);
+  std::unique_ptr<grpc::ClientAsyncReaderInterface<internal::v1::SampleResponse>> reader =
+      replica.stub->PrepareAsyncSample(&context, request, &queue);
+  reader->StartCall(poll.tag());
+  bool open = poll.Wait();
   internal::v1::SampleResponse message;
   absl::Status relayed;
-  while (reader->Read(&message)) {
+  while (open) {
+    reader->Read(&message, poll.tag());
+    if (!poll.Wait()) break;
     if (sink.Cancelled()) {
       context.TryCancel();
-      relayed = absl::CancelledError("the caller went away");
       break;
     }
     relayed = RelayToSink(message.response(), sink);
@@ -126,8 +184,14 @@ absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
       break;
     }
   }
-  const absl::Status finished = FromGrpcStatus(reader->Finish());
+  grpc::Status status;
+  reader->Finish(&status, poll.tag());
+  poll.Wait();
   if (!relayed.ok()) return relayed;
+  if (poll.cancelled() || sink.Cancelled()) {
+    return absl::CancelledError("the caller went away");
+  }
+  const absl::Status finished = FromGrpcStatus(status);
   if (absl::IsUnavailable(finished)) {
     return absl::UnavailableError(
         absl::StrCat("sampler replica ", replica.name, ": ", finished.message()));

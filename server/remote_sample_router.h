@@ -11,7 +11,9 @@
 // Warm builds a new version on the replica that will serve it, by the same
 // rule.
 // Progress and images are relayed to the sink as they arrive; when the sink
-// reports the caller gone, the replica's call is cancelled.
+// reports the caller gone, the replica's call is cancelled, even while the
+// replica sends nothing (building the model): the sink is asked every
+// cancel_poll_interval.
 //
 // gRPC client code only: no torch, no gRPC server types. Thread-safe (gRPC
 // stubs are); the sink is used by one call only.
@@ -44,6 +46,9 @@ class RemoteSampleRouter final : public SampleRouter {
     std::string internal_token;
     // Deadline of one replica call (building a model included).
     absl::Duration call_timeout = absl::Minutes(10);
+    // How often a Sample call whose replica is silent (building the model)
+    // asks the sink whether the caller went away.
+    absl::Duration cancel_poll_interval = absl::Milliseconds(100);
   };
 
   // Channels to `addresses` (host:port) with `credentials` (plaintext or

@@ -44,6 +44,14 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
     if (!fail_.ok()) return ToGrpcStatus(fail_);
+    if (silent_) {  // "building the model" until the call is cancelled
+      started_.Notify();
+      while (!call->IsCancelled() &&
+             !released_.WaitForNotificationWithTimeout(absl::Milliseconds(5))) {
+      }
+      saw_cancel_.Notify();
+      return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    }
     iv1::SampleResponse message;
     if (endless_) {
       for (int step = 0; step < 1000000; ++step) {
@@ -86,13 +94,21 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
   }
   void Fail(absl::Status status) { fail_ = std::move(status); }
   void Endless() { endless_ = true; }
+  void Silent() { silent_ = true; }
   absl::Notification& saw_cancel() { return saw_cancel_; }
+  absl::Notification& started() { return started_; }
+  void Release() {
+    if (!released_.HasBeenNotified()) released_.Notify();
+  }
 
  private:
   const std::string name_;
   absl::Status fail_;
   bool endless_ = false;
+  bool silent_ = false;
   absl::Notification saw_cancel_;
+  absl::Notification started_;
+  absl::Notification released_;
   absl::Mutex mu_;
   std::vector<iv1::SampleRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<iv1::WarmRequest> warms_ ABSL_GUARDED_BY(mu_);
@@ -100,7 +116,10 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
 
 class RecordingSink final : public SampleSink {
  public:
-  bool Cancelled() override { return cancel_after_ >= 0 && progress_ > cancel_after_; }
+  bool Cancelled() override {
+    return (cancel_after_ >= 0 && progress_ > cancel_after_) ||
+           (cancel_when_ != nullptr && cancel_when_->HasBeenNotified());
+  }
   void Progress(SamplePhase phase, int /*step*/, int /*total_steps*/) override {
     ++progress_;
     phases_.push_back(phase);
@@ -111,6 +130,7 @@ class RecordingSink final : public SampleSink {
   }
 
   int cancel_after_ = -1;
+  const absl::Notification* cancel_when_ = nullptr;
   int progress_ = 0;
   std::vector<SamplePhase> phases_;
   std::vector<SampledImage> images_;
@@ -139,6 +159,7 @@ class RemoteSampleRouterTest : public ::testing::Test {
     router_ = std::move(*router);
   }
   void TearDown() override {
+    for (auto& [name, fake] : fakes_) fake->Release();
     for (auto& server : servers_) server->Shutdown();
   }
 
@@ -275,6 +296,20 @@ TEST_F(RemoteSampleRouterTest, PassesCancellationThrough) {
               StatusCodeIs(absl::StatusCode::kCancelled));
   EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(fakes_[home]->requests().size(), 1u);
+}
+
+// The caller leaves while the replica is still building the model and sends
+// nothing: the sink is polled and the replica's call cancelled.
+TEST_F(RemoteSampleRouterTest, CancelsWhileTheReplicaIsStillSilent) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::string home = router_->ReplicasFor(recipe)[0];
+  fakes_[home]->Silent();
+  RecordingSink sink;
+  sink.cancel_when_ = &fakes_[home]->started();
+  EXPECT_THAT(router_->Sample(recipe, {.steps = 1}, sink),
+              StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_TRUE(sink.images_.empty());
 }
 
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {
