@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
       new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
 }
 
-absl::Status InProcessSampler::Warm(const server::ModelRecipe& recipe) {
+absl::Status InProcessSampler::Warm(const server::ModelRecipe& recipe,
+                                    const std::function<bool()>& /*cancelled*/) {
   return LoadModel(options_, *library_, *cache_, recipe).status();
 }
 

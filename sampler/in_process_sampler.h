@@ -51,7 +51,8 @@ class InProcessSampler final : public server::SampleRouter {
                       server::SampleSink& sink) override;
 
   // Builds (and warms) the recipe's model into the cache without sampling.
-  absl::Status Warm(const server::ModelRecipe& recipe) override;
+  absl::Status Warm(const server::ModelRecipe& recipe,
+                    const std::function<bool()>& cancelled) override;
 
   server::SampleCacheStats CacheStats() const override;
 

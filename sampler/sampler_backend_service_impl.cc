@@ -110,7 +110,8 @@ grpc::Status SamplerBackendServiceImpl::Warm(grpc::ServerContext* call,
                                                      "recipe"));
     response->set_was_cached(options_.sampler->IsCached(recipe));
     const absl::Time start = absl::Now();
-    STAMINA_RETURN_IF_ERROR(options_.sampler->Warm(recipe));
+    STAMINA_RETURN_IF_ERROR(
+        options_.sampler->Warm(recipe, [call] { return call->IsCancelled(); }));
     response->set_load_seconds(absl::ToDoubleSeconds(absl::Now() - start));
     RecordUse(recipe, request->recipe(), /*sampled=*/false);
     return absl::OkStatus();

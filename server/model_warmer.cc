@@ -74,7 +74,12 @@ void ModelWarmer::WarmOne(const Version& version) {
   const absl::Time start = absl::Now();
   absl::StatusOr<ModelRecipe> recipe = options_.recipe_of(version);
   const absl::Status status =
-      recipe.ok() ? options_.router->Warm(*recipe) : recipe.status();
+      recipe.ok() ? options_.router->Warm(*recipe,
+                                          [this] {
+                                            absl::MutexLock lock(&mu_);
+                                            return stopping_;
+                                          })
+                  : recipe.status();
   if (!options_.log) return;
   options_.log(status.ok() ? absl::StrCat("warmed ", name, " of tenant ", version.tenant_id,
                                           " in ", absl::FormatDuration(absl::Now() - start))

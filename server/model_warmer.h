@@ -12,7 +12,8 @@
 // replaces it.
 //
 // gRPC- and torch-free. Thread-safe; Stop() (or the destructor) drops what is
-// queued and waits for the warm-up in progress.
+// queued and ends the warm-up in progress: a remote one is abandoned (the
+// router polls the stop), an in-process build runs to its end.
 #ifndef STAMINA_SERVER_MODEL_WARMER_H_
 #define STAMINA_SERVER_MODEL_WARMER_H_
 
@@ -55,7 +56,8 @@ class ModelWarmer {
   // Queues `version` and returns at once; ignored after Stop().
   void Enqueue(Version version);
 
-  // Drops the queue and waits for the warm-up in progress. Idempotent.
+  // Drops the queue, abandons a remote warm-up in progress and waits for the
+  // thread. Idempotent.
   void Stop();
 
   // Warm-ups finished so far (succeeded or failed; dropped ones excluded).

@@ -22,7 +22,7 @@ class FakeRouter final : public SampleRouter {
   absl::Status Sample(const ModelRecipe&, const SampleParams&, SampleSink&) override {
     return absl::UnimplementedError("not used");
   }
-  absl::Status Warm(const ModelRecipe& recipe) override {
+  absl::Status Warm(const ModelRecipe& recipe, const std::function<bool()>&) override {
     if (hold_first_ && !started_.HasBeenNotified()) {
       started_.Notify();
       gate_.WaitForNotification();

@@ -135,17 +135,28 @@ absl::Status RemoteSampleRouter::Sample(const ModelRecipe& recipe,
                                              status.message()));
 }
 
-absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe) {
+absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe,
+                                      const std::function<bool()>& cancelled) {
   internal::v1::WarmRequest request;
   *request.mutable_recipe() = RecipeToProto(recipe);
   request.set_tenant(recipe.tenant_id);
   absl::Status status;
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
+    grpc::CompletionQueue queue;
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + options_.internal_token);
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    CancellablePoll poll(&queue, &context, cancelled ? cancelled : [] { return false; },
+                         options_.cancel_poll_interval);
+    std::unique_ptr<grpc::ClientAsyncResponseReader<internal::v1::WarmResponse>> call =
+        stubs_[index].stub->PrepareAsyncWarm(&context, request, &queue);
+    call->StartCall();
     internal::v1::WarmResponse response;
-    status = FromGrpcStatus(stubs_[index].stub->Warm(&context, request, &response));
+    grpc::Status result;
+    call->Finish(&response, &result, poll.tag());
+    poll.Wait();
+    if (poll.cancelled()) return absl::CancelledError("warming up was abandoned");
+    status = FromGrpcStatus(result);
     if (!absl::IsUnavailable(status)) return status;
     status = absl::UnavailableError(
         absl::StrCat("sampler replica ", stubs_[index].name, ": ", status.message()));

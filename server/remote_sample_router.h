@@ -20,6 +20,7 @@
 #ifndef STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_
 #define STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,7 +67,8 @@ class RemoteSampleRouter final : public SampleRouter {
 
   // SamplerBackend.Warm on the replica the model's Sample calls go to (the
   // first in its rank order that is not UNAVAILABLE).
-  absl::Status Warm(const ModelRecipe& recipe) override;
+  absl::Status Warm(const ModelRecipe& recipe,
+                    const std::function<bool()>& cancelled) override;
 
   // The replicas' names in the order `recipe`'s model tries them.
   std::vector<std::string> ReplicasFor(const ModelRecipe& recipe) const;

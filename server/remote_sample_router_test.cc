@@ -44,14 +44,7 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
     if (!fail_.ok()) return ToGrpcStatus(fail_);
-    if (silent_) {  // "building the model" until the call is cancelled
-      started_.Notify();
-      while (!call->IsCancelled() &&
-             !released_.WaitForNotificationWithTimeout(absl::Milliseconds(5))) {
-      }
-      saw_cancel_.Notify();
-      return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    }
+    if (silent_) return BuildUntilCancelled(*call);
     iv1::SampleResponse message;
     if (endless_) {
       for (int step = 0; step < 1000000; ++step) {
@@ -81,7 +74,18 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
     if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
+    if (silent_) return BuildUntilCancelled(*call);
     return ToGrpcStatus(fail_);
+  }
+
+  // "Building the model", sending nothing, until the call is cancelled.
+  grpc::Status BuildUntilCancelled(grpc::ServerContext& call) {
+    started_.Notify();
+    while (!call.IsCancelled() &&
+           !released_.WaitForNotificationWithTimeout(absl::Milliseconds(5))) {
+    }
+    saw_cancel_.Notify();
+    return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
   }
 
   std::vector<iv1::SampleRequest> requests() {
@@ -229,7 +233,7 @@ TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
 TEST_F(RemoteSampleRouterTest, WarmsOnTheReplicaThatWillServeTheModel) {
   const ModelRecipe recipe = Recipe("m");
   const std::vector<std::string> order = router_->ReplicasFor(recipe);
-  ASSERT_THAT(router_->Warm(recipe), IsOk());
+  ASSERT_THAT(router_->Warm(recipe, nullptr), IsOk());
   std::vector<iv1::WarmRequest> sent = fakes_[order[0]]->warms();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].tenant(), "acme");
@@ -241,14 +245,14 @@ TEST_F(RemoteSampleRouterTest, WarmsOnTheReplicaThatWillServeTheModel) {
   // A draining home: the replica Sample would fail over to; other errors are
   // the call's.
   fakes_[order[0]]->Fail(absl::UnavailableError("draining"));
-  ASSERT_THAT(router_->Warm(recipe), IsOk());
+  ASSERT_THAT(router_->Warm(recipe, nullptr), IsOk());
   EXPECT_EQ(fakes_[order[1]]->warms().size(), 1u);
   fakes_[order[1]]->Fail(absl::ResourceExhaustedError("model does not fit"));
-  EXPECT_THAT(router_->Warm(recipe), StatusCodeIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(router_->Warm(recipe, nullptr), StatusCodeIs(absl::StatusCode::kResourceExhausted));
   EXPECT_TRUE(fakes_[order[2]]->warms().empty());
   fakes_[order[1]]->Fail(absl::UnavailableError("down"));
   fakes_[order[2]]->Fail(absl::UnavailableError("down"));
-  EXPECT_THAT(router_->Warm(recipe),
+  EXPECT_THAT(router_->Warm(recipe, nullptr),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr(order[2])));
 }
 
@@ -310,6 +314,18 @@ TEST_F(RemoteSampleRouterTest, CancelsWhileTheReplicaIsStillSilent) {
               StatusCodeIs(absl::StatusCode::kCancelled));
   EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_TRUE(sink.images_.empty());
+}
+
+// A warm-up on a replica still building is abandoned when asked to (the
+// front end shutting down).
+TEST_F(RemoteSampleRouterTest, AbandonsAWarmUpWhenCancelled) {
+  const ModelRecipe recipe = Recipe("m");
+  const std::string home = router_->ReplicasFor(recipe)[0];
+  fakes_[home]->Silent();
+  const absl::Notification& started = fakes_[home]->started();
+  EXPECT_THAT(router_->Warm(recipe, [&started] { return started.HasBeenNotified(); }),
+              StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
 }
 
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {

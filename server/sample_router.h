@@ -14,6 +14,7 @@
 #define STAMINA_SERVER_SAMPLE_ROUTER_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,8 +94,13 @@ class SampleRouter {
 
   // Builds the recipe's model where Sample would serve it (folded and warmed
   // up, in the cache) without sampling, so the first request finds it warm;
-  // errors as for Sample. Routers without a cache do nothing.
-  virtual absl::Status Warm(const ModelRecipe& /*recipe*/) { return absl::OkStatus(); }
+  // errors as for Sample. While it waits on another process, `cancelled` is
+  // asked now and then; true gives up (CANCELLED). A build in this process
+  // runs to its end. Routers without a cache do nothing.
+  virtual absl::Status Warm(const ModelRecipe& /*recipe*/,
+                            const std::function<bool()>& /*cancelled*/) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace stamina::server
