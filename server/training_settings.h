@@ -16,17 +16,20 @@
 
 namespace stamina::server {
 
+// The recipe bench:continual measured (bench/results/README.md: 150 steps,
+// LoRA lr 2e-3, mask lr 10x that, token lr 1e-2, mask rank 8, C-LoRA
+// lambda 1e3), with a few more steps for a user's single concept.
 struct TrainingDefaults {
-  int32_t steps = 400;
+  int32_t steps = 200;
   int32_t batch_size = 4;
   int32_t lora_rank = 4;
-  float learning_rate = 1e-4f;
-  float token_learning_rate = 1e-3f;
-  int32_t stamina_mask_rank = 4;
+  float learning_rate = 2e-3f;
+  float token_learning_rate = 1e-2f;
+  int32_t stamina_mask_rank = 8;
   float stamina_mask_temperature = 1.0f;
   float stamina_mask_init_bias = 2.0f;
   float stamina_sparsity_weight = 0.01f;
-  float clora_regularization_weight = 1e6f;
+  float clora_regularization_weight = 1e3f;
 };
 
 // The effective settings, or INVALID_ARGUMENT. `seed` is used when the

@@ -15,7 +15,10 @@ TEST(TrainingSettingsTest, FillsDefaultsForStamina) {
       v1::TrainingSettings s,
       EffectiveTrainingSettings({}, ServiceLimits{}, TrainingDefaults{}, 77));
   EXPECT_EQ(s.method(), v1::TRAINING_METHOD_STAMINA);
-  EXPECT_EQ(s.steps(), 400);
+  EXPECT_EQ(s.steps(), 200);
+  EXPECT_FLOAT_EQ(s.learning_rate(), 2e-3f);
+  EXPECT_FLOAT_EQ(s.token_learning_rate(), 1e-2f);
+  EXPECT_EQ(s.stamina().mask_rank(), 8);
   EXPECT_EQ(s.batch_size(), 4);
   EXPECT_EQ(s.lora_rank(), 4);
   EXPECT_EQ(s.seed(), 77);
@@ -37,7 +40,7 @@ TEST(TrainingSettingsTest, KeepsWhatTheClientSet) {
       EffectiveTrainingSettings(requested, ServiceLimits{}, TrainingDefaults{}, 77));
   EXPECT_EQ(s.steps(), 123);
   EXPECT_EQ(s.seed(), 5);
-  EXPECT_FLOAT_EQ(s.clora().regularization_weight(), 1e6f);
+  EXPECT_FLOAT_EQ(s.clora().regularization_weight(), 1e3f);
   EXPECT_FALSE(s.has_stamina());
 }
 
