@@ -12,6 +12,7 @@
 // first 16 scenes).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -49,6 +50,9 @@ ABSL_FLAG(int, untaught, 10, "Reserved identities prompted through untrained tok
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
 ABSL_FLAG(uint64_t, seed, 7, "Scene seed");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
+ABSL_FLAG(bool, vae_only, false,
+          "Score the VAE reconstructions only (no sampling, untaught identities or "
+          "throughput): for iterating on the autoencoder");
 
 namespace stamina::bench {
 namespace {
@@ -207,27 +211,38 @@ int Run() {
   HeadCounts real, reconstructed, agreement, sampled;
   std::vector<core::Image> grid;
   double sample_seconds = 0;
+  // Latents as the UNet sees them (mode x scaling_factor): Stable Diffusion
+  // picks scaling_factor so that their standard deviation is about 1.
+  double latent_sum = 0, latent_square_sum = 0, latent_count = 0;
+  const bool vae_only = absl::GetFlag(FLAGS_vae_only);
   const int scenes = absl::GetFlag(FLAGS_scenes);
   for (int i = 0; i < scenes; ++i) {
     const Scene scene = DrawScene(core::DeriveSeed(absl::GetFlag(FLAGS_seed), i));
-    std::vector<core::Image> reconstruction;
+    std::vector<core::Image> images = {scene.image};
     {
       torch::NoGradGuard no_grad;
-      const torch::Tensor x = core::ImagesToTensor({scene.image});
-      reconstruction = core::TensorToImages(
-          (*model).vae->Decode((*model).vae->Encode(x).Mode()).clamp(-1, 1));
+      const torch::Tensor latent =
+          (*model).vae->Encode(core::ImagesToTensor({scene.image})).Mode();
+      const torch::Tensor scaled = latent * (*model).config.vae.scaling_factor;
+      latent_sum += scaled.sum().item<double>();
+      latent_square_sum += scaled.square().sum().item<double>();
+      latent_count += static_cast<double>(scaled.numel());
+      images.push_back(
+          core::TensorToImages((*model).vae->Decode(latent).clamp(-1, 1))[0]);
     }
-    core::TextToImageRequest request;
-    request.prompt = scene.caption;
-    request.steps = absl::GetFlag(FLAGS_sample_steps);
-    request.guidance_scale = static_cast<float>(absl::GetFlag(FLAGS_guidance));
-    request.seed = i;
-    const auto start = std::chrono::steady_clock::now();
-    auto sample = core::GenerateImages(*model, request);
-    sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!sample.ok()) return Fail(sample.status());
-    auto predictions = (*oracle)->Predict(
-        std::vector<core::Image>{scene.image, reconstruction[0], (*sample)[0]});
+    if (!vae_only) {
+      core::TextToImageRequest request;
+      request.prompt = scene.caption;
+      request.steps = absl::GetFlag(FLAGS_sample_steps);
+      request.guidance_scale = static_cast<float>(absl::GetFlag(FLAGS_guidance));
+      request.seed = i;
+      const auto start = std::chrono::steady_clock::now();
+      auto sample = core::GenerateImages(*model, request);
+      sample_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!sample.ok()) return Fail(sample.status());
+      images.push_back((*sample)[0]);
+    }
+    auto predictions = (*oracle)->Predict(images);
     if (!predictions.ok()) return Fail(predictions.status());
     real.Add(scene.labels, (*predictions)[0].label);
     reconstructed.Add(scene.labels, (*predictions)[1].label);
@@ -236,10 +251,25 @@ int Run() {
       if (scene.labels.value[h] < 0) read_on_real.value[h] = -1;
     }
     agreement.Add(read_on_real, (*predictions)[1].label);
-    sampled.Add(scene.labels, (*predictions)[2].label);
-    if (i < 16) {
-      grid.insert(grid.end(), {scene.image, reconstruction[0], (*sample)[0]});
+    if (!vae_only) sampled.Add(scene.labels, (*predictions)[2].label);
+    if (i < 16) grid.insert(grid.end(), images.begin(), images.end());
+  }
+  const double latent_mean = latent_sum / std::max(1.0, latent_count);
+  const double latent_std = std::sqrt(
+      std::max(0.0, latent_square_sum / std::max(1.0, latent_count) - latent_mean * latent_mean));
+  if (vae_only) {
+    std::printf("VAE of %s: scaled latent mean %.3f std %.3f (scaling_factor %.5f)\n"
+                "| attribute | scenes | real | reconstruction | agreement |\n|---|---|---|---|---|\n",
+                absl::GetFlag(FLAGS_model).c_str(), latent_mean, latent_std,
+                (*model).config.vae.scaling_factor);
+    for (int h = 0; h < core::kNumOracleHeads; ++h) {
+      if (real.total[h] == 0) continue;
+      std::printf("| %s | %d | %.3f | %.3f | %.3f |\n",
+                  std::string(core::HeadName(static_cast<OracleHead>(h))).c_str(),
+                  real.total[h], real.Accuracy(h), reconstructed.Accuracy(h),
+                  agreement.Accuracy(h));
     }
+    return 0;
   }
   // Headline numbers (issue #3): colour of named shapes, background, family
   // of face/landmark prompts, and the face attributes a caption names.
@@ -299,6 +329,8 @@ int Run() {
                         scenes, exact(real), exact(reconstructed), exact(sampled),
                         exact(agreement));
   json["vae_min_agreement"] = min_agreement;
+  json["latent_mean"] = latent_mean;
+  json["latent_std"] = latent_std;
   const double ms_per_image = 1e3 * sample_seconds / scenes;
   md += absl::StrFormat(
       "\n| headline | value | target |\n|---|---|---|\n"
@@ -309,9 +341,10 @@ int Run() {
       "| untaught_identity_accuracy (reserved identity via an untrained token) | %.3f | <= 3x chance |\n"
       "| chance_accuracy | %.3f | |\n"
       "| vae_min_agreement (lowest per-attribute agreement of reconstruction and original) | "
-      "%.3f | >= 0.95 |\n",
+      "%.3f | >= 0.95 |\n"
+      "| latent standard deviation (x scaling_factor; Stable Diffusion aims at 1) | %.3f | |\n",
       color_accuracy, background_accuracy, family_accuracy, face_attribute_accuracy,
-      untaught->first, untaught->second, min_agreement);
+      untaught->first, untaught->second, min_agreement, latent_std);
   md += absl::StrFormat("\nThroughput (%d threads): training %.1f images/s (batch 32 train step); "
                         "sampling %.0f ms per image (%d DDIM steps with guidance, batch 1).\n\n",
                         runtime->threads, *throughput, ms_per_image,

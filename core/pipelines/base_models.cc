@@ -2,10 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "core/io/safetensors.h"
@@ -115,6 +118,7 @@ absl::Status SaveDiffusionModel(const DiffusionModel& model,
   }
   std::map<std::string, std::string> tagged = metadata;
   tagged["architecture"] = architecture;
+  tagged[kVaeScalingFactorKey] = absl::StrFormat("%.6g", model.config.vae.scaling_factor);
   STAMINA_RETURN_IF_ERROR(WriteSafetensors(
       dir + "/text_encoder.safetensors",
       ForSaving(*model.text_encoder, half_precision), tagged));
@@ -141,6 +145,17 @@ absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
   }
   const std::string architecture = index["architecture"].get<std::string>();
   STAMINA_ASSIGN_OR_RETURN(DiffusionModelConfig config, BaseModelConfig(architecture));
+  if (index.contains(kVaeScalingFactorKey)) {
+    double factor = 0;
+    if (!index[kVaeScalingFactorKey].is_string() ||
+        !absl::SimpleAtod(index[kVaeScalingFactorKey].get<std::string>(), &factor) ||
+        !std::isfinite(factor) || factor <= 0) {
+      return absl::DataLossError(absl::StrCat(dir, "/model_index.json: \"",
+                                              kVaeScalingFactorKey,
+                                              "\" is not a positive number"));
+    }
+    config.vae.scaling_factor = factor;
+  }
   std::string vocabulary_text;
   STAMINA_RETURN_IF_ERROR(ReadFile(dir + "/vocabulary.txt", &vocabulary_text));
   std::vector<std::string> words =

@@ -8,7 +8,8 @@
 // cross-attention at 16x16 and 8x8, and a 4-layer text encoder over the
 // synthetic world's word vocabulary with room for 256 concept tokens.
 // And the on-disk layout of any DiffusionModel:
-//   <dir>/model_index.json        {"architecture": "...", ...metadata}
+//   <dir>/model_index.json        {"architecture": "...",
+//                                  "vae_scaling_factor": "...", ...metadata}
 //   <dir>/text_encoder.safetensors, unet.safetensors, vae.safetensors
 //   <dir>/vocabulary.txt          the word tokenizer's words, one per line
 #ifndef STAMINA_CORE_PIPELINES_BASE_MODELS_H_
@@ -26,6 +27,12 @@ namespace stamina::core {
 inline constexpr char kStaminaTinyV1[] = "stamina-tiny-v1";
 // The smallest configs of every network (core tests only; trains in ms).
 inline constexpr char kStaminaTestTiny[] = "stamina-test-tiny";
+
+// model_index.json key of the VAE's scaling_factor (diffusers keeps it in
+// vae/config.json): it belongs to trained weights, not to the architecture,
+// since it is measured on the trained encoder's latents (pretraining.h).
+// Absent = the architecture's default.
+inline constexpr char kVaeScalingFactorKey[] = "vae_scaling_factor";
 
 // The configs of the named architecture; NOT_FOUND for unknown names.
 absl::StatusOr<DiffusionModelConfig> BaseModelConfig(const std::string& name);

@@ -2,7 +2,10 @@
 //
 // Pretraining of a built-in base model on the synthetic world, as Stable
 // Diffusion was trained, in three phases: (1) the AutoencoderKL alone on
-// reconstruction (MSE + L1 + a small KL term); (2) with the VAE frozen, the
+// reconstruction (MSE + L1 + a small KL term), after which the VAE's
+// scaling_factor is measured (1 / the standard deviation of its latents, as
+// Stable Diffusion's 0.18215 was) and exported in model_index.json; (2) with
+// the VAE frozen, the
 // text encoder and the UNet on the denoising objective (denoising_loss.h),
 // captions dropped 10% of the time so classifier-free guidance works, with an
 // exponential moving average of the weights, which is what gets exported;

@@ -8,7 +8,9 @@
 #include "common/testing/status_matchers.h"
 #include "core/io/safetensors.h"
 #include "core/pipelines/base_models.h"
+#include "core/pipelines/image_tensor.h"
 #include "core/pipelines/text_to_image_pipeline.h"
+#include "core/world/renderer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -127,6 +129,34 @@ TEST(PretrainingTest, DecoderPhaseLeavesTheEncoderAndUNetAlone) {
   }
   EXPECT_GT(frozen, 10);
   EXPECT_GT(tuned, 10);
+}
+
+TEST(PretrainingTest, MeasuredScalingFactorGivesUnitVarianceLatents) {
+  const std::string dir = FreshDir("scaling");
+  PretrainingOptions options = Small(dir);
+  options.diffusion_steps = 0;
+  options.decoder_steps = 0;
+  STAMINA_ASSERT_OK(RunPretraining(options));
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, LoadDiffusionModel(dir + "/model"));
+  const double factor = model.config.vae.scaling_factor;
+  EXPECT_NE(factor, AutoencoderKLConfig{}.scaling_factor);
+  // Scenes the measurement did not see.
+  std::vector<Image> images;
+  for (uint64_t seed = 1000; seed < 1064; ++seed) {
+    images.push_back(PretrainingSample(seed).image);
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor latents =
+      model.vae->Encode(ImagesToTensor(images)).Mode() * factor;
+  EXPECT_NEAR(latents.std().item<double>(), 1.0, 0.2);
+
+  // The factor travels in model_index.json; a bad one is refused.
+  EXPECT_THAT(Bytes(dir + "/model/model_index.json"), HasSubstr(kVaeScalingFactorKey));
+  std::ofstream(dir + "/model/model_index.json")
+      << "{\"architecture\": \"" << kStaminaTestTiny << "\", \""
+      << kVaeScalingFactorKey << "\": \"-3\"}\n";
+  EXPECT_THAT(LoadDiffusionModel(dir + "/model"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(kVaeScalingFactorKey)));
 }
 
 TEST(PretrainingTest, RejectsBadOptions) {
