@@ -5,10 +5,10 @@
 // reconstruction (MSE + L1 + a small KL term), after which the VAE's
 // scaling_factor is measured (1 / the standard deviation of its latents, as
 // Stable Diffusion's 0.18215 was) and exported in model_index.json; (2) with
-// the VAE frozen, the
-// text encoder and the UNet on the denoising objective (denoising_loss.h),
-// captions dropped 10% of the time so classifier-free guidance works, with an
-// exponential moving average of the weights, which is what gets exported;
+// the VAE frozen, the text encoder and the UNet on the denoising objective
+// (denoising_loss.h), captions dropped 10% of the time so classifier-free
+// guidance works, with an exponential moving average of the weights, which is
+// what gets exported;
 // (3) the VAE decoder alone, encoder frozen, on reconstruction again: the
 // latent space the UNet learned stays fixed while the decoder recovers the
 // small details (eyes, mouths) a short first phase leaves blurred, as Stable
