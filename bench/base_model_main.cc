@@ -43,8 +43,9 @@
 
 ABSL_FLAG(std::string, model, "models/stamina-tiny-v1", "Base model directory");
 ABSL_FLAG(std::string, out, "/tmp/stamina-base-model", "Output directory");
-ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle.safetensors; trained if absent)");
-ABSL_FLAG(int, oracle_steps, 1500, "Steps when the oracle has to be trained");
+ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle-STEPS.safetensors; trained if absent)");
+ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
+          "Steps when the oracle has to be trained");
 ABSL_FLAG(int, scenes, 240, "Held-out caption prompts to sample and score");
 ABSL_FLAG(int, vae_scenes, 1000,
           "Held-out scenes whose VAE reconstructions are scored (the first --scenes "
@@ -249,7 +250,9 @@ int Run() {
   auto runtime = core::ConfigureTorchRuntime({.threads = absl::GetFlag(FLAGS_threads)});
   if (!runtime.ok()) return Fail(runtime.status());
   std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
-  if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
+  if (oracle_path.empty()) {
+    oracle_path = DefaultOraclePath(out, absl::GetFlag(FLAGS_oracle_steps));
+  }
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   if (!oracle.ok()) return Fail(oracle.status());
   auto model = core::LoadDiffusionModel(stamina::WorkspacePath(absl::GetFlag(FLAGS_model)));

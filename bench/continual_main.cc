@@ -36,8 +36,9 @@ ABSL_FLAG(std::string, family, "faces", "faces, landmarks or mixed");
 ABSL_FLAG(uint64_t, seed, 0, "Benchmark seed (identities, renders, training)");
 ABSL_FLAG(std::string, out, "/tmp/stamina-continual", "Output directory");
 ABSL_FLAG(std::string, base_model, "models/stamina-tiny-v1", "Base model directory");
-ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle.safetensors; trained if absent)");
-ABSL_FLAG(int, oracle_steps, 1500, "Steps when the oracle has to be trained");
+ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle-STEPS.safetensors; trained if absent)");
+ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
+          "Steps when the oracle has to be trained");
 ABSL_FLAG(int, steps, 150, "Training steps per concept");
 ABSL_FLAG(int, batch, 4, "Images per training step");
 ABSL_FLAG(double, lora_lr, 2e-3, "LoRA factors' learning rate");
@@ -109,7 +110,9 @@ int Run() {
     methods.push_back(*method);
   }
   std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
-  if (oracle_path.empty()) oracle_path = out + "/oracle.safetensors";
+  if (oracle_path.empty()) {
+    oracle_path = DefaultOraclePath(out, absl::GetFlag(FLAGS_oracle_steps));
+  }
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),
                                        absl::GetFlag(FLAGS_seed));

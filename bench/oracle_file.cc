@@ -3,9 +3,14 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "core/world/oracle_training.h"
 
 namespace stamina::bench {
+
+std::string DefaultOraclePath(const std::string& dir, int training_steps) {
+  return absl::StrCat(dir, "/oracle-", training_steps, ".safetensors");
+}
 
 absl::StatusOr<std::unique_ptr<core::AttributeOracle>> LoadOrTrainOracle(
     const std::string& path, int training_steps) {
