@@ -25,7 +25,7 @@
 ABSL_FLAG(std::string, out, "/tmp/stamina-pretrain", "Checkpoints and the model");
 ABSL_FLAG(std::string, architecture, "stamina-tiny-v1", "Base model architecture");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of everything random");
-ABSL_FLAG(int, vae_steps, 1000, "Autoencoder steps");
+ABSL_FLAG(int, vae_steps, 2000, "Autoencoder steps");
 ABSL_FLAG(int, diffusion_steps, 4000, "Text encoder + UNet steps");
 ABSL_FLAG(int, decoder_steps, 1500, "VAE decoder fine-tuning steps (encoder frozen)");
 ABSL_FLAG(int, batch_size, 32, "Images per step");

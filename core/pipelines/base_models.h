@@ -3,9 +3,9 @@
 // The built-in base model's architecture, "stamina-tiny-v1": a latent
 // diffusion model exactly like Stable Diffusion 1.x (CLIPTextModel +
 // UNet2DConditionModel + AutoencoderKL) at toy scale for a 2-core CPU:
-// 32x32 RGB images, a VAE with one downsampling (16x16x4 latents: the
+// 32x32 RGB images, a VAE with one downsampling (16x16x8 latents: the
 // world's 2-pixel details, like eyes, survive it), a 3-level UNet with
-// cross-attention at 16x16 and 8x8, and a 4-layer text encoder over the
+// cross-attention at 8x8 and 4x4, and a 4-layer text encoder over the
 // synthetic world's word vocabulary with room for 256 concept tokens.
 // And the on-disk layout of any DiffusionModel:
 //   <dir>/model_index.json        {"architecture": "...",

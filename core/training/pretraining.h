@@ -41,7 +41,7 @@ struct PretrainingOptions {
   std::string out_dir;
   std::string architecture = "stamina-tiny-v1";
   uint64_t seed = 1;
-  int vae_steps = 1000;
+  int vae_steps = 2000;
   int diffusion_steps = 4000;
   int decoder_steps = 1500;
   int batch_size = 32;
