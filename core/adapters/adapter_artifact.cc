@@ -13,18 +13,23 @@ namespace {
 
 constexpr char kTokenRow[] = "token_row";
 
+// When a factor is stored: always, with a mask, or when present (the
+// context basis exists only on the layers that read text).
+enum class Presence { kAlways, kMasked, kOptional };
+
 struct FactorField {
   const char* suffix;
   torch::Tensor LayerFactors::*member;
-  bool masked_only;
+  Presence presence;
 };
 
 constexpr FactorField kFactorFields[] = {
-    {".lora_A", &LayerFactors::lora_A, false},
-    {".lora_B", &LayerFactors::lora_B, false},
-    {".mask_U", &LayerFactors::mask_U, true},
-    {".mask_V", &LayerFactors::mask_V, true},
-    {".mask_b", &LayerFactors::mask_b, true},
+    {".lora_A", &LayerFactors::lora_A, Presence::kAlways},
+    {".lora_B", &LayerFactors::lora_B, Presence::kAlways},
+    {".mask_U", &LayerFactors::mask_U, Presence::kMasked},
+    {".mask_V", &LayerFactors::mask_V, Presence::kMasked},
+    {".mask_b", &LayerFactors::mask_b, Presence::kMasked},
+    {".context_basis", &LayerFactors::context_basis, Presence::kOptional},
 };
 
 absl::Status CheckShape(const std::string& name, const torch::Tensor& tensor,
@@ -44,8 +49,10 @@ absl::StatusOr<std::string> SerializeAdapterArtifact(const AdapterArtifact& arti
   const bool masked = UsesMask(artifact.config);
   for (const auto& [layer, factors] : artifact.layers) {
     for (const FactorField& field : kFactorFields) {
-      if (field.masked_only && !masked) continue;
-      tensors[layer + field.suffix] = (factors.*field.member).to(torch::kFloat32);
+      if (field.presence == Presence::kMasked && !masked) continue;
+      const torch::Tensor& tensor = factors.*field.member;
+      if (field.presence == Presence::kOptional && !tensor.defined()) continue;
+      tensors[layer + field.suffix] = tensor.to(torch::kFloat32);
     }
   }
   std::map<std::string, std::string> metadata = artifact.metadata;
@@ -93,7 +100,7 @@ absl::StatusOr<AdapterArtifact> ParseAdapterArtifact(absl::string_view bytes) {
       const std::string suffix = field.suffix;
       if (name.size() > suffix.size() &&
           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-          (masked || !field.masked_only)) {
+          (masked || field.presence != Presence::kMasked)) {
         artifact.layers[name.substr(0, name.size() - suffix.size())].*field.member =
             tensor.to(torch::kFloat32);
         known = true;
@@ -149,6 +156,11 @@ absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact,
       STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_U", f.mask_U, {out, hidden}));
       STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_V", f.mask_V, {hidden, in}));
       STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".mask_b", f.mask_b, {out}));
+    }
+    if (f.context_basis.defined() &&
+        (f.context_basis.dim() != 2 || f.context_basis.size(0) != in)) {
+      return absl::DataLossError(absl::StrCat(
+          "adapter artifact: ", layer.name, ".context_basis has the wrong shape"));
     }
   }
   if (layers.size() != artifact.layers.size()) {

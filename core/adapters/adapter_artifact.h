@@ -7,7 +7,9 @@
 //
 // File format: safetensors (float32) with
 //   tensors   token_row [d]; <layer>.lora_A, <layer>.lora_B and, for a
-//             masked STAMINA adapter, <layer>.mask_U, .mask_V, .mask_b
+//             masked STAMINA adapter, <layer>.mask_U, .mask_V, .mask_b;
+//             <layer>.context_basis [in, k] on the layers that kept their
+//             context (context = project)
 //   metadata  format = "stamina-adapter/1", config (AdapterConfig JSON),
 //             token ("<anna>"), token_id, plus the caller's entries (seed,
 //             steps, base digest, ...).

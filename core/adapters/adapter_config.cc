@@ -32,6 +32,11 @@ constexpr NameTable<MaskActivation, 2> kActivations = {{
     {MaskActivation::kRelu, "relu"},
     {MaskActivation::kGelu, "gelu"},
 }};
+constexpr NameTable<ContextPreservation, 3> kContexts = {{
+    {ContextPreservation::kNone, "none"},
+    {ContextPreservation::kProject, "project"},
+    {ContextPreservation::kPenalize, "penalize"},
+}};
 constexpr NameTable<TokenKind, 2> kTokens = {{
     {TokenKind::kDirect, "direct"},
     {TokenKind::kMlp, "mlp"},
@@ -105,6 +110,15 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
   if (config.token_mlp_hidden < 0) {
     return absl::InvalidArgumentError("token_mlp_hidden must be >= 0");
   }
+  if (!(config.token_max_rms >= 0)) {
+    return absl::InvalidArgumentError("token_max_rms must be >= 0");
+  }
+  if (!(config.context_energy > 0 && config.context_energy <= 1)) {
+    return absl::InvalidArgumentError("context_energy must be in (0, 1]");
+  }
+  if (!(config.context_weight >= 0)) {
+    return absl::InvalidArgumentError("context_weight must be >= 0");
+  }
   return absl::OkStatus();
 }
 
@@ -134,6 +148,10 @@ std::string AdapterConfigToJson(const AdapterConfig& config) {
       {"overlap_weight", config.overlap_weight},
       {"token", NameIn(kTokens, config.token)},
       {"token_mlp_hidden", config.token_mlp_hidden},
+      {"token_max_rms", config.token_max_rms},
+      {"context", NameIn(kContexts, config.context)},
+      {"context_energy", config.context_energy},
+      {"context_weight", config.context_weight},
   };
   return json.dump();
 }
@@ -193,6 +211,16 @@ absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view text) {
         config.token = *parsed;
       } else if (key == "token_mlp_hidden") {
         config.token_mlp_hidden = value.get<int>();
+      } else if (key == "token_max_rms") {
+        config.token_max_rms = value.get<double>();
+      } else if (key == "context") {
+        auto parsed = ParseIn(kContexts, key, value.get<std::string>());
+        if (!parsed.ok()) return parsed.status();
+        config.context = *parsed;
+      } else if (key == "context_energy") {
+        config.context_energy = value.get<double>();
+      } else if (key == "context_weight") {
+        config.context_weight = value.get<double>();
       } else {
         return absl::InvalidArgumentError(
             absl::StrCat("adapter config: unknown key \"", key, "\""));

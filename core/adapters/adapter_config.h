@@ -43,6 +43,19 @@ enum class MaskActivation { kRelu, kGelu };
 // start (C-LoRA); kMlp learns v = MLP(z) for a fixed random z and folds
 // MLP(z) into the row (STAMINA §4.4).
 enum class TokenKind { kDirect, kMlp };
+// How a concept's change is kept off prompts that do not name it (the
+// "own token" rule, architecture.md): the outputs c of the frozen text
+// encoder for the preserved prompts (the training captions without the
+// token, "", and the captions with each earlier concept's token instead;
+// context_preservation.h) must see the same K/V as before.
+//   kNone:     nothing (the papers' methods);
+//   kProject:  on cross-attention K/V, ΔW ← ΔW (I − Q Qᵀ) with Q [d, k] an
+//              orthonormal basis of those outputs (the fewest directions
+//              holding context_energy of their energy): exact up to the
+//              energy left out, and still one dense ΔW to fold;
+//   kPenalize: + context_weight · Σ_l mean_c ‖ΔW_l c‖² / mean_c ‖W_l c‖²
+//              (soft; ΔW relative to the layer's own response).
+enum class ContextPreservation { kNone, kProject, kPenalize };
 
 struct AdapterConfig {
   AdapterMethod method = AdapterMethod::kStamina;
@@ -77,10 +90,20 @@ struct AdapterConfig {
 
   TokenKind token = TokenKind::kMlp;
   int token_mlp_hidden = 0;  // 0 means the text encoder's width
+  // MLP token: the MLP's output u is scaled down to rms(u) <= token_max_rms
+  // (in units of the table's per-dimension std), so the row stays in the
+  // table's units; 0 leaves it unbounded (rows reached norms of ~385 against
+  // ~11 for words).
+  double token_max_rms = 0;
+
+  ContextPreservation context = ContextPreservation::kNone;
+  double context_energy = 0.999;  // kProject: energy share Q spans, (0, 1]
+  double context_weight = 1.0;    // kPenalize
 };
 
-// The defaults of each method: LoRA and C-LoRA use direct tokens, STAMINA
-// the MLP token and the mask.
+// The defaults of each method: LoRA and C-LoRA use direct tokens and no
+// context preservation (as in their papers), STAMINA the MLP token, the
+// mask and the service's measured recipe (bench/results/own-token).
 AdapterConfig DefaultAdapterConfig(AdapterMethod method);
 
 // INVALID_ARGUMENT naming the first bad field.

@@ -1,11 +1,14 @@
 #include <map>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "ATen/CPUGeneratorImpl.h"
 #include "common/testing/status_matchers.h"
 #include "core/adapters/adapted_layers.h"
 #include "core/adapters/adapter_artifact.h"
 #include "core/adapters/concept_adapter.h"
+#include "core/adapters/context_preservation.h"
 #include "core/adapters/low_rank_adapter.h"
 #include "core/pipelines/tiny_model_for_test.h"
 #include "gmock/gmock.h"
@@ -47,7 +50,25 @@ std::map<std::string, torch::Tensor> Weights(torch::nn::Module& module) {
   return weights;
 }
 
-class AdaptersTest : public ::testing::TestWithParam<AdapterMethod> {
+// Token ids of `prompt` (max_length of them).
+torch::Tensor PromptIds(DiffusionModel& model, const std::string& prompt) {
+  std::vector<int32_t> ids = model.tokenizer->Encode(prompt).value();
+  return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kLong)
+      .unsqueeze(0);
+}
+
+// One UNet pass on fixed latents conditioned on `prompt`.
+torch::Tensor PromptOutput(DiffusionModel& model, const std::string& prompt) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(8);
+  const torch::Tensor latents = torch::randn({1, model.config.unet.in_channels, 8, 8});
+  const torch::Tensor context = model.text_encoder->forward(PromptIds(model, prompt));
+  return model.unet->forward(latents, torch::tensor({300}), context);
+}
+
+// Every method, with and without context preservation by projection.
+class AdaptersTest
+    : public ::testing::TestWithParam<std::tuple<AdapterMethod, ContextPreservation>> {
  protected:
   void SetUp() override {
     STAMINA_ASSERT_OK_AND_ASSIGN(model_, TinyModelForTest(3));
@@ -56,7 +77,11 @@ class AdaptersTest : public ::testing::TestWithParam<AdapterMethod> {
   }
   ConceptAdapterOptions Options(const std::string& token, uint64_t seed) {
     ConceptAdapterOptions options;
-    options.config = DefaultAdapterConfig(GetParam());
+    options.config = DefaultAdapterConfig(std::get<0>(GetParam()));
+    options.config.context = std::get<1>(GetParam());
+    options.config.context_energy = 1.0;
+    // 16 positions of a 32-wide encoder: room is left for the token.
+    options.preserved_prompts = {"a face"};
     options.config.rank = 2;
     options.token = token;
     options.seed = seed;
@@ -205,15 +230,111 @@ TEST_P(AdaptersTest, AttachingTwiceIsRefused) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token")));
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, AdaptersTest,
-                         ::testing::Values(AdapterMethod::kLora, AdapterMethod::kCLora,
-                                           AdapterMethod::kStamina),
-                         [](const auto& info) { return std::string(Name(info.param)); });
+// With context = project (energy 1), the preserved prompts condition the
+// UNet exactly as before, attached and folded, while the token's prompt
+// changes.
+TEST_P(AdaptersTest, PreservedPromptsKeepTheirOutputs) {
+  if (std::get<1>(GetParam()) != ContextPreservation::kProject) GTEST_SKIP();
+  const torch::Tensor face = PromptOutput(model_, "a face");
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto adapter,
+                               ConceptAdapter::Create(model_, state_, Options("<anna>", 1)));
+  EXPECT_GT(adapter->context_rank(), 0);
+  EXPECT_LT(adapter->context_rank(), model_.config.text_encoder.hidden_size);
+  const torch::Tensor token_before = PromptOutput(model_, "a face <anna>");
+  Perturb(*adapter, 13);
+  EXPECT_LT((PromptOutput(model_, "a face") - face).abs().max().item<float>(), 1e-4);
+  EXPECT_GT((PromptOutput(model_, "a face <anna>") - token_before).abs().max().item<float>(),
+            1e-3);
+  STAMINA_ASSERT_OK_AND_ASSIGN(AdapterArtifact artifact, adapter->Export({}));
+  adapter.reset();
+  STAMINA_ASSERT_OK(FoldAdapterArtifact(artifact, model_, state_));
+  EXPECT_LT((PromptOutput(model_, "a face") - face).abs().max().item<float>(), 1e-4);
+
+  // A second concept also keeps the first concept's prompt.
+  const torch::Tensor anna = PromptOutput(model_, "a face <anna>");
+  EXPECT_THAT(PreservedPrompts(*model_.tokenizer, "<bob>", {"a face <bob>"}),
+              ::testing::ElementsAre("", "a face", "a face <anna>"));
+  ConceptAdapterOptions second = Options("<bob>", 2);
+  second.preserved_prompts = {"a face <anna>"};
+  STAMINA_ASSERT_OK_AND_ASSIGN(adapter, ConceptAdapter::Create(model_, state_, second));
+  Perturb(*adapter, 14);
+  EXPECT_LT((PromptOutput(model_, "a face <anna>") - anna).abs().max().item<float>(), 1e-4);
+}
+
+// context = penalize: the penalty is zero while B = 0, positive and
+// differentiable once the factors move.
+TEST_P(AdaptersTest, ContextPenaltyGrowsWithTheChange) {
+  if (std::get<1>(GetParam()) != ContextPreservation::kProject) GTEST_SKIP();
+  ConceptAdapterOptions options = Options("<anna>", 1);
+  options.config.context = ContextPreservation::kPenalize;
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto adapter,
+                               ConceptAdapter::Create(model_, state_, options));
+  RegularizationTerms terms;
+  STAMINA_ASSERT_OK(adapter->Regularization(&terms).status());
+  EXPECT_EQ(terms.context, 0.0);
+  Perturb(*adapter, 15);
+  STAMINA_ASSERT_OK_AND_ASSIGN(torch::Tensor penalty, adapter->Regularization(&terms));
+  EXPECT_GT(terms.context, 0.0);
+  penalty.backward();
+  EXPECT_GT(adapter->LoraParameters()[1].grad().abs().sum().item<float>(), 0.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Methods, AdaptersTest,
+    ::testing::Combine(::testing::Values(AdapterMethod::kLora, AdapterMethod::kCLora,
+                                         AdapterMethod::kStamina),
+                       ::testing::Values(ContextPreservation::kNone,
+                                         ContextPreservation::kProject)),
+    [](const auto& info) {
+      return std::string(Name(std::get<0>(info.param))) +
+             (std::get<1>(info.param) == ContextPreservation::kProject ? "_project" : "");
+    });
+
+TEST(ContextBasisTest, SpansTheRequestedEnergyWithOrthonormalColumns) {
+  torch::manual_seed(3);
+  // Energy along 3 directions: 100, 10, 1 (and nothing else).
+  const torch::Tensor directions = std::get<0>(torch::linalg_qr(torch::randn({8, 3})));  // [8, 3]
+  const torch::Tensor outputs =
+      torch::cat({directions.t()[0].unsqueeze(0) * 10, directions.t()[1].unsqueeze(0) * 3.1623,
+                  directions.t()[2].unsqueeze(0)});
+  EXPECT_EQ(ContextBasis(outputs, 0.5).size(1), 1);
+  EXPECT_EQ(ContextBasis(outputs, 0.95).size(1), 2);
+  const torch::Tensor all = ContextBasis(outputs, 1.0);
+  ASSERT_GE(all.size(1), 3);
+  const torch::Tensor q = ContextBasis(outputs, 0.999);
+  EXPECT_EQ(q.size(1), 3);
+  EXPECT_TRUE(torch::allclose(torch::matmul(q.t(), q), torch::eye(3), 1e-5, 1e-5));
+  // Every output lies in span(Q).
+  const torch::Tensor residual = outputs - torch::matmul(torch::matmul(outputs, q), q.t());
+  EXPECT_LT(residual.abs().max().item<float>(), 1e-4);
+  EXPECT_EQ(ContextBasis(torch::zeros({4, 8}), 0.9).size(1), 0);
+}
+
+TEST(ConceptTokenTest, MaxRmsKeepsTheRowInTheTablesUnits) {
+  torch::manual_seed(4);
+  const torch::Tensor table = torch::randn({20, 16});
+  at::Generator generator = at::detail::createCPUGenerator(9);
+  ConceptToken token(TokenKind::kMlp, 0, 2.0, table, 20, generator);
+  {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : token->parameters()) p.mul_(100);
+  }
+  const torch::Tensor mean = table.mean(0), std = table.std(0);
+  const torch::Tensor offset = (token->Row() - mean) / std;
+  EXPECT_LE(offset.pow(2).mean().sqrt().item<float>(), 2.0f + 1e-4f);
+  at::Generator unbounded_generator = at::detail::createCPUGenerator(9);
+  ConceptToken unbounded(TokenKind::kMlp, 0, 0.0, table, 20, unbounded_generator);
+  {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : unbounded->parameters()) p.mul_(100);
+  }
+  EXPECT_GT(((unbounded->Row() - mean) / std).pow(2).mean().sqrt().item<float>(), 10.0f);
+}
 
 TEST(LowRankAdapterTest, StraightThroughGivesMaskGradientOnceBMoves) {
   AdapterConfig config = DefaultAdapterConfig(AdapterMethod::kStamina);
   at::Generator generator = at::detail::createCPUGenerator(5);
-  LowRankAdapter adapter(6, 4, config, torch::Tensor(), generator, generator);
+  LowRankAdapter adapter(6, 4, config, torch::Tensor(), LayerContext(), generator, generator);
   const torch::Tensor x = torch::randn({3, 6});
   adapter->Delta(x).pow(2).sum().backward();
   // B = 0: dL/dM = dL/dΔW ⊙ BA = 0 (expected, method.md §4.2).
@@ -243,7 +364,7 @@ TEST(LowRankAdapterTest, ExclusiveOverlapNeverTouchesEarlierEntries) {
   config.overlap = MaskOverlap::kExclusive;
   at::Generator generator = at::detail::createCPUGenerator(6);
   const torch::Tensor earlier = torch::rand({4, 6}, generator) < 0.5;
-  LowRankAdapter adapter(6, 4, config, earlier, generator, generator);
+  LowRankAdapter adapter(6, 4, config, earlier, LayerContext(), generator, generator);
   {
     torch::NoGradGuard no_grad;
     adapter->lora_B.copy_(torch::randn({4, config.rank}, generator));

@@ -1,10 +1,13 @@
 #include "core/adapters/concept_adapter.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "core/adapters/context_preservation.h"
 #include "core/tokenizers/tokenizer.h"
 #include "core/torch_status.h"
 
@@ -14,6 +17,48 @@ namespace {
 bool UsesForgettingPenalty(const AdapterConfig& config) {
   return config.method == AdapterMethod::kCLora ||
          (config.method == AdapterMethod::kStamina && config.clora_regularization);
+}
+
+// Whether `layer` reads the text encoder's output (a cross-attention K/V).
+bool ReadsTextContext(const AdaptedLayer& layer) {
+  return absl::EndsWith(layer.name, "attn2.to_k") ||
+         absl::EndsWith(layer.name, "attn2.to_v");
+}
+
+// The preserved context of every layer (context_preservation.h); all
+// undefined for context = none and for layers that do not read text.
+absl::StatusOr<std::vector<LayerContext>> LayerContexts(
+    DiffusionModel& model, const std::vector<AdaptedLayer>& layers,
+    const ConceptAdapterOptions& options) {
+  const AdapterConfig& config = options.config;
+  std::vector<LayerContext> contexts(layers.size());
+  if (config.context == ContextPreservation::kNone) return contexts;
+  const std::vector<std::string> prompts = options.preserved_prompts.empty()
+                                               ? std::vector<std::string>{""}
+                                               : options.preserved_prompts;
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor outputs, ContextOutputs(model, prompts));
+  STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor basis = config.context == ContextPreservation::kProject
+                                    ? ContextBasis(outputs, config.context_energy)
+                                    : torch::Tensor();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const torch::Tensor& weight = layers[i].linear->weight;
+      if (!ReadsTextContext(layers[i]) || weight.size(1) != outputs.size(1)) continue;
+      if (basis.defined()) {
+        contexts[i].basis = basis;
+      } else {
+        contexts[i].outputs = outputs;
+        contexts[i].reference = std::max(
+            1e-12, torch::matmul(outputs, weight.detach().to(torch::kFloat32).t())
+                       .pow(2)
+                       .sum(1)
+                       .mean()
+                       .item<double>());
+      }
+    }
+  }));
+  return contexts;
 }
 
 }  // namespace
@@ -50,17 +95,24 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
     }
   }
   STAMINA_ASSIGN_OR_RETURN(adapter->token_id_, EnsureConceptToken(model, options.token));
+  STAMINA_ASSIGN_OR_RETURN(std::vector<LayerContext> contexts,
+                           LayerContexts(model, adapter->layers_, adapter->options_));
+  for (const LayerContext& context : contexts) {
+    if (context.basis.defined()) adapter->context_rank_ = context.basis.size(1);
+  }
   STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
     at::Generator generator = at::detail::createCPUGenerator(options.seed);
     at::Generator mask_generator =
         at::detail::createCPUGenerator(options.seed ^ 0x5DEECE66DULL);
-    for (const AdaptedLayer& layer : adapter->layers_) {
+    for (size_t i = 0; i < adapter->layers_.size(); ++i) {
+      const AdaptedLayer& layer = adapter->layers_[i];
       const torch::Tensor& weight = layer.linear->weight;
       adapter->adapters_.emplace_back(weight.size(1), weight.size(0), config,
-                                      state.cumulative_mask(layer.name), generator,
-                                      mask_generator);
+                                      state.cumulative_mask(layer.name), contexts[i],
+                                      generator, mask_generator);
     }
     adapter->token_ = ConceptToken(config.token, config.token_mlp_hidden,
+                                   config.token_max_rms,
                                    embeddings->token_embedding->weight.detach(),
                                    model.tokenizer->base_vocab_size(), generator);
   }));
@@ -127,6 +179,16 @@ absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(
       }
       local.forgetting = forgetting.item<double>();
       total = total + config.clora_lambda * forgetting;
+    }
+    if (config.context == ContextPreservation::kPenalize) {
+      torch::Tensor context = torch::zeros({});
+      for (const LowRankAdapter& adapter : adapters_) {
+        if (torch::Tensor penalty = adapter->ContextPenalty(); penalty.defined()) {
+          context = context + penalty;
+        }
+      }
+      local.context = context.item<double>();
+      total = total + config.context_weight * context;
     }
     if (UsesMask(config)) {
       torch::Tensor sparsity = torch::zeros({});

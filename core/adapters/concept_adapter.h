@@ -8,7 +8,7 @@
 // exactly; Export() captures an AdapterArtifact to fold
 // (adapter_artifact.h). Regularization() is the method's extra loss:
 // C-LoRA's λ Σ_l ‖(W_{t-1} − W_0) ⊙ ΔW_l‖²_F, STAMINA's sparsity and
-// overlap terms (adapter_config.h).
+// overlap terms, and the context penalty (adapter_config.h).
 //
 // Not thread-safe; holds the model by reference and must not outlive it.
 // One ConceptAdapter per model at a time.
@@ -35,6 +35,10 @@ struct ConceptAdapterOptions {
   AdapterConfig config;
   std::string token;  // "<anna>"; added to the tokenizer if new
   uint64_t seed = 0;  // initialization of every factor and of the token
+  // With config.context != none: the prompts whose encoder outputs keep
+  // their K/V (PreservedPrompts in context_preservation.h); empty means
+  // {""} alone.
+  std::vector<std::string> preserved_prompts;
 };
 
 // The parts of Regularization(), for logging (unweighted).
@@ -42,6 +46,7 @@ struct RegularizationTerms {
   double forgetting = 0;  // Σ_l ‖P_l ⊙ ΔW_l‖²_F
   double sparsity = 0;    // the sparsity measure (MaskSparsity)
   double overlap = 0;     // mean over layers of mean(C ⊙ σ(G/τ))
+  double context = 0;     // Σ_l mean_c ‖ΔW_l c‖² / mean_c ‖W_l c‖²
 };
 
 class ConceptAdapter {
@@ -77,6 +82,9 @@ class ConceptAdapter {
       const std::map<std::string, std::string>& metadata) const;
 
   int64_t token_id() const { return token_id_; }
+  // Directions of the text encoder's output space the adapters may not
+  // use (context = project), 0 otherwise.
+  int64_t context_rank() const { return context_rank_; }
   const AdapterConfig& config() const { return options_.config; }
   int64_t trainable_parameter_count() const;
 
@@ -91,6 +99,7 @@ class ConceptAdapter {
   std::vector<torch::Tensor> previous_deltas_;
   mutable ConceptToken token_{nullptr};  // Row() is not const in LibTorch
   int64_t token_id_ = 0;
+  int64_t context_rank_ = 0;
   bool attached_ = false;
 };
 

@@ -17,11 +17,11 @@ torch::nn::Linear SeededLinear(int64_t in, int64_t out, at::Generator& generator
 
 }  // namespace
 
-ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden,
+ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
                                    const torch::Tensor& embedding_table,
                                    int64_t base_vocab_size,
                                    at::Generator& generator)
-    : kind_(kind) {
+    : kind_(kind), max_rms_(max_rms) {
   torch::NoGradGuard no_grad;
   const torch::Tensor words =
       embedding_table.slice(0, 0, base_vocab_size).to(torch::kFloat32);
@@ -44,7 +44,12 @@ ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden,
 
 torch::Tensor ConceptTokenImpl::Row() {
   if (kind_ == TokenKind::kDirect) return row_;
-  return mean_ + std_ * mlp_->forward(z_.unsqueeze(0)).squeeze(0);
+  torch::Tensor offset = mlp_->forward(z_.unsqueeze(0)).squeeze(0);
+  if (max_rms_ > 0) {
+    const torch::Tensor rms = offset.pow(2).mean().sqrt().clamp_min(1e-12);
+    offset = offset * (max_rms_ / rms).clamp_max(1.0);
+  }
+  return mean_ + std_ * offset;
 }
 
 }  // namespace stamina::core

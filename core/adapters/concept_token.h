@@ -7,7 +7,10 @@
 //            random", not copied from a class word);
 //   kMlp:    e = mean + std ⊙ MLP(z), MLP = Linear(d, h) → GELU → Linear(h, d),
 //            z ~ N(0, I) fixed (STAMINA's customized MLP token; [I] the
-//            per-dimension affine keeps MLP(z) in the table's units).
+//            per-dimension affine puts MLP(z) in the table's units, and
+//            with max_rms > 0 MLP(z) is scaled down to an rms of at most
+//            max_rms, so the row stays a few stds from the mean like a
+//            word's instead of drifting to norms 35x a word's).
 // Row() is what the text encoder sees while training; after training the
 // row is folded into the table and the MLP discarded.
 //
@@ -26,8 +29,9 @@ class ConceptTokenImpl : public torch::nn::Module {
  public:
   // `embedding_table` [vocab, d]: the statistics of its first
   // `base_vocab_size` rows (the trained words) set the initialization.
-  ConceptTokenImpl(TokenKind kind, int hidden, const torch::Tensor& embedding_table,
-                   int64_t base_vocab_size, at::Generator& generator);
+  ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
+                   const torch::Tensor& embedding_table, int64_t base_vocab_size,
+                   at::Generator& generator);
 
   // The embedding row [d] (autograd on).
   torch::Tensor Row();
@@ -36,6 +40,7 @@ class ConceptTokenImpl : public torch::nn::Module {
 
  private:
   TokenKind kind_;
+  double max_rms_ = 0;
   torch::Tensor row_;         // kDirect: parameter "row"
   torch::Tensor z_;           // kMlp: buffer "z"
   torch::Tensor mean_, std_;  // kMlp: buffers "mean", "std"

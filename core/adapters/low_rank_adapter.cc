@@ -23,6 +23,12 @@ torch::Tensor ExclusionFactor(const AdapterConfig& config,
   return cumulative_mask.logical_not().to(torch::kFloat32);
 }
 
+// ΔW (I − Q Qᵀ), or ΔW itself without a basis.
+torch::Tensor ProjectOffContext(const torch::Tensor& delta, const torch::Tensor& basis) {
+  if (!basis.defined() || basis.size(1) == 0) return delta;
+  return delta - torch::matmul(torch::matmul(delta, basis), basis.t());
+}
+
 }  // namespace
 
 bool UsesMask(const AdapterConfig& config) {
@@ -54,16 +60,17 @@ torch::Tensor FoldedDelta(const AdapterConfig& config, const LayerFactors& facto
       mask.defined()) {
     delta = delta * mask;
   }
-  return delta;
+  return ProjectOffContext(delta, factors.context_basis);
 }
 
 LowRankAdapterImpl::LowRankAdapterImpl(int64_t in_features, int64_t out_features,
                                        const AdapterConfig& config,
                                        torch::Tensor cumulative_mask,
+                                       LayerContext context,
                                        at::Generator& generator,
                                        at::Generator& mask_generator)
     : config_(config), scale_(Scale(config)),
-      cumulative_mask_(std::move(cumulative_mask)) {
+      cumulative_mask_(std::move(cumulative_mask)), context_(std::move(context)) {
   // nn.Linear's kaiming_uniform_(a=√5): U(±1/√in).
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   lora_A = register_parameter(
@@ -107,7 +114,7 @@ torch::Tensor LowRankAdapterImpl::TrainingMask() const {
 }
 
 torch::Tensor LowRankAdapterImpl::Delta(const torch::Tensor& input) {
-  if (!has_mask()) {
+  if (!has_mask() && !context_.basis.defined()) {
     // Factorized: never forms the dense [out, in] product.
     return torch::nn::functional::linear(
                torch::nn::functional::linear(input, lora_A), lora_B) *
@@ -119,12 +126,19 @@ torch::Tensor LowRankAdapterImpl::Delta(const torch::Tensor& input) {
 torch::Tensor LowRankAdapterImpl::DenseDelta() const {
   torch::Tensor delta = torch::matmul(lora_B, lora_A) * scale_;
   if (has_mask()) delta = TrainingMask() * delta;
-  return delta;
+  return ProjectOffContext(delta, context_.basis);
+}
+
+torch::Tensor LowRankAdapterImpl::ContextPenalty() const {
+  if (!context_.outputs.defined()) return {};
+  return torch::matmul(context_.outputs, DenseDelta().t()).pow(2).sum(1).mean() /
+         context_.reference;
 }
 
 LayerFactors LowRankAdapterImpl::Factors() const {
   LayerFactors factors{.lora_A = lora_A.detach().clone(),
                        .lora_B = lora_B.detach().clone()};
+  if (context_.basis.defined()) factors.context_basis = context_.basis.clone();
   if (has_mask()) {
     factors.mask_U = mask_U.detach().clone();
     factors.mask_V = mask_V.detach().clone();

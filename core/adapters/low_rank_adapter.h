@@ -9,7 +9,9 @@
 // with s = alpha / r, M = 1[G ≥ 0] in the forward pass and σ(G/τ)'s
 // gradient in the backward pass (straight-through), or M = σ(G/τ) when
 // hard_mask is off, and C the cumulative mask of earlier concepts (only
-// with overlap = exclusive).
+// with overlap = exclusive). With context = project, every form is then
+// multiplied on the right by (I − Q Qᵀ), Q the preserved context basis of
+// the layer (context_preservation.h), so ΔW c ≈ 0 for preserved outputs c.
 //
 // LayerFactors are the trained tensors; FoldedDelta() is the one function
 // that turns them into the dense ΔW added to W at the fold, used both when a
@@ -34,6 +36,17 @@ struct LayerFactors {
   torch::Tensor mask_U;  // [out, r_m]
   torch::Tensor mask_V;  // [r_m, in]
   torch::Tensor mask_b;  // [out]
+  // [in, k] orthonormal, context = project on a cross-attention K/V layer;
+  // else undefined.
+  torch::Tensor context_basis;
+};
+
+// What a layer keeps unchanged (context_preservation.h); all undefined for
+// layers whose input is not the text encoder's output.
+struct LayerContext {
+  torch::Tensor basis;    // [in, k]: context = project
+  torch::Tensor outputs;  // [n, in]: context = penalize
+  double reference = 1;   // mean_c ‖W c‖² of the layer before training
 };
 
 // Whether `config` trains a mask (STAMINA with mask on).
@@ -49,7 +62,7 @@ torch::Tensor FoldMask(const AdapterConfig& config, const LayerFactors& factors,
                        const torch::Tensor& cumulative_mask);
 
 // The ΔW the fold adds to the weight: s · FoldMask ⊙ B A (no mask: s · B A),
-// float32. No autograd.
+// times (I − Q Qᵀ) with a context basis Q; float32. No autograd.
 torch::Tensor FoldedDelta(const AdapterConfig& config, const LayerFactors& factors,
                           const torch::Tensor& cumulative_mask);
 
@@ -58,10 +71,11 @@ class LowRankAdapterImpl : public torch::nn::Module, public LinearAdapter {
   // Initializes A from `generator` and the mask MLP from `mask_generator`
   // (separate streams, so switching the mask off leaves A as it was);
   // `cumulative_mask` (bool [out, in] or undefined) is used by
-  // overlap = penalize | exclusive.
+  // overlap = penalize | exclusive, `context` by context = project | penalize.
   LowRankAdapterImpl(int64_t in_features, int64_t out_features,
                      const AdapterConfig& config, torch::Tensor cumulative_mask,
-                     at::Generator& generator, at::Generator& mask_generator);
+                     LayerContext context, at::Generator& generator,
+                     at::Generator& mask_generator);
 
   // x [..., in] → [..., out]: x ΔWᵀ with the training-time mask.
   torch::Tensor Delta(const torch::Tensor& input) override;
@@ -74,6 +88,9 @@ class LowRankAdapterImpl : public torch::nn::Module, public LinearAdapter {
   torch::Tensor DenseDelta() const;
   // C-LoRA's ‖P ⊙ ΔW‖²_F for P = W_{t-1} − W_0 [out, in].
   torch::Tensor ForgettingPenalty(const torch::Tensor& previous_delta) const;
+  // mean_c ‖ΔW c‖² / reference over the layer's preserved outputs, or an
+  // undefined tensor when the layer has none (context = penalize).
+  torch::Tensor ContextPenalty() const;
 
   bool has_mask() const { return mask_U.defined(); }
   const torch::Tensor& cumulative_mask() const { return cumulative_mask_; }
@@ -87,6 +104,7 @@ class LowRankAdapterImpl : public torch::nn::Module, public LinearAdapter {
   AdapterConfig config_;
   double scale_;
   torch::Tensor cumulative_mask_;
+  LayerContext context_;
 };
 TORCH_MODULE(LowRankAdapter);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
+#include "core/adapters/context_preservation.h"
 #include "core/pipelines/image_tensor.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "core/schedulers/ddpm_scheduler.h"
@@ -116,19 +117,27 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
     const std::function<void(const ConceptTrainingProgress&)>& progress,
     const std::atomic<bool>* stop) {
   STAMINA_RETURN_IF_ERROR(Validate(request));
+  ConceptTrainingResult result;
   const ConceptTrainingOptions& options = request.training;
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
         .count();
   };
-  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<ConceptAdapter> adapter,
-                           ConceptAdapter::Create(model, state, request.adapter));
   std::vector<std::string> captions = request.captions;
   if (captions.empty()) {
     captions.assign(request.images.size(),
                     absl::StrReplaceAll(options.prompt, {{"{token}", request.adapter.token}}));
   }
+  ConceptAdapterOptions adapter_options = request.adapter;
+  if (adapter_options.config.context != ContextPreservation::kNone &&
+      adapter_options.preserved_prompts.empty()) {
+    adapter_options.preserved_prompts =
+        PreservedPrompts(*model.tokenizer, adapter_options.token, captions);
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<ConceptAdapter> adapter,
+                           ConceptAdapter::Create(model, state, adapter_options));
+  result.context_rank = adapter->context_rank();
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor all_ids,
                            TokenizeBatch(*model.tokenizer, captions));
   STAMINA_ASSIGN_OR_RETURN(DDPMScheduler scheduler,
@@ -138,7 +147,6 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   model.vae->eval();
   model.text_encoder->eval();
 
-  ConceptTrainingResult result;
   result.trainable_parameters = adapter->trainable_parameter_count();
   double tail_loss = 0;
   int tail_steps = 0;

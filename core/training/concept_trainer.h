@@ -11,7 +11,9 @@
 // Augmentation: random horizontal flip and a random shift of up to
 // max_shift pixels (edge pixels repeated), drawn per image per step.
 // Captions: the image's own caption if given (it must contain the token),
-// else `prompt` with {token} replaced.
+// else `prompt` with {token} replaced. With context preservation on and no
+// preserved prompts given, the preserved prompts are derived from these
+// captions (PreservedPrompts in core/adapters/context_preservation.h).
 //
 // Deterministic for a seed (same inputs, same threads → same artifact).
 // The base weights are frozen for the duration and restored after. Not
@@ -70,6 +72,7 @@ struct ConceptTrainingResult {
   int64_t trainable_parameters = 0;
   std::map<std::string, double> mask_density;  // by layer, at the end
   RegularizationTerms last_terms;
+  int64_t context_rank = 0;  // directions kept off limits (context = project)
 };
 
 // INVALID_ARGUMENT for bad options or inputs (the field named); CANCELLED
