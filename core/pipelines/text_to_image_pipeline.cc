@@ -66,60 +66,62 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor ids, TokenizeBatch(*model.tokenizer, texts));
 
   torch::NoGradGuard no_grad;
-  torch::Tensor context;       // [2B or B, L, D]
-  torch::Tensor latents;       // [B, C, h, w]
+  torch::Tensor context;  // [2, L, D] (uncond, cond) or [1, L, D]
   STAMINA_RETURN_IF_ERROR(RunTorch([&] {
     model.text_encoder->eval();
     model.unet->eval();
     model.vae->eval();
-    torch::Tensor embeddings = model.text_encoder->forward(ids);
-    torch::Tensor cond = embeddings[0].unsqueeze(0).expand(
-        {request.count, embeddings.size(1), embeddings.size(2)});
-    context = cond;
-    if (guided) {
-      torch::Tensor uncond = embeddings[1].unsqueeze(0).expand_as(cond);
-      context = torch::cat({uncond, cond});
-    }
-    std::vector<torch::Tensor> noise;
-    for (int i = 0; i < request.count; ++i) {
+    const torch::Tensor embeddings = model.text_encoder->forward(ids);
+    context = guided ? torch::stack({embeddings[1], embeddings[0]}) : embeddings;
+  }));
+  // Each image is denoised and decoded on its own, in a batch of the same
+  // shape whatever `count` is: image i of seed s is then the same bytes
+  // whether it was asked for alone or among others (batched GEMMs and
+  // convolutions round differently for other batch sizes), and memory does
+  // not grow with `count`.
+  const std::vector<int64_t> timesteps = scheduler.timesteps();
+  const int total_steps = request.count * static_cast<int>(timesteps.size());
+  std::vector<Image> images;
+  for (int i = 0; i < request.count; ++i) {
+    torch::Tensor latents;  // [1, C, h, w]
+    STAMINA_RETURN_IF_ERROR(RunTorch([&] {
       at::Generator generator =
           at::detail::createCPUGenerator(static_cast<uint64_t>(request.seed + i));
-      noise.push_back(torch::randn(
-          {1, model.config.unet.in_channels, height / factor, width / factor},
-          generator));
-    }
-    latents = torch::cat(noise);
-  }));
-  const std::vector<int64_t> timesteps = scheduler.timesteps();
-  for (size_t k = 0; k < timesteps.size(); ++k) {
-    if (cancelled != nullptr && cancelled->load()) {
-      return absl::CancelledError(
-          absl::StrCat("cancelled after ", k, " of ", timesteps.size(), " steps"));
-    }
-    torch::Tensor noise_pred;
-    STAMINA_RETURN_IF_ERROR(RunTorch([&] {
-      torch::Tensor input = guided ? torch::cat({latents, latents}) : latents;
-      torch::Tensor t = torch::full({input.size(0)}, timesteps[k], torch::kInt64);
-      noise_pred = model.unet->forward(input, t, context);
+      latents = torch::randn(
+          {1, model.config.unet.in_channels, height / factor, width / factor}, generator);
     }));
-    if (guided) {
-      auto halves = noise_pred.chunk(2);
-      STAMINA_ASSIGN_OR_RETURN(noise_pred,
-                               Guide(halves[0], halves[1], request.guidance_scale));
+    for (size_t k = 0; k < timesteps.size(); ++k) {
+      if (cancelled != nullptr && cancelled->load()) {
+        return absl::CancelledError(absl::StrCat("cancelled after ", k, " of ",
+                                                 timesteps.size(), " steps of image ", i));
+      }
+      torch::Tensor noise_pred;
+      STAMINA_RETURN_IF_ERROR(RunTorch([&] {
+        torch::Tensor input = guided ? torch::cat({latents, latents}) : latents;
+        torch::Tensor t = torch::full({input.size(0)}, timesteps[k], torch::kInt64);
+        noise_pred = model.unet->forward(input, t, context);
+      }));
+      if (guided) {
+        auto halves = noise_pred.chunk(2);
+        STAMINA_ASSIGN_OR_RETURN(noise_pred,
+                                 Guide(halves[0], halves[1], request.guidance_scale));
+      }
+      STAMINA_ASSIGN_OR_RETURN(DDIMStepOutput out,
+                               scheduler.Step(noise_pred, timesteps[k], latents));
+      latents = out.prev_sample;
+      if (progress) {
+        progress({.step = i * static_cast<int>(timesteps.size()) + static_cast<int>(k + 1),
+                  .total_steps = total_steps});
+      }
     }
-    STAMINA_ASSIGN_OR_RETURN(DDIMStepOutput out,
-                             scheduler.Step(noise_pred, timesteps[k], latents));
-    latents = out.prev_sample;
-    if (progress) {
-      progress({.step = static_cast<int>(k + 1),
-                .total_steps = static_cast<int>(timesteps.size())});
-    }
+    STAMINA_ASSIGN_OR_RETURN(std::vector<Image> decoded, RunTorch([&] {
+      torch::Tensor pixels =
+          model.vae->Decode(latents / model.config.vae.scaling_factor);
+      return TensorToImages(pixels);
+    }));
+    images.push_back(std::move(decoded.front()));
   }
-  return RunTorch([&] {
-    torch::Tensor pixels =
-        model.vae->Decode(latents / model.config.vae.scaling_factor);
-    return TensorToImages(pixels);
-  });
+  return images;
 }
 
 }  // namespace stamina::core

@@ -39,9 +39,11 @@ struct TextToImageRequest {
   int height = 0;
 };
 
+// Images are denoised one after another (each in a batch of its own, so an
+// image's bytes do not depend on `count`); steps count over all of them.
 struct DenoisingProgress {
-  int step = 0;  // steps done
-  int total_steps = 0;
+  int step = 0;         // denoising steps done, all images together
+  int total_steps = 0;  // count × steps
 };
 
 using DenoisingProgressFn = std::function<void(const DenoisingProgress&)>;
