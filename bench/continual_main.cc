@@ -29,10 +29,14 @@
 #include "bench/oracle_file.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
-          "Comma-separated: stamina, clora, lora, or ablations stamina-nomask, "
-          "stamina-direct, stamina-soft, stamina-clora, stamina-half");
+          "Comma-separated: stamina, clora, lora, each optionally with switches after '-' "
+          "joined by '+': nomask, direct, soft, clora, half (STAMINA ablations); noctx, "
+          "project, penalize (context preservation, any method); free, exclusive, overlap "
+          "(mask overlap); rms, norms (token max rms 2 / unbounded). E.g. "
+          "stamina-project+exclusive");
 ABSL_FLAG(int, concepts, 10, "Concepts learned one after another");
-ABSL_FLAG(std::string, family, "faces", "faces, landmarks or mixed");
+ABSL_FLAG(std::string, family, "faces",
+          "faces, landmarks, mixed, or demo / demo-reversed (the README demo's pair)");
 ABSL_FLAG(uint64_t, seed, 0, "Benchmark seed (identities, renders, training)");
 ABSL_FLAG(std::string, out, "/tmp/stamina-continual", "Output directory");
 ABSL_FLAG(std::string, base_model, "models/stamina-tiny-v1", "Base model directory");
@@ -47,10 +51,15 @@ ABSL_FLAG(double, token_lr, 1e-2, "Token learning rate");
 ABSL_FLAG(int, rank, 4, "LoRA rank");
 ABSL_FLAG(double, clora_lambda, 1e3, "C-LoRA's lambda");
 ABSL_FLAG(double, sparsity_weight, 1e-2, "STAMINA's gamma");
+ABSL_FLAG(double, context_energy, 0.999,
+          "Energy share of the preserved outputs kept off limits (context = project)");
+ABSL_FLAG(double, context_weight, 1.0, "Weight of the context penalty (context = penalize)");
 ABSL_FLAG(int, eval_every, 10, "Score every learned concept every this many tasks");
 ABSL_FLAG(int, samples, 8, "Samples per scored concept");
 ABSL_FLAG(int, sample_steps, 20, "DDIM steps per sample");
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
+ABSL_FLAG(int, timing_repeats, 5,
+          "Repeats of the sampling-cost measurement (folded vs base); 0 skips it");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
 
 namespace stamina::bench {
@@ -70,24 +79,44 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
   config.rank = absl::GetFlag(FLAGS_rank);
   config.clora_lambda = absl::GetFlag(FLAGS_clora_lambda);
   config.sparsity_weight = absl::GetFlag(FLAGS_sparsity_weight);
-  const std::string variant = name.size() > base.size() ? name.substr(base.size() + 1) : "";
-  if (*method == core::AdapterMethod::kStamina && !variant.empty()) {
-    if (variant == "nomask") {
+  // Switches after the first '-', joined by '+': "stamina-project+exclusive".
+  const std::string variants = name.size() > base.size() ? name.substr(base.size() + 1) : "";
+  for (const std::string& variant :
+       std::vector<std::string>(absl::StrSplit(variants, '+', absl::SkipEmpty()))) {
+    const bool stamina = *method == core::AdapterMethod::kStamina;
+    if (variant == "nomask" && stamina) {
       config.mask = false;
-    } else if (variant == "direct") {
+    } else if (variant == "direct" && stamina) {
       config.token = core::TokenKind::kDirect;
-    } else if (variant == "soft") {
+    } else if (variant == "soft" && stamina) {
       config.hard_mask = false;
-    } else if (variant == "clora") {
+    } else if (variant == "clora" && stamina) {
       config.clora_regularization = true;
     } else if (variant == "half") {
       training.steps = std::max(1, training.steps / 2);
+    } else if (variant == "noctx") {
+      config.context = core::ContextPreservation::kNone;
+    } else if (variant == "project") {
+      config.context = core::ContextPreservation::kProject;
+    } else if (variant == "penalize") {
+      config.context = core::ContextPreservation::kPenalize;
+    } else if (variant == "free" && stamina) {
+      config.overlap = core::MaskOverlap::kFree;
+    } else if (variant == "exclusive" && stamina) {
+      config.overlap = core::MaskOverlap::kExclusive;
+    } else if (variant == "overlap" && stamina) {
+      config.overlap = core::MaskOverlap::kPenalize;
+    } else if (variant == "rms" && stamina) {
+      config.token_max_rms = 2;
+    } else if (variant == "norms" && stamina) {
+      config.token_max_rms = 0;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", name));
+      return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", variant,
+                                                     " in ", name));
     }
-  } else if (!variant.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", name));
   }
+  config.context_energy = absl::GetFlag(FLAGS_context_energy);
+  config.context_weight = absl::GetFlag(FLAGS_context_weight);
   return MethodSpec{.label = name, .config = config, .training = training};
 }
 
@@ -132,6 +161,7 @@ int Run() {
   }
   ContinualRunOptions options{.base_model_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model)),
                               .eval_every = absl::GetFlag(FLAGS_eval_every),
+                              .timing_repeats = absl::GetFlag(FLAGS_timing_repeats),
                               .seed = absl::GetFlag(FLAGS_seed),
                               .progress_dir = out + "/progress",
                               .family = absl::GetFlag(FLAGS_family)};

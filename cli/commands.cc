@@ -36,8 +36,8 @@ const Command kCommands[] = {
     {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3,
      kMany, &Upload},
     {"train", "<model> <concept>",
-     "[--steps=N] [--method=stamina|clora|lora] [--seed=S] [--request_id=...] "
-     "[--no_wait]",
+     "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "
+     "[--settings='<TrainingSettings text>'] [--seed=S] [--request_id=...] [--no_wait]",
      2, 2, &Train},
     {"jobs list", "<model|->", "", 1, 1, &JobsList},
     {"jobs get", "<model> <job>", "", 2, 2, &JobsGet},

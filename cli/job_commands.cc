@@ -8,9 +8,20 @@
 #include "cli/format.h"
 #include "cli/progress_bar.h"
 #include "common/status_macros.h"
+#include "google/protobuf/text_format.h"
 
 namespace stamina::cli {
 namespace {
+
+absl::StatusOr<v1::ContextPreservation> ParseContext(absl::string_view text) {
+  const std::string context = absl::AsciiStrToLower(text);
+  if (context.empty()) return v1::CONTEXT_PRESERVATION_UNSPECIFIED;
+  if (context == "none") return v1::CONTEXT_PRESERVATION_NONE;
+  if (context == "project") return v1::CONTEXT_PRESERVATION_PROJECT;
+  if (context == "penalize") return v1::CONTEXT_PRESERVATION_PENALIZE;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--context: \"", text, "\" is not none, project or penalize"));
+}
 
 absl::StatusOr<v1::TrainingMethod> ParseMethod(absl::string_view text) {
   const std::string method = absl::AsciiStrToLower(text);
@@ -116,6 +127,14 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   request.mutable_settings()->set_method(method);
   request.mutable_settings()->set_steps(flags.steps);
   request.mutable_settings()->set_seed(flags.seed);
+  STAMINA_ASSIGN_OR_RETURN(v1::ContextPreservation context, ParseContext(flags.context));
+  request.mutable_settings()->set_context_preservation(context);
+  if (!flags.settings.empty() &&
+      !google::protobuf::TextFormat::MergeFromString(flags.settings,
+                                                     request.mutable_settings())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--settings: \"", flags.settings, "\" is not TrainingSettings in text format"));
+  }
   v1::Job job;
   STAMINA_RETURN_IF_ERROR(FromGrpc(session.training().TrainConcept(
       session.NewContext().get(), request, &job)));

@@ -54,6 +54,12 @@ ABSL_FLAG(bool, skip_invalid, false,
 ABSL_FLAG(int32_t, steps, 0, "train, sample: steps (0 = server default)");
 ABSL_FLAG(std::string, method, "",
           "train: stamina, clora or lora (default stamina)");
+ABSL_FLAG(std::string, context, "",
+          "train: none, project or penalize: how prompts without the token are "
+          "kept unchanged (default: the method's; project for stamina)");
+ABSL_FLAG(std::string, settings, "",
+          "train: more TrainingSettings in protobuf text format, e.g. "
+          "'stamina { overlap: MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99'");
 ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
 ABSL_FLAG(std::string, request_id, "", "train: idempotency key");
 ABSL_FLAG(bool, no_wait, false, "train: return once the job is queued");
@@ -120,6 +126,8 @@ int main(int argc, char** argv) {
   flags.skip_invalid = absl::GetFlag(FLAGS_skip_invalid);
   flags.steps = absl::GetFlag(FLAGS_steps);
   flags.method = absl::GetFlag(FLAGS_method);
+  flags.context = absl::GetFlag(FLAGS_context);
+  flags.settings = absl::GetFlag(FLAGS_settings);
   flags.seed = absl::GetFlag(FLAGS_seed);
   flags.request_id = absl::GetFlag(FLAGS_request_id);
   flags.no_wait = absl::GetFlag(FLAGS_no_wait);

@@ -38,6 +38,11 @@ struct CommandFlags {
   bool skip_invalid = false;  // upload --skip_invalid
   int32_t steps = 0;          // train, sample --steps
   std::string method;         // train --method=stamina|clora|lora
+  std::string context;        // train --context=none|project|penalize
+  // train --settings: TrainingSettings in protobuf text format, merged over
+  // the flags above (every switch of the API, e.g. "stamina { overlap:
+  // MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99").
+  std::string settings;
   int64_t seed = 0;           // train, sample --seed
   std::string request_id;     // train --request_id
   bool no_wait = false;       // train --no_wait

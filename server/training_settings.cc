@@ -60,6 +60,27 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
           "settings.target_modules[", i, "]: must be a module path suffix"));
     }
   }
+  if (!v1::ContextPreservation_IsValid(s.context_preservation())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "settings.context_preservation: unknown value ", s.context_preservation()));
+  }
+  if (s.context_preservation() == v1::CONTEXT_PRESERVATION_UNSPECIFIED) {
+    s.set_context_preservation(s.method() == v1::TRAINING_METHOD_STAMINA
+                                   ? v1::CONTEXT_PRESERVATION_PROJECT
+                                   : v1::CONTEXT_PRESERVATION_NONE);
+  }
+  if (s.context_preservation() == v1::CONTEXT_PRESERVATION_PROJECT) {
+    if (s.context_energy() == 0) s.set_context_energy(defaults.context_energy);
+    STAMINA_RETURN_IF_ERROR(InRange("settings.context_energy", s.context_energy(), 1e-6, 1));
+  } else {
+    s.clear_context_energy();
+  }
+  if (s.context_preservation() == v1::CONTEXT_PRESERVATION_PENALIZE) {
+    if (s.context_weight() == 0) s.set_context_weight(defaults.context_weight);
+    STAMINA_RETURN_IF_ERROR(InRange("settings.context_weight", s.context_weight(), 0, 1e9));
+  } else {
+    s.clear_context_weight();
+  }
   if (s.method() == v1::TRAINING_METHOD_STAMINA) {
     v1::StaminaSettings* m = s.mutable_stamina();
     if (!v1::MaskSparsity_IsValid(m->sparsity()) ||
@@ -95,6 +116,10 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
                                     m->token_mlp_hidden(), 0, 8192));
     STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.clora_regularization_weight",
                                     m->clora_regularization_weight(), 0, 1e12));
+    if (m->token_max_rms() == 0) m->set_token_max_rms(defaults.stamina_token_max_rms);
+    if (m->token_max_rms() < 0) m->set_token_max_rms(-1);  // unbounded
+    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.token_max_rms",
+                                    m->token_max_rms(), -1, 1e3));
     s.clear_clora();
   } else if (s.method() == v1::TRAINING_METHOD_CLORA) {
     v1::CLoraSettings* c = s.mutable_clora();

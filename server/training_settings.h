@@ -30,6 +30,11 @@ struct TrainingDefaults {
   float stamina_mask_init_bias = 2.0f;
   float stamina_sparsity_weight = 0.01f;
   float clora_regularization_weight = 1e3f;
+  // Context preservation (issue #12, bench/results/own-token): STAMINA
+  // projects by default, LoRA and C-LoRA keep their papers' behaviour.
+  float context_energy = 0.999f;
+  float context_weight = 1.0f;
+  float stamina_token_max_rms = 2.0f;
 };
 
 // The effective settings, or INVALID_ARGUMENT. `seed` is used when the

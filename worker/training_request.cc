@@ -66,6 +66,8 @@ absl::StatusOr<core::AdapterConfig> AdapterConfigFor(const v1::TrainingSettings&
     config.overlap = OverlapOf(m.overlap());
     if (m.overlap_weight() > 0) config.overlap_weight = m.overlap_weight();
     config.token_mlp_hidden = m.token_mlp_hidden();
+    // Negative means unbounded (0 there is "the server's default").
+    config.token_max_rms = m.token_max_rms() > 0 ? m.token_max_rms() : 0;
     if (m.clora_regularization_weight() > 0) {
       config.clora_regularization = true;
       config.clora_lambda = m.clora_regularization_weight();
@@ -75,6 +77,19 @@ absl::StatusOr<core::AdapterConfig> AdapterConfigFor(const v1::TrainingSettings&
       s.clora().regularization_weight() > 0) {
     config.clora_lambda = s.clora().regularization_weight();
   }
+  switch (s.context_preservation()) {
+    case v1::CONTEXT_PRESERVATION_PROJECT:
+      config.context = core::ContextPreservation::kProject;
+      break;
+    case v1::CONTEXT_PRESERVATION_PENALIZE:
+      config.context = core::ContextPreservation::kPenalize;
+      break;
+    default:  // NONE, or settings from before context preservation existed
+      config.context = core::ContextPreservation::kNone;
+      break;
+  }
+  if (s.context_energy() > 0) config.context_energy = s.context_energy();
+  if (s.context_weight() > 0) config.context_weight = s.context_weight();
   absl::Status valid = core::ValidateAdapterConfig(config);
   if (!valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("settings: ", valid.message()));

@@ -60,6 +60,7 @@ absl::StatusOr<ConceptScore> ConceptScorer::ScoreImages(
   for (double a : attributes) {
     score.attribute += a / attributes.size();
     score.exact += (a >= 1.0 ? 1.0 : 0.0) / attributes.size();
+    score.reads += (a >= kReadsAsThreshold ? 1.0 : 0.0) / attributes.size();
   }
   STAMINA_ASSIGN_OR_RETURN(std::vector<int> matches,
                            oracle_->MatchIdentities(images, candidates_));
@@ -114,7 +115,37 @@ absl::StatusOr<PairScore> ConceptScorer::Pair(core::DiffusionModel& model, int f
     score.first += (m == first ? 1.0 : 0.0) / matches.size();
     score.second += (m == second ? 1.0 : 0.0) / matches.size();
   }
+  STAMINA_ASSIGN_OR_RETURN(std::vector<bool> a, ReadsAs(images, first));
+  STAMINA_ASSIGN_OR_RETURN(std::vector<bool> b, ReadsAs(images, second));
+  const double n = static_cast<double>(images.size());
+  for (size_t k = 0; k < images.size(); ++k) {
+    score.reads_first += a[k] / n;
+    score.reads_second += b[k] / n;
+    score.reads_both += (a[k] && b[k]) / n;
+  }
   return score;
+}
+
+absl::StatusOr<std::vector<bool>> ConceptScorer::ReadsAs(
+    const std::vector<core::Image>& images, int concept) const {
+  STAMINA_ASSIGN_OR_RETURN(std::vector<double> attributes,
+                           oracle_->AttributeScores(images, (*concepts_)[concept].labels));
+  std::vector<bool> reads;
+  for (double a : attributes) reads.push_back(a >= kReadsAsThreshold);
+  return reads;
+}
+
+absl::StatusOr<double> ConceptScorer::Leak(core::DiffusionModel& model,
+                                           const std::string& prompt, int learned) const {
+  STAMINA_ASSIGN_OR_RETURN(std::vector<core::Image> images, Sample(model, prompt));
+  std::vector<bool> any(images.size(), false);
+  for (int i = 0; i < learned; ++i) {
+    STAMINA_ASSIGN_OR_RETURN(std::vector<bool> reads, ReadsAs(images, i));
+    for (size_t k = 0; k < images.size(); ++k) any[k] = any[k] || reads[k];
+  }
+  double leak = 0;
+  for (bool a : any) leak += a / static_cast<double>(images.size());
+  return leak;
 }
 
 }  // namespace stamina::bench

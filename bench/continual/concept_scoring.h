@@ -10,8 +10,12 @@
 //   mmd        unbiased MMD² × 10³ between the oracle features of the samples
 //              and of held-out renders (kernel (x·y/d + 1)³, KID-style;
 //              lower is better, may be slightly negative).
+//   reads      fraction of samples that read as the concept: attribute score
+//              >= kReadsAsThreshold (for a face, 8 of its 9 heads right).
 // Prompt fidelity ("<c> on a red background": how often the background is
-// red) and two-concept prompts ("<a> and <b>") are scored the same way.
+// red) and two-concept prompts ("<a> and <b>") are scored the same way, and
+// the leak of learned concepts into a prompt without any token ("a photo
+// of": how often a sample reads as one of them).
 //
 // Thread-compatible: uses the model exclusively.
 #ifndef STAMINA_BENCH_CONTINUAL_CONCEPT_SCORING_H_
@@ -35,7 +39,10 @@ struct SampleSettings {
   int64_t seed = 1234;
 };
 
+inline constexpr double kReadsAsThreshold = 0.8;
+
 struct ConceptScore {
+  double reads = 0;
   double attribute = 0;
   double exact = 0;
   double identity = 0;
@@ -50,6 +57,9 @@ struct FidelityScore {
 struct PairScore {
   double first = 0;   // fraction of samples matched to the first concept
   double second = 0;  // ... to the second
+  double reads_first = 0;   // fraction of samples that read as the first
+  double reads_second = 0;  // ... as the second
+  double reads_both = 0;    // ... as both at once
 };
 
 class ConceptScorer {
@@ -69,6 +79,13 @@ class ConceptScorer {
                                            int concept) const;
   absl::StatusOr<FidelityScore> Fidelity(core::DiffusionModel& model, int concept) const;
   absl::StatusOr<PairScore> Pair(core::DiffusionModel& model, int first, int second) const;
+  // Fraction of samples of `prompt` that read as any of concepts
+  // [0, learned).
+  absl::StatusOr<double> Leak(core::DiffusionModel& model, const std::string& prompt,
+                              int learned) const;
+  // Per sample, whether it reads as `concept`.
+  absl::StatusOr<std::vector<bool>> ReadsAs(const std::vector<core::Image>& images,
+                                            int concept) const;
 
  private:
   ConceptScorer() = default;

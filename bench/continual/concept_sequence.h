@@ -34,7 +34,10 @@ struct BenchConcept {
   core::Color fidelity_background = core::Color::kWhite;
 };
 
-// "faces", "landmarks" or "mixed" (alternating); INVALID_ARGUMENT otherwise.
+// "faces", "landmarks", "mixed" (alternating), or "demo" / "demo-reversed":
+// the README demo's <anna> (face) and <tower> (landmark) with its five
+// uploads and caption "a photo of <token>", in either order (count must be
+// 2); INVALID_ARGUMENT otherwise.
 absl::StatusOr<std::vector<BenchConcept>> BuildConceptSequence(
     absl::string_view family, int count, uint64_t seed, int train_images = 5,
     int reference_images = 16);

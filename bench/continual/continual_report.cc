@@ -97,6 +97,7 @@ absl::StatusOr<BaseReference> ScoreBaseReference(const std::string& base_model_d
     reference.real_other += other.attribute / reference.concepts;
     reference.base_description += described.attribute / reference.concepts;
   }
+  STAMINA_ASSIGN_OR_RETURN(reference.base_leak, scorer.Leak(base, "a photo of", n));
   return reference;
 }
 
@@ -126,6 +127,19 @@ std::string ReportMarkdown(const ReportContext& context, const std::vector<Metho
         r.folded_over_base, r.unfolded_over_base);
   }
   md += Verdict(results, context.concepts);
+  md += absl::StrFormat(
+      "\n### Own token\n\nreads = fraction of samples of \"a photo of <token>\" the oracle "
+      "reads as the concept (attribute score >= %.1f), final row; leak = fraction of samples "
+      "of \"a photo of\" (no token) that read as any learned concept (base model: %.2f); "
+      "pair reads = samples of \"a photo of <a> and <b>\" read as a / b / both.\n\n"
+      "| method | reads | leak | pair reads (a / b / both) | context rank |\n"
+      "|---|---|---|---|---|\n",
+      kReadsAsThreshold, context.reference.base_leak);
+  for (const MethodResult& r : results) {
+    md += absl::StrFormat("| %s | %.3f | %.3f | %.2f / %.2f / %.2f | %d |\n", r.label,
+                          r.final_reads, r.leak, r.pair_reads_first, r.pair_reads_second,
+                          r.pair_reads_both, r.context_rank);
+  }
   const BaseReference& ref = context.reference;
   md += absl::StrFormat(
       "\nReference levels (first %d concepts): the oracle on held-out real renders %.3f "
@@ -152,7 +166,8 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
                           {{"real_same", context.reference.real_same},
                            {"real_other", context.reference.real_other},
                            {"base_description", context.reference.base_description},
-                           {"identity_chance", context.reference.identity_chance}}}};
+                           {"identity_chance", context.reference.identity_chance},
+                           {"base_leak", context.reference.base_leak}}}};
   std::vector<PlotSeries> series;
   std::vector<core::Image> grid;
   size_t columns = 0;
@@ -179,6 +194,13 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
          {"fidelity_attribute", r.fidelity_attribute},
          {"pair_first", r.pair_first},
          {"pair_second", r.pair_second},
+         {"final_reads", r.final_reads},
+         {"leak", r.leak},
+         {"pair_reads_first", r.pair_reads_first},
+         {"pair_reads_second", r.pair_reads_second},
+         {"pair_reads_both", r.pair_reads_both},
+         {"context_rank", r.context_rank},
+         {"R_reads", MatrixJson(r.reads)},
          {"R_attribute", MatrixJson(r.attribute)},
          {"R_exact", MatrixJson(r.exact)},
          {"R_identity", MatrixJson(r.identity)},

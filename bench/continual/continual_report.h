@@ -27,6 +27,9 @@ struct BaseReference {
   double real_other = 0;   // renders of another identity (chance agreement)
   double base_description = 0;  // base model prompted with the full description
   double identity_chance = 0;   // 1 / N
+  // Samples of "a photo of" by the base model that read as one of the
+  // concepts (what a method's leak compares with).
+  double base_leak = 0;
 };
 
 struct ReportContext {

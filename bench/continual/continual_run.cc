@@ -154,6 +154,7 @@ absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int
       {"exact", MatrixToJson(r.exact)},
       {"identity", MatrixToJson(r.identity)},
       {"mmd", MatrixToJson(r.mmd)},
+      {"reads", MatrixToJson(r.reads)},
       {"final_loss", r.final_loss},
       {"mask_density", r.mask_density},
       {"layer_density", r.layer_density},
@@ -193,6 +194,7 @@ absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json&
   r.exact = MatrixFromJson(saved["exact"]);
   r.identity = MatrixFromJson(saved["identity"]);
   r.mmd = MatrixFromJson(saved["mmd"]);
+  if (saved.contains("reads")) r.reads = MatrixFromJson(saved["reads"]);
   r.final_loss = saved["final_loss"].get<std::vector<double>>();
   r.mask_density = saved["mask_density"].get<std::vector<double>>();
   r.layer_density = saved["layer_density"].get<std::vector<std::map<std::string, double>>>();
@@ -224,6 +226,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.exact[t][i] = s.exact;
     result.identity[t][i] = s.identity;
     result.mmd[t][i] = s.mmd;
+    result.reads[t][i] = s.reads;
   };
   const nlohmann::json key = RunKey(method, options, tasks);
   const std::string progress =
@@ -249,6 +252,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(trained.artifact, model, state));
     result.train_seconds += SecondsSince(train_start);
     result.trainable_parameters = trained.trainable_parameters;
+    result.context_rank = trained.context_rank;
     result.stored_parameters = StoredParameters(trained.artifact);
     result.final_loss.push_back(trained.final_loss);
     double density = 0;
@@ -289,6 +293,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
   result.final_exact = FinalRowMean(result.exact, tasks);
   result.final_identity = FinalRowMean(result.identity, tasks);
   result.final_mmd = FinalRowMean(result.mmd, tasks);
+  result.final_reads = FinalRowMean(result.reads, tasks);
 
   const auto extra_start = Clock::now();
   const int fidelity = std::min(options.fidelity_concepts, tasks);
@@ -302,9 +307,18 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     STAMINA_ASSIGN_OR_RETURN(PairScore s, scorer.Pair(model, 2 * p, 2 * p + 1));
     result.pair_first += s.first / pairs;
     result.pair_second += s.second / pairs;
+    result.pair_reads_first += s.reads_first / pairs;
+    result.pair_reads_second += s.reads_second / pairs;
+    result.pair_reads_both += s.reads_both / pairs;
   }
-  STAMINA_RETURN_IF_ERROR(
-      MeasureSamplingCost(method, concepts, scorer, options, model, state, result));
+  STAMINA_ASSIGN_OR_RETURN(result.leak, scorer.Leak(model, "a photo of", tasks));
+  log(absl::StrFormat("%s: final reads %.2f  leak %.2f  pair reads %.2f / %.2f (both %.2f)",
+                      method.label, result.final_reads, result.leak, result.pair_reads_first,
+                      result.pair_reads_second, result.pair_reads_both));
+  if (options.timing_repeats > 0) {
+    STAMINA_RETURN_IF_ERROR(
+        MeasureSamplingCost(method, concepts, scorer, options, model, state, result));
+  }
   result.eval_seconds += SecondsSince(extra_start);
   return result;
 }

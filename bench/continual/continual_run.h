@@ -36,7 +36,7 @@ struct ContinualRunOptions {
   int eval_every = 10;
   int fidelity_concepts = 10;  // scored after the last task
   int pairs = 5;               // "<c0> and <c1>", "<c2> and <c3>", ...
-  int timing_repeats = 5;
+  int timing_repeats = 5;  // 0 skips the sampling-cost measurement
   uint64_t seed = 0;
   // When set, every finished task is recorded under
   // <progress_dir>/<method label>/ (its artifact and the scores so far), and
@@ -53,14 +53,22 @@ struct MethodResult {
   ScoreMatrix exact;
   ScoreMatrix identity;
   ScoreMatrix mmd;
+  ScoreMatrix reads;      // fraction of samples that read as the concept
   ContinualSummary summary;       // of `attribute`
   double final_exact = 0;         // means of the final rows
   double final_identity = 0;
   double final_mmd = 0;
+  double final_reads = 0;
+  // Samples of "a photo of" (no token) that read as a learned concept.
+  double leak = 0;
   double fidelity_background = 0;
   double fidelity_attribute = 0;
   double pair_first = 0;
   double pair_second = 0;
+  double pair_reads_first = 0;
+  double pair_reads_second = 0;
+  double pair_reads_both = 0;
+  int64_t context_rank = 0;  // of the last task (context = project)
   std::vector<double> final_loss;         // per task
   std::vector<double> mask_density;       // per task, mean over layers
   std::vector<std::map<std::string, double>> layer_density;  // per task
