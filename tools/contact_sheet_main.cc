@@ -1,8 +1,10 @@
 // contact_sheet: tiles PNG/JPEG/WebP files into one PNG contact sheet, each
 // image scaled up by an integer factor (nearest neighbour) so 32-pixel
 // samples are visible. Used by `./stamina.sh demo` for demo-out/samples.png.
+// --row_labels names the rows in a left margin (tools/contact_sheet.h).
 //
 //   contact_sheet --out=samples.png --cols=3 --scale=4 a.png b.png c.png
+//   contact_sheet --out=s.png --cols=2 --row_labels="stamina|lora" a.png b.png c.png d.png
 //
 // Images of different sizes are refused (INVALID_ARGUMENT), as in MakeGrid.
 #include <cstdio>
@@ -20,10 +22,13 @@
 #include "core/world/image.h"
 #include "core/world/png.h"
 #include "images/image_decoder.h"
+#include "tools/contact_sheet.h"
 
 ABSL_FLAG(std::string, out, "", "PNG file to write");
 ABSL_FLAG(int, cols, 4, "images per row");
 ABSL_FLAG(int, scale, 4, "integer upscaling factor (nearest neighbour)");
+ABSL_FLAG(std::string, row_labels, "",
+          "row names drawn in a left margin, '|'-separated, one per row; empty: none");
 
 namespace {
 
@@ -63,8 +68,11 @@ absl::Status Run(const std::vector<std::string>& paths) {
     STAMINA_ASSIGN_OR_RETURN(auto image, ReadImage(path, scale));
     images.push_back(std::move(image));
   }
-  const int rows = (static_cast<int>(images.size()) + cols - 1) / cols;
-  return stamina::core::WriteGridPng(images, rows, cols, out);
+  STAMINA_ASSIGN_OR_RETURN(
+      stamina::core::Image sheet,
+      stamina::tools::MakeContactSheet(
+          images, cols, stamina::tools::ParseRowLabels(absl::GetFlag(FLAGS_row_labels))));
+  return stamina::core::WritePng(sheet, out);
 }
 
 }  // namespace

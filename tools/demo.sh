@@ -112,15 +112,23 @@ sample together 'a photo of <anna> and <tower>'
 run sample "${MODEL}" --prompt='a photo of <anna>' --version=1 --count=5 --seed=7 \
   --guidance="${GUIDANCE}" \
   --out="${OUT}/anna-v1"
+# No token at all: neither concept may take over the shared words. Compared
+# with the same prompt on a model that learned nothing (the base model).
+sample no-token 'a photo of'
+run models create plain --display_name="Nothing learned"
+run sample plain --prompt='a photo of' --count=5 --seed=7 --guidance="${GUIDANCE}" \
+  --out="${OUT}/no-token-base"
 
 say "lineage"
 run lineage "${MODEL}" | tee "${OUT}/lineage.txt"
 run versions "${MODEL}" > "${OUT}/versions.txt"
 
-# Contact sheet: one row per prompt (uploads first).
+# Contact sheet: one labelled row per prompt (uploads first).
 "${SHEET}" --out="${OUT}/samples.png" --cols=5 --scale=4 \
+  --row_labels="uploaded: <anna>|uploaded: <tower>|v1: a photo of <anna>|v2: a photo of <anna>|v2: a photo of <tower>|v2: a photo of <anna> and <tower>|v2: a photo of|base model: a photo of" \
   "${OUT}"/uploads/anna/*.png "${OUT}"/uploads/tower/*.png \
-  "${OUT}"/anna/*.png "${OUT}"/anna-v1/*.png "${OUT}"/tower/*.png "${OUT}"/together/*.png \
+  "${OUT}"/anna-v1/*.png "${OUT}"/anna/*.png "${OUT}"/tower/*.png "${OUT}"/together/*.png \
+  "${OUT}"/no-token/*.png "${OUT}"/no-token-base/*.png \
   || die "contact sheet"
 
 say "done in $((SECONDS - START)) s. Everything is in ${OUT}/:"
@@ -128,6 +136,7 @@ cat >&2 <<EOF
   uploads/anna, uploads/tower   the example images that were uploaded
   anna/, tower/, together/      samples of the head version (v2)
   anna-v1/                      <anna> at version 1, before <tower> was taught
-  samples.png                   contact sheet: uploads, then the samples above
+  no-token/, no-token-base/     "a photo of" (no token) at v2 and on the base model
+  samples.png                   contact sheet, one labelled row per directory above
   lineage.txt, staminad.log     the lineage and the server's log
 EOF

@@ -224,7 +224,12 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
   }
   std::ofstream(dir + "/continual.json") << json.dump(2) << "\n";
   std::ofstream(dir + "/continual.md") << ReportMarkdown(context, results);
-  STAMINA_RETURN_IF_ERROR(core::WritePng(LinePlot(series, 0, 1), dir + "/plasticity.png"));
+  STAMINA_RETURN_IF_ERROR(core::WritePng(
+      LinePlot(series, 0, 1,
+               {.title = "plasticity: P_t = R[t][t], concept t right after learning it",
+                .x_title = "task t",
+                .y_title = "attribute score"}),
+      dir + "/plasticity.png"));
   if (!grid.empty()) {
     STAMINA_RETURN_IF_ERROR(core::WriteGridPng(grid, static_cast<int>(results.size()),
                                                static_cast<int>(columns),

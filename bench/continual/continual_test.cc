@@ -96,7 +96,7 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
       RunMethod(method, concepts, scorer,
                 {.base_model_dir = dir, .eval_every = 1, .timing_repeats = 1},
                 [&](const std::string& line) { lines.push_back(line); }));
-  EXPECT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines.size(), 3u);  // two tasks, then the own-token line
   EXPECT_EQ(result.attribute.size(), 2u);
   EXPECT_EQ(result.attribute.at(1).size(), 2u);
   EXPECT_EQ(result.samples.size(), 2u);
@@ -117,7 +117,8 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
       MethodResult resumed,
       RunMethod(method, concepts, scorer, resumable,
                 [&](const std::string& line) { resumed_lines.push_back(line); }));
-  EXPECT_THAT(resumed_lines, ElementsAre(HasSubstr("resumed after task 2")));
+  EXPECT_THAT(resumed_lines, ElementsAre(HasSubstr("resumed after task 2"),
+                                         HasSubstr("final reads")));
   EXPECT_EQ(resumed.attribute, first.attribute);
   EXPECT_EQ(resumed.delta_norm, first.delta_norm);
   EXPECT_EQ(resumed.samples.size(), 2u);
