@@ -14,6 +14,8 @@
 # DEMO_TORCH_THREADS (staminad's --torch_threads, default 1: with all cores,
 # OpenMP training slows down ~40x whenever another process holds a core),
 # DEMO_GUIDANCE (sampling guidance scale, default 0 = the server's),
+# DEMO_TRAIN_FLAGS (extra `stamina train` flags, e.g. --context=none to see
+# the papers' STAMINA let <tower> take over <anna>),
 # DEMO_OUT (default ./demo-out), DEMO_BASE_MODEL_DIR (default
 # models/stamina-tiny-v1; when missing staminad uses random weights).
 set -euo pipefail
@@ -96,8 +98,10 @@ run upload "${MODEL}" anna "${OUT}/uploads/anna"
 run upload "${MODEL}" tower "${OUT}/uploads/tower"
 
 say "training <anna>, then <tower> on top of it (${STEPS} steps each)"
-run train "${MODEL}" anna --steps="${STEPS}" --seed=1
-run train "${MODEL}" tower --steps="${STEPS}" --seed=2
+# shellcheck disable=SC2086  # DEMO_TRAIN_FLAGS holds several flags
+run train "${MODEL}" anna --steps="${STEPS}" --seed=1 ${DEMO_TRAIN_FLAGS:-}
+# shellcheck disable=SC2086
+run train "${MODEL}" tower --steps="${STEPS}" --seed=2 ${DEMO_TRAIN_FLAGS:-}
 
 say "sampling the head version (both concepts folded in)"
 sample() {
