@@ -24,6 +24,22 @@ struct Subject {
   }
 };
 
+// The subject of `c` (family and identity_seed set), filling in its labels
+// and description.
+Subject SubjectOf(BenchConcept& c) {
+  Subject subject{.family = c.family};
+  if (c.family == core::SceneKind::kFace) {
+    subject.face = core::FaceIdentity::FromSeed(c.identity_seed);
+    c.labels = core::LabelsOf(subject.face);
+    c.description = core::CaptionFace(subject.face, Color::kWhite);
+  } else {
+    subject.landmark = core::LandmarkIdentity::FromSeed(c.identity_seed);
+    c.labels = core::LabelsOf(subject.landmark);
+    c.description = core::CaptionLandmark(subject.landmark, Color::kWhite);
+  }
+  return subject;
+}
+
 // The README demo's two concepts exactly as tools/demo.sh uploads them
 // (core/world:render --renders=5: render 0 the canonical pose on white,
 // renders 1-4 from seeds 1-4), captioned "a photo of <token>"; held-out
@@ -37,16 +53,7 @@ std::vector<BenchConcept> DemoSequence(bool reversed, int train_images,
     c.token = face ? "<anna>" : "<tower>";
     c.family = face ? core::SceneKind::kFace : core::SceneKind::kLandmark;
     c.identity_seed = core::kReservedIdentitySeedStart + k;
-    Subject subject{.family = c.family};
-    if (face) {
-      subject.face = core::FaceIdentity::FromSeed(c.identity_seed);
-      c.labels = core::LabelsOf(subject.face);
-      c.description = core::CaptionFace(subject.face, Color::kWhite);
-    } else {
-      subject.landmark = core::LandmarkIdentity::FromSeed(c.identity_seed);
-      c.labels = core::LabelsOf(subject.landmark);
-      c.description = core::CaptionLandmark(subject.landmark, Color::kWhite);
-    }
+    const Subject subject = SubjectOf(c);
     const std::vector<Color> backgrounds = subject.Backgrounds();
     for (int r = 0; r < train_images + reference_images; ++r) {
       const RenderParams params =
@@ -88,16 +95,7 @@ absl::StatusOr<std::vector<BenchConcept>> BuildConceptSequence(
     c.family = face ? core::SceneKind::kFace : core::SceneKind::kLandmark;
     // Reserved seeds, offset by the benchmark seed so runs can differ.
     c.identity_seed = core::kReservedIdentitySeedStart + seed * 1000 + i;
-    Subject subject{.family = c.family};
-    if (face) {
-      subject.face = core::FaceIdentity::FromSeed(c.identity_seed);
-      c.labels = core::LabelsOf(subject.face);
-      c.description = core::CaptionFace(subject.face, Color::kWhite);
-    } else {
-      subject.landmark = core::LandmarkIdentity::FromSeed(c.identity_seed);
-      c.labels = core::LabelsOf(subject.landmark);
-      c.description = core::CaptionLandmark(subject.landmark, Color::kWhite);
-    }
+    const Subject subject = SubjectOf(c);
     const std::vector<Color> backgrounds = subject.Backgrounds();
     const uint64_t render_base = core::DeriveSeed(seed, c.identity_seed);
     for (int j = 0; j < train_images + reference_images; ++j) {
