@@ -101,9 +101,11 @@ struct AdapterConfig {
   double context_weight = 1.0;    // kPenalize
 };
 
-// The defaults of each method: LoRA and C-LoRA use direct tokens and no
-// context preservation (as in their papers), STAMINA the MLP token, the
-// mask and the service's measured recipe (bench/results/own-token).
+// The defaults of each method as its paper describes it (method.md): LoRA
+// and C-LoRA use direct tokens, STAMINA the MLP token and the mask; none
+// preserves context. The service adds its measured recipe on top
+// (server/training_settings.h: context = project, token_max_rms = 2;
+// bench/results/own-token).
 AdapterConfig DefaultAdapterConfig(AdapterMethod method);
 
 // INVALID_ARGUMENT naming the first bad field.
