@@ -161,6 +161,7 @@ absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int
       {"delta_norm", r.delta_norm},
       {"trainable_parameters", r.trainable_parameters},
       {"stored_parameters", r.stored_parameters},
+      {"context_rank", r.context_rank},
       {"train_seconds", r.train_seconds},
       {"eval_seconds", r.eval_seconds}};
   // Written after the artifact, atomically: it names complete tasks only.
@@ -201,6 +202,7 @@ absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json&
   r.delta_norm = saved["delta_norm"].get<std::vector<double>>();
   r.trainable_parameters = saved["trainable_parameters"].get<int64_t>();
   r.stored_parameters = saved["stored_parameters"].get<int64_t>();
+  r.context_rank = saved.value("context_rank", int64_t{0});
   r.train_seconds = saved["train_seconds"].get<double>();
   r.eval_seconds = saved["eval_seconds"].get<double>();
   return done;

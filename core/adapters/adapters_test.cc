@@ -253,7 +253,7 @@ TEST_P(AdaptersTest, PreservedPromptsKeepTheirOutputs) {
   // A second concept also keeps the first concept's prompt.
   const torch::Tensor anna = PromptOutput(model_, "a face <anna>");
   EXPECT_THAT(PreservedPrompts(*model_.tokenizer, "<bob>", {"a face <bob>"}),
-              ::testing::ElementsAre("", "a face", "a face <anna>"));
+              ::testing::ElementsAre("", "a", "a face", "a face <anna>"));
   ConceptAdapterOptions second = Options("<bob>", 2);
   second.preserved_prompts = {"a face <anna>"};
   STAMINA_ASSERT_OK_AND_ASSIGN(adapter, ConceptAdapter::Create(model_, state_, second));

@@ -32,10 +32,19 @@ std::vector<std::string> PreservedPrompts(const Tokenizer& tokenizer,
     if (word.ok() && !word->empty() && *word != token) earlier.push_back(*word);
   }
   std::set<std::string> prompts = {""};
+  // Every word prefix too: the encoder is causal, so "a photo of" (a prefix
+  // of "a photo of on a red background") has its own EOS and padding
+  // outputs, which the full caption does not cover.
+  const auto add_with_prefixes = [&prompts](const std::string& prompt) {
+    const std::vector<std::string> words = absl::StrSplit(prompt, ' ', absl::SkipEmpty());
+    for (size_t n = 1; n <= words.size(); ++n) {
+      prompts.insert(absl::StrJoin(words.begin(), words.begin() + n, " "));
+    }
+  };
   for (const std::string& caption : captions) {
-    prompts.insert(Substitute(caption, token, ""));
+    add_with_prefixes(Substitute(caption, token, ""));
     for (const std::string& other : earlier) {
-      prompts.insert(Substitute(caption, token, other));
+      add_with_prefixes(Substitute(caption, token, other));
     }
   }
   return {prompts.begin(), prompts.end()};

@@ -30,7 +30,9 @@ namespace stamina::core {
 // caption with `token` removed, and every caption with `token` replaced by
 // each earlier concept token the tokenizer holds (ids from
 // base_vocab_size() up, `token` itself excluded), so a later concept also
-// keeps earlier concepts' prompts as they were. No user images are needed.
+// keeps earlier concepts' prompts as they were; each with all its word
+// prefixes ("a", "a photo", "a photo of", ...), whose EOS and padding
+// outputs differ from the full caption's. No user images are needed.
 std::vector<std::string> PreservedPrompts(const Tokenizer& tokenizer,
                                           const std::string& token,
                                           const std::vector<std::string>& captions);
