@@ -8,8 +8,6 @@
 // counts. The oracle is read from --oracle, or trained (deterministically)
 // and saved there when the file does not exist.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,7 +20,7 @@
 #include "common/process.h"
 #include "common/status_macros.h"
 #include "core/world/image.h"
-#include "images/image_decoder.h"
+#include "tools/image_file.h"
 
 ABSL_FLAG(std::string, oracle, "/tmp/stamina-oracle-6000.safetensors",
           "Oracle file (trained and saved there if absent)");
@@ -31,23 +29,6 @@ ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
 
 namespace stamina::bench {
 namespace {
-
-absl::StatusOr<core::Image> ReadImage(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  STAMINA_ASSIGN_OR_RETURN(images::DecodedImage decoded,
-                           images::DecodeImage(bytes.str(), {.max_bytes = 64 << 20, .max_pixels = 16 << 20, .min_side = 1}));
-  core::Image image(decoded.width, decoded.height);
-  for (int y = 0; y < image.height; ++y) {
-    for (int x = 0; x < image.width; ++x) {
-      const size_t i = (static_cast<size_t>(y) * decoded.width + x) * 3;
-      image.Set(x, y, {decoded.rgb[i], decoded.rgb[i + 1], decoded.rgb[i + 2]});
-    }
-  }
-  return image;
-}
 
 absl::Status Run(const std::vector<std::string>& paths) {
   if (paths.empty()) return absl::InvalidArgumentError("no PNG files given");
@@ -60,7 +41,7 @@ absl::Status Run(const std::vector<std::string>& paths) {
                            ConceptScorer::Create(oracle.get(), &concepts, {}));
   std::vector<core::Image> images;
   for (const std::string& path : paths) {
-    STAMINA_ASSIGN_OR_RETURN(core::Image image, ReadImage(WorkspacePath(path)));
+    STAMINA_ASSIGN_OR_RETURN(core::Image image, tools::ReadImageFile(WorkspacePath(path)));
     images.push_back(std::move(image));
   }
   std::vector<std::vector<double>> scores;

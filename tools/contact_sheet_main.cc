@@ -8,8 +8,6 @@
 //
 // Images of different sizes are refused (INVALID_ARGUMENT), as in MakeGrid.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,8 +19,8 @@
 #include "common/status_macros.h"
 #include "core/world/image.h"
 #include "core/world/png.h"
-#include "images/image_decoder.h"
 #include "tools/contact_sheet.h"
+#include "tools/image_file.h"
 
 ABSL_FLAG(std::string, out, "", "PNG file to write");
 ABSL_FLAG(int, cols, 4, "images per row");
@@ -31,28 +29,6 @@ ABSL_FLAG(std::string, row_labels, "",
           "row names drawn in a left margin, '|'-separated, one per row; empty: none");
 
 namespace {
-
-absl::StatusOr<stamina::core::Image> ReadImage(const std::string& path, int scale) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  auto decoded = stamina::images::DecodeImage(
-      bytes.str(), {.max_bytes = 64 << 20, .max_pixels = 16 << 20, .min_side = 1});
-  if (!decoded.ok()) {
-    return absl::Status(decoded.status().code(),
-                        absl::StrCat(path, ": ", decoded.status().message()));
-  }
-  stamina::core::Image image(decoded->width * scale, decoded->height * scale);
-  for (int y = 0; y < image.height; ++y) {
-    for (int x = 0; x < image.width; ++x) {
-      const size_t i =
-          (static_cast<size_t>(y / scale) * decoded->width + x / scale) * 3;
-      image.Set(x, y, {decoded->rgb[i], decoded->rgb[i + 1], decoded->rgb[i + 2]});
-    }
-  }
-  return image;
-}
 
 absl::Status Run(const std::vector<std::string>& paths) {
   const std::string out = absl::GetFlag(FLAGS_out);
@@ -65,7 +41,7 @@ absl::Status Run(const std::vector<std::string>& paths) {
   }
   std::vector<stamina::core::Image> images;
   for (const std::string& path : paths) {
-    STAMINA_ASSIGN_OR_RETURN(auto image, ReadImage(path, scale));
+    STAMINA_ASSIGN_OR_RETURN(auto image, stamina::tools::ReadImageFile(path, scale));
     images.push_back(std::move(image));
   }
   STAMINA_ASSIGN_OR_RETURN(
