@@ -6,7 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "common/status_macros.h"
+#include "core/pipelines/text_to_image_pipeline.h"
 #include "core/torch_status.h"
 
 namespace stamina::core {
@@ -52,22 +52,14 @@ std::vector<std::string> PreservedPrompts(const Tokenizer& tokenizer,
 
 absl::StatusOr<torch::Tensor> ContextOutputs(DiffusionModel& model,
                                              const std::vector<std::string>& prompts) {
-  std::vector<int64_t> ids;
-  for (const std::string& prompt : prompts) {
-    absl::StatusOr<std::vector<int32_t>> encoded = model.tokenizer->Encode(prompt);
-    if (!encoded.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "preserved prompt \"", prompt, "\": ", encoded.status().message()));
-    }
-    ids.insert(ids.end(), encoded->begin(), encoded->end());
+  absl::StatusOr<torch::Tensor> ids = TokenizeBatch(*model.tokenizer, prompts);
+  if (!ids.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("preserved prompts: ", ids.status().message()));
   }
-  const int64_t length = model.tokenizer->max_length();
   return RunTorch([&] {
     torch::NoGradGuard no_grad;
-    const torch::Tensor batch =
-        torch::tensor(ids, torch::kInt64)
-            .reshape({static_cast<int64_t>(prompts.size()), length});
-    const torch::Tensor outputs = model.text_encoder->forward(batch);
+    const torch::Tensor outputs = model.text_encoder->forward(*ids);
     return outputs.reshape({-1, outputs.size(-1)}).to(torch::kFloat32).contiguous();
   });
 }
