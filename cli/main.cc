@@ -25,7 +25,7 @@
 #include "cli/session.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
-#include "server/tls_credentials.h"
+#include "rpc/tls_credentials.h"
 
 ABSL_FLAG(
     std::string, server, "",
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
                                  ? EnvOr("STAMINA_TLS_CA", "")
                                  : absl::GetFlag(FLAGS_tls_ca);
   const bool tls = absl::GetFlag(FLAGS_tls) || EnvOr("STAMINA_TLS", "") == "1";
-  auto credentials = stamina::server::ChannelCredentialsFor({.enabled = tls, .ca_file = tls_ca});
+  auto credentials = stamina::rpc::ChannelCredentialsFor({.enabled = tls, .ca_file = tls_ca});
   if (!credentials.ok()) {
     std::cerr << "stamina: " << credentials.status().ToString() << "\n";
     return stamina::cli::ExitCodeFor(credentials.status());

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "grpcpp/client_context.h"
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
 #include "storage/sha256.h"
 
 namespace stamina::sampler {
@@ -67,7 +67,7 @@ absl::StatusOr<std::string> GrpcBlobStore::Fetch(absl::string_view digest) {
     if (chunk.size_bytes() > 0) bytes.reserve(static_cast<size_t>(chunk.size_bytes()));
     bytes += chunk.chunk();
   }
-  STAMINA_RETURN_IF_ERROR(server::FromGrpcStatus(reader->Finish()));
+  STAMINA_RETURN_IF_ERROR(rpc::FromGrpcStatus(reader->Finish()));
   if (storage::Sha256Hex(bytes) != digest) {
     return absl::DataLossError(absl::StrCat("blob ", digest,
                                             " arrived from the front end with other bytes"));

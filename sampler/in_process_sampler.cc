@@ -16,7 +16,7 @@ namespace {
 
 absl::StatusOr<FoldedModelCache::Model> LoadModel(
     const InProcessSampler::Options& options, const worker::BaseModelLibrary& library,
-    FoldedModelCache& cache, const server::ModelRecipe& recipe) {
+    FoldedModelCache& cache, const rpc::ModelRecipe& recipe) {
   auto build = [&]() -> absl::StatusOr<FoldedModelCache::Model> {
     STAMINA_ASSIGN_OR_RETURN(
         core::DiffusionModel base,
@@ -72,16 +72,16 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
       new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
 }
 
-absl::Status InProcessSampler::Warm(const server::ModelRecipe& recipe,
+absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,
                                     const std::function<bool()>& /*cancelled*/) {
   return LoadModel(options_, *library_, *cache_, recipe).status();
 }
 
-absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
-                                      const server::SampleParams& params,
-                                      server::SampleSink& sink) {
+absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
+                                      const rpc::SampleParams& params,
+                                      rpc::SampleSink& sink) {
   const std::string key = CacheKey(recipe);
-  if (!cache_->Contains(key)) sink.Progress(server::SamplePhase::kLoading, 0, 0);
+  if (!cache_->Contains(key)) sink.Progress(rpc::SamplePhase::kLoading, 0, 0);
   STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
                            LoadModel(options_, *library_, *cache_, recipe));
   std::atomic<bool> cancelled{false};
@@ -99,10 +99,10 @@ absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
            .height = params.height},
           [&](const core::DenoisingProgress& p) {
             if (sink.Cancelled()) cancelled = true;
-            sink.Progress(server::SamplePhase::kDenoising, p.step, p.total_steps);
+            sink.Progress(rpc::SamplePhase::kDenoising, p.step, p.total_steps);
           },
           &cancelled));
-  sink.Progress(server::SamplePhase::kDecoding, params.steps, params.steps);
+  sink.Progress(rpc::SamplePhase::kDecoding, params.steps, params.steps);
   for (size_t i = 0; i < images.size(); ++i) {
     if (sink.Cancelled()) return absl::CancelledError("the caller went away");
     STAMINA_ASSIGN_OR_RETURN(std::string png, core::EncodePng(images[i]));
@@ -115,12 +115,12 @@ absl::Status InProcessSampler::Sample(const server::ModelRecipe& recipe,
   return absl::OkStatus();
 }
 
-std::string InProcessSampler::CacheKey(const server::ModelRecipe& recipe) {
+std::string InProcessSampler::CacheKey(const rpc::ModelRecipe& recipe) {
   return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
                       absl::StrJoin(recipe.adapter_digests, "+"));
 }
 
-bool InProcessSampler::IsCached(const server::ModelRecipe& recipe) const {
+bool InProcessSampler::IsCached(const rpc::ModelRecipe& recipe) const {
   return cache_->Contains(CacheKey(recipe));
 }
 
@@ -132,7 +132,7 @@ std::vector<InProcessSampler::CachedModel> InProcessSampler::CachedModels() cons
   return models;
 }
 
-server::SampleCacheStats InProcessSampler::CacheStats() const {
+rpc::SampleCacheStats InProcessSampler::CacheStats() const {
   const FoldedModelCache::Stats s = cache_->stats();
   return {.hits = s.hits,
           .misses = s.misses,

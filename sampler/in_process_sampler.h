@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 #include "storage/blob_store.h"
 #include "worker/base_model_spec.h"
 
@@ -31,7 +31,7 @@ namespace stamina::sampler {
 
 class FoldedModelCache;
 
-class InProcessSampler final : public server::SampleRouter {
+class InProcessSampler final : public rpc::SampleRouter {
  public:
   struct Options {
     storage::BlobStore* blobs = nullptr;  // not owned
@@ -46,20 +46,20 @@ class InProcessSampler final : public server::SampleRouter {
   static absl::StatusOr<std::unique_ptr<InProcessSampler>> Create(Options options);
   ~InProcessSampler() override;
 
-  absl::Status Sample(const server::ModelRecipe& recipe,
-                      const server::SampleParams& params,
-                      server::SampleSink& sink) override;
+  absl::Status Sample(const rpc::ModelRecipe& recipe,
+                      const rpc::SampleParams& params,
+                      rpc::SampleSink& sink) override;
 
   // Builds (and warms) the recipe's model into the cache without sampling.
-  absl::Status Warm(const server::ModelRecipe& recipe,
+  absl::Status Warm(const rpc::ModelRecipe& recipe,
                     const std::function<bool()>& cancelled) override;
 
-  server::SampleCacheStats CacheStats() const override;
+  rpc::SampleCacheStats CacheStats() const override;
 
   // What identifies a recipe's folded weights in the cache (recipes of
   // different models with the same base and adapters share an entry).
-  static std::string CacheKey(const server::ModelRecipe& recipe);
-  bool IsCached(const server::ModelRecipe& recipe) const;
+  static std::string CacheKey(const rpc::ModelRecipe& recipe);
+  bool IsCached(const rpc::ModelRecipe& recipe) const;
 
   // The cached models, most recently used first.
   struct CachedModel {

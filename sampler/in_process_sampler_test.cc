@@ -20,19 +20,19 @@ namespace stamina::sampler {
 namespace {
 
 using ::testing::HasSubstr;
-using server::SamplePhase;
+using rpc::SamplePhase;
 
-class RecordingSink final : public server::SampleSink {
+class RecordingSink final : public rpc::SampleSink {
  public:
   bool cancel = false;
   std::vector<SamplePhase> phases;
-  std::vector<server::SampledImage> images;
+  std::vector<rpc::SampledImage> images;
 
   bool Cancelled() override { return cancel; }
   void Progress(SamplePhase phase, int, int) override {
     if (phases.empty() || phases.back() != phase) phases.push_back(phase);
   }
-  absl::Status Image(const server::SampledImage& image) override {
+  absl::Status Image(const rpc::SampledImage& image) override {
     images.push_back(image);
     return absl::OkStatus();
   }
@@ -83,8 +83,8 @@ class InProcessSamplerTest : public ::testing::Test {
                       {.blobs = &blobs_, .base_models = {*base_}, .cache_bytes = budget}));
   }
 
-  server::ModelRecipe Recipe(int adapters) {
-    server::ModelRecipe recipe{.tenant_id = "t1",
+  rpc::ModelRecipe Recipe(int adapters) {
+    rpc::ModelRecipe recipe{.tenant_id = "t1",
                                .model_id = "m1",
                                .base_model_id = base_->id,
                                .base_model_digest = base_->digest};
@@ -98,7 +98,7 @@ class InProcessSamplerTest : public ::testing::Test {
     return recipe;
   }
 
-  static server::SampleParams Params(const std::string& prompt, int count = 1) {
+  static rpc::SampleParams Params(const std::string& prompt, int count = 1) {
     return {.prompt = prompt, .count = count, .steps = 3, .guidance_scale = 3, .seed = 11};
   }
 
@@ -137,7 +137,7 @@ TEST_F(InProcessSamplerTest, SameInputsGiveTheSameBytesTwentyTimes) {
   // The base model and a two-concept lineage, 2 and 4 images at once.
   const std::vector<std::pair<int, std::string>> cases = {{0, "a face"},
                                                           {2, "<anna> near <mill>"}};
-  std::vector<std::vector<server::SampledImage>> batches;
+  std::vector<std::vector<rpc::SampledImage>> batches;
   for (const auto& [adapters, prompt] : cases) {
     for (int count : {2, 4}) {
       RecordingSink sink;
@@ -150,9 +150,9 @@ TEST_F(InProcessSamplerTest, SameInputsGiveTheSameBytesTwentyTimes) {
     if (run % 2 == 0) MakeSampler(int64_t{1} << 30);  // cold: built again
     const size_t b = run % batches.size();
     const auto& [adapters, prompt] = cases[b / 2];
-    const server::SampledImage& want = batches[b][run % batches[b].size()];
+    const rpc::SampledImage& want = batches[b][run % batches[b].size()];
     RecordingSink again;
-    server::SampleParams params = Params(prompt);
+    rpc::SampleParams params = Params(prompt);
     params.seed = want.seed;
     STAMINA_ASSERT_OK(sampler_->Sample(Recipe(adapters), params, again));
     ASSERT_EQ(again.images.size(), 1u);
@@ -199,7 +199,7 @@ TEST_F(InProcessSamplerTest, CancelledCallStops) {
 }
 
 TEST_F(InProcessSamplerTest, RefusesOtherBaseWeights) {
-  server::ModelRecipe recipe = Recipe(0);
+  rpc::ModelRecipe recipe = Recipe(0);
   recipe.base_model_digest = std::string(64, 'f');
   RecordingSink sink;
   EXPECT_THAT(sampler_->Sample(recipe, Params("a face"), sink),

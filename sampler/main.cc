@@ -27,10 +27,10 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "rpc/tls_credentials.h"
 #include "sampler/grpc_blob_store.h"
 #include "sampler/in_process_sampler.h"
 #include "sampler/sampler_backend_service_impl.h"
-#include "server/tls_credentials.h"
 #include "worker/base_model_spec.h"
 #include "worker/torch_setup.h"
 
@@ -80,10 +80,10 @@ int main(int argc, char** argv) {
   }
   const std::string token =
       stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
-  auto listener = stamina::server::ServerCredentialsFor(
+  auto listener = stamina::rpc::ServerCredentialsFor(
       {.cert_file = absl::GetFlag(FLAGS_tls_cert), .key_file = absl::GetFlag(FLAGS_tls_key)});
   if (!listener.ok()) return Fail(listener.status());
-  auto client = stamina::server::ChannelCredentialsFor(
+  auto client = stamina::rpc::ChannelCredentialsFor(
       {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
   if (!client.ok()) return Fail(client.status());
   auto base = stamina::worker::ResolveBaseModel(

@@ -5,15 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
-#include "server/internal_calls.h"
-#include "server/sample_messages.h"
+#include "rpc/grpc_status.h"
+#include "rpc/internal_calls.h"
+#include "rpc/sample_messages.h"
 
 namespace stamina::sampler {
 namespace {
 
 // Writes one call's progress and images, wrapped for the internal stream.
-class BackendSink final : public server::SampleSink {
+class BackendSink final : public rpc::SampleSink {
  public:
   BackendSink(grpc::ServerContext* call,
               grpc::ServerWriter<internal::v1::SampleResponse>* writer, std::string version)
@@ -21,15 +21,15 @@ class BackendSink final : public server::SampleSink {
 
   bool Cancelled() override { return gone_ || call_->IsCancelled(); }
 
-  void Progress(server::SamplePhase phase, int step, int total_steps) override {
+  void Progress(rpc::SamplePhase phase, int step, int total_steps) override {
     internal::v1::SampleResponse message;
-    *message.mutable_response() = server::ProgressMessage(phase, step, total_steps);
+    *message.mutable_response() = rpc::ProgressMessage(phase, step, total_steps);
     if (!gone_ && !writer_->Write(message)) gone_ = true;
   }
 
-  absl::Status Image(const server::SampledImage& image) override {
+  absl::Status Image(const rpc::SampledImage& image) override {
     internal::v1::SampleResponse message;
-    *message.mutable_response() = server::ImageMessage(image, version_);
+    *message.mutable_response() = rpc::ImageMessage(image, version_);
     if (gone_ || !writer_->Write(message)) {
       gone_ = true;
       return absl::CancelledError("the front end went away");
@@ -62,12 +62,12 @@ class InFlight {
 
 absl::Status SamplerBackendServiceImpl::CheckCall(const grpc::ServerContext& call) const {
   STAMINA_RETURN_IF_ERROR(
-      server::CheckInternalToken(call, options_.internal_token, "the sampler backend"));
+      rpc::CheckInternalToken(call, options_.internal_token, "the sampler backend"));
   if (draining_) return absl::UnavailableError("this sampler replica is draining");
   return absl::OkStatus();
 }
 
-void SamplerBackendServiceImpl::RecordUse(const server::ModelRecipe& recipe,
+void SamplerBackendServiceImpl::RecordUse(const rpc::ModelRecipe& recipe,
                                           const internal::v1::ModelRecipe& proto,
                                           bool sampled) {
   absl::MutexLock lock(&mu_);
@@ -82,10 +82,10 @@ grpc::Status SamplerBackendServiceImpl::Sample(
   auto run = [&]() -> absl::Status {
     STAMINA_RETURN_IF_ERROR(CheckCall(*call));
     STAMINA_ASSIGN_OR_RETURN(
-        server::ModelRecipe recipe,
-        server::RecipeFromProto(request->recipe(), request->tenant(), "recipe"));
-    STAMINA_ASSIGN_OR_RETURN(server::SampleParams params,
-                             server::ParamsFromProto(request->request(), "request"));
+        rpc::ModelRecipe recipe,
+        rpc::RecipeFromProto(request->recipe(), request->tenant(), "recipe"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::SampleParams params,
+                             rpc::ParamsFromProto(request->request(), "request"));
     InFlight slot(in_flight_, options_.max_concurrent_samples);
     if (!slot.admitted()) {
       return absl::ResourceExhaustedError(
@@ -97,7 +97,7 @@ grpc::Status SamplerBackendServiceImpl::Sample(
     RecordUse(recipe, request->recipe(), /*sampled=*/true);
     return absl::OkStatus();
   };
-  return server::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status SamplerBackendServiceImpl::Warm(grpc::ServerContext* call,
@@ -105,8 +105,8 @@ grpc::Status SamplerBackendServiceImpl::Warm(grpc::ServerContext* call,
                                              internal::v1::WarmResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_RETURN_IF_ERROR(CheckCall(*call));
-    STAMINA_ASSIGN_OR_RETURN(server::ModelRecipe recipe,
-                             server::RecipeFromProto(request->recipe(), request->tenant(),
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelRecipe recipe,
+                             rpc::RecipeFromProto(request->recipe(), request->tenant(),
                                                      "recipe"));
     response->set_was_cached(options_.sampler->IsCached(recipe));
     const absl::Time start = absl::Now();
@@ -116,7 +116,7 @@ grpc::Status SamplerBackendServiceImpl::Warm(grpc::ServerContext* call,
     RecordUse(recipe, request->recipe(), /*sampled=*/false);
     return absl::OkStatus();
   };
-  return server::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status SamplerBackendServiceImpl::GetStatus(
@@ -124,7 +124,7 @@ grpc::Status SamplerBackendServiceImpl::GetStatus(
     internal::v1::GetStatusResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_RETURN_IF_ERROR(
-        server::CheckInternalToken(*call, options_.internal_token, "the sampler backend"));
+        rpc::CheckInternalToken(*call, options_.internal_token, "the sampler backend"));
     const std::vector<InProcessSampler::CachedModel> cached =
         options_.sampler->CachedModels();
     int64_t bytes = 0;
@@ -151,7 +151,7 @@ grpc::Status SamplerBackendServiceImpl::GetStatus(
     response->set_draining(draining_);
     return absl::OkStatus();
   };
-  return server::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::sampler

@@ -3,7 +3,7 @@
 // stamina.internal.v1.SamplerBackend, the service of a sampler replica
 // (stamina-sampler), over an InProcessSampler: the thin gRPC edge of the
 // scale-out sampler. Sample converts the front end's recipe and validated
-// request (server/sample_messages.h) and streams what the sampler produces,
+// request (rpc/sample_messages.h) and streams what the sampler produces,
 // progress then one message per image, exactly as the public Sample does;
 // Warm builds a recipe's model ahead of traffic; GetStatus lists the cached
 // folded models with the models and versions that used them. Callers present
@@ -57,7 +57,7 @@ class SamplerBackendServiceImpl final : public internal::v1::SamplerBackend::Ser
   using Use = std::tuple<std::string, std::string, std::string>;
 
   absl::Status CheckCall(const grpc::ServerContext& call) const;
-  void RecordUse(const server::ModelRecipe& recipe,
+  void RecordUse(const rpc::ModelRecipe& recipe,
                  const internal::v1::ModelRecipe& proto, bool sampled);
 
   const Options options_;

@@ -9,13 +9,13 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "rpc/tls_credentials.h"
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
 #include "server/sample_request.h"
 #include "server/sampler_service_impl.h"
 #include "server/server_metrics.h"
-#include "server/tls_credentials.h"
 #include "server/training_service_impl.h"
 
 namespace stamina::server {
@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   }
   STAMINA_ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
-      ServerCredentialsFor({.cert_file = options.tls_cert_file,
+      rpc::ServerCredentialsFor({.cert_file = options.tls_cert_file,
                             .key_file = options.tls_key_file}));
   if (mkdir(options.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return absl::FailedPreconditionError(

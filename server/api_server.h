@@ -26,10 +26,10 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "grpcpp/server.h"
+#include "rpc/sample_router.h"
 #include "server/auth.h"
 #include "server/model_warmer.h"
 #include "server/sample_request.h"
-#include "server/sample_router.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
 #include "server/work_queue_service_impl.h"
@@ -75,7 +75,8 @@ class ApiServer {
     // Makes the Sample RPC's backend once the stores are open (the embedded
     // sampler reads adapters from the blob store); null: Sample is
     // UNIMPLEMENTED. The server owns what it returns.
-    std::function<absl::StatusOr<std::unique_ptr<SampleRouter>>(const ServiceContext&)>
+    std::function<absl::StatusOr<std::unique_ptr<rpc::SampleRouter>>(
+        const ServiceContext&)>
         sampler_factory;
     SampleDefaults sample_defaults;
     // With a sampler, each version a job commits is warmed up on it in the
@@ -104,7 +105,7 @@ class ApiServer {
   const ServiceContext& context() const { return context_; }
   // The Sample RPC's backend and the warmer of new versions; null without a
   // sampler (and without warming).
-  const SampleRouter* sampler() const { return sampler_.get(); }
+  const rpc::SampleRouter* sampler() const { return sampler_.get(); }
   const ModelWarmer* warmer() const { return warmer_.get(); }
 
  private:
@@ -119,7 +120,7 @@ class ApiServer {
   std::unique_ptr<storage::FileBlobStore> blobs_;
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;
-  std::unique_ptr<SampleRouter> sampler_;
+  std::unique_ptr<rpc::SampleRouter> sampler_;
   std::unique_ptr<ModelWarmer> warmer_;  // uses sampler_: declared after it
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<ConceptServiceImpl> concept_service_;

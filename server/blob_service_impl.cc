@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
-#include "server/internal_calls.h"
+#include "rpc/grpc_status.h"
+#include "rpc/internal_calls.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
@@ -13,7 +13,7 @@ grpc::Status BlobServiceImpl::ReadBlob(
     grpc::ServerWriter<internal::v1::ReadBlobResponse>* writer) {
   auto run = [&]() -> absl::Status {
     STAMINA_RETURN_IF_ERROR(
-        CheckInternalToken(*call, options_.internal_token, "the blob service"));
+        rpc::CheckInternalToken(*call, options_.internal_token, "the blob service"));
     if (!storage::IsSha256Hex(request->digest())) {
       return absl::InvalidArgumentError(
           absl::StrCat("digest: \"", request->digest().substr(0, 80),
@@ -25,10 +25,10 @@ grpc::Status BlobServiceImpl::ReadBlob(
           absl::StrCat("digest: no blob ", request->digest()));
     }
     STAMINA_RETURN_IF_ERROR(bytes.status());
-    return WriteBlobChunks<internal::v1::ReadBlobResponse>(*bytes, options_.chunk_bytes,
-                                                           *writer);
+    return rpc::WriteBlobChunks<internal::v1::ReadBlobResponse>(
+        *bytes, options_.chunk_bytes, *writer);
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

@@ -2,10 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
+#include "rpc/resource_names.h"
 #include "server/model_service_impl.h"
 #include "server/proto_conversions.h"
-#include "server/resource_names.h"
 #include "server/upload_session.h"
 
 namespace stamina::server {
@@ -15,8 +15,8 @@ grpc::Status ConceptServiceImpl::CreateConcept(
     v1::Concept* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName model,
-                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName model,
+                             rpc::ParseModelName(request->parent(), "parent"));
     const v1::Concept& spec = request->concept();
     if (spec.token().empty()) {
       return absl::InvalidArgumentError("concept.token: required, e.g. <anna>");
@@ -53,7 +53,7 @@ grpc::Status ConceptServiceImpl::CreateConcept(
         return absl::OkStatus();
       }
       return absl::AlreadyExistsError(absl::StrCat(
-          FormatConceptName(model.model, concept_id), " already exists"));
+          rpc::FormatConceptName(model.model, concept_id), " already exists"));
     }
     if (static_cast<int>(existing.size()) >= ctx_->limits.max_concepts_per_model) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -73,7 +73,7 @@ grpc::Status ConceptServiceImpl::CreateConcept(
     *response = ToProto(created);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::GetConcept(grpc::ServerContext* call,
@@ -81,15 +81,15 @@ grpc::Status ConceptServiceImpl::GetConcept(grpc::ServerContext* call,
                                             v1::Concept* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
-                             ParseConceptName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ConceptName name,
+                             rpc::ParseConceptName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::ConceptRecord c,
         ctx_->models->GetConcept(tenant, name.model, name.concept_id));
     *response = ToProto(c);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::ListConcepts(
@@ -97,8 +97,8 @@ grpc::Status ConceptServiceImpl::ListConcepts(
     v1::ListConceptsResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName model,
-                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName model,
+                             rpc::ParseModelName(request->parent(), "parent"));
     STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> all,
                              ctx_->models->ListConcepts(tenant, model.model));
     std::string next;
@@ -109,7 +109,7 @@ grpc::Status ConceptServiceImpl::ListConcepts(
     response->set_next_page_token(next);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::DeleteConcept(
@@ -117,8 +117,8 @@ grpc::Status ConceptServiceImpl::DeleteConcept(
     v1::DeleteConceptResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
-                             ParseConceptName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ConceptName name,
+                             rpc::ParseConceptName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::DeletedConcept deleted,
         ctx_->models->DeleteConcept(tenant, name.model, name.concept_id,
@@ -127,11 +127,11 @@ grpc::Status ConceptServiceImpl::DeleteConcept(
     *response->mutable_erased() = ToProto(deleted.erased);
     if (deleted.head_version.has_value()) {
       response->set_head_version(
-          FormatVersionName(name.model, *deleted.head_version));
+          rpc::FormatVersionName(name.model, *deleted.head_version));
     }
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::UploadImages(
@@ -147,7 +147,7 @@ grpc::Status ConceptServiceImpl::UploadImages(
     STAMINA_ASSIGN_OR_RETURN(*response, session.Finish());
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
@@ -155,8 +155,8 @@ grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
                                             v1::ListImagesResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ConceptName name,
-                             ParseConceptName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ConceptName name,
+                             rpc::ParseConceptName(request->parent(), "parent"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::ConceptRecord owner,
         ctx_->models->GetConcept(tenant, name.model, name.concept_id));
@@ -171,7 +171,7 @@ grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
     response->set_next_page_token(next);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ConceptServiceImpl::DeleteImage(grpc::ServerContext* call,
@@ -179,7 +179,8 @@ grpc::Status ConceptServiceImpl::DeleteImage(grpc::ServerContext* call,
                                              v1::DeleteImageResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ImageName name, ParseImageName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ImageName name,
+                             rpc::ParseImageName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::ErasureReport report,
         ctx_->models->RemoveImage(tenant, name.model, name.concept_id, name.image));
@@ -187,7 +188,7 @@ grpc::Status ConceptServiceImpl::DeleteImage(grpc::ServerContext* call,
     *response->mutable_erased() = ToProto(report);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

@@ -20,12 +20,12 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
     const worker::ResolvedBaseModel base = s->base_;
     const int64_t budget = options.sampler_cache_bytes;
     options.api.sampler_factory = [base, budget](const ServiceContext& context)
-        -> absl::StatusOr<std::unique_ptr<SampleRouter>> {
+        -> absl::StatusOr<std::unique_ptr<rpc::SampleRouter>> {
       STAMINA_ASSIGN_OR_RETURN(
           std::unique_ptr<sampler::InProcessSampler> sampler,
           sampler::InProcessSampler::Create(
               {.blobs = context.blobs, .base_models = {base}, .cache_bytes = budget}));
-      return std::unique_ptr<SampleRouter>(std::move(sampler));
+      return std::unique_ptr<rpc::SampleRouter>(std::move(sampler));
     };
   }
   if (!options.api.log) options.api.log = options.log;

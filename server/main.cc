@@ -32,10 +32,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/process.h"
+#include "rpc/tls_credentials.h"
 #include "server/api_server.h"
 #include "server/embedded_service.h"
 #include "server/remote_sample_router.h"
-#include "server/tls_credentials.h"
 #include "worker/torch_setup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
   const std::vector<std::string> backends = absl::GetFlag(FLAGS_sampler_backends);
   if (!backends.empty()) {
-    auto credentials = stamina::server::ChannelCredentialsFor(
+    auto credentials = stamina::rpc::ChannelCredentialsFor(
         {.enabled = absl::GetFlag(FLAGS_sampler_tls),
          .ca_file = absl::GetFlag(FLAGS_sampler_tls_ca)});
     if (!credentials.ok()) {
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     options.sampler_factory = [backends, credentials = *credentials,
                                token = options.work_queue.internal_token](
                                   const stamina::server::ServiceContext&)
-        -> absl::StatusOr<std::unique_ptr<stamina::server::SampleRouter>> {
+        -> absl::StatusOr<std::unique_ptr<stamina::rpc::SampleRouter>> {
       auto router = stamina::server::RemoteSampleRouter::Create(
           {.replicas = stamina::server::RemoteSampleRouter::ReplicasAt(backends, credentials),
            .internal_token = token});
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
         return absl::InvalidArgumentError(
             absl::StrCat("--sampler_backends: ", router.status().message()));
       }
-      return std::unique_ptr<stamina::server::SampleRouter>(std::move(*router));
+      return std::unique_ptr<stamina::rpc::SampleRouter>(std::move(*router));
     };
     cache_bytes = 0;  // no in-process sampler
   }

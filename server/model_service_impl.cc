@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
+#include "rpc/resource_names.h"
 #include "server/proto_conversions.h"
-#include "server/resource_names.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
@@ -36,7 +36,7 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
     }
     STAMINA_ASSIGN_OR_RETURN(
         std::string base,
-        ParseBaseModelName(request->model().base_model(), "model.base_model"));
+        rpc::ParseBaseModelName(request->model().base_model(), "model.base_model"));
     STAMINA_RETURN_IF_ERROR(CheckDisplayName(request->model().display_name(),
                                              ctx_->limits.max_display_name_length,
                                              "model.display_name"));
@@ -61,14 +61,14 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
         return absl::OkStatus();
       }
       return absl::AlreadyExistsError(absl::StrCat(
-          "request_id: already used to create ", FormatModelName(id),
+          "request_id: already used to create ", rpc::FormatModelName(id),
           " with different content"));
     }
     STAMINA_RETURN_IF_ERROR(created.status());
     *response = ToProto(*created);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext* call,
@@ -76,13 +76,14 @@ grpc::Status ModelServiceImpl::GetModel(grpc::ServerContext* call,
                                         v1::Model* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
+                             rpc::ParseModelName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
                              ctx_->models->GetModel(tenant, name.model));
     *response = ToProto(model);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext* call,
@@ -97,7 +98,7 @@ grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext* call,
     response->set_next_page_token(page->next_page_token);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext* call,
@@ -105,14 +106,15 @@ grpc::Status ModelServiceImpl::DeleteModel(grpc::ServerContext* call,
                                            v1::DeleteModelResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
+                             rpc::ParseModelName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(storage::ErasureReport report,
                              ctx_->models->DeleteModel(tenant, name.model));
     DeleteUnreferencedBlobs(*ctx_, report.unreferenced_blobs);
     *response->mutable_erased() = ToProto(report);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::ListVersions(
@@ -120,8 +122,8 @@ grpc::Status ModelServiceImpl::ListVersions(
     v1::ListVersionsResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName name,
-                             ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
+                             rpc::ParseModelName(request->parent(), "parent"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::VersionPage page,
         ctx_->lineage->ListVersions(tenant, name.model, request->page_size(),
@@ -130,7 +132,7 @@ grpc::Status ModelServiceImpl::ListVersions(
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::GetVersion(grpc::ServerContext* call,
@@ -138,15 +140,15 @@ grpc::Status ModelServiceImpl::GetVersion(grpc::ServerContext* call,
                                           v1::ModelVersion* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(VersionName name,
-                             ParseVersionName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::VersionName name,
+                             rpc::ParseVersionName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(
         storage::VersionRecord version,
         ctx_->lineage->GetVersion(tenant, name.model, name.version));
     *response = ToProto(version);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::GetLineage(grpc::ServerContext* call,
@@ -156,11 +158,11 @@ grpc::Status ModelServiceImpl::GetLineage(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
     std::string model_id;
     std::optional<int64_t> version;
-    if (auto model = ParseModelName(request->name(), "name"); model.ok()) {
+    if (auto model = rpc::ParseModelName(request->name(), "name"); model.ok()) {
       model_id = model->model;
     } else {
-      STAMINA_ASSIGN_OR_RETURN(VersionName v,
-                               ParseVersionName(request->name(), "name"));
+      STAMINA_ASSIGN_OR_RETURN(rpc::VersionName v,
+                               rpc::ParseVersionName(request->name(), "name"));
       model_id = v.model;
       version = v.version;
     }
@@ -171,7 +173,7 @@ grpc::Status ModelServiceImpl::GetLineage(grpc::ServerContext* call,
     *response = ToProto(model, steps);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status ModelServiceImpl::RollbackModel(
@@ -179,9 +181,10 @@ grpc::Status ModelServiceImpl::RollbackModel(
     v1::Model* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request->name(), "name"));
-    STAMINA_ASSIGN_OR_RETURN(VersionName version,
-                             ParseVersionName(request->version(), "version"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
+                             rpc::ParseModelName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::VersionName version,
+                             rpc::ParseVersionName(request->version(), "version"));
     if (version.model != name.model) {
       return absl::InvalidArgumentError(absl::StrCat(
           "version: ", request->version(), " is not a version of ",
@@ -193,7 +196,7 @@ grpc::Status ModelServiceImpl::RollbackModel(
     *response = ToProto(model);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

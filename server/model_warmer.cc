@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 
 namespace stamina::server {
 
@@ -70,9 +70,9 @@ void ModelWarmer::Run() {
 }
 
 void ModelWarmer::WarmOne(const Version& version) {
-  const std::string name = FormatVersionName(version.model_id, version.version);
+  const std::string name = rpc::FormatVersionName(version.model_id, version.version);
   const absl::Time start = absl::Now();
-  absl::StatusOr<ModelRecipe> recipe = options_.recipe_of(version);
+  absl::StatusOr<rpc::ModelRecipe> recipe = options_.recipe_of(version);
   const absl::Status status =
       recipe.ok() ? options_.router->Warm(*recipe,
                                           [this] {

@@ -28,7 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 
 namespace stamina::server {
 
@@ -41,10 +41,10 @@ class ModelWarmer {
     int64_t version = 0;
   };
   struct Options {
-    SampleRouter* router = nullptr;  // not owned
+    rpc::SampleRouter* router = nullptr;  // not owned
     // The version's recipe (server/sample_request.h RecipeOf over the
     // registry).
-    std::function<absl::StatusOr<ModelRecipe>(const Version&)> recipe_of;
+    std::function<absl::StatusOr<rpc::ModelRecipe>(const Version&)> recipe_of;
     // One line per warm-up; may be empty.
     std::function<void(const std::string&)> log;
   };

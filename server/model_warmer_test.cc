@@ -17,12 +17,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 // Records what it warms; the first warm-up waits for `gate` when asked to.
-class FakeRouter final : public SampleRouter {
+class FakeRouter final : public rpc::SampleRouter {
  public:
-  absl::Status Sample(const ModelRecipe&, const SampleParams&, SampleSink&) override {
+  absl::Status Sample(const rpc::ModelRecipe&, const rpc::SampleParams&,
+                      rpc::SampleSink&) override {
     return absl::UnimplementedError("not used");
   }
-  absl::Status Warm(const ModelRecipe& recipe, const std::function<bool()>&) override {
+  absl::Status Warm(const rpc::ModelRecipe& recipe, const std::function<bool()>&) override {
     if (hold_first_ && !started_.HasBeenNotified()) {
       started_.Notify();
       gate_.WaitForNotification();
@@ -51,15 +52,17 @@ class ModelWarmerTest : public ::testing::Test {
   void Start() {
     auto warmer = ModelWarmer::Create(
         {.router = &router_,
-         .recipe_of = [](const ModelWarmer::Version& v) -> absl::StatusOr<ModelRecipe> {
+         .recipe_of =
+             [](const ModelWarmer::Version& v) -> absl::StatusOr<rpc::ModelRecipe> {
            if (v.model_id == "gone") return absl::NotFoundError("model gone");
-           return ModelRecipe{.tenant_id = v.tenant_id, .model_id = v.model_id,
+           return rpc::ModelRecipe{.tenant_id = v.tenant_id, .model_id = v.model_id,
                               .version = v.version};
          },
-         .log = [this](const std::string& line) {
-           absl::MutexLock lock(&mu_);
-           log_.push_back(line);
-         }});
+         .log =
+             [this](const std::string& line) {
+               absl::MutexLock lock(&mu_);
+               log_.push_back(line);
+             }});
     ASSERT_THAT(warmer.status(), IsOk());
     warmer_ = std::move(*warmer);
   }

@@ -1,6 +1,6 @@
 #include "server/proto_conversions.h"
 
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 
 namespace stamina::server {
 
@@ -18,12 +18,12 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
 
 v1::Model ToProto(const storage::ModelRecord& model) {
   v1::Model out;
-  out.set_name(FormatModelName(model.id));
+  out.set_name(rpc::FormatModelName(model.id));
   out.set_display_name(model.display_name);
-  out.set_base_model(FormatBaseModelName(model.base_model_id));
+  out.set_base_model(rpc::FormatBaseModelName(model.base_model_id));
   out.set_base_model_digest(model.base_digest);
   if (model.head_version.has_value()) {
-    out.set_head_version(FormatVersionName(model.id, *model.head_version));
+    out.set_head_version(rpc::FormatVersionName(model.id, *model.head_version));
   }
   out.set_version_count(model.version_count);
   out.set_concept_count(model.concept_count);
@@ -34,7 +34,7 @@ v1::Model ToProto(const storage::ModelRecord& model) {
 
 v1::Concept ToProto(const storage::ConceptRecord& c) {
   v1::Concept out;
-  out.set_name(FormatConceptName(c.model_id, c.id));
+  out.set_name(rpc::FormatConceptName(c.model_id, c.id));
   out.set_token(c.token);
   out.set_display_name(c.display_name);
   for (const auto& t : c.caption_templates) out.add_caption_templates(t);
@@ -47,7 +47,7 @@ v1::Concept ToProto(const storage::ConceptRecord& c) {
 v1::Image ToProto(const storage::ImageRecord& image,
                   const storage::ConceptRecord& owner) {
   v1::Image out;
-  out.set_name(FormatImageName(owner.model_id, owner.id, image.digest));
+  out.set_name(rpc::FormatImageName(owner.model_id, owner.id, image.digest));
   out.set_sha256(image.digest);
   out.set_format(static_cast<v1::ImageFormat>(image.format));
   out.set_width(image.width);
@@ -61,13 +61,13 @@ v1::Image ToProto(const storage::ImageRecord& image,
 
 v1::ModelVersion ToProto(const storage::VersionRecord& v) {
   v1::ModelVersion out;
-  out.set_name(FormatVersionName(v.model_id, v.version));
+  out.set_name(rpc::FormatVersionName(v.model_id, v.version));
   if (v.parent_version.has_value()) {
-    out.set_parent_version(FormatVersionName(v.model_id, *v.parent_version));
+    out.set_parent_version(rpc::FormatVersionName(v.model_id, *v.parent_version));
   }
-  out.set_concept(FormatConceptName(v.model_id, v.concept_id));
+  out.set_concept(rpc::FormatConceptName(v.model_id, v.concept_id));
   out.set_token(v.token);
-  if (!v.job_id.empty()) out.set_job(FormatJobName(v.model_id, v.job_id));
+  if (!v.job_id.empty()) out.set_job(rpc::FormatJobName(v.model_id, v.job_id));
   out.set_adapter_digest(v.adapter_digest);
   out.mutable_settings()->ParseFromString(v.settings);
   out.mutable_metrics()->ParseFromString(v.metrics);
@@ -78,10 +78,11 @@ v1::ModelVersion ToProto(const storage::VersionRecord& v) {
 
 v1::Job ToProto(const storage::JobRecord& job) {
   v1::Job out;
-  out.set_name(FormatJobName(job.model_id, job.id));
-  out.set_concept(FormatConceptName(job.model_id, job.concept_id));
+  out.set_name(rpc::FormatJobName(job.model_id, job.id));
+  out.set_concept(rpc::FormatConceptName(job.model_id, job.concept_id));
   if (job.parent_version.has_value()) {
-    out.set_parent_version(FormatVersionName(job.model_id, *job.parent_version));
+    out.set_parent_version(
+        rpc::FormatVersionName(job.model_id, *job.parent_version));
   }
   out.mutable_settings()->ParseFromString(job.settings);
   out.set_state(static_cast<v1::JobState>(job.state));
@@ -115,7 +116,8 @@ v1::Job ToProto(const storage::JobRecord& job) {
     out.mutable_error()->set_retryable(job.error.retryable);
   }
   if (job.result_version.has_value()) {
-    out.set_result_version(FormatVersionName(job.model_id, *job.result_version));
+    out.set_result_version(
+        rpc::FormatVersionName(job.model_id, *job.result_version));
   }
   out.set_attempt(job.attempt);
   out.set_cancel_requested(job.cancel_requested);
@@ -136,23 +138,24 @@ v1::Lineage ToProto(const storage::ModelRecord& model,
   v1::Lineage out;
   if (!steps.empty()) {
     out.set_version(
-        FormatVersionName(model.id, steps.back().version.version));
+        rpc::FormatVersionName(model.id, steps.back().version.version));
   }
-  out.set_base_model(FormatBaseModelName(model.base_model_id));
+  out.set_base_model(rpc::FormatBaseModelName(model.base_model_id));
   out.set_base_model_digest(model.base_digest);
   int64_t position = 1;
   for (const auto& step : steps) {
     const storage::VersionRecord& v = step.version;
     v1::LineageEntry* entry = out.add_entries();
     entry->set_position(position++);
-    entry->set_version(FormatVersionName(v.model_id, v.version));
-    entry->set_concept(FormatConceptName(v.model_id, v.concept_id));
+    entry->set_version(rpc::FormatVersionName(v.model_id, v.version));
+    entry->set_concept(rpc::FormatConceptName(v.model_id, v.concept_id));
     entry->set_token(v.token);
     for (const auto& d : step.image_digests) entry->add_image_digests(d);
     entry->set_adapter_digest(v.adapter_digest);
     entry->mutable_settings()->ParseFromString(v.settings);
     entry->mutable_metrics()->ParseFromString(v.metrics);
-    if (!v.job_id.empty()) entry->set_job(FormatJobName(v.model_id, v.job_id));
+    if (!v.job_id.empty())
+      entry->set_job(rpc::FormatJobName(v.model_id, v.job_id));
     *entry->mutable_create_time() = ToTimestamp(v.create_time);
   }
   return out;

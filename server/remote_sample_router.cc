@@ -9,14 +9,14 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/create_channel.h"
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
+#include "rpc/sample_messages.h"
 #include "server/replica_ranking.h"
-#include "server/sample_messages.h"
 
 namespace stamina::server {
 namespace {
 
-std::string RoutingKey(const ModelRecipe& recipe) {
+std::string RoutingKey(const rpc::ModelRecipe& recipe) {
   return absl::StrCat(recipe.tenant_id, "/", recipe.model_id);
 }
 
@@ -112,7 +112,8 @@ RemoteSampleRouter::RemoteSampleRouter(Options options, std::vector<Stub> stubs)
   for (const Stub& stub : stubs_) names_.push_back(stub.name);
 }
 
-std::vector<std::string> RemoteSampleRouter::ReplicasFor(const ModelRecipe& recipe) const {
+std::vector<std::string> RemoteSampleRouter::ReplicasFor(
+    const rpc::ModelRecipe& recipe) const {
   std::vector<std::string> order;
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
     order.push_back(names_[index]);
@@ -120,9 +121,10 @@ std::vector<std::string> RemoteSampleRouter::ReplicasFor(const ModelRecipe& reci
   return order;
 }
 
-absl::Status RemoteSampleRouter::Sample(const ModelRecipe& recipe,
-                                        const SampleParams& params, SampleSink& sink) {
-  const internal::v1::SampleRequest request = BackendRequest(recipe, params);
+absl::Status RemoteSampleRouter::Sample(const rpc::ModelRecipe& recipe,
+                                        const rpc::SampleParams& params,
+                                        rpc::SampleSink& sink) {
+  const internal::v1::SampleRequest request = rpc::BackendRequest(recipe, params);
   absl::Status status;
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
     if (sink.Cancelled()) return absl::CancelledError("the caller went away");
@@ -135,10 +137,10 @@ absl::Status RemoteSampleRouter::Sample(const ModelRecipe& recipe,
                                              status.message()));
 }
 
-absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe,
+absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
                                       const std::function<bool()>& cancelled) {
   internal::v1::WarmRequest request;
-  *request.mutable_recipe() = RecipeToProto(recipe);
+  *request.mutable_recipe() = rpc::RecipeToProto(recipe);
   request.set_tenant(recipe.tenant_id);
   absl::Status status;
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
@@ -156,7 +158,7 @@ absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe,
     call->Finish(&response, &result, poll.tag());
     poll.Wait();
     if (poll.cancelled()) return absl::CancelledError("warming up was abandoned");
-    status = FromGrpcStatus(result);
+    status = rpc::FromGrpcStatus(result);
     if (!absl::IsUnavailable(status)) return status;
     status = absl::UnavailableError(
         absl::StrCat("sampler replica ", stubs_[index].name, ": ", status.message()));
@@ -166,7 +168,7 @@ absl::Status RemoteSampleRouter::Warm(const ModelRecipe& recipe,
 
 absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
                                           const internal::v1::SampleRequest& request,
-                                          SampleSink& sink, bool* relayed_image) {
+                                          rpc::SampleSink& sink, bool* relayed_image) {
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + options_.internal_token);
@@ -188,7 +190,7 @@ absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
       context.TryCancel();
       break;
     }
-    relayed = RelayToSink(message.response(), sink);
+    relayed = rpc::RelayToSink(message.response(), sink);
     if (message.response().has_image()) *relayed_image = true;
     if (!relayed.ok()) {
       context.TryCancel();
@@ -202,7 +204,7 @@ absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
   if (poll.cancelled() || sink.Cancelled()) {
     return absl::CancelledError("the caller went away");
   }
-  const absl::Status finished = FromGrpcStatus(status);
+  const absl::Status finished = rpc::FromGrpcStatus(status);
   if (absl::IsUnavailable(finished)) {
     return absl::UnavailableError(
         absl::StrCat("sampler replica ", replica.name, ": ", finished.message()));

@@ -29,12 +29,12 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 #include "stamina/internal/v1/sampler_backend.grpc.pb.h"
 
 namespace stamina::server {
 
-class RemoteSampleRouter final : public SampleRouter {
+class RemoteSampleRouter final : public rpc::SampleRouter {
  public:
   struct Replica {
     // Its stable identity in the mapping (the address it is reached at).
@@ -53,7 +53,7 @@ class RemoteSampleRouter final : public SampleRouter {
   };
 
   // Channels to `addresses` (host:port) with `credentials` (plaintext or
-  // TLS: server/tls_credentials.h), each named by its address.
+  // TLS: rpc/tls_credentials.h), each named by its address.
   static std::vector<Replica> ReplicasAt(
       const std::vector<std::string>& addresses,
       const std::shared_ptr<grpc::ChannelCredentials>& credentials);
@@ -62,16 +62,17 @@ class RemoteSampleRouter final : public SampleRouter {
   // one, or no token.
   static absl::StatusOr<std::unique_ptr<RemoteSampleRouter>> Create(Options options);
 
-  absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
-                      SampleSink& sink) override;
+  absl::Status Sample(const rpc::ModelRecipe& recipe,
+                      const rpc::SampleParams& params,
+                      rpc::SampleSink& sink) override;
 
   // SamplerBackend.Warm on the replica the model's Sample calls go to (the
   // first in its rank order that is not UNAVAILABLE).
-  absl::Status Warm(const ModelRecipe& recipe,
+  absl::Status Warm(const rpc::ModelRecipe& recipe,
                     const std::function<bool()>& cancelled) override;
 
   // The replicas' names in the order `recipe`'s model tries them.
-  std::vector<std::string> ReplicasFor(const ModelRecipe& recipe) const;
+  std::vector<std::string> ReplicasFor(const rpc::ModelRecipe& recipe) const;
 
  private:
   struct Stub {
@@ -83,7 +84,7 @@ class RemoteSampleRouter final : public SampleRouter {
   // One attempt on one replica; `*relayed_image` says whether an image
   // reached the sink (no fail-over after that).
   absl::Status SampleOn(Stub& replica, const internal::v1::SampleRequest& request,
-                        SampleSink& sink, bool* relayed_image);
+                        rpc::SampleSink& sink, bool* relayed_image);
 
   const Options options_;
   std::vector<std::string> names_;

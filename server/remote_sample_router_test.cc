@@ -17,8 +17,8 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/grpc_status.h"
-#include "server/sample_messages.h"
+#include "rpc/grpc_status.h"
+#include "rpc/sample_messages.h"
 
 namespace stamina::server {
 namespace {
@@ -43,21 +43,21 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
     if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
-    if (!fail_.ok()) return ToGrpcStatus(fail_);
+    if (!fail_.ok()) return rpc::ToGrpcStatus(fail_);
     if (silent_) return BuildUntilCancelled(*call);
     iv1::SampleResponse message;
     if (endless_) {
       for (int step = 0; step < 1000000; ++step) {
-        *message.mutable_response() = ProgressMessage(SamplePhase::kDenoising, step, 0);
+        *message.mutable_response() = rpc::ProgressMessage(rpc::SamplePhase::kDenoising, step, 0);
         if (call->IsCancelled() || !writer->Write(message)) break;
       }
       saw_cancel_.Notify();
       return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     }
-    *message.mutable_response() = ProgressMessage(SamplePhase::kLoading, 0, 0);
+    *message.mutable_response() = rpc::ProgressMessage(rpc::SamplePhase::kLoading, 0, 0);
     writer->Write(message);
     *message.mutable_response() =
-        ImageMessage({.index = 0, .png = name_, .width = 8, .height = 8,
+        rpc::ImageMessage({.index = 0, .png = name_, .width = 8, .height = 8,
                       .seed = request->request().seed()},
                      request->recipe().version());
     writer->Write(message);
@@ -75,7 +75,7 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
     if (silent_) return BuildUntilCancelled(*call);
-    return ToGrpcStatus(fail_);
+    return rpc::ToGrpcStatus(fail_);
   }
 
   // "Building the model", sending nothing, until the call is cancelled.
@@ -118,17 +118,17 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
   std::vector<iv1::WarmRequest> warms_ ABSL_GUARDED_BY(mu_);
 };
 
-class RecordingSink final : public SampleSink {
+class RecordingSink final : public rpc::SampleSink {
  public:
   bool Cancelled() override {
     return (cancel_after_ >= 0 && progress_ > cancel_after_) ||
            (cancel_when_ != nullptr && cancel_when_->HasBeenNotified());
   }
-  void Progress(SamplePhase phase, int /*step*/, int /*total_steps*/) override {
+  void Progress(rpc::SamplePhase phase, int /*step*/, int /*total_steps*/) override {
     ++progress_;
     phases_.push_back(phase);
   }
-  absl::Status Image(const SampledImage& image) override {
+  absl::Status Image(const rpc::SampledImage& image) override {
     images_.push_back(image);
     return absl::OkStatus();
   }
@@ -136,8 +136,8 @@ class RecordingSink final : public SampleSink {
   int cancel_after_ = -1;
   const absl::Notification* cancel_when_ = nullptr;
   int progress_ = 0;
-  std::vector<SamplePhase> phases_;
-  std::vector<SampledImage> images_;
+  std::vector<rpc::SamplePhase> phases_;
+  std::vector<rpc::SampledImage> images_;
 };
 
 class RemoteSampleRouterTest : public ::testing::Test {
@@ -167,7 +167,7 @@ class RemoteSampleRouterTest : public ::testing::Test {
     for (auto& server : servers_) server->Shutdown();
   }
 
-  static ModelRecipe Recipe(const std::string& model) {
+  static rpc::ModelRecipe Recipe(const std::string& model) {
     return {.tenant_id = "acme",
             .model_id = model,
             .version = 2,
@@ -184,12 +184,12 @@ class RemoteSampleRouterTest : public ::testing::Test {
 };
 
 TEST_F(RemoteSampleRouterTest, RelaysTheHomeReplicasStream) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::string home = router_->ReplicasFor(recipe)[0];
   RecordingSink sink;
   ASSERT_THAT(router_->Sample(recipe, {.prompt = "<anna>", .steps = 3, .seed = 42}, sink),
               IsOk());
-  EXPECT_THAT(sink.phases_, ElementsAre(SamplePhase::kLoading));
+  EXPECT_THAT(sink.phases_, ElementsAre(rpc::SamplePhase::kLoading));
   ASSERT_EQ(sink.images_.size(), 1u);
   EXPECT_EQ(sink.images_[0].png, home);
   EXPECT_EQ(sink.images_[0].seed, 42);
@@ -204,7 +204,7 @@ TEST_F(RemoteSampleRouterTest, RelaysTheHomeReplicasStream) {
   EXPECT_EQ(sent[0].request().prompt(), "<anna>");
   EXPECT_EQ(sent[0].request().steps(), 3);
   // The replica reads back what the front end sent.
-  auto back = RecipeFromProto(sent[0].recipe(), sent[0].tenant(), "recipe");
+  auto back = rpc::RecipeFromProto(sent[0].recipe(), sent[0].tenant(), "recipe");
   ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->version, recipe.version);
   EXPECT_EQ(back->adapter_digests, recipe.adapter_digests);
@@ -214,7 +214,7 @@ TEST_F(RemoteSampleRouterTest, RelaysTheHomeReplicasStream) {
 TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
   std::set<std::string> used;
   for (int i = 0; i < 30; ++i) {
-    const ModelRecipe recipe = Recipe(absl::StrCat("m", i));
+    const rpc::ModelRecipe recipe = Recipe(absl::StrCat("m", i));
     for (int call = 0; call < 2; ++call) {
       RecordingSink sink;
       ASSERT_THAT(router_->Sample(recipe, {.steps = 1}, sink), IsOk());
@@ -225,13 +225,13 @@ TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
   }
   EXPECT_EQ(used.size(), 3u);
   // Another tenant's model of the same id is another key.
-  ModelRecipe other = Recipe("m0");
+  rpc::ModelRecipe other = Recipe("m0");
   other.tenant_id = "globex";
   EXPECT_EQ(router_->ReplicasFor(other).size(), 3u);
 }
 
 TEST_F(RemoteSampleRouterTest, WarmsOnTheReplicaThatWillServeTheModel) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::vector<std::string> order = router_->ReplicasFor(recipe);
   ASSERT_THAT(router_->Warm(recipe, nullptr), IsOk());
   std::vector<iv1::WarmRequest> sent = fakes_[order[0]]->warms();
@@ -257,7 +257,7 @@ TEST_F(RemoteSampleRouterTest, WarmsOnTheReplicaThatWillServeTheModel) {
 }
 
 TEST_F(RemoteSampleRouterTest, FailsOverOnUnavailableOnly) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::vector<std::string> order = router_->ReplicasFor(recipe);
   fakes_[order[0]]->Fail(absl::UnavailableError("draining"));
   RecordingSink sink;
@@ -279,7 +279,7 @@ TEST_F(RemoteSampleRouterTest, FailsOverOnUnavailableOnly) {
 }
 
 TEST_F(RemoteSampleRouterTest, SkipsAReplicaThatIsDown) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::vector<std::string> order = router_->ReplicasFor(recipe);
   for (size_t i = 0; i < replicas_.size(); ++i) {
     if (replicas_[i].name == order[0]) servers_[i]->Shutdown();
@@ -291,7 +291,7 @@ TEST_F(RemoteSampleRouterTest, SkipsAReplicaThatIsDown) {
 }
 
 TEST_F(RemoteSampleRouterTest, PassesCancellationThrough) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::string home = router_->ReplicasFor(recipe)[0];
   fakes_[home]->Endless();
   RecordingSink sink;
@@ -305,7 +305,7 @@ TEST_F(RemoteSampleRouterTest, PassesCancellationThrough) {
 // The caller leaves while the replica is still building the model and sends
 // nothing: the sink is polled and the replica's call cancelled.
 TEST_F(RemoteSampleRouterTest, CancelsWhileTheReplicaIsStillSilent) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::string home = router_->ReplicasFor(recipe)[0];
   fakes_[home]->Silent();
   RecordingSink sink;
@@ -319,7 +319,7 @@ TEST_F(RemoteSampleRouterTest, CancelsWhileTheReplicaIsStillSilent) {
 // A warm-up on a replica still building is abandoned when asked to (the
 // front end shutting down).
 TEST_F(RemoteSampleRouterTest, AbandonsAWarmUpWhenCancelled) {
-  const ModelRecipe recipe = Recipe("m");
+  const rpc::ModelRecipe recipe = Recipe("m");
   const std::string home = router_->ReplicasFor(recipe)[0];
   fakes_[home]->Silent();
   const absl::Notification& started = fakes_[home]->started();

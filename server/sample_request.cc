@@ -8,7 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 
 namespace stamina::server {
 namespace {
@@ -33,11 +33,11 @@ absl::Status CheckSide(absl::string_view field, int side, const ServiceLimits& l
 
 }  // namespace
 
-absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
+absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& request,
                                              const ServiceLimits& limits,
                                              const SampleDefaults& defaults,
                                              int64_t seed) {
-  SampleParams p;
+  rpc::SampleParams p;
   if (request.prompt().empty()) {
     return absl::InvalidArgumentError("prompt: required");
   }
@@ -70,12 +70,13 @@ absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
   return p;
 }
 
-absl::StatusOr<ModelRecipe> RecipeOf(const ServiceContext& context, const std::string& tenant,
-                                     const std::string& model_id,
-                                     std::optional<int64_t> version) {
+absl::StatusOr<rpc::ModelRecipe> RecipeOf(const ServiceContext& context,
+                                          const std::string& tenant,
+                                          const std::string& model_id,
+                                          std::optional<int64_t> version) {
   STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
                            context.models->GetModel(tenant, model_id));
-  ModelRecipe recipe{.tenant_id = tenant,
+  rpc::ModelRecipe recipe{.tenant_id = tenant,
                      .model_id = model.id,
                      .version = version.has_value() ? version : model.head_version,
                      .base_model_id = model.base_model_id,
@@ -91,14 +92,15 @@ absl::StatusOr<ModelRecipe> RecipeOf(const ServiceContext& context, const std::s
   return recipe;
 }
 
-absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
+absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
                                           const std::string& tenant,
                                           const v1::SampleRequest& request) {
-  STAMINA_ASSIGN_OR_RETURN(ModelName name, ParseModelName(request.model(), "model"));
+  STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
+                           rpc::ParseModelName(request.model(), "model"));
   std::optional<int64_t> version;
   if (!request.version().empty()) {
-    STAMINA_ASSIGN_OR_RETURN(VersionName parsed,
-                             ParseVersionName(request.version(), "version"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::VersionName parsed,
+                             rpc::ParseVersionName(request.version(), "version"));
     if (parsed.model != name.model) {
       return absl::InvalidArgumentError(absl::StrCat(
           "version: ", request.version(), " is not a version of ", request.model()));

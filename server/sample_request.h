@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 #include "server/service_context.h"
 #include "stamina/v1/sampler_service.pb.h"
 
@@ -30,21 +30,22 @@ struct SampleDefaults {
 };
 
 // The validated parameters; `seed` is used when the request leaves it at 0.
-absl::StatusOr<SampleParams> SampleParamsFor(const v1::SampleRequest& request,
+absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& request,
                                              const ServiceLimits& limits,
                                              const SampleDefaults& defaults,
                                              int64_t seed);
 
 // The recipe of `version` of the tenant's model (its head when nullopt; the
 // base model when it has none). NOT_FOUND for a missing model or version.
-absl::StatusOr<ModelRecipe> RecipeOf(const ServiceContext& context, const std::string& tenant,
-                                     const std::string& model_id,
-                                     std::optional<int64_t> version);
+absl::StatusOr<rpc::ModelRecipe> RecipeOf(const ServiceContext& context,
+                                          const std::string& tenant,
+                                          const std::string& model_id,
+                                          std::optional<int64_t> version);
 
 // The recipe of request.version (or of the model's head; the base model when
 // it has no version). NOT_FOUND for another tenant's or a missing model or
 // version; INVALID_ARGUMENT for malformed names.
-absl::StatusOr<ModelRecipe> ResolveRecipe(const ServiceContext& context,
+absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
                                           const std::string& tenant,
                                           const v1::SampleRequest& request);
 

@@ -18,7 +18,7 @@ v1::SampleRequest Request(const std::string& prompt) {
 
 TEST(SampleRequestTest, ZeroValuesTakeTheDefaults) {
   STAMINA_ASSERT_OK_AND_ASSIGN(
-      SampleParams p,
+      rpc::SampleParams p,
       SampleParamsFor(Request("<anna>"), {}, {.steps = 12, .guidance_scale = 4}, 99));
   EXPECT_EQ(p.count, 1);
   EXPECT_EQ(p.steps, 12);

@@ -1,15 +1,15 @@
 #include "server/sampler_service_impl.h"
 
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
-#include "server/resource_names.h"
-#include "server/sample_messages.h"
+#include "rpc/grpc_status.h"
+#include "rpc/resource_names.h"
+#include "rpc/sample_messages.h"
 
 namespace stamina::server {
 namespace {
 
 // Writes one Sample call's progress and images to its stream.
-class StreamSink final : public SampleSink {
+class StreamSink final : public rpc::SampleSink {
  public:
   StreamSink(grpc::ServerContext* call, grpc::ServerWriter<v1::SampleResponse>* writer,
              std::string version)
@@ -17,12 +17,13 @@ class StreamSink final : public SampleSink {
 
   bool Cancelled() override { return gone_ || call_->IsCancelled(); }
 
-  void Progress(SamplePhase phase, int step, int total_steps) override {
-    if (!gone_ && !writer_->Write(ProgressMessage(phase, step, total_steps))) gone_ = true;
+  void Progress(rpc::SamplePhase phase, int step, int total_steps) override {
+    if (!gone_ && !writer_->Write(rpc::ProgressMessage(phase, step, total_steps)))
+      gone_ = true;
   }
 
-  absl::Status Image(const SampledImage& image) override {
-    if (gone_ || !writer_->Write(ImageMessage(image, version_))) {
+  absl::Status Image(const rpc::SampledImage& image) override {
+    if (gone_ || !writer_->Write(rpc::ImageMessage(image, version_))) {
       gone_ = true;
       return absl::CancelledError("the client went away");
     }
@@ -48,12 +49,14 @@ grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
     }
     const int64_t seed = absl::ToUnixMicros(ctx_->clock->Now()) & 0x7fffffff;
     STAMINA_ASSIGN_OR_RETURN(
-        SampleParams params,
+        rpc::SampleParams params,
         SampleParamsFor(*request, ctx_->limits, sample_defaults_, seed));
-    STAMINA_ASSIGN_OR_RETURN(ModelRecipe recipe, ResolveRecipe(*ctx_, tenant, *request));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelRecipe recipe,
+                             ResolveRecipe(*ctx_, tenant, *request));
     const std::string version =
-        recipe.version.has_value() ? FormatVersionName(recipe.model_id, *recipe.version)
-                                   : "";
+        recipe.version.has_value()
+            ? rpc::FormatVersionName(recipe.model_id, *recipe.version)
+            : "";
     STAMINA_RETURN_IF_ERROR(
         CheckConceptTokens(params.prompt, "prompt", recipe.tokens, version));
     STAMINA_RETURN_IF_ERROR(CheckConceptTokens(params.negative_prompt,
@@ -61,7 +64,7 @@ grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
     StreamSink sink(call, writer, version);
     return router_->Sample(recipe, params, sink);
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status SamplerServiceImpl::GetCapabilities(
@@ -99,7 +102,7 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
                              ctx_->models->ListBaseModels());
     for (const auto& base : bases) {
       v1::BaseModel* out = response->add_base_models();
-      out->set_name(FormatBaseModelName(base.id));
+      out->set_name(rpc::FormatBaseModelName(base.id));
       out->set_display_name(base.id);
       out->set_digest(base.digest);
       out->set_default_training_steps(defaults_.steps);
@@ -109,7 +112,7 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
     response->set_server_version(ctx_->server_version);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

@@ -9,8 +9,8 @@
 #ifndef STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
 #define STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
 
+#include "rpc/sample_router.h"
 #include "server/sample_request.h"
-#include "server/sample_router.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -21,7 +21,7 @@ class SamplerServiceImpl final : public v1::SamplerService::Service {
  public:
   // `router` (not owned; may be null: Sample is UNIMPLEMENTED) outlives it.
   SamplerServiceImpl(const ServiceContext* context, TrainingDefaults defaults,
-                     SampleRouter* router, SampleDefaults sample_defaults)
+                     rpc::SampleRouter* router, SampleDefaults sample_defaults)
       : ctx_(context),
         defaults_(defaults),
         router_(router),
@@ -37,7 +37,7 @@ class SamplerServiceImpl final : public v1::SamplerService::Service {
  private:
   const ServiceContext* const ctx_;
   const TrainingDefaults defaults_;
-  SampleRouter* const router_;
+  rpc::SampleRouter* const router_;
   const SampleDefaults sample_defaults_;
 };
 

@@ -41,10 +41,10 @@ class QueueDepthCollector final : public prometheus::Collectable {
 // Reads the sampler's cache statistics at scrape time.
 class SamplerCacheCollector final : public prometheus::Collectable {
  public:
-  explicit SamplerCacheCollector(const SampleRouter* sampler) : sampler_(sampler) {}
+  explicit SamplerCacheCollector(const rpc::SampleRouter* sampler) : sampler_(sampler) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const SampleCacheStats stats = sampler_->CacheStats();
+    const rpc::SampleCacheStats stats = sampler_->CacheStats();
     auto family = [](const char* name, const char* help, prometheus::MetricType type) {
       prometheus::MetricFamily f;
       f.name = name;
@@ -80,7 +80,7 @@ class SamplerCacheCollector final : public prometheus::Collectable {
   }
 
  private:
-  const SampleRouter* const sampler_;
+  const rpc::SampleRouter* const sampler_;
 };
 
 // Times one RPC from its first server-side hook to the status it sends.

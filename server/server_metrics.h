@@ -31,7 +31,7 @@
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 #include "storage/job_store.h"
 
 namespace stamina::server {
@@ -42,7 +42,7 @@ class ServerMetrics {
     // host:port of the HTTP endpoint; port 0 picks a free one.
     std::string listen_address = "127.0.0.1:0";
     storage::JobStore* jobs = nullptr;  // not owned; for the queue gauge
-    const SampleRouter* sampler = nullptr;  // not owned; may be null
+    const rpc::SampleRouter* sampler = nullptr;  // not owned; may be null
   };
   // UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(Options options);

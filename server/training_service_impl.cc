@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
+#include "rpc/resource_names.h"
 #include "server/proto_conversions.h"
-#include "server/resource_names.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
@@ -31,10 +31,11 @@ grpc::Status TrainingServiceImpl::TrainConcept(
     v1::Job* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(ModelName model,
-                             ParseModelName(request->parent(), "parent"));
-    STAMINA_ASSIGN_OR_RETURN(ConceptName concept_name,
-                             ParseConceptName(request->concept(), "concept"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::ModelName model,
+                             rpc::ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(
+        rpc::ConceptName concept_name,
+        rpc::ParseConceptName(request->concept(), "concept"));
     if (concept_name.model != model.model) {
       return absl::InvalidArgumentError(absl::StrCat(
           "concept: ", request->concept(), " is not under ", request->parent()));
@@ -63,7 +64,7 @@ grpc::Status TrainingServiceImpl::TrainConcept(
     *response = ToProto(job);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status TrainingServiceImpl::GetJob(grpc::ServerContext* call,
@@ -71,13 +72,14 @@ grpc::Status TrainingServiceImpl::GetJob(grpc::ServerContext* call,
                                          v1::Job* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
+                             rpc::ParseJobName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
                              ctx_->jobs->Get(tenant, name.model, name.job));
     *response = ToProto(job);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
@@ -89,8 +91,8 @@ grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
                                  .page_size = request->page_size(),
                                  .page_token = request->page_token()};
     if (request->parent() != "models/-") {
-      STAMINA_ASSIGN_OR_RETURN(ModelName model,
-                               ParseModelName(request->parent(), "parent"));
+      STAMINA_ASSIGN_OR_RETURN(rpc::ModelName model,
+                               rpc::ParseModelName(request->parent(), "parent"));
       query.model_id = model.model;
     }
     for (int state : request->states()) {
@@ -105,7 +107,7 @@ grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
     response->set_next_page_token(page.next_page_token);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status TrainingServiceImpl::CancelJob(grpc::ServerContext* call,
@@ -113,13 +115,14 @@ grpc::Status TrainingServiceImpl::CancelJob(grpc::ServerContext* call,
                                             v1::Job* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
+                             rpc::ParseJobName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
                              ctx_->jobs->Cancel(tenant, name.model, name.job));
     *response = ToProto(job);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status TrainingServiceImpl::RetryJob(grpc::ServerContext* call,
@@ -127,13 +130,14 @@ grpc::Status TrainingServiceImpl::RetryJob(grpc::ServerContext* call,
                                            v1::Job* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
+                             rpc::ParseJobName(request->name(), "name"));
     STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
                              ctx_->jobs->Retry(tenant, name.model, name.job));
     *response = ToProto(job);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status TrainingServiceImpl::WatchJob(
@@ -141,7 +145,8 @@ grpc::Status TrainingServiceImpl::WatchJob(
     grpc::ServerWriter<v1::WatchJobResponse>* writer) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(JobName name, ParseJobName(request->name(), "name"));
+    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
+                             rpc::ParseJobName(request->name(), "name"));
     if (request->min_interval_ms() < 0) {
       return absl::InvalidArgumentError("min_interval_ms: must be >= 0");
     }
@@ -172,7 +177,7 @@ grpc::Status TrainingServiceImpl::WatchJob(
       ctx_->clock->SleepFor(ctx_->watch_poll_interval);
     }
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

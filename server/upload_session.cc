@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "images/image_decoder.h"
+#include "rpc/resource_names.h"
 #include "server/proto_conversions.h"
-#include "server/resource_names.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
@@ -41,8 +41,8 @@ absl::Status UploadSession::Accept(const v1::UploadImagesRequest& message) {
 absl::Status UploadSession::StartHeader(
     const v1::UploadImagesRequest::Header& header) {
   if (has_header_) return absl::InvalidArgumentError("header: sent twice");
-  STAMINA_ASSIGN_OR_RETURN(ConceptName name,
-                           ParseConceptName(header.parent(), "header.parent"));
+  STAMINA_ASSIGN_OR_RETURN(rpc::ConceptName name,
+                           rpc::ParseConceptName(header.parent(), "header.parent"));
   STAMINA_ASSIGN_OR_RETURN(
       storage::ConceptRecord concept_record,
       ctx_->models->GetConcept(tenant_, name.model, name.concept_id));

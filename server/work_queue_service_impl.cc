@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/grpc_status.h"
-#include "server/internal_calls.h"
+#include "rpc/grpc_status.h"
+#include "rpc/internal_calls.h"
+#include "rpc/resource_names.h"
 #include "server/proto_conversions.h"
-#include "server/resource_names.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
@@ -36,27 +36,27 @@ std::set<std::string> Inputs(const internal::v1::TrainingTask& task) {
 
 absl::Status WorkQueueServiceImpl::CheckCaller(
     const grpc::ServerContext* call) const {
-  return CheckInternalToken(*call, options_.internal_token, "the work queue");
+  return rpc::CheckInternalToken(*call, options_.internal_token, "the work queue");
 }
 
 absl::StatusOr<internal::v1::TrainingTask> WorkQueueServiceImpl::TaskFor(
     const storage::JobRecord& job) const {
   internal::v1::TrainingTask task;
-  task.set_job(FormatJobName(job.model_id, job.id));
+  task.set_job(rpc::FormatJobName(job.model_id, job.id));
   task.set_attempt(job.attempt);
   STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
                            ctx_->models->GetModel(job.tenant_id, job.model_id));
-  task.set_base_model(FormatBaseModelName(model.base_model_id));
+  task.set_base_model(rpc::FormatBaseModelName(model.base_model_id));
   task.set_base_model_digest(model.base_digest);
   if (job.parent_version.has_value()) {
-    task.set_parent_version(FormatVersionName(job.model_id, *job.parent_version));
+    task.set_parent_version(rpc::FormatVersionName(job.model_id, *job.parent_version));
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::LineageStep> chain,
         ctx_->lineage->Lineage(job.tenant_id, job.model_id, job.parent_version));
     for (const auto& step : chain) {
       internal::v1::AdapterRef* ref = task.add_parent_adapters();
-      ref->set_version(FormatVersionName(job.model_id, step.version.version));
-      ref->set_concept(FormatConceptName(job.model_id, step.version.concept_id));
+      ref->set_version(rpc::FormatVersionName(job.model_id, step.version.version));
+      ref->set_concept(rpc::FormatConceptName(job.model_id, step.version.concept_id));
       ref->set_token(step.version.token);
       ref->set_adapter_digest(step.version.adapter_digest);
     }
@@ -64,7 +64,7 @@ absl::StatusOr<internal::v1::TrainingTask> WorkQueueServiceImpl::TaskFor(
   STAMINA_ASSIGN_OR_RETURN(
       storage::ConceptRecord concept_record,
       ctx_->models->GetConcept(job.tenant_id, job.model_id, job.concept_id));
-  task.set_concept(FormatConceptName(job.model_id, job.concept_id));
+  task.set_concept(rpc::FormatConceptName(job.model_id, job.concept_id));
   task.set_token(concept_record.token);
   for (const auto& t : concept_record.caption_templates) task.add_caption_templates(t);
   STAMINA_ASSIGN_OR_RETURN(
@@ -114,7 +114,7 @@ grpc::Status WorkQueueServiceImpl::LeaseJob(
       ctx_->clock->SleepFor(options_.poll_interval);
     }
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status WorkQueueServiceImpl::Heartbeat(
@@ -132,7 +132,7 @@ grpc::Status WorkQueueServiceImpl::Heartbeat(
     response->set_cancel_requested(beat.cancel_requested);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status WorkQueueServiceImpl::FetchBlob(
@@ -149,10 +149,10 @@ grpc::Status WorkQueueServiceImpl::FetchBlob(
           " is not an input of ", task.job()));
     }
     STAMINA_ASSIGN_OR_RETURN(std::string bytes, ctx_->blobs->Get(request->digest()));
-    return WriteBlobChunks<internal::v1::FetchBlobResponse>(bytes, options_.chunk_bytes,
-                                                            *writer);
+    return rpc::WriteBlobChunks<internal::v1::FetchBlobResponse>(
+        bytes, options_.chunk_bytes, *writer);
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status WorkQueueServiceImpl::UploadArtifact(
@@ -196,7 +196,7 @@ grpc::Status WorkQueueServiceImpl::UploadArtifact(
     response->set_digest(digest);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status WorkQueueServiceImpl::CompleteJob(
@@ -223,10 +223,10 @@ grpc::Status WorkQueueServiceImpl::CompleteJob(
                               .settings = job.settings,
                               .metrics = request->metrics().SerializeAsString()}));
     if (ctx_->on_job_succeeded) ctx_->on_job_succeeded(job, version);
-    response->set_version(FormatVersionName(version.model_id, version.version));
+    response->set_version(rpc::FormatVersionName(version.model_id, version.version));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 grpc::Status WorkQueueServiceImpl::FailJob(
@@ -247,7 +247,7 @@ grpc::Status WorkQueueServiceImpl::FailJob(
     response->set_state(static_cast<v1::JobState>(state));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(run());
 }
 
 }  // namespace stamina::server

@@ -354,7 +354,7 @@ TEST_F(EmbeddedFlowTest, ANewVersionIsWarmBeforeItsFirstSample) {
   EXPECT_EQ(service_->server().sampler()->CacheStats().entries, 0);
   EXPECT_EQ(Watch(Train("pets", "anna").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
   ASSERT_TRUE(service_->server().warmer()->AwaitFinished(1, absl::Seconds(60)));
-  server::SampleCacheStats stats = service_->server().sampler()->CacheStats();
+  rpc::SampleCacheStats stats = service_->server().sampler()->CacheStats();
   EXPECT_EQ(stats.entries, 1);  // no Sample call yet
   EXPECT_EQ(stats.misses, 1);
   EXPECT_EQ(stats.hits, 0);

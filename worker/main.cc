@@ -19,7 +19,7 @@
 #include "absl/flags/parse.h"
 #include "common/process.h"
 #include "grpcpp/create_channel.h"
-#include "server/tls_credentials.h"
+#include "rpc/tls_credentials.h"
 #include "worker/base_model_spec.h"
 #include "worker/grpc_job_source.h"
 #include "worker/torch_setup.h"
@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogLine(*torch);
-  auto credentials = stamina::server::ChannelCredentialsFor(
+  auto credentials = stamina::rpc::ChannelCredentialsFor(
       {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
   if (!credentials.ok()) {
     LogLine("--tls_ca: " + credentials.status().ToString());

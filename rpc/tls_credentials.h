@@ -1,4 +1,4 @@
-// File: server/tls_credentials.h
+// File: rpc/tls_credentials.h
 //
 // The gRPC credentials of every Stamina binary, built from the TLS settings
 // their flags name, in one place: a server's listener (staminad,
@@ -9,8 +9,8 @@
 // the file.
 //
 // Thread-safe: functions of their arguments (and the files they read).
-#ifndef STAMINA_SERVER_TLS_CREDENTIALS_H_
-#define STAMINA_SERVER_TLS_CREDENTIALS_H_
+#ifndef STAMINA_RPC_TLS_CREDENTIALS_H_
+#define STAMINA_RPC_TLS_CREDENTIALS_H_
 
 #include <memory>
 #include <string>
@@ -19,7 +19,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 // A listener's TLS: PEM files of the certificate chain and private key.
 struct ServerTlsFiles {
@@ -46,6 +46,6 @@ struct ClientTls {
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
     const ClientTls& tls);
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
 
-#endif  // STAMINA_SERVER_TLS_CREDENTIALS_H_
+#endif  // STAMINA_RPC_TLS_CREDENTIALS_H_

@@ -1,4 +1,4 @@
-#include "server/tls_credentials.h"
+#include "rpc/tls_credentials.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 namespace {
 
 using ::testing::HasSubstr;
@@ -52,4 +52,4 @@ TEST(ChannelCredentialsForTest, PlaintextSystemRootsOrTheCaFile) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::rpc

@@ -1,4 +1,4 @@
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 
 #include <vector>
 
@@ -9,7 +9,7 @@
 #include "common/status_macros.h"
 #include "storage/sha256.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 namespace {
 
 // Splits `name` against a pattern like {"models", "*", "jobs", "*"} and
@@ -130,4 +130,4 @@ std::string FormatBaseModelName(absl::string_view base_model) {
   return absl::StrCat("baseModels/", base_model);
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc

@@ -1,10 +1,10 @@
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 namespace {
 
 using ::testing::HasSubstr;
@@ -63,4 +63,4 @@ TEST(ResourceNamesTest, RejectsWithTheFieldNamed) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::rpc

@@ -1,4 +1,4 @@
-// File: server/sample_messages.h
+// File: rpc/sample_messages.h
 //
 // The Sample call's messages on both of its hops: the public stream
 // (stamina.v1.SampleResponse, written by the front end) and the internal one
@@ -7,17 +7,17 @@
 // from the gRPC-free SampleRouter types. The replica re-checks what it is
 // sent; every error names the field of the internal request.
 // Thread-safe: pure functions.
-#ifndef STAMINA_SERVER_SAMPLE_MESSAGES_H_
-#define STAMINA_SERVER_SAMPLE_MESSAGES_H_
+#ifndef STAMINA_RPC_SAMPLE_MESSAGES_H_
+#define STAMINA_RPC_SAMPLE_MESSAGES_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/sample_router.h"
+#include "rpc/sample_router.h"
 #include "stamina/internal/v1/sampler_backend.pb.h"
 #include "stamina/v1/sampler_service.pb.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 // One progress message / one image of `version` (a version name, or empty
 // for the base model).
@@ -41,6 +41,6 @@ absl::StatusOr<ModelRecipe> RecipeFromProto(const internal::v1::ModelRecipe& rec
 absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& request,
                                              absl::string_view field);
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
 
-#endif  // STAMINA_SERVER_SAMPLE_MESSAGES_H_
+#endif  // STAMINA_RPC_SAMPLE_MESSAGES_H_

@@ -1,12 +1,12 @@
-// File: server/internal_calls.h
+// File: rpc/internal_calls.h
 //
 // What the internal services (stamina.internal.v1.WorkQueue for training
 // workers, BlobService for sampler replicas) share: the caller check
 // (`authorization: Bearer <internal token>`; an empty token refuses every
 // call) and streaming a blob in chunks, the first carrying the total size.
 // Thread-safe: functions of their arguments.
-#ifndef STAMINA_SERVER_INTERNAL_CALLS_H_
-#define STAMINA_SERVER_INTERNAL_CALLS_H_
+#ifndef STAMINA_RPC_INTERNAL_CALLS_H_
+#define STAMINA_RPC_INTERNAL_CALLS_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 // UNAUTHENTICATED (naming `service`) unless the call presents `token`.
 absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_view token,
@@ -39,6 +39,6 @@ absl::Status WriteBlobChunks(const std::string& bytes, int chunk_bytes, Writer& 
   return absl::OkStatus();
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
 
-#endif  // STAMINA_SERVER_INTERNAL_CALLS_H_
+#endif  // STAMINA_RPC_INTERNAL_CALLS_H_

@@ -1,4 +1,4 @@
-// File: server/sample_router.h
+// File: rpc/sample_router.h
 //
 // SampleRouter: where the public Sample RPC sends its work, gRPC-free and
 // torch-free so the front end never links LibTorch code into its handlers.
@@ -10,8 +10,8 @@
 // model→replica mapping (server/remote_sample_router.h).
 //
 // Implementations are thread-safe; the sink is used by one call only.
-#ifndef STAMINA_SERVER_SAMPLE_ROUTER_H_
-#define STAMINA_SERVER_SAMPLE_ROUTER_H_
+#ifndef STAMINA_RPC_SAMPLE_ROUTER_H_
+#define STAMINA_RPC_SAMPLE_ROUTER_H_
 
 #include <cstdint>
 #include <functional>
@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 // What a version is made of. Versions are immutable, so the recipe (base
 // digest + adapter digests) identifies the folded weights.
@@ -103,6 +103,6 @@ class SampleRouter {
   }
 };
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
 
-#endif  // STAMINA_SERVER_SAMPLE_ROUTER_H_
+#endif  // STAMINA_RPC_SAMPLE_ROUTER_H_

@@ -1,4 +1,4 @@
-// File: server/resource_names.h
+// File: rpc/resource_names.h
 //
 // Parsing and formatting of the resource names of docs/api.md:
 //   models/{model}
@@ -10,8 +10,8 @@
 // A malformed name is INVALID_ARGUMENT naming the request field, e.g.
 // `name: "model/x" is not of the form models/{model}`.
 // Thread-safe: pure functions.
-#ifndef STAMINA_SERVER_RESOURCE_NAMES_H_
-#define STAMINA_SERVER_RESOURCE_NAMES_H_
+#ifndef STAMINA_RPC_RESOURCE_NAMES_H_
+#define STAMINA_RPC_RESOURCE_NAMES_H_
 
 #include <cstdint>
 #include <string>
@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 struct ModelName {
   std::string model;
@@ -66,6 +66,6 @@ std::string FormatImageName(absl::string_view model,
 std::string FormatJobName(absl::string_view model, absl::string_view job);
 std::string FormatBaseModelName(absl::string_view base_model);
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
 
-#endif  // STAMINA_SERVER_RESOURCE_NAMES_H_
+#endif  // STAMINA_RPC_RESOURCE_NAMES_H_

@@ -1,8 +1,8 @@
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 #include "gtest/gtest.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 namespace {
 
 TEST(GrpcStatusTest, KeepsCodeAndMessageBothWays) {
@@ -24,4 +24,4 @@ TEST(GrpcStatusTest, KeepsCodeAndMessageBothWays) {
 }
 
 }  // namespace
-}  // namespace stamina::server
+}  // namespace stamina::rpc

@@ -1,4 +1,4 @@
-#include "server/tls_credentials.h"
+#include "rpc/tls_credentials.h"
 
 #include <fstream>
 #include <sstream>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 namespace {
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& field, const std::string& path) {
@@ -50,4 +50,4 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
   return grpc::SslCredentials(ssl);
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc

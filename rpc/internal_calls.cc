@@ -1,8 +1,8 @@
-#include "server/internal_calls.h"
+#include "rpc/internal_calls.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_view token,
                                 absl::string_view service) {
@@ -17,4 +17,4 @@ absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_vi
   return absl::OkStatus();
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc

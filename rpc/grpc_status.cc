@@ -1,8 +1,8 @@
-#include "server/grpc_status.h"
+#include "rpc/grpc_status.h"
 
 #include <string>
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 // absl::StatusCode and grpc::StatusCode share the canonical numbering
 // (google.rpc.Code), which the static_asserts pin down.
@@ -27,4 +27,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc

@@ -1,11 +1,11 @@
-#include "server/sample_messages.h"
+#include "rpc/sample_messages.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/resource_names.h"
+#include "rpc/resource_names.h"
 #include "storage/sha256.h"
 
-namespace stamina::server {
+namespace stamina::rpc {
 
 v1::SampleResponse ProgressMessage(SamplePhase phase, int step, int total_steps) {
   v1::SampleResponse message;
@@ -140,4 +140,4 @@ absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& in,
                       .height = in.height()};
 }
 
-}  // namespace stamina::server
+}  // namespace stamina::rpc
