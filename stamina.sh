@@ -96,7 +96,7 @@ cmd_build() {
 # compiling the ~40 LibTorch-including files about a quarter slower.
 cmd_demo() {
   cmd_setup
-  local targets=(//server:staminad //cli:stamina //core/world:render //tools:contact_sheet)
+  local targets=(//app:staminad //cli:stamina //core/world:render //tools:contact_sheet)
   log "demo: building ${targets[*]}"
   bazel build "$@" "${targets[@]}"
   local bin

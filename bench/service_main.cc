@@ -33,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "app/embedded_service.h"
 #include "common/process.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "core/world/attributes.h"
@@ -40,7 +41,6 @@
 #include "core/world/renderer.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
-#include "server/embedded_service.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -275,7 +275,7 @@ void Run() {
   if (mkdtemp(data_template) == nullptr) Die("mkdtemp");
   const std::string data_dir = data_template;
   const std::string base_id = absl::GetFlag(FLAGS_base_model);
-  auto service = server::EmbeddedService::Create(
+  auto service = app::EmbeddedService::Create(
       {.api = {.data_dir = data_dir},
        .base_model = {.id = base_id,
                       .dir = WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),

@@ -8,7 +8,7 @@
 // serves, then runs DDIM with classifier-free guidance, reporting progress,
 // and returns PNGs.
 //
-// The header is torch-free: server/main.cc composes it without LibTorch
+// The header is torch-free: app/ composes it without LibTorch
 // headers. Thread-safe; concurrent calls share cached models.
 #ifndef STAMINA_SAMPLER_IN_PROCESS_SAMPLER_H_
 #define STAMINA_SAMPLER_IN_PROCESS_SAMPLER_H_

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "app/embedded_service.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "images/test_images.h"
-#include "server/embedded_service.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -87,7 +87,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     training.lora_rank = 2;
     training.learning_rate = 1e-3f;
     training.stamina_mask_rank = 2;
-    auto created = server::EmbeddedService::Create(
+    auto created = app::EmbeddedService::Create(
         {.api = {.data_dir = data_dir_,
                  .limits = limits,
                  .training = training,
@@ -277,7 +277,7 @@ class EmbeddedFlowTest : public ::testing::Test {
 
   std::string data_dir_;
   std::string key_;
-  std::unique_ptr<server::EmbeddedService> service_;
+  std::unique_ptr<app::EmbeddedService> service_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ModelService::Stub> models_;
   std::unique_ptr<v1::ConceptService::Stub> concepts_;

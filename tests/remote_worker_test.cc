@@ -8,11 +8,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "app/embedded_service.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/embedded_service.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
 #include "worker/grpc_job_source.h"
@@ -88,7 +88,7 @@ class RemoteWorkerTest : public ::testing::Test {
     server::ServiceLimits limits;
     limits.min_images_per_concept = 2;
     STAMINA_ASSERT_OK_AND_ASSIGN(
-        service_, server::EmbeddedService::Create(
+        service_, app::EmbeddedService::Create(
                       {.api = {.data_dir = data,
                                .limits = limits,
                                .watch_poll_interval = absl::Milliseconds(5),
@@ -165,7 +165,7 @@ class RemoteWorkerTest : public ::testing::Test {
 
   worker::ResolvedBaseModel base_;
   std::string key_;
-  std::unique_ptr<server::EmbeddedService> service_;
+  std::unique_ptr<app::EmbeddedService> service_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<worker::JobSource> source_;
   std::unique_ptr<worker::JobExecutor> executor_;

@@ -22,7 +22,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$1"
-STAMINAD="${BIN}/server/staminad"
+STAMINAD="${BIN}/app/staminad"
 STAMINA="${BIN}/cli/stamina"
 RENDER="${BIN}/core/world/render"
 SHEET="${BIN}/tools/contact_sheet"

@@ -6,7 +6,7 @@
 // running jobs back to the queue, health goes NOT_SERVING, then in-flight
 // calls get --grace_seconds.
 //
-//   bazel run //server:staminad -- --data_dir=/var/lib/stamina
+//   bazel run //app:staminad -- --data_dir=/var/lib/stamina
 //       --listen=0.0.0.0:7070 --metrics_listen=0.0.0.0:9090
 //       --bootstrap_tenant=acme        (one command line)
 //
@@ -31,10 +31,10 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "app/embedded_service.h"
 #include "common/process.h"
 #include "rpc/tls_credentials.h"
 #include "server/api_server.h"
-#include "server/embedded_service.h"
 #include "server/remote_sample_router.h"
 #include "worker/torch_setup.h"
 
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     }
     LogLine(*torch);
   }
-  auto service = stamina::server::EmbeddedService::Create(
+  auto service = stamina::app::EmbeddedService::Create(
       {.api = options,
        .base_model = {.id = absl::GetFlag(FLAGS_base_model),
                       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),

@@ -1,4 +1,4 @@
-// File: server/embedded_service.h
+// File: app/embedded_service.h
 //
 // EmbeddedService: the all-in-one staminad composed from its parts: the
 // ApiServer (stamina.v1 over the registry and blobs in a data directory),
@@ -14,8 +14,8 @@
 //
 // Thread-safe as its parts are. Shutdown() is idempotent; the destructor
 // shuts down.
-#ifndef STAMINA_SERVER_EMBEDDED_SERVICE_H_
-#define STAMINA_SERVER_EMBEDDED_SERVICE_H_
+#ifndef STAMINA_APP_EMBEDDED_SERVICE_H_
+#define STAMINA_APP_EMBEDDED_SERVICE_H_
 
 #include <cstdint>
 #include <functional>
@@ -30,14 +30,14 @@
 #include "worker/local_job_source.h"
 #include "worker/worker.h"
 
-namespace stamina::server {
+namespace stamina::app {
 
 class EmbeddedService {
  public:
   struct Options {
     // The front end; its base_models gain the resolved base model and its
     // sampler_factory is set here.
-    ApiServer::Options api;
+    server::ApiServer::Options api;
     // The base model (files, or random weights when allowed and missing).
     worker::BaseModelSpec base_model;
     int worker_slots = 1;
@@ -55,7 +55,7 @@ class EmbeddedService {
   static absl::StatusOr<std::unique_ptr<EmbeddedService>> Create(Options options);
   ~EmbeddedService();
 
-  ApiServer& server() { return *server_; }
+  server::ApiServer& server() { return *server_; }
   // Null when worker_slots is 0.
   worker::Worker* worker() { return worker_.get(); }
   const worker::ResolvedBaseModel& base_model() const { return base_; }
@@ -68,13 +68,13 @@ class EmbeddedService {
   EmbeddedService() = default;
 
   worker::ResolvedBaseModel base_;
-  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<server::ApiServer> server_;
   std::unique_ptr<worker::LocalJobSource> source_;
   std::unique_ptr<worker::JobExecutor> executor_;
   std::unique_ptr<worker::Worker> worker_;
   bool shut_down_ = false;
 };
 
-}  // namespace stamina::server
+}  // namespace stamina::app
 
-#endif  // STAMINA_SERVER_EMBEDDED_SERVICE_H_
+#endif  // STAMINA_APP_EMBEDDED_SERVICE_H_

@@ -1,4 +1,4 @@
-#include "server/embedded_service.h"
+#include "app/embedded_service.h"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include "sampler/in_process_sampler.h"
 #include "worker/training_executor.h"
 
-namespace stamina::server {
+namespace stamina::app {
 
 absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
     Options options) {
@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
   if (options.sampler_cache_bytes > 0) {
     const worker::ResolvedBaseModel base = s->base_;
     const int64_t budget = options.sampler_cache_bytes;
-    options.api.sampler_factory = [base, budget](const ServiceContext& context)
+    options.api.sampler_factory = [base, budget](const server::ServiceContext& context)
         -> absl::StatusOr<std::unique_ptr<rpc::SampleRouter>> {
       STAMINA_ASSIGN_OR_RETURN(
           std::unique_ptr<sampler::InProcessSampler> sampler,
@@ -30,7 +30,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
   }
   if (!options.api.log) options.api.log = options.log;
   Clock* clock = options.api.clock;
-  STAMINA_ASSIGN_OR_RETURN(s->server_, ApiServer::Create(std::move(options.api)));
+  STAMINA_ASSIGN_OR_RETURN(s->server_, server::ApiServer::Create(std::move(options.api)));
   if (options.worker_slots <= 0) return s;
   STAMINA_ASSIGN_OR_RETURN(s->source_, worker::LocalJobSource::Create(
                                            {.jobs = &s->server_->jobs(),
@@ -65,4 +65,4 @@ void EmbeddedService::Shutdown(absl::Duration grace) {
 
 EmbeddedService::~EmbeddedService() { Shutdown(absl::Seconds(1)); }
 
-}  // namespace stamina::server
+}  // namespace stamina::app
