@@ -19,7 +19,7 @@
 #include "bench/oracle_file.h"
 #include "common/process.h"
 #include "common/status_macros.h"
-#include "core/world/image.h"
+#include "core/image.h"
 #include "tools/image_file.h"
 
 ABSL_FLAG(std::string, oracle, "/tmp/stamina-oracle-6000.safetensors",

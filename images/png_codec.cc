@@ -103,6 +103,9 @@ bool EncodeRgbOrJump(png_structp png, png_infop info,
   png_set_IHDR(png, info, image.width, image.height, 8, PNG_COLOR_TYPE_RGB,
                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
+  // Tags the samples as sRGB, as libpng's simplified writer does, so that the
+  // bytes equal those the sampler has always served.
+  png_set_sRGB(png, info, PNG_sRGB_INTENT_PERCEPTUAL);
   png_write_info(png, info);
   const size_t stride = size_t{3} * image.width;
   for (int y = 0; y < image.height; ++y) {

@@ -30,7 +30,8 @@ absl::StatusOr<ImageHeader> ReadPngHeader(absl::string_view bytes);
 absl::StatusOr<DecodedImage> DecodePng(absl::string_view bytes,
                                        const ImageHeader& header);
 
-// Encodes `image` (8-bit RGB) as a non-interlaced PNG. INVALID_ARGUMENT if
+// Encodes `image` (8-bit RGB) as a non-interlaced PNG tagged sRGB (the one
+// PNG encoder of production code: the sampler's images). INVALID_ARGUMENT if
 // the dimensions do not match the pixel buffer.
 absl::StatusOr<std::string> EncodePng(const DecodedImage& image);
 

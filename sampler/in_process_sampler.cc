@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "core/pipelines/text_to_image_pipeline.h"
-#include "core/world/png.h"
+#include "images/png_codec.h"
 #include "sampler/folded_model_cache.h"
 #include "worker/model_builder.h"
 
@@ -105,11 +105,16 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
   sink.Progress(rpc::SamplePhase::kDecoding, params.steps, params.steps);
   for (size_t i = 0; i < images.size(); ++i) {
     if (sink.Cancelled()) return absl::CancelledError("the caller went away");
-    STAMINA_ASSIGN_OR_RETURN(std::string png, core::EncodePng(images[i]));
+    const int width = images[i].width;
+    const int height = images[i].height;
+    STAMINA_ASSIGN_OR_RETURN(std::string png,
+                             images::EncodePng({.width = width,
+                                                .height = height,
+                                                .rgb = std::move(images[i].pixels)}));
     STAMINA_RETURN_IF_ERROR(sink.Image({.index = static_cast<int>(i),
                                         .png = std::move(png),
-                                        .width = images[i].width,
-                                        .height = images[i].height,
+                                        .width = width,
+                                        .height = height,
                                         .seed = params.seed + static_cast<int64_t>(i)}));
   }
   return absl::OkStatus();

@@ -10,7 +10,6 @@
 #include "core/adapters/adapter_artifact.h"
 #include "core/pipelines/base_models.h"
 #include "core/training/concept_trainer.h"
-#include "core/world/renderer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/testing/in_memory_blob_store.h"
@@ -38,13 +37,6 @@ class RecordingSink final : public rpc::SampleSink {
   }
 };
 
-std::vector<core::Image> Faces(uint64_t identity) {
-  const auto face =
-      core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart + identity);
-  return {core::RenderFace(face, core::RenderParams::FromSeed(0)),
-          core::RenderFace(face, core::RenderParams::FromSeed(1))};
-}
-
 class InProcessSamplerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -63,7 +55,7 @@ class InProcessSamplerTest : public ::testing::Test {
     for (int t = 0; t < 2; ++t) {
       core::ConceptTrainingRequest request;
       request.adapter = {.config = config, .token = t == 0 ? "<anna>" : "<mill>", .seed = 5};
-      request.images = Faces(t);
+      request.images = worker::IdentityImages(t, 2);
       request.training.steps = 2;
       request.training.batch_size = 2;
       auto result = core::TrainConcept(*model, *state, request);

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::tools {
 

@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "core/world/image.h"
+#include "core/image.h"
 #include "core/world/png.h"
 #include "tools/contact_sheet.h"
 #include "tools/image_file.h"

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::tools {
 

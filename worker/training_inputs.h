@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/world/image.h"
+#include "core/image.h"
 #include "worker/job_source.h"
 
 namespace stamina::worker {

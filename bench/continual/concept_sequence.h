@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/world/image.h"
+#include "core/image.h"
 #include "core/world/oracle.h"
 #include "core/world/renderer.h"
 

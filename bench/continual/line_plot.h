@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::bench {
 

@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "core/world/image.h"
+#include "core/image.h"
 #include "torch/torch.h"
 
 namespace stamina::core {

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/image.h"
 #include "core/pipelines/diffusion_model.h"
-#include "core/world/image.h"
 
 namespace stamina::core {
 

@@ -31,8 +31,8 @@
 #include "absl/status/statusor.h"
 #include "core/adapters/adapter_artifact.h"
 #include "core/adapters/concept_adapter.h"
+#include "core/image.h"
 #include "core/pipelines/diffusion_model.h"
-#include "core/world/image.h"
 
 namespace stamina::core {
 

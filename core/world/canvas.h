@@ -12,7 +12,7 @@
 
 #include <vector>
 
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::core {
 

@@ -23,8 +23,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/image.h"
 #include "core/world/attributes.h"
-#include "core/world/image.h"
 #include "core/world/renderer.h"
 #include "torch/torch.h"
 

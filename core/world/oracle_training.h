@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/world/image.h"
+#include "core/image.h"
 #include "core/world/oracle.h"
 #include "core/world/renderer.h"
 

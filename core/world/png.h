@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::core {
 

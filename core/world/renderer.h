@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "core/image.h"
 #include "core/world/attributes.h"
 #include "core/world/canvas.h"
-#include "core/world/image.h"
 
 namespace stamina::core {
 

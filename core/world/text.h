@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "core/world/image.h"
+#include "core/image.h"
 
 namespace stamina::core {
 

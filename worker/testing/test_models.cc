@@ -22,13 +22,20 @@ absl::StatusOr<ResolvedBaseModel> SaveTestBaseModel(const std::string& name,
   return ResolveBaseModel({.id = kTestBaseModel, .dir = dir});
 }
 
-std::vector<std::string> IdentityPngs(int identity, int count) {
+std::vector<core::Image> IdentityImages(int identity, int count) {
   const core::FaceIdentity face =
       core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart + identity);
-  std::vector<std::string> pngs;
+  std::vector<core::Image> images;
   for (int i = 0; i < count; ++i) {
-    absl::StatusOr<std::string> png =
-        core::EncodePng(core::RenderFace(face, core::RenderParams::FromSeed(i)));
+    images.push_back(core::RenderFace(face, core::RenderParams::FromSeed(i)));
+  }
+  return images;
+}
+
+std::vector<std::string> IdentityPngs(int identity, int count) {
+  std::vector<std::string> pngs;
+  for (const core::Image& image : IdentityImages(identity, count)) {
+    absl::StatusOr<std::string> png = core::EncodePng(image);
     if (png.ok()) pngs.push_back(*std::move(png));
   }
   return pngs;

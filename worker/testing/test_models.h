@@ -2,8 +2,9 @@
 //
 // Fixtures for tests that train and sample for real on CPU: the random
 // "stamina-test-tiny" architecture saved with SaveDiffusionModel under
-// TEST_TMPDIR (trains in milliseconds), and PNG training images of held-out
-// synthetic-world identities. Torch-free header. Test-only.
+// TEST_TMPDIR (trains in milliseconds), and training images of held-out
+// synthetic-world identities (so that tests outside core/ need not reach the
+// world themselves). Torch-free header. Test-only.
 #ifndef STAMINA_WORKER_TESTING_TEST_MODELS_H_
 #define STAMINA_WORKER_TESTING_TEST_MODELS_H_
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/image.h"
 #include "worker/base_model_spec.h"
 
 namespace stamina::worker {
@@ -22,7 +24,9 @@ inline constexpr char kTestBaseModel[] = "stamina-test-tiny";
 absl::StatusOr<ResolvedBaseModel> SaveTestBaseModel(const std::string& name,
                                                     uint64_t seed = 3);
 
-// `count` 32x32 PNG renders of the held-out identity `identity`.
+// `count` 32x32 renders of the held-out identity `identity` (render seeds 0,
+// 1, ...), as images and as PNGs.
+std::vector<core::Image> IdentityImages(int identity, int count);
 std::vector<std::string> IdentityPngs(int identity, int count);
 
 }  // namespace stamina::worker

@@ -1,10 +1,12 @@
-// File: core/world/image.h
+// File: core/image.h
 //
-// Owns the plain RGB image type shared by the synthetic world, PNG output and
-// (later) the tensor conversion: 8-bit RGB, row-major, no padding, no torch.
+// Owns the plain RGB image type of the ML library: what the pipelines
+// generate and the trainer consumes (core/pipelines/image_tensor converts it
+// to and from tensors), and what the synthetic world renders: 8-bit RGB,
+// row-major, no padding, no torch.
 // Thread-compatible: a value type; const access from several threads is safe.
-#ifndef STAMINA_CORE_WORLD_IMAGE_H_
-#define STAMINA_CORE_WORLD_IMAGE_H_
+#ifndef STAMINA_CORE_IMAGE_H_
+#define STAMINA_CORE_IMAGE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -59,4 +61,4 @@ struct Image {
 
 }  // namespace stamina::core
 
-#endif  // STAMINA_CORE_WORLD_IMAGE_H_
+#endif  // STAMINA_CORE_IMAGE_H_
