@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/nn/attention_ops.h"
+#include "core/nn/module_list.h"
 #include "core/torch_status.h"
 #include "torch/torch.h"
 
@@ -153,12 +154,10 @@ torch::Tensor CLIPEncoderLayerImpl::forward(const torch::Tensor& hidden_states,
 }
 
 CLIPEncoderImpl::CLIPEncoderImpl(const CLIPTextConfig& config) {
-  torch::nn::ModuleList list;
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     layers.emplace_back(config);
-    list->push_back(layers.back());
   }
-  register_module("layers", list);
+  RegisterModuleList(*this, "layers", layers);
 }
 
 torch::Tensor CLIPEncoderImpl::forward(const torch::Tensor& hidden_states,

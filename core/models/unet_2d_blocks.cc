@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/nn/attention.h"
+#include "core/nn/module_list.h"
 #include "core/nn/resnet.h"
 #include "torch/torch.h"
 
@@ -38,15 +39,6 @@ Transformer2DModel MakeTransformer(const UNetBlockOptions& options,
   return Transformer2DModel(transformer);
 }
 
-// Registers `modules` as the ModuleList `name` (keys name.0, name.1, ...).
-template <typename Holder>
-void RegisterList(torch::nn::Module& parent, const char* name,
-                  const std::vector<Holder>& modules) {
-  torch::nn::ModuleList list;
-  for (const Holder& module : modules) list->push_back(module);
-  parent.register_module(name, list);
-}
-
 // Builds the resnets (and attentions) of a down block.
 void BuildDownLayers(torch::nn::Module& parent, const UNetBlockOptions& options,
                      bool with_attention, std::vector<ResnetBlock2D>& resnets,
@@ -58,8 +50,8 @@ void BuildDownLayers(torch::nn::Module& parent, const UNetBlockOptions& options,
       attentions->push_back(MakeTransformer(options, options.out_channels));
     }
   }
-  RegisterList(parent, "resnets", resnets);
-  if (with_attention) RegisterList(parent, "attentions", *attentions);
+  RegisterModuleList(parent, "resnets", resnets);
+  if (with_attention) RegisterModuleList(parent, "attentions", *attentions);
 }
 
 Downsample2D BuildDownsampler(torch::nn::Module& parent,
@@ -67,7 +59,7 @@ Downsample2D BuildDownsampler(torch::nn::Module& parent,
   if (!options.add_sampler) return Downsample2D(nullptr);
   Downsample2D down(options.out_channels, options.out_channels,
                     options.downsample_padding);
-  RegisterList(parent, "downsamplers", std::vector<Downsample2D>{down});
+  RegisterModuleList(parent, "downsamplers", std::vector<Downsample2D>{down});
   return down;
 }
 
@@ -87,15 +79,15 @@ void BuildUpLayers(torch::nn::Module& parent, const UNetBlockOptions& options,
       attentions->push_back(MakeTransformer(options, options.out_channels));
     }
   }
-  RegisterList(parent, "resnets", resnets);
-  if (with_attention) RegisterList(parent, "attentions", *attentions);
+  RegisterModuleList(parent, "resnets", resnets);
+  if (with_attention) RegisterModuleList(parent, "attentions", *attentions);
 }
 
 Upsample2D BuildUpsampler(torch::nn::Module& parent,
                           const UNetBlockOptions& options) {
   if (!options.add_sampler) return Upsample2D(nullptr);
   Upsample2D up(options.out_channels, options.out_channels);
-  RegisterList(parent, "upsamplers", std::vector<Upsample2D>{up});
+  RegisterModuleList(parent, "upsamplers", std::vector<Upsample2D>{up});
   return up;
 }
 
@@ -161,8 +153,8 @@ UNetMidBlock2DCrossAttnImpl::UNetMidBlock2DCrossAttnImpl(
     attentions.push_back(MakeTransformer(options, channels));
     resnets.push_back(MakeResnet(options, channels, channels));
   }
-  RegisterList(*this, "attentions", attentions);
-  RegisterList(*this, "resnets", resnets);
+  RegisterModuleList(*this, "attentions", attentions);
+  RegisterModuleList(*this, "resnets", resnets);
 }
 
 torch::Tensor UNetMidBlock2DCrossAttnImpl::forward(

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/nn/attention.h"
+#include "core/nn/module_list.h"
 #include "core/nn/resnet.h"
 #include "torch/torch.h"
 
@@ -21,22 +22,13 @@ ResnetBlock2D MakeResnet(const VAEBlockOptions& options, int64_t in,
   return ResnetBlock2D(resnet);
 }
 
-// Registers `modules` as the ModuleList `name` (keys name.0, name.1, ...).
-template <typename Holder>
-void RegisterList(torch::nn::Module& parent, const char* name,
-                  const std::vector<Holder>& modules) {
-  torch::nn::ModuleList list;
-  for (const Holder& module : modules) list->push_back(module);
-  parent.register_module(name, list);
-}
-
 void BuildResnets(torch::nn::Module& parent, const VAEBlockOptions& options,
                   std::vector<ResnetBlock2D>& resnets) {
   for (int64_t i = 0; i < options.num_layers; ++i) {
     const int64_t in = i == 0 ? options.in_channels : options.out_channels;
     resnets.push_back(MakeResnet(options, in, options.out_channels));
   }
-  RegisterList(parent, "resnets", resnets);
+  RegisterModuleList(parent, "resnets", resnets);
 }
 
 torch::nn::GroupNorm MakeGroupNorm(int64_t groups, int64_t channels) {
@@ -64,7 +56,8 @@ DownEncoderBlock2DImpl::DownEncoderBlock2DImpl(const VAEBlockOptions& options) {
   if (options.add_sampler) {
     downsampler = Downsample2D(options.out_channels, options.out_channels,
                                /*padding=*/0);
-    RegisterList(*this, "downsamplers", std::vector<Downsample2D>{downsampler});
+    RegisterModuleList(*this, "downsamplers",
+                       std::vector<Downsample2D>{downsampler});
   }
 }
 
@@ -80,7 +73,7 @@ UpDecoderBlock2DImpl::UpDecoderBlock2DImpl(const VAEBlockOptions& options) {
   BuildResnets(*this, options, resnets);
   if (options.add_sampler) {
     upsampler = Upsample2D(options.out_channels, options.out_channels);
-    RegisterList(*this, "upsamplers", std::vector<Upsample2D>{upsampler});
+    RegisterModuleList(*this, "upsamplers", std::vector<Upsample2D>{upsampler});
   }
 }
 
@@ -107,8 +100,8 @@ UNetMidBlock2DImpl::UNetMidBlock2DImpl(const VAEBlockOptions& options) {
     attentions.emplace_back(attention);
     resnets.push_back(MakeResnet(options, channels, channels));
   }
-  RegisterList(*this, "attentions", attentions);
-  RegisterList(*this, "resnets", resnets);
+  RegisterModuleList(*this, "attentions", attentions);
+  RegisterModuleList(*this, "resnets", resnets);
 }
 
 torch::Tensor UNetMidBlock2DImpl::forward(const torch::Tensor& hidden_states) {
@@ -137,7 +130,7 @@ EncoderImpl::EncoderImpl(const VAECoderOptions& options) {
     block.add_sampler = i + 1 < n;
     down_blocks.emplace_back(block);
   }
-  RegisterList(*this, "down_blocks", down_blocks);
+  RegisterModuleList(*this, "down_blocks", down_blocks);
   mid_block =
       register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
   conv_norm_out = register_module(
@@ -172,7 +165,7 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
     block.add_sampler = i + 1 < n;
     up_blocks.emplace_back(block);
   }
-  RegisterList(*this, "up_blocks", up_blocks);
+  RegisterModuleList(*this, "up_blocks", up_blocks);
   conv_norm_out = register_module(
       "conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[0]));
   conv_out =
