@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "storage/blob_rows.h"
 #include "storage/job_rows.h"
 #include "storage/job_state.h"
 #include "storage/sql_time.h"
@@ -24,16 +25,9 @@ absl::StatusOr<VersionRecord> CommitVersion(Database& db, const JobRow& row,
                                             const CompletedTraining& result,
                                             absl::Time now) {
   const int64_t now_us = ToMicros(now);
-  STAMINA_ASSIGN_OR_RETURN(
-      Statement blob,
-      db.Prepare("INSERT INTO blobs (digest, size_bytes, kind, create_time_us)"
-                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (digest) DO NOTHING"));
-  STAMINA_RETURN_IF_ERROR(blob.BindText(1, result.adapter_digest));
-  STAMINA_RETURN_IF_ERROR(blob.BindInt64(2, result.adapter_size_bytes));
-  STAMINA_RETURN_IF_ERROR(
-      blob.BindInt64(3, static_cast<int64_t>(BlobKind::kAdapter)));
-  STAMINA_RETURN_IF_ERROR(blob.BindInt64(4, now_us));
-  STAMINA_RETURN_IF_ERROR(blob.Run());
+  STAMINA_RETURN_IF_ERROR(InsertBlobRow(db, result.adapter_digest,
+                                        result.adapter_size_bytes,
+                                        BlobKind::kAdapter, now_us));
 
   VersionRecord version;
   STAMINA_ASSIGN_OR_RETURN(

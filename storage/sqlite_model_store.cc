@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "storage/blob_rows.h"
 #include "storage/model_rows.h"
 #include "storage/paging.h"
 #include "storage/sha256.h"
@@ -279,16 +280,8 @@ absl::StatusOr<AddedImage> SqliteModelStore::AddImage(
           " is no longer DRAFT; its images are frozen"));
     }
     const int64_t now_us = ToMicros(options_.clock->Now());
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement blob,
-        db.Prepare("INSERT INTO blobs (digest, size_bytes, kind, create_time_us)"
-                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
-    STAMINA_RETURN_IF_ERROR(blob.BindText(1, image.digest));
-    STAMINA_RETURN_IF_ERROR(blob.BindInt64(2, image.size_bytes));
-    STAMINA_RETURN_IF_ERROR(
-        blob.BindInt64(3, static_cast<int64_t>(BlobKind::kImage)));
-    STAMINA_RETURN_IF_ERROR(blob.BindInt64(4, now_us));
-    STAMINA_RETURN_IF_ERROR(blob.Run());
+    STAMINA_RETURN_IF_ERROR(InsertBlobRow(db, image.digest, image.size_bytes,
+                                          BlobKind::kImage, now_us));
     STAMINA_ASSIGN_OR_RETURN(
         Statement meta,
         db.Prepare("INSERT INTO images (digest, format, width, height)"
