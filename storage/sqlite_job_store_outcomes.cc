@@ -2,6 +2,7 @@
 // and the queue counts. Split from sqlite_job_store.cc to keep files short.
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/blob_rows.h"
@@ -12,6 +13,25 @@
 
 namespace stamina::storage {
 namespace {
+
+// Runs `change` on the tenant's job in one write transaction and returns the
+// job as the change left it (NOT_FOUND as FindJob; `change`'s error rolls
+// back).
+absl::StatusOr<JobRecord> ChangeJob(
+    RegistryDatabase& registry, const std::string& tenant_id,
+    const std::string& model_id, const std::string& job_id,
+    absl::FunctionRef<absl::Status(Database&, const JobRow&)> change) {
+  JobRecord job;
+  STAMINA_RETURN_IF_ERROR(registry.Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(JobRow row,
+                             FindJob(db, tenant_id, model_id, job_id));
+    STAMINA_RETURN_IF_ERROR(change(db, row));
+    STAMINA_ASSIGN_OR_RETURN(row, FindJob(db, tenant_id, model_id, job_id));
+    job = row.record;
+    return absl::OkStatus();
+  }));
+  return job;
+}
 
 absl::Status CancelNow(Database& db, const JobRow& row, int64_t now_us) {
   STAMINA_RETURN_IF_ERROR(
@@ -163,57 +183,46 @@ absl::StatusOr<JobState> SqliteJobStore::Fail(const std::string& lease_id,
 absl::StatusOr<JobRecord> SqliteJobStore::Cancel(const std::string& tenant_id,
                                                  const std::string& model_id,
                                                  const std::string& job_id) {
-  JobRecord job;
-  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(JobRow row,
-                             FindJob(db, tenant_id, model_id, job_id));
-    const int64_t now_us = ToMicros(options_.clock->Now());
-    if (row.record.state == JobState::kRunning) {
-      if (row.record.progress.phase == JobPhase::kCommitting) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            JobName(row.record), " is committing its version; too late to "
-                                 "cancel"));
-      }
-      STAMINA_ASSIGN_OR_RETURN(
-          Statement request,
-          db.Prepare("UPDATE jobs SET cancel_requested = 1 WHERE pk = ?1"));
-      STAMINA_RETURN_IF_ERROR(request.BindInt64(1, row.pk));
-      STAMINA_RETURN_IF_ERROR(request.Run());
-    } else {
-      STAMINA_RETURN_IF_ERROR(CancelNow(db, row, now_us));
-    }
-    STAMINA_ASSIGN_OR_RETURN(row, FindJob(db, tenant_id, model_id, job_id));
-    job = row.record;
-    return absl::OkStatus();
-  }));
-  return job;
+  return ChangeJob(
+      *options_.db, tenant_id, model_id, job_id,
+      [&](Database& db, const JobRow& row) -> absl::Status {
+        const int64_t now_us = ToMicros(options_.clock->Now());
+        if (row.record.state != JobState::kRunning) {
+          return CancelNow(db, row, now_us);
+        }
+        if (row.record.progress.phase == JobPhase::kCommitting) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              JobName(row.record), " is committing its version; too late to "
+                                   "cancel"));
+        }
+        STAMINA_ASSIGN_OR_RETURN(
+            Statement request,
+            db.Prepare("UPDATE jobs SET cancel_requested = 1 WHERE pk = ?1"));
+        STAMINA_RETURN_IF_ERROR(request.BindInt64(1, row.pk));
+        return request.Run();
+      });
 }
 
 absl::StatusOr<JobRecord> SqliteJobStore::Retry(const std::string& tenant_id,
                                                 const std::string& model_id,
                                                 const std::string& job_id) {
-  JobRecord job;
-  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(JobRow row,
-                             FindJob(db, tenant_id, model_id, job_id));
-    if (row.record.state != JobState::kFailed) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(JobName(row.record), " is ",
-                       JobStateName(row.record.state),
-                       "; only FAILED jobs can be retried"));
-    }
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement clear,
-        db.Prepare("UPDATE jobs SET error_code = 0, error_message = '',"
-                   " error_retryable = 0 WHERE pk = ?1"));
-    STAMINA_RETURN_IF_ERROR(clear.BindInt64(1, row.pk));
-    STAMINA_RETURN_IF_ERROR(clear.Run());
-    STAMINA_RETURN_IF_ERROR(UpdateJobState(db, row.pk, JobState::kQueued, 0));
-    STAMINA_ASSIGN_OR_RETURN(row, FindJob(db, tenant_id, model_id, job_id));
-    job = row.record;
-    return absl::OkStatus();
-  }));
-  return job;
+  return ChangeJob(
+      *options_.db, tenant_id, model_id, job_id,
+      [&](Database& db, const JobRow& row) -> absl::Status {
+        if (row.record.state != JobState::kFailed) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(JobName(row.record), " is ",
+                           JobStateName(row.record.state),
+                           "; only FAILED jobs can be retried"));
+        }
+        STAMINA_ASSIGN_OR_RETURN(
+            Statement clear,
+            db.Prepare("UPDATE jobs SET error_code = 0, error_message = '',"
+                       " error_retryable = 0 WHERE pk = ?1"));
+        STAMINA_RETURN_IF_ERROR(clear.BindInt64(1, row.pk));
+        STAMINA_RETURN_IF_ERROR(clear.Run());
+        return UpdateJobState(db, row.pk, JobState::kQueued, 0);
+      });
 }
 
 absl::StatusOr<JobCounts> SqliteJobStore::Count() {
