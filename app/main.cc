@@ -28,7 +28,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/embedded_service.h"
@@ -81,11 +80,7 @@ void LogLine(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  if (!stamina::CatchStopSignals()) {
-    LogLine("cannot install the SIGTERM/SIGINT handler");
-    return 1;
-  }
+  if (!stamina::StartDaemon(argc, argv, LogLine)) return 1;
 
   stamina::server::ApiServer::Options options;
   options.listen_address = absl::GetFlag(FLAGS_listen);

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 
+#include "absl/flags/parse.h"
+
 namespace stamina {
 namespace {
 
@@ -26,6 +28,14 @@ bool CatchStopSignals() {
   sigemptyset(&action.sa_mask);
   return sigaction(SIGTERM, &action, nullptr) == 0 &&
          sigaction(SIGINT, &action, nullptr) == 0;
+}
+
+bool StartDaemon(int argc, char** argv,
+                 const std::function<void(const std::string&)>& log) {
+  absl::ParseCommandLine(argc, argv);
+  if (CatchStopSignals()) return true;
+  log("cannot install the SIGTERM/SIGINT handler");
+  return false;
 }
 
 int AwaitStopSignal() {

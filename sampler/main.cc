@@ -21,17 +21,15 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "rpc/internal_channel.h"
 #include "rpc/tls_credentials.h"
 #include "sampler/grpc_blob_store.h"
 #include "sampler/in_process_sampler.h"
 #include "sampler/sampler_backend_service_impl.h"
-#include "worker/base_model_spec.h"
 #include "worker/torch_setup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7071",
@@ -73,35 +71,25 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  if (!stamina::CatchStopSignals()) {
-    LogLine("cannot install the SIGTERM/SIGINT handler");
-    return 1;
-  }
-  const std::string token =
-      stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
+  if (!stamina::StartDaemon(argc, argv, LogLine)) return 1;
   auto listener = stamina::rpc::ServerCredentialsFor(
       {.cert_file = absl::GetFlag(FLAGS_tls_cert), .key_file = absl::GetFlag(FLAGS_tls_key)});
   if (!listener.ok()) return Fail(listener.status());
-  auto client = stamina::rpc::ChannelCredentialsFor(
-      {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
-  if (!client.ok()) return Fail(client.status());
-  auto base = stamina::worker::ResolveBaseModel(
+  auto internal = stamina::rpc::DialInternal(
+      {.address = absl::GetFlag(FLAGS_blob_server),
+       .token = absl::GetFlag(FLAGS_internal_token),
+       .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
+  if (!internal.ok()) return Fail(internal.status());
+  auto base = stamina::worker::StartModelProcess(
       {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
-       .random_fallback = true,
-       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .seed = absl::GetFlag(FLAGS_base_model_seed)},
+      absl::GetFlag(FLAGS_torch_threads), LogLine);
   if (!base.ok()) return Fail(base.status());
-  const std::string warning = stamina::worker::RandomWeightsWarning(
-      *base, "--base_model_dir=" + absl::GetFlag(FLAGS_base_model_dir));
-  if (!warning.empty()) LogLine(warning);
-  auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
-  if (!torch.ok()) return Fail(torch.status());
-  LogLine(*torch);
 
   auto blobs = stamina::sampler::GrpcBlobStore::Create(
-      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_blob_server), *client),
-       .internal_token = token,
+      {.channel = internal->channel,
+       .internal_token = internal->token,
        .cache_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_data_dir)) + "/blobs"});
   if (!blobs.ok()) return Fail(blobs.status());
   auto sampler = stamina::sampler::InProcessSampler::Create(
@@ -111,7 +99,7 @@ int main(int argc, char** argv) {
   if (!sampler.ok()) return Fail(sampler.status());
   stamina::sampler::SamplerBackendServiceImpl service(
       {.sampler = sampler->get(),
-       .internal_token = token,
+       .internal_token = internal->token,
        .max_concurrent_samples = absl::GetFlag(FLAGS_max_concurrent)});
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -16,11 +16,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "common/process.h"
-#include "grpcpp/create_channel.h"
-#include "rpc/tls_credentials.h"
-#include "worker/base_model_spec.h"
+#include "rpc/internal_channel.h"
 #include "worker/grpc_job_source.h"
 #include "worker/torch_setup.h"
 #include "worker/training_executor.h"
@@ -50,45 +47,32 @@ void LogLine(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  if (!stamina::CatchStopSignals()) {
-    LogLine("cannot install the SIGTERM/SIGINT handler");
+  if (!stamina::StartDaemon(argc, argv, LogLine)) return 1;
+  auto internal = stamina::rpc::DialInternal(
+      {.address = absl::GetFlag(FLAGS_server),
+       .token = absl::GetFlag(FLAGS_internal_token),
+       .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
+  if (!internal.ok()) {
+    LogLine("--tls_ca: " + internal.status().ToString());
     return 1;
   }
-  const std::string token =
-      stamina::FlagOrEnvironment(absl::GetFlag(FLAGS_internal_token), "STAMINA_INTERNAL_TOKEN");
   std::string name = absl::GetFlag(FLAGS_name);
   if (name.empty()) {
     char host[256] = {};
     name = gethostname(host, sizeof(host) - 1) == 0 ? host : "worker";
   }
-  auto base = stamina::worker::ResolveBaseModel(
+  auto base = stamina::worker::StartModelProcess(
       {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
-       .random_fallback = true,
-       .random_seed = absl::GetFlag(FLAGS_base_model_seed)});
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .seed = absl::GetFlag(FLAGS_base_model_seed)},
+      absl::GetFlag(FLAGS_torch_threads), LogLine);
   if (!base.ok()) {
     LogLine(base.status().ToString());
     return 1;
   }
-  const std::string warning = stamina::worker::RandomWeightsWarning(
-      *base, "--base_model_dir=" + absl::GetFlag(FLAGS_base_model_dir));
-  if (!warning.empty()) LogLine(warning);
-  auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
-  if (!torch.ok()) {
-    LogLine(torch.status().ToString());
-    return 1;
-  }
-  LogLine(*torch);
-  auto credentials = stamina::rpc::ChannelCredentialsFor(
-      {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)});
-  if (!credentials.ok()) {
-    LogLine("--tls_ca: " + credentials.status().ToString());
-    return 1;
-  }
   auto source = stamina::worker::GrpcJobSource::Create(
-      {.channel = grpc::CreateChannel(absl::GetFlag(FLAGS_server), *credentials),
-       .internal_token = token,
+      {.channel = internal->channel,
+       .internal_token = internal->token,
        .base_models = {base->id}});
   auto executor =
       stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});

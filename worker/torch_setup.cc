@@ -1,6 +1,7 @@
 #include "worker/torch_setup.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/process.h"
 #include "common/status_macros.h"
 #include "core/torch_runtime.h"
 
@@ -12,6 +13,22 @@ absl::StatusOr<std::string> SetUpTorch(int threads) {
   return absl::StrCat("torch: ", info.threads, " threads of ", info.available_cores,
                       " cores, BLAS ", info.blas_library,
                       info.blas_optimized ? " (optimized)" : " (NOT optimized: slow)");
+}
+
+absl::StatusOr<ResolvedBaseModel> StartModelProcess(
+    const BaseModelFlags& flags, int torch_threads,
+    const std::function<void(const std::string&)>& log) {
+  STAMINA_ASSIGN_OR_RETURN(ResolvedBaseModel resolved,
+                           ResolveBaseModel({.id = flags.id,
+                                             .dir = WorkspacePath(flags.dir),
+                                             .random_fallback = true,
+                                             .random_seed = flags.seed}));
+  const std::string warning =
+      RandomWeightsWarning(resolved, "--base_model_dir=" + flags.dir);
+  if (!warning.empty()) log(warning);
+  STAMINA_ASSIGN_OR_RETURN(std::string torch, SetUpTorch(torch_threads));
+  log(torch);
+  return resolved;
 }
 
 }  // namespace stamina::worker

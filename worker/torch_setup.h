@@ -1,21 +1,42 @@
 // File: worker/torch_setup.h
 //
 // Process start-up for binaries that train or sample in-process (staminad,
-// stamina-worker): applies core's LibTorch runtime settings and describes
-// them in one line, behind a torch-free header so that main.cc files never
-// include LibTorch. Call from main() before starting threads.
+// stamina-worker, stamina-sampler): applies core's LibTorch runtime settings
+// and describes them in one line, and (worker and sampler) resolves the one
+// base model the process serves, behind a torch-free header so that main.cc
+// files never include LibTorch. Call from main() before starting threads.
 #ifndef STAMINA_WORKER_TORCH_SETUP_H_
 #define STAMINA_WORKER_TORCH_SETUP_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "worker/base_model_spec.h"
 
 namespace stamina::worker {
 
 // `threads` 0 means every core this process may use. Returns e.g.
 // "torch: 2 threads of 2 cores, BLAS /usr/lib/.../libblas.so.3 (optimized)".
 absl::StatusOr<std::string> SetUpTorch(int threads);
+
+// What the base-model flags of stamina-worker and stamina-sampler say
+// (--base_model, --base_model_dir, --base_model_seed).
+struct BaseModelFlags {
+  std::string id;
+  std::string dir;  // relative: to the workspace under `bazel run`
+  uint64_t seed = 1;
+};
+
+// The start-up of stamina-worker and stamina-sampler: resolves the base
+// model `flags` name, falling back to random weights when its files are
+// missing (logging RandomWeightsWarning naming --base_model_dir), then
+// SetUpTorch(`torch_threads`), logging its line. Errors as ResolveBaseModel
+// and SetUpTorch.
+absl::StatusOr<ResolvedBaseModel> StartModelProcess(
+    const BaseModelFlags& flags, int torch_threads,
+    const std::function<void(const std::string&)>& log);
 
 }  // namespace stamina::worker
 
