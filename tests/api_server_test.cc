@@ -2,10 +2,6 @@
 // stack, a real SQLite file and blob directory under TEST_TMPDIR). A fake
 // worker thread drives jobs through the job store, standing in for the
 // worker pool until it exists.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -17,13 +13,14 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/api_server.h"
 #include "images/test_images.h"
+#include "server/api_server.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
 #include "storage/sha256.h"
+#include "tests/loopback.h"
 
 namespace stamina {
 namespace {
@@ -31,42 +28,13 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string FreshDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  EXPECT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
-  return dir;
-}
-
-// A minimal HTTP GET over loopback (the metrics endpoint).
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
-}
-
 class ApiServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server::ServiceLimits limits;
     limits.min_images_per_concept = 2;
     auto created = server::ApiServer::Create(
-        {.data_dir = FreshDir("api"),
+        {.data_dir = FreshTestDir("api"),
          .limits = limits,
          .base_models = {{.id = "stamina-tiny-v1",
                           .digest = storage::Sha256Hex("weights")}},
@@ -75,12 +43,7 @@ class ApiServerTest : public ::testing::Test {
          .metrics_address = WithMetrics() ? "127.0.0.1:0" : ""});
     ASSERT_THAT(created, IsOk());
     server_ = std::move(*created);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    models_ = v1::ModelService::NewStub(channel_);
-    concepts_ = v1::ConceptService::NewStub(channel_);
-    training_ = v1::TrainingService::NewStub(channel_);
-    sampler_ = v1::SamplerService::NewStub(channel_);
+    api_ = ConnectApi(server_->port());
     for (const char* tenant : {"acme", "globex"}) {
       ASSERT_THAT(server_->tenants().CreateTenant(tenant, ""), IsOk());
       auto key = server_->tenants().CreateApiKey(tenant);
@@ -92,9 +55,7 @@ class ApiServerTest : public ::testing::Test {
   virtual bool WithMetrics() const { return false; }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& tenant) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + keys_[tenant]);
-    return context;
+    return WithApiKey(keys_[tenant]);
   }
 
   // Attaches `n` images to a concept through the store (uploads are tested
@@ -136,7 +97,7 @@ class ApiServerTest : public ::testing::Test {
     request.mutable_model()->set_base_model("baseModels/stamina-tiny-v1");
     request.set_model_id(id);
     v1::Model model;
-    grpc::Status status = models_->CreateModel(As(tenant).get(), request, &model);
+    grpc::Status status = api_.models->CreateModel(As(tenant).get(), request, &model);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return model;
   }
@@ -149,7 +110,7 @@ class ApiServerTest : public ::testing::Test {
     request.mutable_concept()->set_token("<" + id + ">");
     v1::Concept concept_proto;
     grpc::Status status =
-        concepts_->CreateConcept(As(tenant).get(), request, &concept_proto);
+        api_.concepts->CreateConcept(As(tenant).get(), request, &concept_proto);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return concept_proto;
   }
@@ -163,7 +124,7 @@ class ApiServerTest : public ::testing::Test {
     request.set_request_id(request_id);
     request.mutable_settings()->set_steps(10);
     v1::Job job;
-    grpc::Status status = training_->TrainConcept(As(tenant).get(), request, &job);
+    grpc::Status status = api_.training->TrainConcept(As(tenant).get(), request, &job);
     if (!status.ok()) {
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           status.error_message());
@@ -172,11 +133,7 @@ class ApiServerTest : public ::testing::Test {
   }
 
   std::unique_ptr<server::ApiServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ModelService::Stub> models_;
-  std::unique_ptr<v1::ConceptService::Stub> concepts_;
-  std::unique_ptr<v1::TrainingService::Stub> training_;
-  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+  ApiStubs api_;
   std::map<std::string, std::string> keys_;
 };
 
@@ -185,23 +142,23 @@ TEST_F(ApiServerTest, RequiresAValidKey) {
   request.set_name("models/x");
   v1::Model model;
   grpc::ClientContext anonymous;
-  EXPECT_EQ(models_->GetModel(&anonymous, request, &model).error_code(),
+  EXPECT_EQ(api_.models->GetModel(&anonymous, request, &model).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   grpc::ClientContext wrong;
   wrong.AddMetadata("authorization", "Bearer stk_nope");
-  grpc::Status status = models_->GetModel(&wrong, request, &model);
+  grpc::Status status = api_.models->GetModel(&wrong, request, &model);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("stk_nope")));
 }
 
 TEST_F(ApiServerTest, HealthAndCapabilities) {
-  auto health = grpc::health::v1::Health::NewStub(channel_);
+  auto health = grpc::health::v1::Health::NewStub(api_.channel);
   grpc::ClientContext context;
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(health->Check(&context, {}, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   v1::Capabilities capabilities;
-  ASSERT_TRUE(sampler_->GetCapabilities(As("acme").get(), {}, &capabilities).ok());
+  ASSERT_TRUE(api_.sampler->GetCapabilities(As("acme").get(), {}, &capabilities).ok());
   EXPECT_EQ(capabilities.limits().min_images_per_concept(), 2);
   ASSERT_EQ(capabilities.base_models_size(), 1);
   EXPECT_EQ(capabilities.base_models(0).name(), "baseModels/stamina-tiny-v1");
@@ -235,7 +192,7 @@ TEST_F(ApiServerTest, FullFlowTwoConceptsInOrderThenLineageRollbackDelete) {
   watch.set_name(first.name());
   watch.set_min_interval_ms(1);
   auto watch_context = As("acme");
-  auto reader = training_->WatchJob(watch_context.get(), watch);
+  auto reader = api_.training->WatchJob(watch_context.get(), watch);
   std::thread worker([&] {
     RunOneJob();
     RunOneJob();
@@ -252,14 +209,14 @@ TEST_F(ApiServerTest, FullFlowTwoConceptsInOrderThenLineageRollbackDelete) {
   v1::GetJobRequest get;
   get.set_name(second.name());
   v1::Job done;
-  ASSERT_TRUE(training_->GetJob(As("acme").get(), get, &done).ok());
+  ASSERT_TRUE(api_.training->GetJob(As("acme").get(), get, &done).ok());
   EXPECT_EQ(done.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(done.parent_version(), "models/family/versions/1");
 
   v1::GetLineageRequest lineage_request;
   lineage_request.set_name("models/family");
   v1::Lineage lineage;
-  ASSERT_TRUE(models_->GetLineage(As("acme").get(), lineage_request, &lineage).ok());
+  ASSERT_TRUE(api_.models->GetLineage(As("acme").get(), lineage_request, &lineage).ok());
   ASSERT_EQ(lineage.entries_size(), 2);
   EXPECT_EQ(lineage.entries(0).token(), "<anna>");
   EXPECT_EQ(lineage.entries(1).token(), "<mill>");
@@ -272,13 +229,13 @@ TEST_F(ApiServerTest, FullFlowTwoConceptsInOrderThenLineageRollbackDelete) {
   rollback.set_name("models/family");
   rollback.set_version("models/family/versions/1");
   v1::Model rolled;
-  ASSERT_TRUE(models_->RollbackModel(As("acme").get(), rollback, &rolled).ok());
+  ASSERT_TRUE(api_.models->RollbackModel(As("acme").get(), rollback, &rolled).ok());
   EXPECT_EQ(rolled.head_version(), "models/family/versions/1");
 
   v1::DeleteModelRequest del;
   del.set_name("models/family");
   v1::DeleteModelResponse erased;
-  ASSERT_TRUE(models_->DeleteModel(As("acme").get(), del, &erased).ok());
+  ASSERT_TRUE(api_.models->DeleteModel(As("acme").get(), del, &erased).ok());
   EXPECT_THAT(erased.erased().models(), ElementsAre("models/family"));
   EXPECT_EQ(erased.erased().versions_size(), 2);
   EXPECT_EQ(erased.erased().image_references(), 5);
@@ -297,43 +254,43 @@ TEST_F(ApiServerTest, TenantsCannotSeeEachOther) {
   v1::GetModelRequest get_model;
   get_model.set_name("models/secret");
   v1::Model model;
-  EXPECT_EQ(models_->GetModel(As("globex").get(), get_model, &model).error_code(),
+  EXPECT_EQ(api_.models->GetModel(As("globex").get(), get_model, &model).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::GetConceptRequest get_concept;
   get_concept.set_name("models/secret/concepts/anna");
   v1::Concept concept_proto;
-  EXPECT_EQ(concepts_->GetConcept(As("globex").get(), get_concept, &concept_proto)
+  EXPECT_EQ(api_.concepts->GetConcept(As("globex").get(), get_concept, &concept_proto)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::CancelJobRequest cancel;
   cancel.set_name(job.name());
   v1::Job cancelled;
-  EXPECT_EQ(training_->CancelJob(As("globex").get(), cancel, &cancelled).error_code(),
+  EXPECT_EQ(api_.training->CancelJob(As("globex").get(), cancel, &cancelled).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::DeleteModelRequest del;
   del.set_name("models/secret");
   v1::DeleteModelResponse erased;
-  EXPECT_EQ(models_->DeleteModel(As("globex").get(), del, &erased).error_code(),
+  EXPECT_EQ(api_.models->DeleteModel(As("globex").get(), del, &erased).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::ListModelsResponse listed;
-  ASSERT_TRUE(models_->ListModels(As("globex").get(), {}, &listed).ok());
+  ASSERT_TRUE(api_.models->ListModels(As("globex").get(), {}, &listed).ok());
   EXPECT_EQ(listed.models_size(), 0);
   // globex may use the same model id for its own model.
   EXPECT_EQ(CreateModel("globex", "secret").name(), "models/secret");
   // And acme still can cancel its own job.
-  EXPECT_TRUE(training_->CancelJob(As("acme").get(), cancel, &cancelled).ok());
+  EXPECT_TRUE(api_.training->CancelJob(As("acme").get(), cancel, &cancelled).ok());
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
 }
 
 TEST_F(ApiServerTest, BadInputNamesTheField) {
   v1::CreateModelRequest request;
   v1::Model model;
-  grpc::Status status = models_->CreateModel(As("acme").get(), request, &model);
+  grpc::Status status = api_.models->CreateModel(As("acme").get(), request, &model);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("model.base_model"));
 
   request.mutable_model()->set_base_model("baseModels/nope");
-  status = models_->CreateModel(As("acme").get(), request, &model);
+  status = api_.models->CreateModel(As("acme").get(), request, &model);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("base_model"));
 
@@ -344,18 +301,18 @@ TEST_F(ApiServerTest, BadInputNamesTheField) {
   train.set_parent("models/m");
   train.set_concept("models/other/concepts/anna");
   v1::Job job;
-  status = training_->TrainConcept(As("acme").get(), train, &job);
+  status = api_.training->TrainConcept(As("acme").get(), train, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("concept"));
   train.set_concept("models/m/concepts/anna");
   train.mutable_settings()->set_steps(-5);
-  status = training_->TrainConcept(As("acme").get(), train, &job);
+  status = api_.training->TrainConcept(As("acme").get(), train, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("settings.steps"));
 
   v1::GetJobRequest get;
   get.set_name("jobs/1");
-  status = training_->GetJob(As("acme").get(), get, &job);
+  status = api_.training->GetJob(As("acme").get(), get, &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("models/{model}/jobs/{job}"));
 }
@@ -373,7 +330,7 @@ TEST_F(MetricsTest, CountRpcsAndShowQueueDepth) {
   v1::GetModelRequest missing;
   missing.set_name("models/none");
   v1::Model model;
-  ASSERT_FALSE(models_->GetModel(As("acme").get(), missing, &model).ok());
+  ASSERT_FALSE(api_.models->GetModel(As("acme").get(), missing, &model).ok());
 
   ASSERT_GT(server_->metrics_port(), 0);
   // (Other fixtures run without metrics.)
@@ -436,7 +393,7 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   jpeg.samples.assign(40 * 48 * 3, 90);
   v1::UploadImagesResponse response;
   grpc::Status status = UploadAll(
-      concepts_.get(), As("acme").get(), concept,
+      api_.concepts.get(), As("acme").get(), concept,
       {{"a.png", Png(32, 10), "{} at home"},
        {"b.jpg", images::WriteTestJpeg(jpeg), ""},
        {"a-again.png", Png(32, 10), ""}},
@@ -456,7 +413,7 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   EXPECT_THAT(server_->blobs().Get(digest), IsOkAndHolds(Png(32, 10)));
 
   // One bad image rejects the whole request; nothing is stored.
-  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+  status = UploadAll(api_.concepts.get(), As("acme").get(), concept,
                      {{"c.png", Png(32, 200), ""}, {"bad.gif", "GIF89a....", ""}},
                      false, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -464,12 +421,12 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   v1::ListImagesRequest list;
   list.set_parent(concept);
   v1::ListImagesResponse listed;
-  ASSERT_TRUE(concepts_->ListImages(As("acme").get(), list, &listed).ok());
+  ASSERT_TRUE(api_.concepts->ListImages(As("acme").get(), list, &listed).ok());
   EXPECT_EQ(listed.images_size(), 2);
 
   // With skip_invalid the good ones land and the bad ones are reported.
   v1::UploadImagesResponse partial;
-  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+  status = UploadAll(api_.concepts.get(), As("acme").get(), concept,
                      {{"c.png", Png(32, 200), ""}, {"tiny.png", Png(16, 5), ""}},
                      true, &partial);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -481,7 +438,7 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
 
   // Images freeze once training is queued.
   STAMINA_ASSERT_OK(Train("acme", "m", "anna").status());
-  status = UploadAll(concepts_.get(), As("acme").get(), concept,
+  status = UploadAll(api_.concepts.get(), As("acme").get(), concept,
                      {{"d.png", Png(32, 77), ""}}, false, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
@@ -492,7 +449,7 @@ TEST_F(ApiServerTest, UploadStreamShapeErrors) {
   v1::UploadImagesResponse response;
   {  // chunk before image_start
     auto context = As("acme");
-    auto writer = concepts_->UploadImages(context.get(), &response);
+    auto writer = api_.concepts->UploadImages(context.get(), &response);
     v1::UploadImagesRequest header;
     header.mutable_header()->set_parent("models/m/concepts/anna");
     writer->Write(header);
@@ -506,13 +463,13 @@ TEST_F(ApiServerTest, UploadStreamShapeErrors) {
   }
   {  // no header at all
     auto context = As("acme");
-    auto writer = concepts_->UploadImages(context.get(), &response);
+    auto writer = api_.concepts->UploadImages(context.get(), &response);
     writer->WritesDone();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
   {  // fewer bytes than announced
     auto context = As("acme");
-    auto writer = concepts_->UploadImages(context.get(), &response);
+    auto writer = api_.concepts->UploadImages(context.get(), &response);
     v1::UploadImagesRequest header;
     header.mutable_header()->set_parent("models/m/concepts/anna");
     writer->Write(header);
@@ -529,7 +486,7 @@ TEST_F(ApiServerTest, UploadStreamShapeErrors) {
     EXPECT_THAT(status.error_message(), HasSubstr("images[0] (\"short.png\")"));
   }
   // Another tenant's concept is NOT_FOUND.
-  grpc::Status status = UploadAll(concepts_.get(), As("globex").get(),
+  grpc::Status status = UploadAll(api_.concepts.get(), As("globex").get(),
                                   "models/m/concepts/anna", {{"a.png", Png(32, 1), ""}},
                                   false, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
@@ -538,7 +495,7 @@ TEST_F(ApiServerTest, UploadStreamShapeErrors) {
 TEST_F(ApiServerTest, ShutdownDrainsHealth) {
   server_->Shutdown(absl::Milliseconds(100));
   server_->Shutdown(absl::Milliseconds(100));  // idempotent
-  auto health = grpc::health::v1::Health::NewStub(channel_);
+  auto health = grpc::health::v1::Health::NewStub(api_.channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::health::v1::HealthCheckResponse response;

@@ -14,6 +14,7 @@
 #include "server/api_server.h"
 #include "stamina/internal/v1/sampler_backend.grpc.pb.h"
 #include "storage/sha256.h"
+#include "tests/loopback.h"
 
 namespace stamina {
 namespace {
@@ -21,18 +22,11 @@ namespace {
 namespace iv1 = ::stamina::internal::v1;
 using ::testing::HasSubstr;
 
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  EXPECT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
-  return dir;
-}
-
 class BlobServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto created = server::ApiServer::Create(
-        {.data_dir = TestDir("blob_service"),
+        {.data_dir = FreshTestDir("blob_service"),
          .work_queue = {.internal_token = "internal-secret", .chunk_bytes = 4}});
     ASSERT_THAT(created, IsOk());
     server_ = std::move(*created);
@@ -95,9 +89,10 @@ TEST_F(BlobServiceTest, RefusesStrangersAndBadDigests) {
 TEST_F(BlobServiceTest, FeedsASamplerReplicasBlobStore) {
   auto digest = server_->blobs().Put("folded into the model");
   ASSERT_THAT(digest, IsOk());
-  auto store = sampler::GrpcBlobStore::Create({.channel = channel_,
-                                               .internal_token = "internal-secret",
-                                               .cache_dir = TestDir("replica_cache")});
+  auto store =
+      sampler::GrpcBlobStore::Create({.channel = channel_,
+                                      .internal_token = "internal-secret",
+                                      .cache_dir = FreshTestDir("replica_cache")});
   ASSERT_THAT(store, IsOk());
   EXPECT_THAT((*store)->Get(*digest), IsOkAndHolds("folded into the model"));
   EXPECT_EQ((*store)->fetches(), 1);
@@ -106,7 +101,8 @@ TEST_F(BlobServiceTest, FeedsASamplerReplicasBlobStore) {
 }
 
 TEST(BlobServiceOffTest, NeedsAnInternalToken) {
-  auto created = server::ApiServer::Create({.data_dir = TestDir("blob_service_off")});
+  auto created =
+      server::ApiServer::Create({.data_dir = FreshTestDir("blob_service_off")});
   ASSERT_THAT(created, IsOk());
   auto stub = iv1::BlobService::NewStub(
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*created)->port()),

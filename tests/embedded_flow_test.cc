@@ -3,10 +3,6 @@
 // SQLite file and blob directory under TEST_TMPDIR, and real training and
 // sampling on the random "stamina-test-tiny" model saved under TEST_TMPDIR.
 // Waiting is event-driven: WatchJob streams until a job ends.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <iterator>
@@ -25,6 +21,7 @@
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
+#include "tests/loopback.h"
 #include "worker/testing/test_models.h"
 
 namespace stamina {
@@ -32,32 +29,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-}
-
-// A minimal HTTP GET over loopback (the metrics endpoint).
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!write(fd, request.data(), request.size());
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
-}
 
 class EmbeddedFlowTest : public ::testing::Test {
  protected:
@@ -67,8 +38,8 @@ class EmbeddedFlowTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    data_dir_ = TestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_EQ(std::system(("rm -rf '" + data_dir_ + "'").c_str()), 0);
+    data_dir_ =
+        FreshTestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     Start(/*start_worker=*/true);
     ASSERT_THAT(service_->server().tenants().CreateTenant("acme", ""), IsOk());
     auto key = service_->server().tenants().CreateApiKey("acme");
@@ -95,26 +66,17 @@ class EmbeddedFlowTest : public ::testing::Test {
                  // civetweb takes ~2 s to stop: only the metrics test starts it.
                  .metrics_address = metrics ? "127.0.0.1:0" : "",
                  .sample_defaults = {.steps = 3, .guidance_scale = 3}},
-         .base_model = {.id = worker::kTestBaseModel, .dir = TestDir("embedded_base")},
+         .base_model = {.id = worker::kTestBaseModel, .dir = TestPath("embedded_base")},
          .worker_slots = 1,
          .start_worker = start_worker,
          .worker_poll_interval = absl::Milliseconds(5),
          .min_heartbeat_interval = absl::Milliseconds(5)});
     ASSERT_THAT(created.status(), IsOk());
     service_ = std::move(*created);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", service_->server().port()),
-                                   grpc::InsecureChannelCredentials());
-    models_ = v1::ModelService::NewStub(channel_);
-    concepts_ = v1::ConceptService::NewStub(channel_);
-    training_ = v1::TrainingService::NewStub(channel_);
-    sampler_ = v1::SamplerService::NewStub(channel_);
+    api_ = ConnectApi(service_->server().port());
   }
 
-  std::unique_ptr<grpc::ClientContext> Call() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + key_);
-    return context;
-  }
+  std::unique_ptr<grpc::ClientContext> Call() { return WithApiKey(key_); }
 
   static void ExpectOk(const grpc::Status& status) {
     EXPECT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
@@ -126,7 +88,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     request.mutable_model()->set_base_model(
         absl::StrCat("baseModels/", worker::kTestBaseModel));
     v1::Model model;
-    ExpectOk(models_->CreateModel(Call().get(), request, &model));
+    ExpectOk(api_.models->CreateModel(Call().get(), request, &model));
   }
 
   // A concept with a caption template and `identity`'s renders uploaded.
@@ -137,11 +99,11 @@ class EmbeddedFlowTest : public ::testing::Test {
     request.mutable_concept()->set_token("<" + id + ">");
     request.mutable_concept()->add_caption_templates("a face of {}");
     v1::Concept created;
-    ExpectOk(concepts_->CreateConcept(Call().get(), request, &created));
+    ExpectOk(api_.concepts->CreateConcept(Call().get(), request, &created));
 
     auto context = Call();
     v1::UploadImagesResponse response;
-    auto writer = concepts_->UploadImages(context.get(), &response);
+    auto writer = api_.concepts->UploadImages(context.get(), &response);
     v1::UploadImagesRequest message;
     message.mutable_header()->set_parent(absl::StrCat("models/", model, "/concepts/", id));
     ASSERT_TRUE(writer->Write(message));
@@ -166,7 +128,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     request.set_concept(absl::StrCat("models/", model, "/concepts/", concept_id));
     request.mutable_settings()->set_steps(steps);
     v1::Job job;
-    ExpectOk(training_->TrainConcept(Call().get(), request, &job));
+    ExpectOk(api_.training->TrainConcept(Call().get(), request, &job));
     return job;
   }
 
@@ -178,7 +140,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     request.set_name(name);
     request.set_min_interval_ms(1);
     auto context = Call();
-    auto reader = training_->WatchJob(context.get(), request);
+    auto reader = api_.training->WatchJob(context.get(), request);
     std::vector<v1::Job> updates;
     v1::WatchJobResponse response;
     while (reader->Read(&response)) {
@@ -196,7 +158,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     v1::GetJobRequest request;
     request.set_name(name);
     v1::Job job;
-    ExpectOk(training_->GetJob(Call().get(), request, &job));
+    ExpectOk(api_.training->GetJob(Call().get(), request, &job));
     return job;
   }
 
@@ -215,7 +177,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     request.set_image_count(count);
     request.set_seed(42);
     auto context = Call();
-    auto reader = sampler_->Sample(context.get(), request);
+    auto reader = api_.sampler->Sample(context.get(), request);
     Sampled out;
     v1::SampleResponse response;
     while (reader->Read(&response)) {
@@ -234,7 +196,7 @@ class EmbeddedFlowTest : public ::testing::Test {
                          const std::string& bytes) {
     auto context = Call();
     v1::UploadImagesResponse response;
-    auto writer = concepts_->UploadImages(context.get(), &response);
+    auto writer = api_.concepts->UploadImages(context.get(), &response);
     v1::UploadImagesRequest message;
     message.mutable_header()->set_parent(concept_name);
     writer->Write(message);
@@ -255,7 +217,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     v1::ListImagesRequest request;
     request.set_parent(concept_name);
     v1::ListImagesResponse response;
-    ExpectOk(concepts_->ListImages(Call().get(), request, &response));
+    ExpectOk(api_.concepts->ListImages(Call().get(), request, &response));
     return response.images_size();
   }
 
@@ -263,7 +225,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     v1::ListJobsRequest request;
     request.set_parent("models/" + model);
     v1::ListJobsResponse response;
-    ExpectOk(training_->ListJobs(Call().get(), request, &response));
+    ExpectOk(api_.training->ListJobs(Call().get(), request, &response));
     return response.jobs_size();
   }
 
@@ -271,18 +233,14 @@ class EmbeddedFlowTest : public ::testing::Test {
     v1::ListVersionsRequest request;
     request.set_parent("models/" + model);
     v1::ListVersionsResponse response;
-    ExpectOk(models_->ListVersions(Call().get(), request, &response));
+    ExpectOk(api_.models->ListVersions(Call().get(), request, &response));
     return response.versions_size();
   }
 
   std::string data_dir_;
   std::string key_;
   std::unique_ptr<app::EmbeddedService> service_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ModelService::Stub> models_;
-  std::unique_ptr<v1::ConceptService::Stub> concepts_;
-  std::unique_ptr<v1::TrainingService::Stub> training_;
-  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+  ApiStubs api_;
 };
 
 TEST_F(EmbeddedFlowTest, TwoConceptsTrainInOrderAndSampleTogether) {
@@ -313,7 +271,7 @@ TEST_F(EmbeddedFlowTest, TwoConceptsTrainInOrderAndSampleTogether) {
   v1::GetLineageRequest lineage_request;
   lineage_request.set_name("models/pets");
   v1::Lineage lineage;
-  ExpectOk(models_->GetLineage(Call().get(), lineage_request, &lineage));
+  ExpectOk(api_.models->GetLineage(Call().get(), lineage_request, &lineage));
   ASSERT_EQ(lineage.entries_size(), 2);
   EXPECT_EQ(lineage.entries(0).concept(), "models/pets/concepts/anna");
   EXPECT_EQ(lineage.entries(1).concept(), "models/pets/concepts/mill");
@@ -378,7 +336,7 @@ TEST_F(EmbeddedFlowTest, CancelWhileQueuedNeverTrains) {
   v1::CancelJobRequest cancel;
   cancel.set_name(anna.name());
   v1::Job cancelled;
-  ExpectOk(training_->CancelJob(Call().get(), cancel, &cancelled));
+  ExpectOk(api_.training->CancelJob(Call().get(), cancel, &cancelled));
   EXPECT_EQ(cancelled.state(), v1::JOB_STATE_CANCELLED);
 
   service_->worker()->Start();
@@ -399,7 +357,7 @@ TEST_F(EmbeddedFlowTest, CancelWhileTrainingStopsAndCommitsNothing) {
   v1::CancelJobRequest cancel;
   cancel.set_name(anna.name());
   v1::Job requested;
-  ExpectOk(training_->CancelJob(Call().get(), cancel, &requested));
+  ExpectOk(api_.training->CancelJob(Call().get(), cancel, &requested));
   EXPECT_TRUE(requested.cancel_requested());
   const v1::Job ended = Watch(anna.name()).back();
   EXPECT_EQ(ended.state(), v1::JOB_STATE_CANCELLED);
@@ -455,7 +413,7 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
     request.set_concept_id("mill");
     request.mutable_concept()->set_token("<mill>");
     v1::Concept created;
-    ExpectOk(concepts_->CreateConcept(Call().get(), request, &created));
+    ExpectOk(api_.concepts->CreateConcept(Call().get(), request, &created));
   }
   const std::string mill = "models/pets/concepts/mill";
   images::JpegSpec spec{.width = 40, .height = 40, .color_space = 2 /*JCS_RGB*/,
@@ -491,7 +449,7 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
     request.set_parent("models/nope");
     request.set_concept("models/nope/concepts/anna");
     v1::Job job;
-    EXPECT_EQ(training_->TrainConcept(Call().get(), request, &job).error_code(),
+    EXPECT_EQ(api_.training->TrainConcept(Call().get(), request, &job).error_code(),
               grpc::StatusCode::NOT_FOUND);
     EXPECT_EQ(Sample("nope", "a face").status.error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_EQ(UploadOne("models/nope/concepts/anna", "a.png", worker::IdentityPngs(0, 1)[0])
@@ -504,7 +462,7 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
     request.set_concept(anna);
     request.mutable_settings()->set_steps(1'000'000);
     v1::Job job;
-    const grpc::Status status = training_->TrainConcept(Call().get(), request, &job);
+    const grpc::Status status = api_.training->TrainConcept(Call().get(), request, &job);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(status.error_message(), HasSubstr("settings.steps: 1000000 is out of range"));
   }
@@ -530,11 +488,11 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
   v1::GetConceptRequest get;
   get.set_name(anna);
   v1::Concept concept_record;
-  ExpectOk(concepts_->GetConcept(Call().get(), get, &concept_record));
+  ExpectOk(api_.concepts->GetConcept(Call().get(), get, &concept_record));
   EXPECT_EQ(concept_record.state(), v1::CONCEPT_STATE_DRAFT);
   v1::ListModelsRequest list;
   v1::ListModelsResponse models;
-  ExpectOk(models_->ListModels(Call().get(), list, &models));
+  ExpectOk(api_.models->ListModels(Call().get(), list, &models));
   EXPECT_EQ(models.models_size(), 1);
 }
 
@@ -560,12 +518,12 @@ TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {
   // Debian's promtool (package prometheus) lints the exposition.
   const size_t body = text.find("\r\n\r\n");
   ASSERT_NE(body, std::string::npos);
-  const std::string path = TestDir("metrics.txt");
+  const std::string path = TestPath("metrics.txt");
   {
     std::ofstream out(path);
     out << text.substr(body + 4);
   }
-  const std::string report = TestDir("promtool.txt");
+  const std::string report = TestPath("promtool.txt");
   const int rc = std::system(
       ("/usr/bin/promtool check metrics < '" + path + "' > '" + report + "' 2>&1").c_str());
   std::ifstream in(report);

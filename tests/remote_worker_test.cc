@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
+#include "tests/loopback.h"
 #include "worker/grpc_job_source.h"
 #include "worker/testing/test_models.h"
 #include "worker/training_executor.h"
@@ -26,11 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kToken[] = "internal-secret";
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-}
 
 // Forwards to a JobSource and calls `cancel` once: right after a job is
 // leased (`phase` unset), or before the first heartbeat that reports `phase`.
@@ -83,8 +79,7 @@ class RemoteWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     STAMINA_ASSERT_OK_AND_ASSIGN(base_, worker::SaveTestBaseModel("remote_base"));
-    const std::string data = TestDir("remote_data");
-    ASSERT_EQ(std::system(("rm -rf '" + data + "'").c_str()), 0);
+    const std::string data = FreshTestDir("remote_data");
     server::ServiceLimits limits;
     limits.min_images_per_concept = 2;
     STAMINA_ASSERT_OK_AND_ASSIGN(

@@ -14,6 +14,7 @@
 #include "stamina/internal/v1/work_queue.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
 #include "storage/sha256.h"
+#include "tests/loopback.h"
 
 namespace stamina {
 namespace {
@@ -24,9 +25,7 @@ namespace iv1 = ::stamina::internal::v1;
 class WorkQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/wq");
-    ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+    const std::string dir = FreshTestDir("wq");
     server::ServiceLimits limits;
     limits.min_images_per_concept = 1;
     auto created = server::ApiServer::Create(
