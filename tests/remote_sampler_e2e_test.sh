@@ -16,10 +16,8 @@ STAMINA="$3"
 RENDER="$4"
 STATUS="$5"
 T="${TEST_TMPDIR}"
+source tests/e2e_lib.sh
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 PORT="$(free_port)"
 BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
 PIDS=()
@@ -35,15 +33,6 @@ fail() {
   for f in "${T}"/*.err; do echo "--- ${f}"; cat "${f}"; done
   exit 1
 }
-# Waits for a line matching $2 in file $1, which process $3 writes once ready.
-await_line() {
-  for _ in $(seq 1 300); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    kill -0 "$3" 2>/dev/null || fail "process $3 exited before \"$2\" in $1"
-    sleep 0.1
-  done
-  fail "no \"$2\" in $1"
-}
 
 REPLICAS=()
 for name in a b; do
@@ -51,7 +40,7 @@ for name in a b; do
     --data_dir="${T}/sampler-${name}" --cache_bytes=$((256 << 20)) "${BASE[@]}" \
     > "${T}/sampler-${name}.out" 2> "${T}/sampler-${name}.err" &
   PIDS+=($!)
-  await_line "${T}/sampler-${name}.out" '^port ' "${PIDS[-1]}"
+  await_line "${T}/sampler-${name}.out" '^port ' "${PIDS[-1]}" || fail "sampler ${name} did not start"
   REPLICAS+=("127.0.0.1:$(awk '/^port /{print $2}' "${T}/sampler-${name}.out")")
 done
 
@@ -60,19 +49,16 @@ start_staminad() {  # $1: log name; the rest: extra flags
   "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
     --internal_token=tok "${BASE[@]}" "$@" > "${T}/${log}.out" 2> "${T}/${log}.err" &
   SERVER=$!
-  await_line "${T}/${log}.out" '^api_key ' "${SERVER}"
-  export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/${log}.out")"
+  STAMINA_API_KEY="$(staminad_key "${T}/${log}.out" "${SERVER}")" || fail "${log} did not start"
+  export STAMINA_API_KEY
 }
 cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
 
 start_staminad staminad-remote --sampler_backends="${REPLICAS[0]},${REPLICAS[1]}"
 grep -q "sampler 2 remote replicas" "${T}/staminad-remote.err" || fail "not routed to replicas"
 
-mkdir -p "${T}/anna"
-"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
-cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create"
-cli upload fam anna "${T}/anna" || fail "upload"
+render_concept fam anna face
 cli train fam anna --steps=3 || fail "train"
 grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succeed"
 

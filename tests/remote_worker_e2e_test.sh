@@ -11,8 +11,9 @@ WORKER="$2"
 STAMINA="$3"
 RENDER="$4"
 T="${TEST_TMPDIR}"
+source tests/e2e_lib.sh
 
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
   --worker_slots=0 --internal_token=tok --lease_seconds=3 "${BASE[@]}" \
@@ -26,12 +27,9 @@ cleanup() {
   wait "${SERVER}" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  grep -q '^api_key ' "${T}/staminad.out" 2>/dev/null && break
-  sleep 0.1
-done
-export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/staminad.out")"
-test -n "${STAMINA_API_KEY}" || { cat "${T}/staminad.err"; exit 1; }
+STAMINA_API_KEY="$(staminad_key "${T}/staminad.out" "${SERVER}")" \
+  || { cat "${T}/staminad.err"; exit 1; }
+export STAMINA_API_KEY
 
 OUT="${T}/cli.out"
 cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
@@ -46,14 +44,9 @@ worker() {
     "${BASE[@]}" 2> "${T}/worker-$1.err" &
 }
 
-mkdir -p "${T}/anna" "${T}/mill"
-"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
-"${RENDER}" --kind=landmark --seed=1000000 --count=1 --renders=3 --out_dir="${T}/mill" > /dev/null
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create"
-cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create anna"
-cli concepts create fam mill '<mill>' --caption='a photo of {}' || fail "concepts create mill"
-cli upload fam anna "${T}/anna" || fail "upload anna"
-cli upload fam mill "${T}/mill" || fail "upload mill"
+render_concept fam anna face
+render_concept fam mill landmark
 
 worker a
 A=$!
@@ -63,12 +56,7 @@ grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succee
 cli train fam mill --steps=150 --no_wait || fail "train mill"
 JOB="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
 test -n "${JOB}" || fail "no job id"
-for _ in $(seq 1 300); do
-  cli jobs get fam "${JOB}" || fail "jobs get"
-  grep -q "RUNNING TRAINING step [1-9]" "${OUT}" && break
-  sleep 0.1
-done
-grep -q "RUNNING TRAINING step [1-9]" "${OUT}" || fail "worker a never trained mill"
+await_training fam "${JOB}" || fail "worker a never trained mill"
 kill -9 "${A}"
 wait "${A}" 2>/dev/null || true
 A=""

@@ -10,20 +10,18 @@ STAMINAD="$1"
 STAMINA="$2"
 RENDER="$3"
 T="${TEST_TMPDIR}"
+source tests/e2e_lib.sh
 
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 SERVER=""
 start() {
   "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=rs \
     --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
     > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
   SERVER=$!
-  for _ in $(seq 1 100); do
-    grep -q '^api_key ' "${T}/staminad-$1.out" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "${T}/staminad-$1.err"
-  return 1
+  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.out" "${SERVER}")" \
+    || { cat "${T}/staminad-$1.err"; return 1; }
+  export STAMINA_API_KEY
 }
 stop() {
   kill -TERM "${SERVER}" 2>/dev/null || true
@@ -40,25 +38,14 @@ fail() {
 }
 
 start 1 || fail "staminad did not start"
-export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/staminad-1.out")"
-mkdir -p "${T}/anna" "${T}/mill"
-"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
-"${RENDER}" --kind=landmark --seed=1000000 --count=1 --renders=3 --out_dir="${T}/mill" > /dev/null
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create"
-cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create anna"
-cli concepts create fam mill '<mill>' --caption='a photo of {}' || fail "concepts create mill"
-cli upload fam anna "${T}/anna" || fail "upload anna"
-cli upload fam mill "${T}/mill" || fail "upload mill"
+render_concept fam anna face
+render_concept fam mill landmark
 cli train fam anna --steps=150 --no_wait || fail "train anna"
 ANNA="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
 cli train fam mill --steps=5 --no_wait || fail "train mill"
 MILL="$(grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4)"
-for _ in $(seq 1 300); do
-  cli jobs get fam "${ANNA}" || fail "jobs get"
-  grep -q "RUNNING TRAINING step [1-9]" "${OUT}" && break
-  sleep 0.1
-done
-grep -q "RUNNING TRAINING step [1-9]" "${OUT}" || fail "anna never trained"
+await_training fam "${ANNA}" || fail "anna never trained"
 cli jobs get fam "${MILL}" || fail "jobs get mill"
 grep -q "QUEUED" "${OUT}" || fail "mill is not queued"
 

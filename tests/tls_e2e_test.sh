@@ -14,6 +14,7 @@ WORKER="$3"
 RENDER="$4"
 SAMPLER="$5"
 T="${TEST_TMPDIR}"
+source tests/e2e_lib.sh
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=localhost" \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -27,7 +28,7 @@ if "${STAMINAD}" --listen=127.0.0.1:0 --data_dir="${T}/bad" --tls_cert="${T}/cer
 fi
 grep -q "tls_cert_file, tls_key_file" "${T}/bad.err" || { cat "${T}/bad.err"; exit 1; }
 
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 WORKER_PID=""
 SAMPLER_PID=""
 SERVER=""
@@ -44,11 +45,7 @@ trap cleanup EXIT
   --base_model_dir="${T}/no-model" --torch_threads=1 \
   > "${T}/sampler.out" 2> "${T}/sampler.err" &
 SAMPLER_PID=$!
-for _ in $(seq 1 300); do
-  grep -q '^port ' "${T}/sampler.out" 2>/dev/null && break
-  kill -0 "${SAMPLER_PID}" 2>/dev/null || { cat "${T}/sampler.err"; exit 1; }
-  sleep 0.1
-done
+await_line "${T}/sampler.out" '^port ' "${SAMPLER_PID}" || { cat "${T}/sampler.err"; exit 1; }
 SAMPLER_PORT="$(awk '/^port /{print $2}' "${T}/sampler.out")"
 test -n "${SAMPLER_PORT}" || { cat "${T}/sampler.err"; exit 1; }
 grep -q "(TLS)" "${T}/sampler.err" || { cat "${T}/sampler.err"; exit 1; }
@@ -59,12 +56,9 @@ grep -q "(TLS)" "${T}/sampler.err" || { cat "${T}/sampler.err"; exit 1; }
   --sampler_backends="127.0.0.1:${SAMPLER_PORT}" --sampler_tls_ca="${T}/cert.pem" \
   > "${T}/staminad.out" 2> "${T}/staminad.err" &
 SERVER=$!
-for _ in $(seq 1 100); do
-  grep -q '^api_key ' "${T}/staminad.out" 2>/dev/null && break
-  sleep 0.1
-done
-export STAMINA_API_KEY="$(awk '/^api_key /{print $3}' "${T}/staminad.out")"
-test -n "${STAMINA_API_KEY}" || { cat "${T}/staminad.err"; exit 1; }
+STAMINA_API_KEY="$(staminad_key "${T}/staminad.out" "${SERVER}")" \
+  || { cat "${T}/staminad.err"; exit 1; }
+export STAMINA_API_KEY
 grep -q "serving TLS" "${T}/staminad.err" || { cat "${T}/staminad.err"; exit 1; }
 
 OUT="${T}/cli.out"
@@ -91,12 +85,9 @@ refused --tls                                             # system roots only
 refused --tls_ca="${T}/cert.pem" --tls_server_name=other.example
 
 # A remote worker over TLS trains a job.
-mkdir -p "${T}/anna"
-"${RENDER}" --kind=face --seed=1000000 --count=1 --renders=3 --out_dir="${T}/anna" > /dev/null
 export STAMINA_TLS_CA="${T}/cert.pem"
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
-cli concepts create fam anna '<anna>' --caption='a photo of {}' || fail "concepts create"
-cli upload fam anna "${T}/anna" || fail "upload"
+render_concept fam anna face
 "${WORKER}" --server="127.0.0.1:${PORT}" --internal_token=tok --tls_ca="${T}/cert.pem" \
   --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
   --poll_ms=50 2> "${T}/worker.err" &

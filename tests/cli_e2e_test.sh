@@ -5,8 +5,9 @@
 set -euo pipefail
 STAMINAD="$1"
 STAMINA="$2"
+source tests/e2e_lib.sh
 
-PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 # No base model files under the test's working directory: staminad falls back
 # to random stamina-tiny-v1 weights (with a warning).
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${TEST_TMPDIR}/data" \
@@ -14,12 +15,8 @@ PORT="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.
   > "${TEST_TMPDIR}/staminad.out" 2> "${TEST_TMPDIR}/staminad.err" &
 SERVER=$!
 trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  grep -q '^api_key ' "${TEST_TMPDIR}/staminad.out" 2>/dev/null && break
-  sleep 0.1
-done
-KEY="$(awk '/^api_key /{print $3}' "${TEST_TMPDIR}/staminad.out")"
-test -n "${KEY}" || { cat "${TEST_TMPDIR}/staminad.err"; exit 1; }
+KEY="$(staminad_key "${TEST_TMPDIR}/staminad.out" "${SERVER}")" \
+  || { cat "${TEST_TMPDIR}/staminad.err"; exit 1; }
 
 OUT="${TEST_TMPDIR}/cli.out"
 ERR="${TEST_TMPDIR}/cli.err"

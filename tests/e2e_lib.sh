@@ -1,0 +1,60 @@
+# Sourced by the end-to-end shell tests (the real binaries over loopback):
+#   source tests/e2e_lib.sh
+# (an sh_test runs in its runfiles tree, where this file is, through the
+# :e2e_lib sh_library).
+#
+#   free_port                  a TCP port free on 127.0.0.1 now
+#   await_line FILE RE PID     waits up to 30 s for a line matching RE in FILE,
+#                              which process PID writes once it is ready;
+#                              status 1 when PID exits first or time runs out
+#   staminad_key FILE PID      awaits the `api_key TENANT KEY` line staminad
+#                              (--bootstrap_tenant) prints once it serves, and
+#                              prints KEY; status 1 as await_line
+#   render_concept MODEL ID KIND
+#                              renders 3 images of the first reserved KIND
+#                              (face, landmark) identity into $T/ID, creates
+#                              the concept ID (token <ID>, caption
+#                              'a photo of {}') under MODEL and uploads them,
+#                              with the caller's $RENDER, $T, cli and fail
+#   await_training MODEL JOB   polls `cli jobs get` (30 s at most) until the
+#                              job reports a training step; status 1 if never
+#                              (the caller's cli writes $OUT)
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+await_line() {
+  local _
+  for _ in $(seq 1 300); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+staminad_key() {
+  await_line "$1" '^api_key ' "$2" || return 1
+  awk '/^api_key /{print $3}' "$1"
+}
+
+render_concept() {
+  local model="$1" id="$2" kind="$3"
+  mkdir -p "${T}/${id}"
+  "${RENDER}" --kind="${kind}" --seed=1000000 --count=1 --renders=3 --out_dir="${T}/${id}" \
+    > /dev/null || fail "render ${id}"
+  cli concepts create "${model}" "${id}" "<${id}>" --caption='a photo of {}' \
+    || fail "concepts create ${id}"
+  cli upload "${model}" "${id}" "${T}/${id}" || fail "upload ${id}"
+}
+
+await_training() {
+  local _
+  for _ in $(seq 1 300); do
+    cli jobs get "$1" "$2" || return 1
+    grep -q "RUNNING TRAINING step [1-9]" "${OUT}" && return 0
+    sleep 0.1
+  done
+  return 1
+}
