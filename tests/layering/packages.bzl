@@ -1,0 +1,51 @@
+"""What tests/layering's genquery covers.
+
+PACKAGES: every package with rules but tests/layering itself, and whether it
+has an :all_tests suite. ROOTS: the targets no test reaches (binaries that
+only people run), which the scope must name one by one.
+"""
+
+PACKAGES = {
+    "//app": False,
+    "//bench": True,
+    "//cli": True,
+    "//common": True,
+    "//common/testing": False,
+    "//core": True,
+    "//core/adapters": True,
+    "//core/io": True,
+    "//core/models": True,
+    "//core/nn": True,
+    "//core/pipelines": True,
+    "//core/schedulers": True,
+    "//core/testing": False,
+    "//core/tokenizers": True,
+    "//core/training": True,
+    "//core/world": True,
+    "//images": True,
+    "//models": False,
+    "//protos": True,
+    "//rpc": True,
+    "//sampler": True,
+    "//server": True,
+    "//storage": True,
+    "//storage/testing": False,
+    "//tests": True,
+    "//tools": True,
+    "//worker": True,
+    "//worker/testing": False,
+}
+
+ROOTS = [
+    "//bench:base_model",
+    "//bench:continual",
+    "//bench:read_samples",
+    "//bench:registry",
+    "//bench:service",
+    "//bench:train_step",
+    "//core/world:train_oracle",
+    "//images:image_decoder_fuzz",
+    "//tools:contact_sheet",
+    "//tools:demo",
+    "//tools:pretrain",
+]
