@@ -24,6 +24,23 @@ bool Ended(const v1::Job& job) {
          job.state() == v1::JOB_STATE_CANCELLED;
 }
 
+// GetJob, CancelJob and RetryJob: `act` (a JobStore method) on the caller's
+// job `name`, answered with the job as it then is.
+absl::Status OnNamedJob(
+    const ServiceContext& ctx, grpc::ServerContext* call, const std::string& name,
+    absl::StatusOr<storage::JobRecord> (storage::JobStore::*act)(
+        const std::string&, const std::string&, const std::string&),
+    v1::Job* response) {
+  STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(ctx, call));
+  STAMINA_ASSIGN_OR_RETURN(rpc::JobName job_name,
+                           rpc::ParseJobName(name, "name"));
+  STAMINA_ASSIGN_OR_RETURN(
+      storage::JobRecord job,
+      (ctx.jobs->*act)(tenant, job_name.model, job_name.job));
+  *response = ToProto(job);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::Status TrainingServiceImpl::TrainConcept(
@@ -70,16 +87,8 @@ grpc::Status TrainingServiceImpl::TrainConcept(
 grpc::Status TrainingServiceImpl::GetJob(grpc::ServerContext* call,
                                          const v1::GetJobRequest* request,
                                          v1::Job* response) {
-  auto run = [&]() -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
-                             rpc::ParseJobName(request->name(), "name"));
-    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
-                             ctx_->jobs->Get(tenant, name.model, name.job));
-    *response = ToProto(job);
-    return absl::OkStatus();
-  };
-  return rpc::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(OnNamedJob(*ctx_, call, request->name(),
+                                      &storage::JobStore::Get, response));
 }
 
 grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
@@ -113,31 +122,15 @@ grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
 grpc::Status TrainingServiceImpl::CancelJob(grpc::ServerContext* call,
                                             const v1::CancelJobRequest* request,
                                             v1::Job* response) {
-  auto run = [&]() -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
-                             rpc::ParseJobName(request->name(), "name"));
-    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
-                             ctx_->jobs->Cancel(tenant, name.model, name.job));
-    *response = ToProto(job);
-    return absl::OkStatus();
-  };
-  return rpc::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(OnNamedJob(*ctx_, call, request->name(),
+                                      &storage::JobStore::Cancel, response));
 }
 
 grpc::Status TrainingServiceImpl::RetryJob(grpc::ServerContext* call,
                                            const v1::RetryJobRequest* request,
                                            v1::Job* response) {
-  auto run = [&]() -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    STAMINA_ASSIGN_OR_RETURN(rpc::JobName name,
-                             rpc::ParseJobName(request->name(), "name"));
-    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
-                             ctx_->jobs->Retry(tenant, name.model, name.job));
-    *response = ToProto(job);
-    return absl::OkStatus();
-  };
-  return rpc::ToGrpcStatus(run());
+  return rpc::ToGrpcStatus(OnNamedJob(*ctx_, call, request->name(),
+                                      &storage::JobStore::Retry, response));
 }
 
 grpc::Status TrainingServiceImpl::WatchJob(
