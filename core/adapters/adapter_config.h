@@ -1,7 +1,7 @@
 // File: core/adapters/adapter_config.h
 //
 // Every switch of the three continual-personalization methods
-// (docs: shared/docs/method.md):
+// (docs: docs/method.md):
 //   LoRA     sequential low-rank adapters folded after each concept (§3.2);
 //   C-LoRA   LoRA + the self-regularization λ Σ_l ‖(W_{t-1} − W_0) ⊙ BA‖²_F
 //            and a directly learned, randomly initialized token (§3.3-3.4);
