@@ -7,16 +7,8 @@ STAMINAD="$1"
 STAMINA="$2"
 source tests/e2e_lib.sh
 
-PORT="$(free_port)"
-# No base model files under the test's working directory: staminad falls back
-# to random stamina-tiny-v1 weights (with a warning).
-"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${TEST_TMPDIR}/data" \
-  --bootstrap_tenant=clitest --base_model_dir="${TEST_TMPDIR}/no-model" \
-  > "${TEST_TMPDIR}/staminad.out" 2> "${TEST_TMPDIR}/staminad.err" &
-SERVER=$!
-trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT
-KEY="$(staminad_key "${TEST_TMPDIR}/staminad.out" "${SERVER}")" \
-  || { cat "${TEST_TMPDIR}/staminad.err"; exit 1; }
+# No base model files: staminad falls back to random stamina-tiny-v1 weights.
+start_staminad clitest || exit 1
 
 OUT="${TEST_TMPDIR}/cli.out"
 ERR="${TEST_TMPDIR}/cli.err"

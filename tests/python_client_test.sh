@@ -12,15 +12,8 @@ mkdir -p "${OUT}"
   --python_out="${OUT}" --grpc_python_out="${OUT}" protos/stamina/v1/*.proto
 find "${OUT}/stamina" -type d -exec touch {}/__init__.py \;
 
-PORT="$(free_port)"
-# No base model files here: staminad registers random stamina-tiny-v1 weights.
-"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${TEST_TMPDIR}/data" \
-  --bootstrap_tenant=pytest --base_model_dir="${TEST_TMPDIR}/no-model" \
-  > "${TEST_TMPDIR}/staminad.out" 2> "${TEST_TMPDIR}/staminad.err" &
-SERVER=$!
-trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT
-KEY="$(staminad_key "${TEST_TMPDIR}/staminad.out" "${SERVER}")" \
-  || { cat "${TEST_TMPDIR}/staminad.err"; exit 1; }
+# No base model files: staminad falls back to random stamina-tiny-v1 weights.
+start_staminad pytest || exit 1
 
 PYTHONPATH="${OUT}" /usr/bin/python3 "${QUICKSTART}" \
   --address="127.0.0.1:${PORT}" --api_key="${KEY}" | tee "${TEST_TMPDIR}/client.out"
