@@ -17,14 +17,19 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
   if (!warning.empty() && options.log) options.log(warning);
   options.api.base_models.push_back({.id = s->base_.id, .digest = s->base_.digest});
   if (options.sampler_cache_bytes > 0) {
-    const worker::ResolvedBaseModel base = s->base_;
-    const int64_t budget = options.sampler_cache_bytes;
-    options.api.sampler_factory = [base, budget](const server::ServiceContext& context)
+    const sampler::InProcessSampler::Options sampling{
+        .base_models = {s->base_},
+        .cache_bytes = options.sampler_cache_bytes,
+        .slots = options.sampler_slots,
+        .memory_budget_bytes = options.sampler_memory_bytes,
+        .max_waiting = options.sampler_max_waiting,
+        .max_waiting_per_tenant = options.sampler_max_waiting_per_tenant};
+    options.api.sampler_factory = [sampling](const server::ServiceContext& context)
         -> absl::StatusOr<std::unique_ptr<rpc::SampleRouter>> {
-      STAMINA_ASSIGN_OR_RETURN(
-          std::unique_ptr<sampler::InProcessSampler> sampler,
-          sampler::InProcessSampler::Create(
-              {.blobs = context.blobs, .base_models = {base}, .cache_bytes = budget}));
+      sampler::InProcessSampler::Options with_blobs = sampling;
+      with_blobs.blobs = context.blobs;
+      STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<sampler::InProcessSampler> sampler,
+                               sampler::InProcessSampler::Create(std::move(with_blobs)));
       return std::unique_ptr<rpc::SampleRouter>(std::move(sampler));
     };
   }

@@ -48,6 +48,13 @@ class EmbeddedService {
     absl::Duration min_heartbeat_interval = absl::Seconds(1);
     // 0 disables the sampler (Sample is UNIMPLEMENTED).
     int64_t sampler_cache_bytes = int64_t{1} << 30;
+    // The in-process sampler's admission (sampler/in_process_sampler.h):
+    // working memory of the requests running at once, slots, and the
+    // waiting requests in all and per tenant before Sample is busy.
+    int64_t sampler_memory_bytes = int64_t{2} << 30;
+    int sampler_slots = 1;
+    int sampler_max_waiting = 32;
+    int sampler_max_waiting_per_tenant = 8;
     // One line per notable event; may be null.
     std::function<void(const std::string&)> log;
   };

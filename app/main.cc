@@ -59,6 +59,14 @@ ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
 ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
           "Memory budget of the sampler's folded-model cache; 0 = no sampler");
+ABSL_FLAG(int64_t, sampler_memory_bytes, int64_t{2} << 30,
+          "Working memory of the Sample requests running at once (beyond the cached "
+          "models); sizes that could never fit are refused");
+ABSL_FLAG(int, sampler_slots, 1,
+          "Sample requests running at once (they share --torch_threads)");
+ABSL_FLAG(int, sampler_queue, 32,
+          "Sample requests waiting before new ones are RESOURCE_EXHAUSTED (busy)");
+ABSL_FLAG(int, sampler_queue_per_tenant, 8, "The same, per tenant");
 ABSL_FLAG(std::vector<std::string>, sampler_backends, {},
           "stamina-sampler replicas (host:port, comma-separated) serving Sample; "
           "empty = the in-process sampler (needs --internal_token when set)");
@@ -141,6 +149,10 @@ int main(int argc, char** argv) {
        .worker_slots = slots,
        .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds)),
        .sampler_cache_bytes = cache_bytes,
+       .sampler_memory_bytes = absl::GetFlag(FLAGS_sampler_memory_bytes),
+       .sampler_slots = absl::GetFlag(FLAGS_sampler_slots),
+       .sampler_max_waiting = absl::GetFlag(FLAGS_sampler_queue),
+       .sampler_max_waiting_per_tenant = absl::GetFlag(FLAGS_sampler_queue_per_tenant),
        .log = LogLine});
   if (!service.ok()) {
     std::fprintf(stderr, "staminad: %s\n", service.status().ToString().c_str());

@@ -28,7 +28,9 @@ std::string SampleLabel(const v1::SampleProgress& progress, int images,
                         int total) {
   std::string label =
       ShortEnum(v1::SamplePhase_Name(progress.phase()), "SAMPLE_PHASE_");
-  if (progress.total_steps() > 0) {
+  if (progress.phase() == v1::SAMPLE_PHASE_QUEUED) {
+    absl::StrAppend(&label, ", ", progress.step(), " ahead");
+  } else if (progress.total_steps() > 0) {
     absl::StrAppend(&label, " step ", progress.step(), "/",
                     progress.total_steps());
   }
@@ -52,6 +54,7 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
   std::vector<std::vector<std::string>> rows;
   for (const v1::BaseModel& base : capabilities.base_models()) {
     rows.push_back({base.name(), absl::StrCat(base.resolution()),
+                    absl::StrCat(base.max_sample_side()),
                     absl::StrCat(base.default_training_steps()),
                     absl::StrCat(base.default_sample_steps()),
                     absl::StrFormat("%g", base.default_guidance_scale()),
@@ -59,8 +62,8 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
   }
   out << "base_models:\n";
   PrintTable(out,
-             {"NAME", "RESOLUTION", "TRAIN STEPS", "SAMPLE STEPS", "GUIDANCE",
-              "DIGEST"},
+             {"NAME", "RESOLUTION", "MAX SIDE", "TRAIN STEPS", "SAMPLE STEPS",
+              "GUIDANCE", "DIGEST"},
              rows);
   const v1::Limits& limits = capabilities.limits();
   out << "limits:\n";

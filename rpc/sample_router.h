@@ -48,7 +48,7 @@ struct SampleParams {
 };
 
 // Numbering as stamina.v1.SamplePhase.
-enum class SamplePhase : int { kLoading = 1, kDenoising = 2, kDecoding = 3 };
+enum class SamplePhase : int { kLoading = 1, kDenoising = 2, kDecoding = 3, kQueued = 4 };
 
 struct SampledImage {
   int index = 0;
@@ -69,26 +69,46 @@ class SampleSink {
   virtual absl::Status Image(const SampledImage& image) = 0;
 };
 
-// The folded-model cache behind a router (for metrics).
-struct SampleCacheStats {
+// The sampler behind a router (for metrics): its folded-model cache and its
+// admission queue.
+struct SamplerStats {
   int64_t hits = 0;
   int64_t misses = 0;
   int64_t evictions = 0;
   int64_t bytes = 0;
   int64_t entries = 0;
+  int running = 0;              // requests sampling now
+  int waiting = 0;              // requests queued for a slot or memory
+  int64_t working_bytes = 0;    // sampling memory reserved by the running ones
+  int64_t refused_busy = 0;     // requests refused because the queue was full
+};
+
+// What a base model's sampling accepts, where the router knows it.
+struct BaseModelSampling {
+  int native_side = 0;  // the resolution it was trained at
+  int max_side = 0;     // the largest width or height Sample accepts
 };
 
 class SampleRouter {
  public:
   virtual ~SampleRouter() = default;
 
-  // Zeros for routers without a local cache.
-  virtual SampleCacheStats CacheStats() const { return {}; }
+  // The base model's sizes, or nullopt when this router does not know them
+  // (remote replicas, an unknown base).
+  virtual std::optional<BaseModelSampling> SamplingOf(
+      const std::string& /*base_model_id*/) const {
+    return std::nullopt;
+  }
+
+  // Zeros for routers without a local sampler.
+  virtual SamplerStats Stats() const { return {}; }
 
   // Generates `params.count` images from `recipe`. RESOURCE_EXHAUSTED when
-  // the model does not fit the sampler's memory budget, CANCELLED when the
-  // sink says so, INVALID_ARGUMENT for parameters the model cannot honour
-  // (the message names the field).
+  // the model or the request's working memory does not fit the sampler's
+  // budgets, or when the sampler is busy (its queue is full; the message
+  // gives a retry hint), CANCELLED when the sink says so (also while the
+  // request waits its turn), INVALID_ARGUMENT for parameters the model
+  // cannot honour (the message names the field).
   virtual absl::Status Sample(const ModelRecipe& recipe, const SampleParams& params,
                               SampleSink& sink) = 0;
 

@@ -6,9 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "core/pipelines/sampling_memory.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "images/png_codec.h"
 #include "sampler/folded_model_cache.h"
+#include "sampler/sample_admission.h"
 #include "worker/model_builder.h"
 
 namespace stamina::sampler {
@@ -51,8 +53,12 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(
 
 InProcessSampler::InProcessSampler(Options options,
                                    std::unique_ptr<worker::BaseModelLibrary> library,
-                                   std::unique_ptr<FoldedModelCache> cache)
-    : options_(std::move(options)), library_(std::move(library)), cache_(std::move(cache)) {}
+                                   std::unique_ptr<FoldedModelCache> cache,
+                                   std::unique_ptr<SampleAdmission> admission)
+    : options_(std::move(options)),
+      library_(std::move(library)),
+      cache_(std::move(cache)),
+      admission_(std::move(admission)) {}
 
 InProcessSampler::~InProcessSampler() = default;
 
@@ -68,8 +74,14 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
                            worker::BaseModelLibrary::Create(options.base_models));
   auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
-  return std::unique_ptr<InProcessSampler>(
-      new InProcessSampler(std::move(options), std::move(library), std::move(cache)));
+  STAMINA_ASSIGN_OR_RETURN(
+      std::unique_ptr<SampleAdmission> admission,
+      SampleAdmission::Create({.slots = options.slots,
+                               .memory_budget_bytes = options.memory_budget_bytes,
+                               .max_waiting = options.max_waiting,
+                               .max_waiting_per_tenant = options.max_waiting_per_tenant}));
+  return std::unique_ptr<InProcessSampler>(new InProcessSampler(
+      std::move(options), std::move(library), std::move(cache), std::move(admission)));
 }
 
 absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,
@@ -80,11 +92,23 @@ absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,
 absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
                                       const rpc::SampleParams& params,
                                       rpc::SampleSink& sink) {
+  STAMINA_ASSIGN_OR_RETURN(core::DiffusionModelConfig config,
+                           library_->Config(recipe.base_model_id));
+  const bool guided = params.guidance_scale > 1.0f;
+  STAMINA_RETURN_IF_ERROR(core::CheckSampleSize(config, params.width, params.height,
+                                                guided, options_.memory_budget_bytes));
+  STAMINA_ASSIGN_OR_RETURN(
+      SampleAdmission::Grant grant,
+      admission_->Admit(
+          recipe.tenant_id,
+          core::SamplingWorkingBytes(config, params.width, params.height, guided),
+          [&] { return sink.Cancelled(); },
+          [&](int ahead) { sink.Progress(rpc::SamplePhase::kQueued, ahead, 0); }));
   const std::string key = CacheKey(recipe);
   if (!cache_->Contains(key)) sink.Progress(rpc::SamplePhase::kLoading, 0, 0);
   STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
                            LoadModel(options_, *library_, *cache_, recipe));
-  std::atomic<bool> cancelled{false};
+  std::atomic<bool> cancelled{sink.Cancelled()};
   STAMINA_ASSIGN_OR_RETURN(
       std::vector<core::Image> images,
       core::GenerateImages(
@@ -98,8 +122,8 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
            .width = params.width,
            .height = params.height},
           [&](const core::DenoisingProgress& p) {
-            if (sink.Cancelled()) cancelled = true;
             sink.Progress(rpc::SamplePhase::kDenoising, p.step, p.total_steps);
+            if (sink.Cancelled()) cancelled = true;
           },
           &cancelled));
   sink.Progress(rpc::SamplePhase::kDecoding, params.steps, params.steps);
@@ -137,13 +161,28 @@ std::vector<InProcessSampler::CachedModel> InProcessSampler::CachedModels() cons
   return models;
 }
 
-rpc::SampleCacheStats InProcessSampler::CacheStats() const {
+std::optional<rpc::BaseModelSampling> InProcessSampler::SamplingOf(
+    const std::string& base_model_id) const {
+  absl::StatusOr<core::DiffusionModelConfig> config = library_->Config(base_model_id);
+  if (!config.ok()) return std::nullopt;
+  return rpc::BaseModelSampling{
+      .native_side = static_cast<int>(core::NativeSampleSide(*config)),
+      .max_side =
+          static_cast<int>(core::MaxSampleSide(*config, options_.memory_budget_bytes))};
+}
+
+rpc::SamplerStats InProcessSampler::Stats() const {
   const FoldedModelCache::Stats s = cache_->stats();
+  const SampleAdmission::Stats queue = admission_->stats();
   return {.hits = s.hits,
           .misses = s.misses,
           .evictions = s.evictions,
           .bytes = s.bytes,
-          .entries = s.entries};
+          .entries = s.entries,
+          .running = queue.running,
+          .waiting = queue.waiting,
+          .working_bytes = queue.bytes_in_use,
+          .refused_busy = queue.refused_busy};
 }
 
 }  // namespace stamina::sampler

@@ -8,6 +8,15 @@
 // serves, then runs DDIM with classifier-free guidance, reporting progress,
 // and returns PNGs.
 //
+// Bounded: a request's size is checked against its base model (at most twice
+// the native side) and its working memory estimated
+// (core/pipelines/sampling_memory.h) before anything is built; it then
+// waits for a slot and that much of the sampling memory budget in a fair
+// per-tenant queue (sampler/sample_admission.h), reporting its place as
+// SAMPLE_PHASE_QUEUED progress, and is refused as busy when the queue is
+// full. A cancelled request stops within one denoising step, or leaves the
+// queue.
+//
 // The header is torch-free: app/ composes it without LibTorch
 // headers. Thread-safe; concurrent calls share cached models.
 #ifndef STAMINA_SAMPLER_IN_PROCESS_SAMPLER_H_
@@ -15,6 +24,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +40,7 @@ class BaseModelLibrary;
 namespace stamina::sampler {
 
 class FoldedModelCache;
+class SampleAdmission;
 
 class InProcessSampler final : public rpc::SampleRouter {
  public:
@@ -39,6 +50,15 @@ class InProcessSampler final : public rpc::SampleRouter {
     int64_t cache_bytes = int64_t{1} << 30;
     // Run one denoising step on a freshly built model before it serves.
     bool warm_up = true;
+    // Requests sampling at once: they share the process's torch threads, so
+    // more than one only helps when a single request leaves cores idle.
+    int slots = 1;
+    // Working memory of the requests running at once (beyond the cached
+    // models' weights, which `cache_bytes` bounds).
+    int64_t memory_budget_bytes = int64_t{2} << 30;
+    // Waiting requests, in all and per tenant, before new ones are busy.
+    int max_waiting = 32;
+    int max_waiting_per_tenant = 8;
   };
 
   // INVALID_ARGUMENT for a missing blob store, no base models or a
@@ -54,7 +74,10 @@ class InProcessSampler final : public rpc::SampleRouter {
   absl::Status Warm(const rpc::ModelRecipe& recipe,
                     const std::function<bool()>& cancelled) override;
 
-  rpc::SampleCacheStats CacheStats() const override;
+  rpc::SamplerStats Stats() const override;
+
+  std::optional<rpc::BaseModelSampling> SamplingOf(
+      const std::string& base_model_id) const override;
 
   // What identifies a recipe's folded weights in the cache (recipes of
   // different models with the same base and adapters share an entry).
@@ -71,11 +94,13 @@ class InProcessSampler final : public rpc::SampleRouter {
 
  private:
   InProcessSampler(Options options, std::unique_ptr<worker::BaseModelLibrary> library,
-                   std::unique_ptr<FoldedModelCache> cache);
+                   std::unique_ptr<FoldedModelCache> cache,
+                   std::unique_ptr<SampleAdmission> admission);
 
   const Options options_;
   const std::unique_ptr<worker::BaseModelLibrary> library_;
   const std::unique_ptr<FoldedModelCache> cache_;
+  const std::unique_ptr<SampleAdmission> admission_;
 };
 
 }  // namespace stamina::sampler

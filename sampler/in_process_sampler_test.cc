@@ -2,10 +2,14 @@
 // TEST_TMPDIR, with adapters trained for real (a few steps) by core.
 #include "sampler/in_process_sampler.h"
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "common/testing/status_matchers.h"
 #include "core/adapters/adapter_artifact.h"
 #include "core/pipelines/base_models.h"
@@ -21,14 +25,16 @@ namespace {
 using ::testing::HasSubstr;
 using rpc::SamplePhase;
 
-class RecordingSink final : public rpc::SampleSink {
+class RecordingSink : public rpc::SampleSink {
  public:
-  bool cancel = false;
+  std::atomic<bool> cancel{false};
   std::vector<SamplePhase> phases;
   std::vector<rpc::SampledImage> images;
+  int denoising_reports = 0;
 
   bool Cancelled() override { return cancel; }
   void Progress(SamplePhase phase, int, int) override {
+    if (phase == SamplePhase::kDenoising) ++denoising_reports;
     if (phases.empty() || phases.back() != phase) phases.push_back(phase);
   }
   absl::Status Image(const rpc::SampledImage& image) override {
@@ -116,8 +122,8 @@ TEST_F(InProcessSamplerTest, SamplesTheBaseModelAndCachesIt) {
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), again));
   EXPECT_EQ(again.phases.front(), SamplePhase::kDenoising);  // warm: no loading
   EXPECT_EQ(again.images[0].png, sink.images[0].png);        // same seed, same image
-  EXPECT_EQ(sampler_->CacheStats().misses, 1);
-  EXPECT_EQ(sampler_->CacheStats().hits, 1);
+  EXPECT_EQ(sampler_->Stats().misses, 1);
+  EXPECT_EQ(sampler_->Stats().hits, 1);
 }
 
 // Same base, lineage, prompt, seed, size and steps give the same PNG bytes,
@@ -158,21 +164,21 @@ TEST_F(InProcessSamplerTest, OnePromptMayNameSeveralFoldedConcepts) {
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(2), Params("<anna> near <mill>"), both));
   ASSERT_EQ(both.images.size(), 1u);
   EXPECT_NE(both.images[0].png, base.images[0].png);  // the adapters changed the model
-  EXPECT_EQ(sampler_->CacheStats().entries, 2);
+  EXPECT_EQ(sampler_->Stats().entries, 2);
 }
 
 TEST_F(InProcessSamplerTest, EvictsTheLeastRecentlyUsedModelUnderTheBudget) {
   RecordingSink sink;
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), sink));
-  const int64_t one_model = sampler_->CacheStats().bytes;
+  const int64_t one_model = sampler_->Stats().bytes;
   MakeSampler(one_model + one_model / 2);
   for (int adapters : {0, 1, 0}) {
     RecordingSink s;
     STAMINA_ASSERT_OK(sampler_->Sample(Recipe(adapters), Params("a face"), s));
   }
-  EXPECT_EQ(sampler_->CacheStats().entries, 1);
-  EXPECT_EQ(sampler_->CacheStats().evictions, 2);
-  EXPECT_EQ(sampler_->CacheStats().misses, 3);
+  EXPECT_EQ(sampler_->Stats().entries, 1);
+  EXPECT_EQ(sampler_->Stats().evictions, 2);
+  EXPECT_EQ(sampler_->Stats().misses, 3);
 }
 
 TEST_F(InProcessSamplerTest, ModelOverTheBudgetIsResourceExhausted) {
@@ -187,6 +193,95 @@ TEST_F(InProcessSamplerTest, CancelledCallStops) {
   sink.cancel = true;
   EXPECT_THAT(sampler_->Sample(Recipe(1), Params("<anna>"), sink),
               StatusCodeIs(absl::StatusCode::kCancelled));
+  EXPECT_TRUE(sink.images.empty());
+}
+
+TEST_F(InProcessSamplerTest, SizesComeFromTheBaseModel) {
+  const std::optional<rpc::BaseModelSampling> sizes = sampler_->SamplingOf(base_->id);
+  ASSERT_TRUE(sizes.has_value());
+  EXPECT_EQ(sizes->native_side, 32);
+  EXPECT_EQ(sizes->max_side, 64);
+  EXPECT_FALSE(sampler_->SamplingOf("no-such-base").has_value());
+}
+
+// 1024x1024 on a 32x32 model (the request that once grew staminad to 8 GB)
+// is refused before any model is built; so is a size whose working memory
+// exceeds a small budget.
+TEST_F(InProcessSamplerTest, OversizedRequestsAreRefusedUpFront) {
+  rpc::SampleParams params = Params("a face");
+  params.width = 1024;
+  params.height = 1024;
+  RecordingSink sink;
+  EXPECT_THAT(sampler_->Sample(Recipe(0), params, sink),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("width: 1024")));
+  EXPECT_EQ(sampler_->Stats().misses, 0);
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      sampler_, InProcessSampler::Create({.blobs = &blobs_,
+                                          .base_models = {*base_},
+                                          .memory_budget_bytes = 20 << 20}));
+  params.width = 64;
+  params.height = 64;
+  EXPECT_THAT(sampler_->Sample(Recipe(0), params, sink),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("budget is 20 MiB")));
+  EXPECT_EQ(sampler_->Stats().misses, 0);
+  EXPECT_TRUE(sink.images.empty());
+}
+
+// With one slot, a second request waits (reporting QUEUED) until the first
+// is done, then runs.
+TEST_F(InProcessSamplerTest, ASecondRequestQueuesBehindTheFirst) {
+  class FirstSink final : public RecordingSink {
+   public:
+    std::function<void()> on_first_step;
+    void Progress(SamplePhase phase, int step, int total) override {
+      RecordingSink::Progress(phase, step, total);
+      if (phase == SamplePhase::kDenoising && on_first_step) {
+        on_first_step();
+        on_first_step = nullptr;
+      }
+    }
+  };
+  class SecondSink final : public RecordingSink {
+   public:
+    absl::Notification queued;
+    void Progress(SamplePhase phase, int step, int total) override {
+      RecordingSink::Progress(phase, step, total);
+      if (phase == SamplePhase::kQueued && !queued.HasBeenNotified()) queued.Notify();
+    }
+  };
+  FirstSink first;
+  SecondSink second;
+  absl::Status second_status;
+  std::thread other;
+  first.on_first_step = [&] {
+    other = std::thread(
+        [&] { second_status = sampler_->Sample(Recipe(0), Params("a face"), second); });
+    second.queued.WaitForNotification();
+    EXPECT_EQ(sampler_->Stats().waiting, 1);
+    EXPECT_EQ(sampler_->Stats().running, 1);
+  };
+  STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), first));
+  other.join();
+  STAMINA_ASSERT_OK(second_status);
+  EXPECT_EQ(second.phases.front(), SamplePhase::kQueued);
+  EXPECT_EQ(second.images.size(), 1u);
+  EXPECT_EQ(sampler_->Stats().running, 0);
+}
+
+// A caller that goes away during denoising stops the work after that step.
+TEST_F(InProcessSamplerTest, CancelDuringDenoisingStopsWithinOneStep) {
+  class CancelAfterFirstStep final : public RecordingSink {
+   public:
+    void Progress(SamplePhase phase, int step, int total) override {
+      RecordingSink::Progress(phase, step, total);
+      if (phase == SamplePhase::kDenoising) cancel = true;
+    }
+  };
+  CancelAfterFirstStep sink;
+  EXPECT_THAT(sampler_->Sample(Recipe(0), Params("a face", 4), sink),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("after 1 of 3 steps")));
+  EXPECT_EQ(sink.denoising_reports, 1);
   EXPECT_TRUE(sink.images.empty());
 }
 

@@ -43,6 +43,11 @@ ABSL_FLAG(std::string, data_dir, "stamina-sampler-data",
 ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
           "Memory budget of the folded-model cache");
 ABSL_FLAG(int, max_concurrent, 0, "Concurrent Sample calls; 0 = no cap");
+ABSL_FLAG(int64_t, memory_bytes, int64_t{2} << 30,
+          "Working memory of the Sample requests running at once (beyond the cache)");
+ABSL_FLAG(int, slots, 1, "Sample requests running at once (they share the torch threads)");
+ABSL_FLAG(int, queue, 32, "Sample requests waiting before new ones are busy");
+ABSL_FLAG(int, queue_per_tenant, 8, "The same, per tenant");
 ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architecture)");
 ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "Directory of the base model's files; when missing, random weights");
@@ -95,7 +100,11 @@ int main(int argc, char** argv) {
   auto sampler = stamina::sampler::InProcessSampler::Create(
       {.blobs = blobs->get(),
        .base_models = {*base},
-       .cache_bytes = absl::GetFlag(FLAGS_cache_bytes)});
+       .cache_bytes = absl::GetFlag(FLAGS_cache_bytes),
+       .slots = absl::GetFlag(FLAGS_slots),
+       .memory_budget_bytes = absl::GetFlag(FLAGS_memory_bytes),
+       .max_waiting = absl::GetFlag(FLAGS_queue),
+       .max_waiting_per_tenant = absl::GetFlag(FLAGS_queue_per_tenant)});
   if (!sampler.ok()) return Fail(sampler.status());
   stamina::sampler::SamplerBackendServiceImpl service(
       {.sampler = sampler->get(),

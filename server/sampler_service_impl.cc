@@ -108,6 +108,12 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
       out->set_default_training_steps(defaults_.steps);
       out->set_default_sample_steps(sample_defaults_.steps);
       out->set_default_guidance_scale(sample_defaults_.guidance_scale);
+      if (router_ != nullptr) {
+        if (const auto sizes = router_->SamplingOf(base.id); sizes.has_value()) {
+          out->set_resolution(sizes->native_side);
+          out->set_max_sample_side(sizes->max_side);
+        }
+      }
     }
     response->set_server_version(ctx_->server_version);
     return absl::OkStatus();

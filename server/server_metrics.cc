@@ -44,7 +44,7 @@ class SamplerCacheCollector final : public prometheus::Collectable {
   explicit SamplerCacheCollector(const rpc::SampleRouter* sampler) : sampler_(sampler) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    const rpc::SampleCacheStats stats = sampler_->CacheStats();
+    const rpc::SamplerStats stats = sampler_->Stats();
     auto family = [](const char* name, const char* help, prometheus::MetricType type) {
       prometheus::MetricFamily f;
       f.name = name;
@@ -76,7 +76,22 @@ class SamplerCacheCollector final : public prometheus::Collectable {
                          "Folded models in the sampler cache",
                          prometheus::MetricType::Gauge);
     models.metric = {metric(static_cast<double>(stats.entries), false)};
-    return {requests, evictions, bytes, models};
+    auto running = family("stamina_sampler_running",
+                          "Sample requests running now", prometheus::MetricType::Gauge);
+    running.metric = {metric(stats.running, false)};
+    auto waiting = family("stamina_sampler_waiting",
+                          "Sample requests waiting for a slot or memory",
+                          prometheus::MetricType::Gauge);
+    waiting.metric = {metric(stats.waiting, false)};
+    auto working = family("stamina_sampler_working_bytes",
+                          "Sampling memory reserved by the running requests",
+                          prometheus::MetricType::Gauge);
+    working.metric = {metric(static_cast<double>(stats.working_bytes), false)};
+    auto busy = family("stamina_sampler_busy_total",
+                       "Sample requests refused because the queue was full",
+                       prometheus::MetricType::Counter);
+    busy.metric = {metric(static_cast<double>(stats.refused_busy), true)};
+    return {requests, evictions, bytes, models, running, waiting, working, busy};
   }
 
  private:

@@ -14,7 +14,10 @@
 //   stamina_sampler_cache_evictions_total        counter
 //   stamina_sampler_cache_bytes                  gauge
 //   stamina_sampler_cache_models                 gauge
-// (the sampler's folded-model cache, read at scrape time; Sample latency is
+//   stamina_sampler_running, _waiting            gauges: Sample admission
+//   stamina_sampler_working_bytes                gauge: memory reserved
+//   stamina_sampler_busy_total                   counter: refused as busy
+// (the sampler's folded-model cache and queue, read at scrape time; Sample latency is
 // stamina_rpc_duration_seconds{method=".../Sample"}).
 // RPCs are counted by a gRPC server interceptor, so no handler knows about
 // metrics. Thread-safe. The JobStore is not owned and must outlive this.

@@ -24,6 +24,8 @@ cli concepts create family anna '<anna>' --caption='a photo of {}' || fail "conc
 grep -q "token <anna> state DRAFT" "${OUT}" || fail "concepts create output"
 cli capabilities || fail "capabilities"
 grep -q "baseModels/stamina-tiny-v1" "${OUT}" || fail "capabilities output"
+# The in-process sampler reports the base model's native and largest side.
+grep -Eq "baseModels/stamina-tiny-v1 +32 +64 " "${OUT}" || fail "capabilities sizes"
 
 # <anna> is not trained yet: the base model does not know the token, one
 # clean line naming the field and exit 10 + 3.

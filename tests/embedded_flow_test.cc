@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "app/embedded_service.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -309,10 +310,10 @@ TEST_F(EmbeddedFlowTest, TwoConceptsTrainInOrderAndSampleTogether) {
 TEST_F(EmbeddedFlowTest, ANewVersionIsWarmBeforeItsFirstSample) {
   CreateModel("pets");
   CreateConcept("pets", "anna", 0);
-  EXPECT_EQ(service_->server().sampler()->CacheStats().entries, 0);
+  EXPECT_EQ(service_->server().sampler()->Stats().entries, 0);
   EXPECT_EQ(Watch(Train("pets", "anna").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
   ASSERT_TRUE(service_->server().warmer()->AwaitFinished(1, absl::Seconds(60)));
-  rpc::SampleCacheStats stats = service_->server().sampler()->CacheStats();
+  rpc::SamplerStats stats = service_->server().sampler()->Stats();
   EXPECT_EQ(stats.entries, 1);  // no Sample call yet
   EXPECT_EQ(stats.misses, 1);
   EXPECT_EQ(stats.hits, 0);
@@ -321,9 +322,61 @@ TEST_F(EmbeddedFlowTest, ANewVersionIsWarmBeforeItsFirstSample) {
   ExpectOk(first.status);
   EXPECT_THAT(first.phases, ElementsAre(v1::SAMPLE_PHASE_DENOISING,  // no LOADING
                                         v1::SAMPLE_PHASE_DECODING));
-  stats = service_->server().sampler()->CacheStats();
+  stats = service_->server().sampler()->Stats();
   EXPECT_EQ(stats.hits, 1);
   EXPECT_EQ(stats.misses, 1);
+}
+
+// Issue 18: 1024x1024 x 16 on a 32x32 model (which once grew staminad to
+// 8 GB and ran on after the client left) is refused at once, naming the
+// field; a heavy request the client cancels stops within a step, freeing
+// the sampler for the next caller.
+TEST_F(EmbeddedFlowTest, OversizedSampleIsRefusedAndACancelledOneStops) {
+  CreateModel("pets");
+  v1::SampleRequest request;
+  request.set_model("models/pets");
+  request.set_prompt("a face");
+  request.set_image_count(16);
+  request.set_width(1024);
+  request.set_height(1024);
+  {
+    auto context = Call();
+    auto reader = api_.sampler->Sample(context.get(), request);
+    v1::SampleResponse response;
+    while (reader->Read(&response)) {
+    }
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("width: 1024"));
+  }
+
+  // 16 images x 200 steps at twice the native size: minutes of work.
+  request.set_width(64);
+  request.set_height(64);
+  request.set_steps(200);
+  auto context = Call();
+  auto reader = api_.sampler->Sample(context.get(), request);
+  v1::SampleResponse response;
+  while (reader->Read(&response)) {
+    if (response.has_progress() &&
+        response.progress().phase() == v1::SAMPLE_PHASE_DENOISING) {
+      break;
+    }
+  }
+  EXPECT_EQ(service_->server().sampler()->Stats().running, 1);
+  context->TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (service_->server().sampler()->Stats().running > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // waiting for the server to notice
+  }
+  EXPECT_EQ(service_->server().sampler()->Stats().running, 0);
+  EXPECT_EQ(service_->server().sampler()->Stats().working_bytes, 0);
+  Sampled next = Sample("pets", "a face");
+  ExpectOk(next.status);
+  EXPECT_EQ(next.phases.front(), v1::SAMPLE_PHASE_DENOISING);  // not queued
 }
 
 TEST_F(EmbeddedFlowTest, CancelWhileQueuedNeverTrains) {

@@ -51,6 +51,15 @@ absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(
   return core::LoadDiffusionModel(base.dir);
 }
 
+absl::StatusOr<core::DiffusionModelConfig> BaseModelLibrary::Config(
+    const std::string& id) const {
+  if (bases_.find(id) == bases_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("base model ", id, " is not available on this worker"));
+  }
+  return core::BaseModelConfig(id);
+}
+
 int64_t ModelBytes(core::DiffusionModel& model) {
   return ModuleBytes(*model.text_encoder) + ModuleBytes(*model.unet) +
          ModuleBytes(*model.vae);

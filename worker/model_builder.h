@@ -43,6 +43,10 @@ class BaseModelLibrary {
   absl::StatusOr<core::DiffusionModel> Load(const std::string& id,
                                             const std::string& digest) const;
 
+  // The configs of base model `id` without loading its weights (the id is
+  // its architecture name). NOT_FOUND for an unknown id.
+  absl::StatusOr<core::DiffusionModelConfig> Config(const std::string& id) const;
+
  private:
   explicit BaseModelLibrary(std::map<std::string, ResolvedBaseModel> bases)
       : bases_(std::move(bases)) {}

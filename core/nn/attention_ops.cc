@@ -1,16 +1,45 @@
 #include "core/nn/attention_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "torch/torch.h"
 
 namespace stamina::core {
+namespace {
+
+// softmax(q k^T * scale + mask) v for one block of query rows.
+torch::Tensor AttendBlock(const torch::Tensor& q, const torch::Tensor& k,
+                          const torch::Tensor& value, const torch::Tensor& mask,
+                          double scale) {
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
+  if (mask.defined()) {
+    if (mask.scalar_type() == torch::kBool) {
+      scores = scores.masked_fill(mask.logical_not(),
+                                  std::numeric_limits<float>::lowest());
+    } else {
+      scores = scores + mask.to(scores.scalar_type());
+    }
+  }
+  return torch::matmul(torch::softmax(scores, -1).to(value.scalar_type()), value);
+}
+
+}  // namespace
 
 torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
                                         const torch::Tensor& key,
                                         const torch::Tensor& value,
                                         const torch::Tensor& mask) {
+  return ScaledDotProductAttention(query, key, value, mask, kMaxAttentionScoreElements);
+}
+
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
+                                        const torch::Tensor& key,
+                                        const torch::Tensor& value,
+                                        const torch::Tensor& mask,
+                                        int64_t max_score_elements) {
   TORCH_CHECK(query.dim() >= 2 && key.dim() >= 2 && value.dim() >= 2,
               "ScaledDotProductAttention: query, key and value need at least "
               "2 dimensions");
@@ -22,18 +51,28 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
                       query.scalar_type() == torch::kBFloat16;
   const torch::Tensor q = upcast ? query.to(torch::kFloat) : query;
   const torch::Tensor k = upcast ? key.to(torch::kFloat) : key;
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
-  if (mask.defined()) {
-    if (mask.scalar_type() == torch::kBool) {
-      scores = scores.masked_fill(mask.logical_not(),
-                                  std::numeric_limits<float>::lowest());
-    } else {
-      scores = scores + mask.to(scores.scalar_type());
-    }
+
+  const int64_t query_rows = q.size(-2);
+  const int64_t key_rows = k.size(-2);
+  // Scores per query row: the broadcast leading dimensions times Lk.
+  const int64_t leading = std::max(q.numel() / std::max<int64_t>(1, query_rows * q.size(-1)),
+                                   k.numel() / std::max<int64_t>(1, key_rows * k.size(-1)));
+  const int64_t per_row = std::max<int64_t>(1, leading * key_rows);
+  const int64_t block_rows = std::max<int64_t>(1, max_score_elements / per_row);
+  if (block_rows >= query_rows) return AttendBlock(q, k, value, mask, scale);
+
+  // A mask with a query dimension of its own is cut with the queries; one
+  // that broadcasts over queries (size 1 there, or fewer dimensions) is not.
+  const bool mask_has_rows =
+      mask.defined() && mask.dim() >= 2 && mask.size(-2) == query_rows && query_rows > 1;
+  std::vector<torch::Tensor> blocks;
+  for (int64_t start = 0; start < query_rows; start += block_rows) {
+    const int64_t rows = std::min(block_rows, query_rows - start);
+    blocks.push_back(AttendBlock(q.narrow(-2, start, rows), k, value,
+                                 mask_has_rows ? mask.narrow(-2, start, rows) : mask,
+                                 scale));
   }
-  const torch::Tensor probs =
-      torch::softmax(scores, -1).to(value.scalar_type());
-  return torch::matmul(probs, value);
+  return torch::cat(blocks, -2);
 }
 
 }  // namespace stamina::core

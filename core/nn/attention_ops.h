@@ -9,6 +9,12 @@
 //
 // Like every LibTorch op it throws c10::Error on bad shapes; library entry
 // points wrap model calls in RunTorch (core/torch_status.h).
+// Memory: the score matrix is built a block of query rows at a time, at most
+// `max_score_elements` scores per block (at least one row), so peak memory
+// grows with Lq + Lk rather than Lq x Lk: a self-attention over a 512x512
+// latent (262,144 tokens) would otherwise need a 275 GB score matrix. Rows are
+// independent, so blocking changes no result beyond GEMM rounding, and inputs
+// under the limit take the single-block path unchanged.
 // Thread-safe: a pure function.
 #ifndef STAMINA_CORE_NN_ATTENTION_OPS_H_
 #define STAMINA_CORE_NN_ATTENTION_OPS_H_
@@ -33,6 +39,17 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
                                         const torch::Tensor& key,
                                         const torch::Tensor& value,
                                         const torch::Tensor& mask = {});
+
+// Scores per query block by default: 16M floats (64 MiB, twice that with the
+// softmax's output).
+inline constexpr int64_t kMaxAttentionScoreElements = int64_t{1} << 24;
+
+// As above with an explicit block limit (tests use small ones).
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
+                                        const torch::Tensor& key,
+                                        const torch::Tensor& value,
+                                        const torch::Tensor& mask,
+                                        int64_t max_score_elements);
 
 }  // namespace stamina::core
 

@@ -76,6 +76,44 @@ TEST(ScaledDotProductAttentionTest, BatchedHeadsMatchPerHeadComputation) {
   EXPECT_TRUE(torch::allclose(out, expected, 1e-5, 1e-6));
 }
 
+// Query blocks of 3 rows (a limit of 3 x Lk scores per block, 4 blocks for
+// 10 queries) give what one block gives, with masks that have a query
+// dimension and masks that broadcast over it, and gradients still reach
+// every input.
+TEST(ScaledDotProductAttentionTest, QueryBlocksMatchOneBlock) {
+  torch::manual_seed(3);
+  const torch::Tensor q = torch::randn({10, 4}).requires_grad_(true);
+  const torch::Tensor k = torch::randn({7, 4}).requires_grad_(true);
+  const torch::Tensor v = torch::randn({7, 5});
+  const torch::Tensor row_mask = torch::rand({10, 7}) > 0.3;
+  const torch::Tensor key_mask = torch::randn({1, 7});
+
+  for (const torch::Tensor& mask : {torch::Tensor(), row_mask, key_mask}) {
+    const torch::Tensor whole = ScaledDotProductAttention(q, k, v, mask, 1 << 20);
+    const torch::Tensor blocked = ScaledDotProductAttention(q, k, v, mask, 3 * 7);
+    EXPECT_TRUE(torch::allclose(whole, blocked, 1e-5, 1e-6));
+  }
+  ScaledDotProductAttention(q, k, v, {}, 7).sum().backward();
+  EXPECT_TRUE(q.grad().defined());
+  EXPECT_GT(q.grad().abs().sum().item<float>(), 0.0f);
+  EXPECT_GT(k.grad().abs().sum().item<float>(), 0.0f);
+}
+
+// With heads, the limit counts every head's scores: 2 x 3 heads of 4 keys is
+// 24 scores per query row, so a limit of 50 gives blocks of 2 rows.
+TEST(ScaledDotProductAttentionTest, BlocksCountLeadingDimensions) {
+  torch::manual_seed(4);
+  const torch::Tensor q = torch::randn({2, 3, 9, 8});
+  const torch::Tensor k = torch::randn({2, 3, 4, 8});
+  const torch::Tensor v = torch::randn({2, 3, 4, 8});
+
+  EXPECT_TRUE(torch::allclose(ScaledDotProductAttention(q, k, v),
+                              ScaledDotProductAttention(q, k, v, {}, 50), 1e-5, 1e-6));
+  // Below one row's scores, blocks are single rows.
+  EXPECT_TRUE(torch::allclose(ScaledDotProductAttention(q, k, v),
+                              ScaledDotProductAttention(q, k, v, {}, 1), 1e-5, 1e-6));
+}
+
 TEST(ScaledDotProductAttentionTest, MismatchedHeadSizesThrow) {
   EXPECT_THROW(
       ScaledDotProductAttention(torch::ones({1, 2, 4}), torch::ones({1, 2, 3}),
