@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "rpc/tls_credentials.h"
 #include "server/blob_service_impl.h"
@@ -58,12 +59,17 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
         << "registering base model " << base.id;
   }
   s->auth_ = std::make_unique<Authenticator>(s->tenants_.get());
+  s->notifying_jobs_ =
+      std::make_unique<storage::NotifyingJobStore>(s->jobs_.get(), &s->job_changes_);
+  s->calls_ = std::make_unique<CallLimits>(options.limits.concurrent_calls);
   s->context_ = ServiceContext{.tenants = s->tenants_.get(),
                                .models = s->models_.get(),
                                .lineage = s->lineage_.get(),
-                               .jobs = s->jobs_.get(),
+                               .jobs = s->notifying_jobs_.get(),
                                .blobs = s->blobs_.get(),
                                .auth = s->auth_.get(),
+                               .calls = s->calls_.get(),
+                               .job_changes = &s->job_changes_,
                                .clock = options.clock,
                                .ids = &s->ids_,
                                .limits = options.limits,
@@ -118,6 +124,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
+  // The synchronous server runs each call on a thread of its own: bound them
+  // (past the cap gRPC answers RESOURCE_EXHAUSTED), leaving room beyond the
+  // long calls' caps for short calls and the internal services.
+  const CallLimits::Options& caps = options.limits.concurrent_calls;
+  grpc::ResourceQuota quota("staminad");
+  quota.SetMaxThreads(caps.sample.total + caps.upload.total + caps.watch.total + 64);
+  builder.SetResourceQuota(quota);
   if (s->metrics_ != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;

@@ -28,12 +28,14 @@
 #include "grpcpp/server.h"
 #include "rpc/sample_router.h"
 #include "server/auth.h"
+#include "server/call_limits.h"
 #include "server/model_warmer.h"
 #include "server/sample_request.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
 #include "server/work_queue_service_impl.h"
 #include "storage/file_blob_store.h"
+#include "storage/job_change_feed.h"
 #include "storage/registry_database.h"
 #include "storage/sqlite_job_store.h"
 #include "storage/sqlite_lineage_store.h"
@@ -99,7 +101,8 @@ class ApiServer {
   storage::SqliteTenantStore& tenants() { return *tenants_; }
   storage::SqliteModelStore& models() { return *models_; }
   storage::SqliteLineageStore& lineage() { return *lineage_; }
-  storage::SqliteJobStore& jobs() { return *jobs_; }
+  // The job store every writer goes through (it feeds WatchJob).
+  storage::JobStore& jobs() { return *notifying_jobs_; }
   storage::BlobStore& blobs() { return *blobs_; }
   // The registry's id generator and the options' clock (for composition).
   const ServiceContext& context() const { return context_; }
@@ -117,6 +120,9 @@ class ApiServer {
   std::unique_ptr<storage::SqliteModelStore> models_;
   std::unique_ptr<storage::SqliteLineageStore> lineage_;
   std::unique_ptr<storage::SqliteJobStore> jobs_;
+  storage::JobChangeFeed job_changes_;
+  std::unique_ptr<storage::NotifyingJobStore> notifying_jobs_;
+  std::unique_ptr<CallLimits> calls_;
   std::unique_ptr<storage::FileBlobStore> blobs_;
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;

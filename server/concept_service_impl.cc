@@ -139,6 +139,8 @@ grpc::Status ConceptServiceImpl::UploadImages(
     v1::UploadImagesResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    STAMINA_ASSIGN_OR_RETURN(CallLimits::Slot slot,
+                             ctx_->calls->Acquire(LongCall::kUpload, tenant));
     UploadSession session(ctx_, tenant);
     v1::UploadImagesRequest message;
     while (reader->Read(&message)) {

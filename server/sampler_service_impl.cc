@@ -47,6 +47,8 @@ grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
     if (router_ == nullptr) {
       return absl::UnimplementedError("this deployment has no sampler");
     }
+    STAMINA_ASSIGN_OR_RETURN(CallLimits::Slot slot,
+                             ctx_->calls->Acquire(LongCall::kSample, tenant));
     const int64_t seed = absl::ToUnixMicros(ctx_->clock->Now()) & 0x7fffffff;
     STAMINA_ASSIGN_OR_RETURN(
         rpc::SampleParams params,
@@ -94,6 +96,9 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
     limits->set_max_sample_side(l.max_sample_side);
     limits->set_max_guidance_scale(l.max_guidance_scale);
     limits->set_max_prompt_length(l.max_prompt_length);
+    limits->set_max_concurrent_sample_calls(l.concurrent_calls.sample.per_tenant);
+    limits->set_max_concurrent_upload_calls(l.concurrent_calls.upload.per_tenant);
+    limits->set_max_concurrent_watch_calls(l.concurrent_calls.watch.per_tenant);
     for (auto method : {v1::TRAINING_METHOD_STAMINA, v1::TRAINING_METHOD_CLORA,
                         v1::TRAINING_METHOD_LORA}) {
       response->add_training_methods(method);

@@ -21,7 +21,9 @@
 #include "common/ids.h"
 #include "grpcpp/server_context.h"
 #include "server/auth.h"
+#include "server/call_limits.h"
 #include "storage/blob_store.h"
+#include "storage/job_change_feed.h"
 #include "storage/job_store.h"
 #include "storage/lineage_store.h"
 #include "storage/model_store.h"
@@ -49,6 +51,9 @@ struct ServiceLimits {
   float max_guidance_scale = 30;
   int max_prompt_length = 1000;
   int max_display_name_length = 128;
+  // Long calls open at once (server/call_limits.h): per tenant (published)
+  // and for the whole process.
+  CallLimits::Options concurrent_calls;
 };
 
 struct ServiceContext {
@@ -58,11 +63,15 @@ struct ServiceContext {
   storage::JobStore* jobs = nullptr;
   storage::BlobStore* blobs = nullptr;
   Authenticator* auth = nullptr;
+  CallLimits* calls = nullptr;
+  // Bumped on every job change; WatchJob waits on it instead of polling.
+  storage::JobChangeFeed* job_changes = nullptr;
   Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
   ServiceLimits limits;
-  // How often WatchJob re-reads a job.
-  absl::Duration watch_poll_interval = absl::Milliseconds(100);
+  // How long WatchJob waits for a job change before it re-reads the job
+  // anyway (and asks whether its client is still there).
+  absl::Duration watch_poll_interval = absl::Seconds(1);
   std::string server_version = "0.1.0";
   // Called after a job committed its version (in-process worker slots and
   // the WorkQueue alike), with the job as leased and the new version; may be

@@ -1,5 +1,7 @@
 #include "server/training_service_impl.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
@@ -145,8 +147,11 @@ grpc::Status TrainingServiceImpl::WatchJob(
     }
     const absl::Duration min_interval = absl::Milliseconds(
         request->min_interval_ms() == 0 ? 500 : request->min_interval_ms());
+    STAMINA_ASSIGN_OR_RETURN(CallLimits::Slot slot,
+                             ctx_->calls->Acquire(LongCall::kWatch, tenant));
     std::optional<v1::Job> last;
     absl::Time last_sent;
+    uint64_t seen = ctx_->job_changes->version();
     while (true) {
       if (call->IsCancelled()) return absl::CancelledError("client went away");
       STAMINA_ASSIGN_OR_RETURN(storage::JobRecord record,
@@ -167,7 +172,14 @@ grpc::Status TrainingServiceImpl::WatchJob(
         last_sent = now;
       }
       if (Ended(job)) return absl::OkStatus();
-      ctx_->clock->SleepFor(ctx_->watch_poll_interval);
+      // Wake on the next job change (or re-read after the poll interval).
+      // A progress step held back by min_interval is re-read when it is due.
+      absl::Duration wait = ctx_->watch_poll_interval;
+      if (last.has_value() && job.progress().step() != last->progress().step()) {
+        wait = std::max(absl::Milliseconds(1),
+                        std::min(wait, last_sent + min_interval - now));
+      }
+      seen = ctx_->job_changes->WaitForChange(seen, wait);
     }
   };
   return rpc::ToGrpcStatus(run());

@@ -53,6 +53,7 @@ class EmbeddedFlowTest : public ::testing::Test {
     service_.reset();
     server::ServiceLimits limits;
     limits.min_images_per_concept = 2;
+    limits.concurrent_calls = concurrent_calls_;
     server::TrainingDefaults training;
     training.steps = 4;
     training.batch_size = 2;
@@ -63,7 +64,7 @@ class EmbeddedFlowTest : public ::testing::Test {
         {.api = {.data_dir = data_dir_,
                  .limits = limits,
                  .training = training,
-                 .watch_poll_interval = absl::Milliseconds(5),
+                 .watch_poll_interval = watch_poll_interval_,
                  // civetweb takes ~2 s to stop: only the metrics test starts it.
                  .metrics_address = metrics ? "127.0.0.1:0" : "",
                  .sample_defaults = {.steps = 3, .guidance_scale = 3}},
@@ -76,6 +77,9 @@ class EmbeddedFlowTest : public ::testing::Test {
     service_ = std::move(*created);
     api_ = ConnectApi(service_->server().port());
   }
+
+  server::CallLimits::Options concurrent_calls_;
+  absl::Duration watch_poll_interval_ = absl::Milliseconds(5);
 
   std::unique_ptr<grpc::ClientContext> Call() { return WithApiKey(key_); }
 
@@ -377,6 +381,54 @@ TEST_F(EmbeddedFlowTest, OversizedSampleIsRefusedAndACancelledOneStops) {
   Sampled next = Sample("pets", "a face");
   ExpectOk(next.status);
   EXPECT_EQ(next.phases.front(), v1::SAMPLE_PHASE_DENOISING);  // not queued
+}
+
+// WatchJob streams over the tenant's cap are refused at once and served
+// again when one ends; a watcher wakes on the job's changes, not on a poll
+// (the poll interval here is an hour).
+TEST_F(EmbeddedFlowTest, WatchStreamsAreCappedAndWakeOnChanges) {
+  concurrent_calls_.watch = {.per_tenant = 2, .total = 10};
+  watch_poll_interval_ = absl::Hours(1);
+  Start(/*start_worker=*/false);
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  const v1::Job job = Train("pets", "anna");
+  v1::WatchJobRequest request;
+  request.set_name(job.name());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::WatchJobResponse>>> readers;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(Call());
+    readers.push_back(api_.training->WatchJob(contexts.back().get(), request));
+    v1::WatchJobResponse first;
+    ASSERT_TRUE(readers.back()->Read(&first));
+    EXPECT_EQ(first.job().state(), v1::JOB_STATE_QUEUED);
+  }
+  {
+    auto context = Call();
+    auto reader = api_.training->WatchJob(context.get(), request);
+    v1::WatchJobResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    const grpc::Status refused = reader->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(refused.error_message(), HasSubstr("WatchJob calls: this tenant has 2"));
+  }
+
+  // Cancelling the job is a change: both watchers see it and end.
+  v1::CancelJobRequest cancel;
+  cancel.set_name(job.name());
+  v1::Job cancelled;
+  ExpectOk(api_.training->CancelJob(Call().get(), cancel, &cancelled));
+  for (auto& reader : readers) {
+    v1::WatchJobResponse response, last;
+    while (reader->Read(&response)) last = response;
+    EXPECT_EQ(last.job().state(), v1::JOB_STATE_CANCELLED);
+    ExpectOk(reader->Finish());
+  }
+  // Their slots are free again.
+  const std::vector<v1::Job> again = Watch(job.name());
+  ASSERT_FALSE(again.empty());
+  EXPECT_EQ(again.back().state(), v1::JOB_STATE_CANCELLED);
 }
 
 TEST_F(EmbeddedFlowTest, CancelWhileQueuedNeverTrains) {
