@@ -62,11 +62,17 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   s->notifying_jobs_ =
       std::make_unique<storage::NotifyingJobStore>(s->jobs_.get(), &s->job_changes_);
   s->calls_ = std::make_unique<CallLimits>(options.limits.concurrent_calls);
+  s->blob_collector_ = std::make_unique<storage::BlobCollector>(
+      storage::BlobCollector::Options{.db = s->db_.get(),
+                                      .blobs = s->blobs_.get(),
+                                      .clock = options.clock,
+                                      .min_age = options.blob_sweep_min_age});
   s->context_ = ServiceContext{.tenants = s->tenants_.get(),
                                .models = s->models_.get(),
                                .lineage = s->lineage_.get(),
                                .jobs = s->notifying_jobs_.get(),
                                .blobs = s->blobs_.get(),
+                               .blob_collector = s->blob_collector_.get(),
                                .auth = s->auth_.get(),
                                .calls = s->calls_.get(),
                                .job_changes = &s->job_changes_,
@@ -145,6 +151,12 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     builder.RegisterService(s->work_queue_service_.get());
     builder.RegisterService(s->blob_service_.get());
   }
+  STAMINA_ASSIGN_OR_RETURN(
+      s->upkeep_, Upkeep::Create({.jobs = s->notifying_jobs_.get(),
+                                  .blob_collector = s->blob_collector_.get(),
+                                  .lease_check_interval = options.lease_check_interval,
+                                  .blob_sweep_interval = options.blob_sweep_interval,
+                                  .log = options.log}));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(
@@ -155,6 +167,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
 
 void ApiServer::Shutdown(absl::Duration grace) {
   if (warmer_ != nullptr) warmer_->Stop();
+  if (upkeep_ != nullptr) upkeep_->Stop();
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);

@@ -33,6 +33,7 @@
 #include "server/sample_request.h"
 #include "server/service_context.h"
 #include "server/training_settings.h"
+#include "server/upkeep.h"
 #include "server/work_queue_service_impl.h"
 #include "storage/file_blob_store.h"
 #include "storage/job_change_feed.h"
@@ -84,6 +85,11 @@ class ApiServer {
     // With a sampler, each version a job commits is warmed up on it in the
     // background before its first Sample (server/model_warmer.h).
     bool warm_new_versions = true;
+    // Upkeep (server/upkeep.h): how often expired leases are requeued, how
+    // often the blob sweep runs and the age under which it keeps blobs.
+    absl::Duration lease_check_interval = absl::Seconds(5);
+    absl::Duration blob_sweep_interval = absl::Hours(1);
+    absl::Duration blob_sweep_min_age = absl::Hours(1);
     // One line per notable event (warm-ups); may be empty.
     std::function<void(const std::string&)> log;
   };
@@ -110,6 +116,7 @@ class ApiServer {
   // sampler (and without warming).
   const rpc::SampleRouter* sampler() const { return sampler_.get(); }
   const ModelWarmer* warmer() const { return warmer_.get(); }
+  const Upkeep& upkeep() const { return *upkeep_; }
 
  private:
   ApiServer() = default;
@@ -123,6 +130,8 @@ class ApiServer {
   storage::JobChangeFeed job_changes_;
   std::unique_ptr<storage::NotifyingJobStore> notifying_jobs_;
   std::unique_ptr<CallLimits> calls_;
+  std::unique_ptr<storage::BlobCollector> blob_collector_;
+  std::unique_ptr<Upkeep> upkeep_;
   std::unique_ptr<storage::FileBlobStore> blobs_;
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;

@@ -17,9 +17,7 @@ absl::StatusOr<std::string> TenantOf(const ServiceContext& context,
 
 void DeleteUnreferencedBlobs(const ServiceContext& context,
                              const std::vector<std::string>& digests) {
-  for (const std::string& digest : digests) {
-    (void)context.blobs->Delete(digest);
-  }
+  context.blob_collector->DeleteIfUnreferenced(digests);
 }
 
 }  // namespace stamina::server

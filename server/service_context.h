@@ -22,6 +22,7 @@
 #include "grpcpp/server_context.h"
 #include "server/auth.h"
 #include "server/call_limits.h"
+#include "storage/blob_gc.h"
 #include "storage/blob_store.h"
 #include "storage/job_change_feed.h"
 #include "storage/job_store.h"
@@ -62,6 +63,8 @@ struct ServiceContext {
   storage::LineageStore* lineage = nullptr;
   storage::JobStore* jobs = nullptr;
   storage::BlobStore* blobs = nullptr;
+  // Pins digests across an upload's store + row, and deletes freed blobs.
+  storage::BlobCollector* blob_collector = nullptr;
   Authenticator* auth = nullptr;
   CallLimits* calls = nullptr;
   // Bumped on every job change; WatchJob waits on it instead of polling.
@@ -85,8 +88,9 @@ struct ServiceContext {
 absl::StatusOr<std::string> TenantOf(const ServiceContext& context,
                                      const grpc::ServerContext* call);
 
-// Deletes blobs a cascading delete left unreferenced. Best effort: a file
-// that survives is found by blob garbage collection later.
+// Deletes blobs a cascading delete left unreferenced, unless a concurrent
+// upload of the same bytes references them again (storage/blob_gc.h). Best
+// effort: a file that survives is found by the blob sweep later.
 void DeleteUnreferencedBlobs(const ServiceContext& context,
                              const std::vector<std::string>& digests);
 

@@ -180,6 +180,9 @@ absl::StatusOr<v1::UploadImagesResponse> UploadSession::Finish() {
   v1::UploadImagesResponse response;
   std::vector<v1::ImageUploadResult> results = rejected_;
   for (const Verified& image : verified_) {
+    // Pinned from storing the bytes until the row commits, so a concurrent
+    // delete of the same digest cannot unlink them in between.
+    storage::BlobCollector::Pin pin = ctx_->blob_collector->PinDigest(image.record.digest);
     STAMINA_RETURN_IF_ERROR(ctx_->blobs->Put(image.bytes).status());
     STAMINA_ASSIGN_OR_RETURN(
         storage::AddedImage added,

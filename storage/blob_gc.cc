@@ -1,5 +1,7 @@
 #include "storage/blob_gc.h"
 
+#include <functional>
+
 #include "common/status_macros.h"
 
 namespace stamina::storage {
@@ -32,6 +34,64 @@ absl::StatusOr<GcReport> CollectGarbage(BlobStore& blobs,
       continue;
     }
     STAMINA_RETURN_IF_ERROR(blobs.Delete(blob.digest));
+    report.deleted.push_back(blob.digest);
+    report.freed_bytes += blob.size_bytes;
+  }
+  return report;
+}
+
+absl::StatusOr<bool> IsBlobReferenced(RegistryDatabase& db, const std::string& digest) {
+  bool referenced = false;
+  STAMINA_RETURN_IF_ERROR(db.Read([&](Database& database) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(
+        Statement query,
+        database.Prepare("SELECT 1 FROM blobs WHERE digest = ?1 UNION ALL"
+                         " SELECT 1 FROM base_models WHERE digest = ?1 LIMIT 1"));
+    STAMINA_RETURN_IF_ERROR(query.BindText(1, digest));
+    STAMINA_ASSIGN_OR_RETURN(referenced, query.Step());
+    return absl::OkStatus();
+  }));
+  return referenced;
+}
+
+absl::Mutex& BlobCollector::StripeOf(const std::string& digest) {
+  return stripes_[std::hash<std::string>()(digest) % stripes_.size()];
+}
+
+absl::StatusOr<bool> BlobCollector::DeleteUnreferenced(const std::string& digest) {
+  Pin pin = PinDigest(digest);
+  STAMINA_ASSIGN_OR_RETURN(bool referenced, IsBlobReferenced(*options_.db, digest));
+  if (referenced) return false;
+  STAMINA_RETURN_IF_ERROR(options_.blobs->Delete(digest));
+  return true;
+}
+
+std::vector<std::string> BlobCollector::DeleteIfUnreferenced(
+    const std::vector<std::string>& digests) {
+  std::vector<std::string> deleted;
+  for (const std::string& digest : digests) {
+    absl::StatusOr<bool> gone = DeleteUnreferenced(digest);
+    if (gone.ok() && *gone) deleted.push_back(digest);
+  }
+  return deleted;
+}
+
+absl::StatusOr<GcReport> BlobCollector::Collect() {
+  STAMINA_ASSIGN_OR_RETURN(std::set<std::string> referenced,
+                           ReferencedBlobs(*options_.db));
+  STAMINA_ASSIGN_OR_RETURN(std::vector<BlobInfo> stored, options_.blobs->List());
+  const absl::Time cutoff = options_.clock->Now() - options_.min_age;
+  GcReport report;
+  for (const BlobInfo& blob : stored) {
+    if (referenced.count(blob.digest) > 0 || blob.modify_time > cutoff) {
+      ++report.kept;
+      continue;
+    }
+    STAMINA_ASSIGN_OR_RETURN(bool deleted, DeleteUnreferenced(blob.digest));
+    if (!deleted) {
+      ++report.kept;  // referenced since the snapshot
+      continue;
+    }
     report.deleted.push_back(blob.digest);
     report.freed_bytes += blob.size_bytes;
   }

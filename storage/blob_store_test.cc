@@ -6,6 +6,8 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/fake_clock.h"
@@ -133,6 +135,57 @@ TEST(BlobGcTest, DeletesOnlyOldUnreferencedBlobs) {
   EXPECT_EQ(report.kept, 2);
   EXPECT_THAT(blobs.Has(fresh), IsOkAndHolds(true));
   EXPECT_THAT(blobs.Has(image), IsOkAndHolds(true));
+}
+
+TEST(BlobCollectorTest, DeletesFreedBlobsOnlyWhileNoRowReferencesThem) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  InMemoryBlobStore blobs(&r->clock());
+  BlobCollector collector({.db = &r->db(), .blobs = &blobs, .clock = &r->clock()});
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string kept, blobs.Put("referenced"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string freed, blobs.Put("freed"));
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t1", "m", "anna", 0));
+  STAMINA_ASSERT_OK(r->models().AddImage("t1", "m", "anna",
+                                         {.digest = kept, .size_bytes = 10}).status());
+
+  EXPECT_THAT(collector.DeleteIfUnreferenced({kept, freed}), ElementsAre(freed));
+  EXPECT_THAT(blobs.Has(kept), IsOkAndHolds(true));
+  EXPECT_THAT(blobs.Has(freed), IsOkAndHolds(false));
+}
+
+// An upload of the same bytes pins the digest across storing them and
+// committing its row: a deletion running meanwhile waits for the pin, then
+// sees the new row and keeps the file.
+TEST(BlobCollectorTest, AConcurrentUploadOfTheSameBytesKeepsTheFile) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  InMemoryBlobStore blobs(&r->clock());
+  BlobCollector collector({.db = &r->db(), .blobs = &blobs, .clock = &r->clock()});
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t1", "m", "anna", 0));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string digest, blobs.Put("shared photo"));
+  std::vector<std::string> deleted = {"not run"};
+  std::thread deleter;
+  {
+    BlobCollector::Pin pin = collector.PinDigest(digest);
+    deleter = std::thread([&] { deleted = collector.DeleteIfUnreferenced({digest}); });
+    STAMINA_ASSERT_OK(blobs.Put("shared photo").status());
+    STAMINA_ASSERT_OK(r->models().AddImage("t1", "m", "anna",
+                                           {.digest = digest, .size_bytes = 12}).status());
+  }  // the deleter decides only now
+  deleter.join();
+  EXPECT_TRUE(deleted.empty());
+  EXPECT_THAT(blobs.Has(digest), IsOkAndHolds(true));
+}
+
+TEST(BlobCollectorTest, SweepDeletesOldOrphansOnly) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  InMemoryBlobStore blobs(&r->clock());
+  BlobCollector collector(
+      {.db = &r->db(), .blobs = &blobs, .clock = &r->clock(), .min_age = absl::Hours(1)});
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string orphan, blobs.Put("orphan bytes"));
+  r->clock().Advance(absl::Hours(2));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string fresh, blobs.Put("just uploaded"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(GcReport report, collector.Collect());
+  EXPECT_THAT(report.deleted, ElementsAre(orphan));
+  EXPECT_THAT(blobs.Has(fresh), IsOkAndHolds(true));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,10 @@ class EmbeddedFlowTest : public ::testing::Test {
                  .watch_poll_interval = watch_poll_interval_,
                  // civetweb takes ~2 s to stop: only the metrics test starts it.
                  .metrics_address = metrics ? "127.0.0.1:0" : "",
-                 .sample_defaults = {.steps = 3, .guidance_scale = 3}},
+                 .sample_defaults = {.steps = 3, .guidance_scale = 3},
+                 .lease_check_interval = lease_check_interval_,
+                 .blob_sweep_interval = blob_sweep_interval_,
+                 .blob_sweep_min_age = absl::ZeroDuration()},
          .base_model = {.id = worker::kTestBaseModel, .dir = TestPath("embedded_base")},
          .worker_slots = 1,
          .start_worker = start_worker,
@@ -80,6 +84,8 @@ class EmbeddedFlowTest : public ::testing::Test {
 
   server::CallLimits::Options concurrent_calls_;
   absl::Duration watch_poll_interval_ = absl::Milliseconds(5);
+  absl::Duration lease_check_interval_ = absl::Seconds(5);
+  absl::Duration blob_sweep_interval_ = absl::Hours(1);
 
   std::unique_ptr<grpc::ClientContext> Call() { return WithApiKey(key_); }
 
@@ -429,6 +435,36 @@ TEST_F(EmbeddedFlowTest, WatchStreamsAreCappedAndWakeOnChanges) {
   const std::vector<v1::Job> again = Watch(job.name());
   ASSERT_FALSE(again.empty());
   EXPECT_EQ(again.back().state(), v1::JOB_STATE_CANCELLED);
+}
+
+// Issue 18: with no worker polling, a job whose worker vanished goes back to
+// the queue when its lease expires, and orphaned blobs are swept.
+TEST_F(EmbeddedFlowTest, UpkeepRequeuesExpiredLeasesAndSweepsOrphans) {
+  lease_check_interval_ = absl::Milliseconds(10);
+  blob_sweep_interval_ = absl::Milliseconds(10);
+  Start(/*start_worker=*/false);
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  const v1::Job job = Train("pets", "anna");
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::optional<storage::JobLease> lease,
+      service_->server().jobs().Claim("vanished-worker", absl::Milliseconds(50)));
+  ASSERT_TRUE(lease.has_value());
+  const std::vector<v1::Job> updates = Watch(job.name(), [](const v1::Job& j) {
+    return j.state() == v1::JOB_STATE_QUEUED && j.attempt() > 0;
+  });
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::JOB_STATE_QUEUED);
+  EXPECT_GE(service_->server().upkeep().counts().leases_requeued, 1);
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string orphan,
+                               service_->server().blobs().Put("nobody's bytes"));
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (*service_->server().blobs().Has(orphan) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));  // waiting for the next sweep
+  }
+  EXPECT_FALSE(*service_->server().blobs().Has(orphan));
+  EXPECT_GE(service_->server().upkeep().counts().blobs_deleted, 1);
 }
 
 TEST_F(EmbeddedFlowTest, CancelWhileQueuedNeverTrains) {

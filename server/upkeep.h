@@ -1,0 +1,67 @@
+// File: server/upkeep.h
+//
+// Upkeep: the front end's background chores, on a thread of their own so
+// that they happen whether or not any worker or client calls: expired job
+// leases go back to the queue (a worker that died mid-job shows RUNNING only
+// until its lease runs out, even when no worker polls), and the blob sweep
+// deletes stored bytes no row references (storage/blob_gc.h), on a
+// schedule. Each chore's failure is logged and retried at its next turn.
+//
+// Thread-safe. Stop() (also run by the destructor) ends the thread; the
+// borrowed stores must outlive it.
+#ifndef STAMINA_SERVER_UPKEEP_H_
+#define STAMINA_SERVER_UPKEEP_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "storage/blob_gc.h"
+#include "storage/job_store.h"
+
+namespace stamina::server {
+
+class Upkeep {
+ public:
+  struct Options {
+    storage::JobStore* jobs = nullptr;                // not owned
+    storage::BlobCollector* blob_collector = nullptr;  // not owned; null: no sweep
+    absl::Duration lease_check_interval = absl::Seconds(5);
+    absl::Duration blob_sweep_interval = absl::Hours(1);
+    // One line per chore that did something or failed; may be empty.
+    std::function<void(const std::string&)> log;
+  };
+
+  // INVALID_ARGUMENT for a missing job store or non-positive intervals.
+  static absl::StatusOr<std::unique_ptr<Upkeep>> Create(Options options);
+  ~Upkeep();
+
+  void Stop();
+
+  // Chores done so far (tests wait on these).
+  struct Counts {
+    int64_t lease_checks = 0;
+    int64_t leases_requeued = 0;
+    int64_t sweeps = 0;
+    int64_t blobs_deleted = 0;
+  };
+  Counts counts() const;
+
+ private:
+  explicit Upkeep(Options options) : options_(std::move(options)) {}
+  void Run();
+
+  const Options options_;
+  absl::Notification stop_;
+  mutable absl::Mutex mu_;
+  Counts counts_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace stamina::server
+
+#endif  // STAMINA_SERVER_UPKEEP_H_
