@@ -1,9 +1,12 @@
 #include "worker/training_executor.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "core/adapters/adapter_artifact.h"
@@ -42,18 +45,50 @@ class JobRun {
         interval_(std::min(options.min_heartbeat_interval, lease.heartbeat_interval)),
         start_(options.clock->Now()) {}
 
-  absl::StatusOr<int64_t> Execute() { return Finish(Work()); }
+  absl::StatusOr<int64_t> Execute() {
+    // The work thread beats at phase changes and training steps; a thread
+    // of the lease's own keeps it alive through long stretches without
+    // either (loading a large base model, folding a long lineage, reading
+    // many images), beating whenever `heartbeat_interval` passed since the
+    // last beat.
+    absl::Notification done;
+    std::thread keepalive([this, &done] {
+      const absl::Duration wake =
+          std::min(absl::Milliseconds(50), lease_.heartbeat_interval);
+      while (!done.WaitForNotificationWithTimeout(wake)) KeepAlive();
+    });
+    absl::StatusOr<int64_t> result = Work();
+    done.Notify();
+    keepalive.join();
+    return Finish(std::move(result));
+  }
 
  private:
   // Sends a heartbeat when `force`d or due, and learns of cancellation and
   // lost leases. Other errors are transient: the next beat retries while the
   // lease still has time.
-  void Beat(bool force) {
+  void Beat(bool force) { BeatIfDue(force ? absl::ZeroDuration() : interval_); }
+
+  // Never beats once the work thread commits: a beat landing after
+  // Complete would find the lease gone and report the committed job lost.
+  void KeepAlive() {
+    absl::MutexLock lock(&keepalive_mu_);
+    if (!committing_ && lease_.heartbeat_interval > absl::ZeroDuration()) {
+      BeatIfDue(lease_.heartbeat_interval);
+    }
+  }
+
+  void BeatIfDue(absl::Duration due_after) {
     if (shutdown_.load()) stop_ = true;
-    const absl::Time now = options_.clock->Now();
-    if (!force && now - last_beat_ < interval_) return;
-    last_beat_ = now;
-    absl::StatusOr<HeartbeatReply> reply = source_.Heartbeat(lease_.lease_id, progress_);
+    storage::JobProgressRecord progress;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = options_.clock->Now();
+      if (due_after > absl::ZeroDuration() && now - last_beat_ < due_after) return;
+      last_beat_ = now;
+      progress = progress_;
+    }
+    absl::StatusOr<HeartbeatReply> reply = source_.Heartbeat(lease_.lease_id, progress);
     if (absl::IsAborted(reply.status())) {
       lost_ = true;
       stop_ = true;
@@ -65,7 +100,10 @@ class JobRun {
 
   // Starts `phase` with a heartbeat; CANCELLED when the job must stop.
   absl::Status Enter(storage::JobPhase phase) {
-    progress_.phase = phase;
+    {
+      absl::MutexLock lock(&mu_);
+      progress_.phase = phase;
+    }
     Beat(/*force=*/true);
     if (stop_.load()) {
       return absl::CancelledError(absl::StrCat("stopped before phase ",
@@ -104,16 +142,22 @@ class JobRun {
                              TrainingRequestFor(task_, std::move(images)));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kTraining));
-    progress_.total_steps = request.training.steps;
+    {
+      absl::MutexLock lock(&mu_);
+      progress_.total_steps = request.training.steps;
+    }
     STAMINA_ASSIGN_OR_RETURN(
         core::ConceptTrainingResult result,
         core::TrainConcept(
             parent.model, parent.state, request,
             [this](const core::ConceptTrainingProgress& p) {
-              progress_.step = p.step;
-              progress_.total_steps = p.total_steps;
-              progress_.loss = static_cast<float>(p.loss);
-              progress_.training_seconds = p.seconds;
+              {
+                absl::MutexLock lock(&mu_);
+                progress_.step = p.step;
+                progress_.total_steps = p.total_steps;
+                progress_.loss = static_cast<float>(p.loss);
+                progress_.training_seconds = p.seconds;
+              }
               Beat(/*force=*/false);
             },
             &stop_));
@@ -127,6 +171,10 @@ class JobRun {
         core::FoldAdapterArtifact(result.artifact, parent.model, parent.state));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kCommitting));
+    {
+      absl::MutexLock lock(&keepalive_mu_);
+      committing_ = true;
+    }
     STAMINA_ASSIGN_OR_RETURN(std::string digest,
                              source_.StoreArtifact(lease_.lease_id, bytes));
     const double seconds = absl::ToDoubleSeconds(options_.clock->Now() - start_);
@@ -188,11 +236,14 @@ class JobRun {
   const absl::Duration interval_;
   const absl::Time start_;
   std::atomic<bool> stop_{false};
-  bool cancelled_ = false;
-  bool lost_ = false;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> lost_{false};
   bool committed_ = false;
-  absl::Time last_beat_ = absl::InfinitePast();
-  storage::JobProgressRecord progress_;
+  absl::Mutex keepalive_mu_;
+  bool committing_ ABSL_GUARDED_BY(keepalive_mu_) = false;
+  absl::Mutex mu_;  // the beats of the work and keep-alive threads
+  absl::Time last_beat_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  storage::JobProgressRecord progress_ ABSL_GUARDED_BY(mu_);
 };
 
 class TrainingExecutor final : public JobExecutor {

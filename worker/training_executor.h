@@ -11,6 +11,10 @@
 //   COMMITTING  store the artifact and complete the job (one new version).
 // Cancellation (learned from a heartbeat) is honoured at every phase; a
 // heartbeat that says ABORTED (lost lease) stops the work and commits nothing.
+// Besides the beats of the work itself, a keep-alive thread per job beats
+// whenever the lease's heartbeat_interval passed without one, so a long
+// stretch with no phase change or step (a large base model, a long lineage)
+// keeps its lease; it stops before the commit.
 //
 // The header is torch-free so that binaries compose it without LibTorch
 // headers. Thread-safe: every Run builds its own model.

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -37,6 +38,8 @@ class ScriptedSource final : public JobSource {
  public:
   explicit ScriptedSource(JobSource* inner) : inner_(inner) {}
   std::function<void(const storage::JobProgressRecord&)> on_heartbeat;
+  // Runs before each ReadInput (a slow download, a large base model).
+  std::function<void()> on_read_input;
   std::atomic<int> heartbeats{0};
   // Notified when `completions_wanted` jobs completed.
   int completions_wanted = -1;
@@ -53,6 +56,7 @@ class ScriptedSource final : public JobSource {
   }
   absl::StatusOr<std::string> ReadInput(const std::string& lease,
                                         const std::string& digest) override {
+    if (on_read_input) on_read_input();
     return inner_->ReadInput(lease, digest);
   }
   absl::StatusOr<std::string> StoreArtifact(const std::string& lease,
@@ -135,14 +139,14 @@ class WorkerTest : public ::testing::Test {
 
   // (Re)creates source, executor and worker over the same registry, as a
   // restarted process would.
-  void StartWorker() {
+  void StartWorker(absl::Duration lease_ttl = absl::Seconds(60)) {
     worker_.reset();
     STAMINA_ASSERT_OK_AND_ASSIGN(source_, LocalJobSource::Create(
                                               {.jobs = &registry_->jobs(),
                                                .models = &registry_->models(),
                                                .lineage = &registry_->lineage(),
                                                .blobs = &blobs_,
-                                               .lease_ttl = absl::Seconds(60)}));
+                                               .lease_ttl = lease_ttl}));
     scripted_ = std::make_unique<ScriptedSource>(source_.get());
     STAMINA_ASSERT_OK_AND_ASSIGN(
         executor_, NewTrainingExecutor({.base_models = {base_},
@@ -238,6 +242,32 @@ TEST_F(WorkerTest, TrainsTwoConceptsInOrderIntoALineage) {
   std::vector<storage::JobPhase> two_jobs = one_job;
   two_jobs.insert(two_jobs.end(), one_job.begin(), one_job.end());
   EXPECT_EQ(phases, two_jobs);
+}
+
+// Issue 18: the preparing phase sends no step heartbeats; reading its inputs
+// here takes twice the lease (the registry's clock advances half a lease per
+// keep-alive beat seen), and the keep-alive thread's beats hold the lease,
+// so the job still commits.
+TEST_F(WorkerTest, ASlowPreparingPhaseKeepsItsLease) {
+  const absl::Duration ttl = absl::Seconds(30);  // heartbeat_interval 10 s
+  StartWorker(ttl);
+  const storage::JobRecord anna = Train("anna");
+  bool slowed = false;
+  scripted_->on_read_input = [&] {
+    if (slowed) return;
+    slowed = true;
+    for (int i = 0; i < 4; ++i) {
+      const int seen = scripted_->heartbeats;
+      registry_->clock().Advance(ttl / 2);
+      const absl::Time give_up = absl::Now() + absl::Seconds(10);
+      while (scripted_->heartbeats == seen && absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(1));  // waiting for the keep-alive beat
+      }
+      ASSERT_GT(scripted_->heartbeats, seen) << "no keep-alive beat after " << i;
+    }
+  };
+  EXPECT_THAT(RunOne(), IsOkAndHolds(1));
+  EXPECT_EQ(Reload(anna).state, storage::JobState::kSucceeded);
 }
 
 TEST_F(WorkerTest, CancelWhileQueuedNeverRuns) {
