@@ -79,6 +79,7 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
        {"queued jobs per tenant",
         absl::StrCat(limits.max_queued_jobs_per_tenant())},
        {"concepts per model", absl::StrCat(limits.max_concepts_per_model())},
+       {"models per tenant", absl::StrCat(limits.max_models_per_tenant())},
        {"training steps", absl::StrCat(limits.min_training_steps(), "-",
                                        limits.max_training_steps())},
        {"sample steps", absl::StrCat(limits.min_sample_steps(), "-",

@@ -40,8 +40,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   STAMINA_ASSIGN_OR_RETURN(
       s->tenants_, storage::SqliteTenantStore::Create(
                        {.db = s->db_.get(), .clock = options.clock, .ids = &s->ids_}));
-  STAMINA_ASSIGN_OR_RETURN(s->models_, storage::SqliteModelStore::Create(
-                                           {.db = s->db_.get(), .clock = options.clock}));
+  STAMINA_ASSIGN_OR_RETURN(
+      s->models_,
+      storage::SqliteModelStore::Create(
+          {.db = s->db_.get(),
+           .clock = options.clock,
+           .max_models_per_tenant = options.limits.max_models_per_tenant,
+           .max_concepts_per_model = options.limits.max_concepts_per_model}));
   STAMINA_ASSIGN_OR_RETURN(s->lineage_, storage::SqliteLineageStore::Create(
                                             {.db = s->db_.get(), .clock = options.clock}));
   STAMINA_ASSIGN_OR_RETURN(

@@ -55,11 +55,7 @@ grpc::Status ConceptServiceImpl::CreateConcept(
       return absl::AlreadyExistsError(absl::StrCat(
           rpc::FormatConceptName(model.model, concept_id), " already exists"));
     }
-    if (static_cast<int>(existing.size()) >= ctx_->limits.max_concepts_per_model) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          request->parent(), " has ", existing.size(),
-          " concepts, the most a model may have"));
-    }
+    // The concept quota is checked in the create's transaction (storage).
     std::vector<std::string> templates(spec.caption_templates().begin(),
                                        spec.caption_templates().end());
     STAMINA_ASSIGN_OR_RETURN(

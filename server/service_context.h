@@ -42,6 +42,7 @@ struct ServiceLimits {
   int64_t max_upload_bytes = 200 << 20;
   int max_queued_jobs_per_tenant = 50;
   int max_concepts_per_model = 200;
+  int max_models_per_tenant = 100;
   int min_training_steps = 1;
   int max_training_steps = 20000;
   int min_sample_steps = 1;

@@ -113,6 +113,18 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
       return absl::InvalidArgumentError(absl::StrCat(
           "base_model: baseModels/", model.base_model_id, " does not exist"));
     }
+    if (options_.max_models_per_tenant > 0) {
+      STAMINA_ASSIGN_OR_RETURN(Statement count,
+                               db.Prepare("SELECT COUNT(*) FROM models WHERE tenant_id = ?1"));
+      STAMINA_RETURN_IF_ERROR(count.BindText(1, model.tenant_id));
+      STAMINA_RETURN_IF_ERROR(count.Step().status());
+      if (count.ColumnInt64(0) >= options_.max_models_per_tenant) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the tenant has ", count.ColumnInt64(0), " models; its quota is ",
+            options_.max_models_per_tenant,
+            " (Limits.max_models_per_tenant): delete one first"));
+      }
+    }
     const int64_t now_us = ToMicros(options_.clock->Now());
     STAMINA_ASSIGN_OR_RETURN(
         Statement insert,
@@ -203,6 +215,17 @@ absl::StatusOr<ConceptRecord> SqliteModelStore::CreateConcept(
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(ModelRow model,
                              FindModel(db, spec.tenant_id, spec.model_id));
+    if (options_.max_concepts_per_model > 0) {
+      STAMINA_ASSIGN_OR_RETURN(Statement count,
+                               db.Prepare("SELECT COUNT(*) FROM concepts WHERE model_pk = ?1"));
+      STAMINA_RETURN_IF_ERROR(count.BindInt64(1, model.pk));
+      STAMINA_RETURN_IF_ERROR(count.Step().status());
+      if (count.ColumnInt64(0) >= options_.max_concepts_per_model) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            ModelName(spec.model_id), " has ", count.ColumnInt64(0),
+            " concepts, the most a model may have (Limits.max_concepts_per_model)"));
+      }
+    }
     STAMINA_ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare("INSERT INTO concepts (model_pk, id, token, display_name,"

@@ -19,6 +19,10 @@ class SqliteModelStore final : public ModelStore {
   struct Options {
     RegistryDatabase* db = nullptr;  // not owned
     Clock* clock = nullptr;          // not owned
+    // Quotas checked in the create's own transaction (RESOURCE_EXHAUSTED),
+    // so concurrent creates cannot both pass; 0: no quota.
+    int max_models_per_tenant = 0;
+    int max_concepts_per_model = 0;
   };
   static absl::StatusOr<std::unique_ptr<SqliteModelStore>> Create(
       Options options);

@@ -82,6 +82,32 @@ TEST_F(ModelStoreTest, ModelsAreScopedToTheirTenant) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model_id")));
 }
 
+// The quotas are counted in the create's transaction; deleting frees room.
+TEST_F(ModelStoreTest, ModelAndConceptQuotasAreEnforcedAtCreate) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      auto r, TestRegistry::Create({.max_models_per_tenant = 2, .max_concepts_per_model = 1}));
+  STAMINA_ASSERT_OK(r->AddModel("t1", "a"));
+  STAMINA_ASSERT_OK(r->AddModel("t1", "b"));
+  EXPECT_THAT(r->models().CreateModel({.tenant_id = "t1", .id = "c",
+                                       .base_model_id = TestRegistry::kBaseModel}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("the tenant has 2 models; its quota is 2")));
+  STAMINA_ASSERT_OK(r->AddModel("t2", "c"));  // another tenant's quota
+  STAMINA_ASSERT_OK(r->models().DeleteModel("t1", "b").status());
+  STAMINA_ASSERT_OK(r->AddModel("t1", "c"));
+
+  STAMINA_ASSERT_OK(r->models().CreateConcept({.tenant_id = "t1", .model_id = "a",
+                                               .id = "anna", .token = "<anna>"})
+                        .status());
+  EXPECT_THAT(r->models().CreateConcept({.tenant_id = "t1", .model_id = "a",
+                                         .id = "mill", .token = "<mill>"}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("models/a has 1 concepts")));
+  STAMINA_ASSERT_OK(r->models().CreateConcept({.tenant_id = "t1", .model_id = "c",
+                                               .id = "mill", .token = "<mill>"})
+                        .status());
+}
+
 TEST_F(ModelStoreTest, ListModelsPagesNewestFirst) {
   for (const char* id : {"a", "b", "c"}) STAMINA_ASSERT_OK(r_->AddModel("t1", id));
   STAMINA_ASSERT_OK(r_->AddModel("t2", "z"));

@@ -10,10 +10,11 @@
 #   staminad_key FILE PID      awaits the `api_key TENANT KEY` line staminad
 #                              (--bootstrap_tenant) prints once it serves, and
 #                              prints KEY; status 1 as await_line
-#   start_staminad TENANT      starts $STAMINAD on a free port ($PORT) with a
+#   start_staminad TENANT [FLAG...]
+#                              starts $STAMINAD on a free port ($PORT) with a
 #                              fresh data dir under $TEST_TMPDIR, no base model
-#                              files (random stamina-tiny-v1 weights) and
-#                              --bootstrap_tenant=TENANT; sets SERVER (its pid,
+#                              files (random stamina-tiny-v1 weights),
+#                              --bootstrap_tenant=TENANT and the FLAGs; sets SERVER (its pid,
 #                              stopped on EXIT) and KEY; status 1 (stderr shown)
 #                              when it does not start
 #   render_concept MODEL ID KIND
@@ -48,7 +49,7 @@ staminad_key() {
 start_staminad() {
   PORT="$(free_port)"
   "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${TEST_TMPDIR}/data" \
-    --bootstrap_tenant="$1" --base_model_dir="${TEST_TMPDIR}/no-model" \
+    --bootstrap_tenant="$1" --base_model_dir="${TEST_TMPDIR}/no-model" "${@:2}" \
     > "${TEST_TMPDIR}/staminad.out" 2> "${TEST_TMPDIR}/staminad.err" &
   SERVER=$!
   trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT

@@ -30,7 +30,10 @@ absl::StatusOr<std::unique_ptr<TestRegistry>> TestRegistry::Create(
                        {.db = r->db_.get(), .clock = &r->clock_, .ids = &r->ids_}));
   STAMINA_ASSIGN_OR_RETURN(
       r->models_,
-      SqliteModelStore::Create({.db = r->db_.get(), .clock = &r->clock_}));
+      SqliteModelStore::Create({.db = r->db_.get(),
+                                .clock = &r->clock_,
+                                .max_models_per_tenant = options.max_models_per_tenant,
+                                .max_concepts_per_model = options.max_concepts_per_model}));
   STAMINA_ASSIGN_OR_RETURN(
       r->lineage_,
       SqliteLineageStore::Create({.db = r->db_.get(), .clock = &r->clock_}));

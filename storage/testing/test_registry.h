@@ -34,6 +34,8 @@ class TestRegistry {
     int max_open_jobs_per_tenant = 0;
     int min_images_per_concept = 1;
     int max_attempts = 3;
+    int max_models_per_tenant = 0;
+    int max_concepts_per_model = 0;
   };
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create(Options options);
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create() {
