@@ -52,7 +52,7 @@ class EmbeddedService {
     // working memory of the requests running at once, slots, and the
     // waiting requests in all and per tenant before Sample is busy.
     int64_t sampler_memory_bytes = int64_t{2} << 30;
-    int sampler_slots = 1;
+    int sampler_slots = 2;
     int sampler_max_waiting = 32;
     int sampler_max_waiting_per_tenant = 8;
     // One line per notable event; may be null.

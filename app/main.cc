@@ -62,7 +62,7 @@ ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
 ABSL_FLAG(int64_t, sampler_memory_bytes, int64_t{2} << 30,
           "Working memory of the Sample requests running at once (beyond the cached "
           "models); sizes that could never fit are refused");
-ABSL_FLAG(int, sampler_slots, 1,
+ABSL_FLAG(int, sampler_slots, 2,
           "Sample requests running at once (they share --torch_threads)");
 ABSL_FLAG(int, sampler_queue, 32,
           "Sample requests waiting before new ones are RESOURCE_EXHAUSTED (busy)");

@@ -62,7 +62,7 @@ ABSL_FLAG(int, images, 1, "Images per Sample");
 ABSL_FLAG(int, requests, 30, "Latency: requests per path (gRPC and direct)");
 ABSL_FLAG(std::string, clients, "1,2,4,8", "Throughput: concurrent client counts");
 ABSL_FLAG(int, throughput_requests, 8, "Throughput: requests per client");
-ABSL_FLAG(int, sampler_slots, 1, "The sampler's slots (staminad --sampler_slots)");
+ABSL_FLAG(int, sampler_slots, 2, "The sampler's slots (staminad --sampler_slots)");
 
 namespace stamina::bench {
 namespace {

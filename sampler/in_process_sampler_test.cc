@@ -75,10 +75,12 @@ class InProcessSamplerTest : public ::testing::Test {
 
   void SetUp() override { MakeSampler(int64_t{1} << 30); }
 
-  void MakeSampler(int64_t budget) {
+  void MakeSampler(int64_t budget, int slots = 2) {
     STAMINA_ASSERT_OK_AND_ASSIGN(
-        sampler_, InProcessSampler::Create(
-                      {.blobs = &blobs_, .base_models = {*base_}, .cache_bytes = budget}));
+        sampler_, InProcessSampler::Create({.blobs = &blobs_,
+                                            .base_models = {*base_},
+                                            .cache_bytes = budget,
+                                            .slots = slots}));
   }
 
   rpc::ModelRecipe Recipe(int adapters) {
@@ -231,6 +233,7 @@ TEST_F(InProcessSamplerTest, OversizedRequestsAreRefusedUpFront) {
 // With one slot, a second request waits (reporting QUEUED) until the first
 // is done, then runs.
 TEST_F(InProcessSamplerTest, ASecondRequestQueuesBehindTheFirst) {
+  MakeSampler(int64_t{1} << 30, /*slots=*/1);
   class FirstSink final : public RecordingSink {
    public:
     std::function<void()> on_first_step;

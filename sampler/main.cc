@@ -45,7 +45,7 @@ ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
 ABSL_FLAG(int, max_concurrent, 0, "Concurrent Sample calls; 0 = no cap");
 ABSL_FLAG(int64_t, memory_bytes, int64_t{2} << 30,
           "Working memory of the Sample requests running at once (beyond the cache)");
-ABSL_FLAG(int, slots, 1, "Sample requests running at once (they share the torch threads)");
+ABSL_FLAG(int, slots, 2, "Sample requests running at once (they share the torch threads)");
 ABSL_FLAG(int, queue, 32, "Sample requests waiting before new ones are busy");
 ABSL_FLAG(int, queue_per_tenant, 8, "The same, per tenant");
 ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architecture)");

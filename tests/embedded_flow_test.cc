@@ -455,12 +455,19 @@ TEST_F(EmbeddedFlowTest, UpkeepRequeuesExpiredLeasesAndSweepsOrphans) {
   });
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(updates.back().state(), v1::JOB_STATE_QUEUED);
+  // Upkeep counts a requeue after the store reported it (and woke watchers).
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (service_->server().upkeep().counts().leases_requeued < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   EXPECT_GE(service_->server().upkeep().counts().leases_requeued, 1);
 
   STAMINA_ASSERT_OK_AND_ASSIGN(std::string orphan,
                                service_->server().blobs().Put("nobody's bytes"));
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (*service_->server().blobs().Has(orphan) && absl::Now() < deadline) {
+  // The sweep deletes the file, then counts it: wait for both.
+  while ((*service_->server().blobs().Has(orphan) ||
+          service_->server().upkeep().counts().blobs_deleted < 1) &&
+         absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));  // waiting for the next sweep
   }
   EXPECT_FALSE(*service_->server().blobs().Has(orphan));
