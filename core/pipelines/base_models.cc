@@ -4,13 +4,14 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "core/io/file_bytes.h"
+#include "core/pipelines/diffusers_loader.h"
 #include "core/io/safetensors.h"
 #include "core/io/state_dict.h"
 #include "core/tokenizers/word_tokenizer.h"
@@ -62,15 +63,6 @@ DiffusionModelConfig TinyV1() {
   vae.norm_num_groups = 16;
   vae.sample_size = 32;
   return config;
-}
-
-absl::Status ReadFile(const std::string& path, std::string* out) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::stringstream content;
-  content << file.rdbuf();
-  *out = content.str();
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -139,9 +131,10 @@ absl::Status SaveDiffusionModel(const DiffusionModel& model,
   return absl::OkStatus();
 }
 
-absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
-  std::string index_text;
-  STAMINA_RETURN_IF_ERROR(ReadFile(dir + "/model_index.json", &index_text));
+absl::StatusOr<DiffusionModelConfig> ReadDiffusionModelConfig(const std::string& dir) {
+  if (IsDiffusersLayout(dir)) return ReadDiffusersConfig(dir);
+  STAMINA_ASSIGN_OR_RETURN(std::string index_text,
+                           ReadFileBytes(dir + "/model_index.json"));
   nlohmann::json index = nlohmann::json::parse(index_text, nullptr, false);
   if (index.is_discarded() || !index.is_object() ||
       !index.contains("architecture") || !index["architecture"].is_string()) {
@@ -161,8 +154,14 @@ absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
     }
     config.vae.scaling_factor = factor;
   }
-  std::string vocabulary_text;
-  STAMINA_RETURN_IF_ERROR(ReadFile(dir + "/vocabulary.txt", &vocabulary_text));
+  return config;
+}
+
+absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir) {
+  if (IsDiffusersLayout(dir)) return LoadDiffusersModel(dir);
+  STAMINA_ASSIGN_OR_RETURN(DiffusionModelConfig config, ReadDiffusionModelConfig(dir));
+  STAMINA_ASSIGN_OR_RETURN(std::string vocabulary_text,
+                           ReadFileBytes(dir + "/vocabulary.txt"));
   std::vector<std::string> words =
       absl::StrSplit(vocabulary_text, '\n', absl::SkipEmpty());
   STAMINA_ASSIGN_OR_RETURN(

@@ -52,10 +52,15 @@ absl::Status SaveDiffusionModel(const DiffusionModel& model,
                                 const std::map<std::string, std::string>& metadata,
                                 bool half_precision = false);
 
-// Reads a model written by SaveDiffusionModel. Strict: every tensor must
-// match the architecture (DATA_LOSS for corrupt files, INVALID_ARGUMENT for
-// mismatched tensors, NOT_FOUND for missing files).
+// Reads a model written by SaveDiffusionModel, or a diffusers-layout
+// checkpoint (IsDiffusersLayout; LoadDiffusersModel with default options).
+// Strict: every tensor must match the architecture (DATA_LOSS for corrupt
+// files, INVALID_ARGUMENT for mismatched tensors, NOT_FOUND for missing
+// files).
 absl::StatusOr<DiffusionModel> LoadDiffusionModel(const std::string& dir);
+
+// The configs of the model in `dir` (either layout) without reading weights.
+absl::StatusOr<DiffusionModelConfig> ReadDiffusionModelConfig(const std::string& dir);
 
 // Copies the weights of a model written by SaveDiffusionModel into `model`,
 // which must have the same architecture (same errors as LoadDiffusionModel).

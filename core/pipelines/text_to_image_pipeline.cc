@@ -48,6 +48,90 @@ absl::StatusOr<torch::Tensor> TokenizeBatch(const Tokenizer& tokenizer,
   });
 }
 
+namespace {
+
+// The text conditioning of one request: [2, L, D] (uncond, cond) with
+// guidance, else [1, L, D]; the networks set to eval mode.
+absl::StatusOr<torch::Tensor> EncodePrompts(DiffusionModel& model,
+                                            const TextToImageRequest& request) {
+  const bool guided = request.guidance_scale > 1.0f;
+  std::vector<std::string> texts = {request.prompt};
+  if (guided) texts.push_back(request.negative_prompt);
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor ids, TokenizeBatch(*model.tokenizer, texts));
+  torch::NoGradGuard no_grad;
+  return RunTorch([&] {
+    model.text_encoder->eval();
+    model.unet->eval();
+    model.vae->eval();
+    const torch::Tensor embeddings = model.text_encoder->forward(ids);
+    return guided ? torch::stack({embeddings[1], embeddings[0]}) : embeddings;
+  });
+}
+
+// The DDIM loop for one latent [1, C, h, w] from its first timestep.
+// `before_step(k)` may stop the loop with its status; `after_step(k)` runs
+// after step k (0-based).
+absl::StatusOr<torch::Tensor> Denoise(
+    DiffusionModel& model, const DDIMScheduler& scheduler, const torch::Tensor& context,
+    float guidance_scale, torch::Tensor latents,
+    const std::function<absl::Status(size_t)>& before_step,
+    const std::function<void(size_t)>& after_step) {
+  torch::NoGradGuard no_grad;
+  const bool guided = guidance_scale > 1.0f;
+  const std::vector<int64_t>& timesteps = scheduler.timesteps();
+  for (size_t k = 0; k < timesteps.size(); ++k) {
+    if (before_step) {
+      STAMINA_RETURN_IF_ERROR(before_step(k));
+    }
+    torch::Tensor noise_pred;
+    STAMINA_RETURN_IF_ERROR(RunTorch([&] {
+      torch::Tensor input = guided ? torch::cat({latents, latents}) : latents;
+      torch::Tensor t = torch::full({input.size(0)}, timesteps[k], torch::kInt64);
+      noise_pred = model.unet->forward(input, t, context);
+    }));
+    if (guided) {
+      auto halves = noise_pred.chunk(2);
+      STAMINA_ASSIGN_OR_RETURN(noise_pred, Guide(halves[0], halves[1], guidance_scale));
+    }
+    STAMINA_ASSIGN_OR_RETURN(DDIMStepOutput out,
+                             scheduler.Step(noise_pred, timesteps[k], latents));
+    latents = out.prev_sample;
+    if (after_step) after_step(k);
+  }
+  return latents;
+}
+
+absl::StatusOr<DDIMScheduler> SchedulerFor(const DiffusionModel& model, int steps) {
+  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler,
+                           DDIMScheduler::Create(model.config.sampling_scheduler));
+  STAMINA_RETURN_IF_ERROR(scheduler.SetTimesteps(steps)) << "steps";
+  return scheduler;
+}
+
+}  // namespace
+
+absl::StatusOr<torch::Tensor> GenerateFromLatents(DiffusionModel& model,
+                                                  const TextToImageRequest& request,
+                                                  const torch::Tensor& latents) {
+  STAMINA_RETURN_IF_ERROR(Validate(request, model.vae_scale_factor()));
+  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler, SchedulerFor(model, request.steps));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor context, EncodePrompts(model, request));
+  std::vector<torch::Tensor> images;
+  for (int64_t i = 0; i < latents.size(0); ++i) {
+    STAMINA_ASSIGN_OR_RETURN(
+        torch::Tensor denoised,
+        Denoise(model, scheduler, context, request.guidance_scale,
+                latents.slice(0, i, i + 1).to(torch::kFloat32), nullptr, nullptr));
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor image, RunTorch([&] {
+      torch::NoGradGuard no_grad;
+      torch::Tensor pixels = model.vae->Decode(denoised / model.config.vae.scaling_factor);
+      return (pixels / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
+    }));
+    images.push_back(image);
+  }
+  return RunTorch([&] { return torch::cat(images); });
+}
+
 absl::StatusOr<std::vector<Image>> GenerateImages(
     DiffusionModel& model, const TextToImageRequest& request,
     const DenoisingProgressFn& progress, const std::atomic<bool>* cancelled) {
@@ -56,31 +140,15 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
   const int64_t native = model.config.vae.sample_size;
   const int64_t width = request.width == 0 ? native : request.width;
   const int64_t height = request.height == 0 ? native : request.height;
-  const bool guided = request.guidance_scale > 1.0f;
-  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler,
-                           DDIMScheduler::Create(model.config.sampling_scheduler));
-  STAMINA_RETURN_IF_ERROR(scheduler.SetTimesteps(request.steps))
-      << "steps";
-  std::vector<std::string> texts = {request.prompt};
-  if (guided) texts.push_back(request.negative_prompt);
-  STAMINA_ASSIGN_OR_RETURN(torch::Tensor ids, TokenizeBatch(*model.tokenizer, texts));
-
-  torch::NoGradGuard no_grad;
-  torch::Tensor context;  // [2, L, D] (uncond, cond) or [1, L, D]
-  STAMINA_RETURN_IF_ERROR(RunTorch([&] {
-    model.text_encoder->eval();
-    model.unet->eval();
-    model.vae->eval();
-    const torch::Tensor embeddings = model.text_encoder->forward(ids);
-    context = guided ? torch::stack({embeddings[1], embeddings[0]}) : embeddings;
-  }));
+  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler, SchedulerFor(model, request.steps));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor context, EncodePrompts(model, request));
   // Each image is denoised and decoded on its own, in a batch of the same
   // shape whatever `count` is: image i of seed s is then the same bytes
   // whether it was asked for alone or among others (batched GEMMs and
   // convolutions round differently for other batch sizes), and memory does
   // not grow with `count`.
-  const std::vector<int64_t> timesteps = scheduler.timesteps();
-  const int total_steps = request.count * static_cast<int>(timesteps.size());
+  const int steps = static_cast<int>(scheduler.timesteps().size());
+  const int total_steps = request.count * steps;
   std::vector<Image> images;
   for (int i = 0; i < request.count; ++i) {
     torch::Tensor latents;  // [1, C, h, w]
@@ -90,31 +158,23 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
       latents = torch::randn(
           {1, model.config.unet.in_channels, height / factor, width / factor}, generator);
     }));
-    for (size_t k = 0; k < timesteps.size(); ++k) {
+    auto before_step = [&](size_t k) {
       if (cancelled != nullptr && cancelled->load()) {
-        return absl::CancelledError(absl::StrCat("cancelled after ", k, " of ",
-                                                 timesteps.size(), " steps of image ", i));
+        return absl::CancelledError(
+            absl::StrCat("cancelled after ", k, " of ", steps, " steps of image ", i));
       }
-      torch::Tensor noise_pred;
-      STAMINA_RETURN_IF_ERROR(RunTorch([&] {
-        torch::Tensor input = guided ? torch::cat({latents, latents}) : latents;
-        torch::Tensor t = torch::full({input.size(0)}, timesteps[k], torch::kInt64);
-        noise_pred = model.unet->forward(input, t, context);
-      }));
-      if (guided) {
-        auto halves = noise_pred.chunk(2);
-        STAMINA_ASSIGN_OR_RETURN(noise_pred,
-                                 Guide(halves[0], halves[1], request.guidance_scale));
-      }
-      STAMINA_ASSIGN_OR_RETURN(DDIMStepOutput out,
-                               scheduler.Step(noise_pred, timesteps[k], latents));
-      latents = out.prev_sample;
+      return absl::OkStatus();
+    };
+    auto after_step = [&](size_t k) {
       if (progress) {
-        progress({.step = i * static_cast<int>(timesteps.size()) + static_cast<int>(k + 1),
-                  .total_steps = total_steps});
+        progress({.step = i * steps + static_cast<int>(k + 1), .total_steps = total_steps});
       }
-    }
+    };
+    STAMINA_ASSIGN_OR_RETURN(latents, Denoise(model, scheduler, context,
+                                              request.guidance_scale, latents,
+                                              before_step, after_step));
     STAMINA_ASSIGN_OR_RETURN(std::vector<Image> decoded, RunTorch([&] {
+      torch::NoGradGuard no_grad;
       torch::Tensor pixels =
           model.vae->Decode(latents / model.config.vae.scaling_factor);
       return TensorToImages(pixels);

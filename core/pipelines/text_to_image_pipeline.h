@@ -56,6 +56,14 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
     const DenoisingProgressFn& progress = nullptr,
     const std::atomic<bool>* cancelled = nullptr);
 
+// What diffusers' StableDiffusionPipeline returns with output_type "np" for
+// given initial latents [N, unet.in_channels, h, w] (image i from row i; a
+// request's seed and count are not used): [N, H, W, 3] float32 in [0, 1].
+// The same loop as GenerateImages, for parity checks against diffusers.
+absl::StatusOr<torch::Tensor> GenerateFromLatents(DiffusionModel& model,
+                                                  const TextToImageRequest& request,
+                                                  const torch::Tensor& latents);
+
 // Token ids of `texts` as a [B, max_length] int64 tensor (throws like
 // LibTorch on failure of tensor ops; tokenizer errors are returned).
 absl::StatusOr<torch::Tensor> TokenizeBatch(const Tokenizer& tokenizer,

@@ -1,8 +1,6 @@
 #include "core/tokenizers/clip_tokenizer.h"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/io/file_bytes.h"
 #include "nlohmann/json.hpp"
 
 namespace stamina::core {
@@ -86,20 +85,6 @@ std::string CleanUp(absl::string_view text) {
   return out;
 }
 
-absl::StatusOr<std::string> ReadFile(absl::string_view path) {
-  const std::string p(path);
-  std::FILE* f = std::fopen(p.c_str(), "rb");
-  if (f == nullptr) return absl::ErrnoToStatus(errno, "opening " + p);
-  std::string bytes;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.append(buf, n);
-  const bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed) return absl::DataLossError("reading " + p + " failed");
-  return bytes;
-}
-
 }  // namespace
 
 std::string ByteToUnicode(uint8_t byte) { return Bytes().encode[byte]; }
@@ -107,9 +92,9 @@ std::string ByteToUnicode(uint8_t byte) { return Bytes().encode[byte]; }
 absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::Load(
     absl::string_view vocab_json_path, absl::string_view merges_txt_path,
     const CLIPTokenizerOptions& options) {
-  absl::StatusOr<std::string> vocab = ReadFile(vocab_json_path);
+  absl::StatusOr<std::string> vocab = ReadFileBytes(vocab_json_path);
   if (!vocab.ok()) return vocab.status();
-  absl::StatusOr<std::string> merges = ReadFile(merges_txt_path);
+  absl::StatusOr<std::string> merges = ReadFileBytes(merges_txt_path);
   if (!merges.ok()) return merges.status();
   absl::StatusOr<std::unique_ptr<CLIPTokenizer>> t =
       FromContents(*vocab, *merges, options);
