@@ -2,12 +2,17 @@
 //
 // Which base models a worker or sampler process has, and their identity:
 // a base model is either a directory written by core's SaveDiffusionModel
-// (model_index.json, text_encoder/unet/vae.safetensors, vocabulary.txt) or,
-// when no files are shipped yet, the architecture's random initialization
-// from a seed (development only; the caller logs a warning). The digest
-// registered for the base model (ModelRecord.base_digest) is the SHA-256 of
-// the files' names and SHA-256s, or of "random-init:<id>:<seed>"; workers
-// refuse models whose base digest differs from theirs.
+// (model_index.json, text_encoder/unet/vae.safetensors, vocabulary.txt), a
+// Stable Diffusion checkpoint in diffusers' folder layout (model_index.json
+// with "_class_name", component folders; core/pipelines/diffusers_loader.h)
+// or, when no files are shipped yet, the architecture's random
+// initialization from a seed (development only; the caller logs a warning).
+// The digest registered for the base model (ModelRecord.base_digest) is the
+// SHA-256 of the files' names and SHA-256s (for a diffusers folder: its
+// model_index.json and every file of its scheduler, text_encoder, tokenizer,
+// unet and vae folders, weights and configs alike), or of
+// "random-init:<id>:<seed>"; workers refuse models whose base digest differs
+// from theirs.
 //
 // Torch-free, so that binaries compose it without including LibTorch.
 // Thread-safe: pure functions.
@@ -22,8 +27,8 @@
 namespace stamina::worker {
 
 struct BaseModelSpec {
-  // The base model's id, which is also its architecture name
-  // ("stamina-tiny-v1", "stamina-test-tiny").
+  // The base model's id: for random weights its architecture name
+  // ("stamina-tiny-v1", "stamina-test-tiny"); for files, any name.
   std::string id;
   // Directory of its files; empty or missing files use random weights when
   // `random_fallback` is set.

@@ -30,7 +30,21 @@ absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
           absl::StrCat("base model ", base.id, " given twice"));
     }
   }
-  return std::unique_ptr<BaseModelLibrary>(new BaseModelLibrary(std::move(by_id)));
+  // Configs of bases with files are read once, here: a folder whose configs
+  // cannot be built fails the process's start-up, not its first request.
+  std::map<std::string, core::DiffusionModelConfig> file_configs;
+  for (const auto& [id, base] : by_id) {
+    if (base.dir.empty()) continue;
+    absl::StatusOr<core::DiffusionModelConfig> config =
+        core::ReadDiffusionModelConfig(base.dir);
+    if (!config.ok()) {
+      return absl::Status(config.status().code(),
+                          absl::StrCat("base model ", id, ": ", config.status().message()));
+    }
+    file_configs.emplace(id, *std::move(config));
+  }
+  return std::unique_ptr<BaseModelLibrary>(
+      new BaseModelLibrary(std::move(by_id), std::move(file_configs)));
 }
 
 absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(
@@ -53,10 +67,13 @@ absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(
 
 absl::StatusOr<core::DiffusionModelConfig> BaseModelLibrary::Config(
     const std::string& id) const {
-  if (bases_.find(id) == bases_.end()) {
+  const auto it = bases_.find(id);
+  if (it == bases_.end()) {
     return absl::NotFoundError(
         absl::StrCat("base model ", id, " is not available on this worker"));
   }
+  const auto config = file_configs_.find(id);
+  if (config != file_configs_.end()) return config->second;
   return core::BaseModelConfig(id);
 }
 

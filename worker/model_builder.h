@@ -33,7 +33,8 @@ namespace stamina::worker {
 
 class BaseModelLibrary {
  public:
-  // INVALID_ARGUMENT for duplicate ids.
+  // INVALID_ARGUMENT for duplicate ids; the configs of bases with files are
+  // read here (their errors, naming the base).
   static absl::StatusOr<std::unique_ptr<BaseModelLibrary>> Create(
       const std::vector<ResolvedBaseModel>& bases);
 
@@ -43,15 +44,19 @@ class BaseModelLibrary {
   absl::StatusOr<core::DiffusionModel> Load(const std::string& id,
                                             const std::string& digest) const;
 
-  // The configs of base model `id` without loading its weights (the id is
-  // its architecture name). NOT_FOUND for an unknown id.
+  // The configs of base model `id` without loading its weights (read from
+  // its files, or its architecture's for random weights). NOT_FOUND for an
+  // unknown id.
   absl::StatusOr<core::DiffusionModelConfig> Config(const std::string& id) const;
 
  private:
-  explicit BaseModelLibrary(std::map<std::string, ResolvedBaseModel> bases)
-      : bases_(std::move(bases)) {}
+  BaseModelLibrary(std::map<std::string, ResolvedBaseModel> bases,
+                   std::map<std::string, core::DiffusionModelConfig> file_configs)
+      : bases_(std::move(bases)), file_configs_(std::move(file_configs)) {}
 
   const std::map<std::string, ResolvedBaseModel> bases_;
+  // By id, for the bases loaded from files.
+  const std::map<std::string, core::DiffusionModelConfig> file_configs_;
 };
 
 // A version's model, and the continual state its next concept trains with.
