@@ -30,6 +30,7 @@ PACKAGES = {
     "//server": True,
     "//storage": True,
     "//storage/testing": False,
+    "//testdata": False,
     "//tests": True,
     "//tools": True,
     "//worker": True,
@@ -39,6 +40,7 @@ PACKAGES = {
 ROOTS = [
     "//bench:base_model",
     "//bench:continual",
+    "//bench:diffusers_cost",
     "//bench:read_samples",
     "//bench:registry",
     "//bench:service",
