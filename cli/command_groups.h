@@ -2,7 +2,7 @@
 //
 // The `stamina` command handlers, one function per command, grouped by the
 // service they call (model_commands.cc, concept_commands.cc,
-// job_commands.cc, sampler_commands.cc). commands.cc checks the operand
+// job_commands.cc, sampler_commands.cc, export_commands.cc). commands.cc checks the operand
 // count and dispatches; a handler gets only the operands (the words after
 // the command) and returns the exit code for a finished command, or the
 // error to report.
@@ -50,6 +50,9 @@ absl::StatusOr<int> JobsWatch(Session& session, const Operands& operands);
 // sampler_commands.cc
 absl::StatusOr<int> Capabilities(Session& session, const Operands& operands);
 absl::StatusOr<int> Sample(Session& session, const Operands& operands);
+
+// export_commands.cc
+absl::StatusOr<int> Export(Session& session, const Operands& operands);
 
 }  // namespace stamina::cli
 

@@ -50,6 +50,8 @@ const Command kCommands[] = {
      "[--seed=S] "
      "[--out=DIR]",
      1, 1, &Sample},
+    {"export", "<model>",
+     "--out=DIR [--version=N] [--format=diffusers|adapters] [--half]", 1, 1, &Export},
 };
 
 std::string CommandUsage(const Command& command) {

@@ -69,7 +69,10 @@ ABSL_FLAG(int64_t, sample_version, 0,
 ABSL_FLAG(int32_t, count, 0, "sample: number of images (0 = 1)");
 ABSL_FLAG(double, guidance, 0,
           "sample: guidance scale (0 = base model default)");
-ABSL_FLAG(std::string, out, ".", "sample: output directory");
+ABSL_FLAG(std::string, out, ".", "sample, export: output directory");
+ABSL_FLAG(std::string, format, "diffusers",
+          "export: diffusers (a folder with the concepts folded in) or adapters");
+ABSL_FLAG(bool, half, false, "export: store the weights as 16-bit floats");
 
 namespace {
 
@@ -136,6 +139,8 @@ int main(int argc, char** argv) {
   flags.count = absl::GetFlag(FLAGS_count);
   flags.guidance = absl::GetFlag(FLAGS_guidance);
   flags.out_dir = absl::GetFlag(FLAGS_out);
+  flags.format = absl::GetFlag(FLAGS_format);
+  flags.half = absl::GetFlag(FLAGS_half);
 
   std::string server = absl::GetFlag(FLAGS_server);
   if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");

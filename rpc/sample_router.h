@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace stamina::rpc {
 
@@ -87,6 +88,24 @@ struct SamplerStats {
 struct BaseModelSampling {
   int native_side = 0;  // the resolution it was trained at
   int max_side = 0;     // the largest width or height Sample accepts
+  // Concept tokens the base model itself knows (an exported model used as a
+  // base keeps its concepts' tokens), which prompts may name.
+  std::vector<std::string> tokens;
+};
+
+// The largest piece of an exported file (ExportFileChunk.data).
+inline constexpr int64_t kExportPieceBytes = int64_t{1} << 20;
+
+// Receives one export's files, piece by piece, in order.
+class ExportSink {
+ public:
+  virtual ~ExportSink() = default;
+  // True once the caller went away or its deadline passed.
+  virtual bool Cancelled() = 0;
+  // A piece of file `path` (relative, '/'-separated) of `file_bytes` bytes
+  // starting at `offset`. A non-OK status stops the export with it.
+  virtual absl::Status Piece(const std::string& path, int64_t offset,
+                             absl::string_view data, int64_t file_bytes) = 0;
 };
 
 class SampleRouter {
@@ -120,6 +139,17 @@ class SampleRouter {
   virtual absl::Status Warm(const ModelRecipe& /*recipe*/,
                             const std::function<bool()>& /*cancelled*/) {
     return absl::OkStatus();
+  }
+
+  // Writes the recipe's folded model as a diffusers-layout folder
+  // (core/pipelines/diffusers_export.h) to `sink`. FAILED_PRECONDITION for
+  // a base model without a diffusers form; RESOURCE_EXHAUSTED and CANCELLED
+  // as for Sample. Routers that cannot export: UNIMPLEMENTED.
+  virtual absl::Status ExportDiffusers(const ModelRecipe& /*recipe*/,
+                                       bool /*half_precision*/, ExportSink& /*sink*/) {
+    return absl::UnimplementedError(
+        "exporting a folded model runs on the in-process sampler only (not yet on "
+        "remote sampler replicas)");
   }
 };
 

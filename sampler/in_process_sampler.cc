@@ -1,11 +1,17 @@
 #include "sampler/in_process_sampler.h"
 
+#include <stdlib.h>
+
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "core/pipelines/diffusers_export.h"
 #include "core/pipelines/sampling_memory.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "images/png_codec.h"
@@ -144,6 +150,59 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
   return absl::OkStatus();
 }
 
+absl::Status InProcessSampler::ExportDiffusers(const rpc::ModelRecipe& recipe,
+                                               bool half_precision, rpc::ExportSink& sink) {
+  // A slot, so an export does not run beside as many samplings as the
+  // budget allows; its transient memory is a serialized copy of the largest
+  // network (core/io/safetensors writes whole files from memory).
+  STAMINA_ASSIGN_OR_RETURN(
+      SampleAdmission::Grant grant,
+      admission_->Admit(recipe.tenant_id, 0, [&] { return sink.Cancelled(); },
+                        [](int /*ahead*/) {}));
+  STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
+                           LoadModel(options_, *library_, *cache_, recipe));
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "stamina-export-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a folder like ", pattern));
+  }
+  const std::filesystem::path dir(pattern);
+  struct RemoveOnExit {
+    std::filesystem::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove{dir};
+  STAMINA_RETURN_IF_ERROR(core::SaveDiffusersModel(model->model, dir.string(),
+                                                   {.half_precision = half_precision}));
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      files.push_back(std::filesystem::relative(entry.path(), dir).generic_string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::string buffer(rpc::kExportPieceBytes, '\0');
+  for (const std::string& file : files) {
+    std::ifstream in(dir / file, std::ios::binary);
+    const int64_t size = static_cast<int64_t>(std::filesystem::file_size(dir / file));
+    int64_t offset = 0;
+    do {
+      if (sink.Cancelled()) return absl::CancelledError("the caller went away");
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const int64_t got = in.gcount();
+      if (got <= 0 && offset < size) {
+        return absl::InternalError(absl::StrCat("cannot read the export's ", file));
+      }
+      STAMINA_RETURN_IF_ERROR(
+          sink.Piece(file, offset, absl::string_view(buffer.data(), got), size));
+      offset += got;
+    } while (offset < size);
+  }
+  return absl::OkStatus();
+}
+
 std::string InProcessSampler::CacheKey(const rpc::ModelRecipe& recipe) {
   return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
                       absl::StrJoin(recipe.adapter_digests, "+"));
@@ -168,7 +227,8 @@ std::optional<rpc::BaseModelSampling> InProcessSampler::SamplingOf(
   return rpc::BaseModelSampling{
       .native_side = static_cast<int>(core::NativeSampleSide(*config)),
       .max_side =
-          static_cast<int>(core::MaxSampleSide(*config, options_.memory_budget_bytes))};
+          static_cast<int>(core::MaxSampleSide(*config, options_.memory_budget_bytes)),
+      .tokens = config->concept_tokens};
 }
 
 rpc::SamplerStats InProcessSampler::Stats() const {

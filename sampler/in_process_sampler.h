@@ -77,6 +77,11 @@ class InProcessSampler final : public rpc::SampleRouter {
   absl::Status Warm(const rpc::ModelRecipe& recipe,
                     const std::function<bool()>& cancelled) override;
 
+  // Folds (or finds) the recipe's model and streams it as a diffusers
+  // folder, written to a temporary folder first.
+  absl::Status ExportDiffusers(const rpc::ModelRecipe& recipe, bool half_precision,
+                               rpc::ExportSink& sink) override;
+
   rpc::SamplerStats Stats() const override;
 
   std::optional<rpc::BaseModelSampling> SamplingOf(

@@ -93,21 +93,27 @@ absl::StatusOr<rpc::ModelRecipe> RecipeOf(const ServiceContext& context,
 }
 
 absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
-                                          const std::string& tenant,
-                                          const v1::SampleRequest& request) {
-  STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
-                           rpc::ParseModelName(request.model(), "model"));
+                                               const std::string& tenant,
+                                               const std::string& model_name,
+                                               const std::string& version_name) {
+  STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name, rpc::ParseModelName(model_name, "model"));
   std::optional<int64_t> version;
-  if (!request.version().empty()) {
+  if (!version_name.empty()) {
     STAMINA_ASSIGN_OR_RETURN(rpc::VersionName parsed,
-                             rpc::ParseVersionName(request.version(), "version"));
+                             rpc::ParseVersionName(version_name, "version"));
     if (parsed.model != name.model) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "version: ", request.version(), " is not a version of ", request.model()));
+          "version: ", version_name, " is not a version of ", model_name));
     }
     version = parsed.version;
   }
   return RecipeOf(context, tenant, name.model, version);
+}
+
+absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
+                                               const std::string& tenant,
+                                               const v1::SampleRequest& request) {
+  return ResolveRecipe(context, tenant, request.model(), request.version());
 }
 
 absl::Status CheckConceptTokens(absl::string_view text, absl::string_view field,

@@ -49,6 +49,13 @@ absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
                                           const std::string& tenant,
                                           const v1::SampleRequest& request);
 
+// The same for a `models/{model}` name and an optional
+// `models/{model}/versions/{version}` name (fields "model" and "version").
+absl::StatusOr<rpc::ModelRecipe> ResolveRecipe(const ServiceContext& context,
+                                               const std::string& tenant,
+                                               const std::string& model_name,
+                                               const std::string& version_name);
+
 // INVALID_ARGUMENT naming `field` when `text` mentions a concept token (in
 // the token grammar, any case) that is not in `known`.
 absl::Status CheckConceptTokens(absl::string_view text, absl::string_view field,

@@ -4,6 +4,7 @@
 #include "rpc/grpc_status.h"
 #include "rpc/resource_names.h"
 #include "rpc/sample_messages.h"
+#include "server/adapter_export.h"
 
 namespace stamina::server {
 namespace {
@@ -37,7 +38,73 @@ class StreamSink final : public rpc::SampleSink {
   bool gone_ = false;
 };
 
+// Writes one ExportModel call's pieces to its stream; the first message
+// names the version.
+class ExportStream final : public rpc::ExportSink {
+ public:
+  ExportStream(grpc::ServerContext* call,
+               grpc::ServerWriter<v1::ExportModelResponse>* writer, std::string version)
+      : call_(call), writer_(writer), version_(std::move(version)) {}
+
+  bool Cancelled() override { return gone_ || call_->IsCancelled(); }
+
+  absl::Status Piece(const std::string& path, int64_t offset, absl::string_view data,
+                     int64_t file_bytes) override {
+    v1::ExportModelResponse message;
+    if (first_) message.set_version(version_);
+    first_ = false;
+    v1::ExportFileChunk* chunk = message.mutable_chunk();
+    chunk->set_path(path);
+    chunk->set_offset(offset);
+    chunk->set_data(std::string(data));
+    chunk->set_file_bytes(file_bytes);
+    if (gone_ || !writer_->Write(message)) {
+      gone_ = true;
+      return absl::CancelledError("the client went away");
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  grpc::ServerContext* const call_;
+  grpc::ServerWriter<v1::ExportModelResponse>* const writer_;
+  const std::string version_;
+  bool first_ = true;
+  bool gone_ = false;
+};
+
 }  // namespace
+
+grpc::Status SamplerServiceImpl::ExportModel(
+    grpc::ServerContext* call, const v1::ExportModelRequest* request,
+    grpc::ServerWriter<v1::ExportModelResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    const v1::ExportFormat format = request->format();
+    if (format != v1::EXPORT_FORMAT_DIFFUSERS && format != v1::EXPORT_FORMAT_ADAPTERS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("format: ", static_cast<int>(format),
+                       " is not EXPORT_FORMAT_DIFFUSERS or EXPORT_FORMAT_ADAPTERS"));
+    }
+    STAMINA_ASSIGN_OR_RETURN(CallLimits::Slot slot,
+                             ctx_->calls->Acquire(LongCall::kSample, tenant));
+    STAMINA_ASSIGN_OR_RETURN(
+        rpc::ModelRecipe recipe,
+        ResolveRecipe(*ctx_, tenant, request->model(), request->version()));
+    const std::string version =
+        recipe.version.has_value() ? rpc::FormatVersionName(recipe.model_id, *recipe.version)
+                                   : "";
+    ExportStream sink(call, writer, version);
+    if (format == v1::EXPORT_FORMAT_ADAPTERS) {
+      return ExportAdapters(*ctx_->blobs, recipe, version, sink);
+    }
+    if (router_ == nullptr) {
+      return absl::UnimplementedError("this deployment has no sampler");
+    }
+    return router_->ExportDiffusers(recipe, request->half_precision(), sink);
+  };
+  return rpc::ToGrpcStatus(run());
+}
 
 grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
                                         const v1::SampleRequest* request,
@@ -59,10 +126,13 @@ grpc::Status SamplerServiceImpl::Sample(grpc::ServerContext* call,
         recipe.version.has_value()
             ? rpc::FormatVersionName(recipe.model_id, *recipe.version)
             : "";
+    std::vector<std::string> known = recipe.tokens;
+    if (const auto base = router_->SamplingOf(recipe.base_model_id); base.has_value()) {
+      known.insert(known.end(), base->tokens.begin(), base->tokens.end());
+    }
+    STAMINA_RETURN_IF_ERROR(CheckConceptTokens(params.prompt, "prompt", known, version));
     STAMINA_RETURN_IF_ERROR(
-        CheckConceptTokens(params.prompt, "prompt", recipe.tokens, version));
-    STAMINA_RETURN_IF_ERROR(CheckConceptTokens(params.negative_prompt,
-                                               "negative_prompt", recipe.tokens, version));
+        CheckConceptTokens(params.negative_prompt, "negative_prompt", known, version));
     StreamSink sink(call, writer, version);
     return router_->Sample(recipe, params, sink);
   };

@@ -4,7 +4,9 @@
 // limits, methods and base models. Sample validates the request, resolves
 // the version to a ModelRecipe, checks the prompt's concept tokens and
 // streams what the SampleRouter produces (progress, then one message per
-// image); without a router it returns UNIMPLEMENTED.
+// image); without a router it returns UNIMPLEMENTED. ExportModel streams a
+// version's adapters (server/adapter_export.h) or has the router write its
+// folded model as a diffusers folder.
 // Thread-safe.
 #ifndef STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
 #define STAMINA_SERVER_SAMPLER_SERVICE_IMPL_H_
@@ -29,6 +31,10 @@ class SamplerServiceImpl final : public v1::SamplerService::Service {
 
   grpc::Status Sample(grpc::ServerContext* call, const v1::SampleRequest* request,
                       grpc::ServerWriter<v1::SampleResponse>* writer) override;
+
+  grpc::Status ExportModel(grpc::ServerContext* call,
+                           const v1::ExportModelRequest* request,
+                           grpc::ServerWriter<v1::ExportModelResponse>* writer) override;
 
   grpc::Status GetCapabilities(grpc::ServerContext* call,
                                const v1::GetCapabilitiesRequest* request,

@@ -3,7 +3,10 @@
 # base model (issue #20), end to end with the real binaries: the fixture
 # diffusers made (testdata/diffusers-tiny-sd) is registered under its own
 # id, a concept is uploaded, trained with the service's STAMINA defaults and
-# sampled; capabilities report the checkpoint's native side.
+# sampled; capabilities report the checkpoint's native side. The version is
+# then exported (diffusers folder and adapters), and a second staminad with
+# the exported folder as its base model draws the same PNG bytes as the
+# first one's version for the same prompt and seed.
 set -euo pipefail
 STAMINAD="$1"
 STAMINA="$2"
@@ -39,4 +42,38 @@ test "$(ls "${T}/a"/*.png | wc -l)" -eq 2 || fail "two PNGs"
 test "$(od -An -tx1 -j16 -N8 "$(ls "${T}/a"/*-0.png)" | tr -d ' \n')" = "0000002000000020" \
   || fail "PNG size"
 cmp "$(ls "${T}/a"/*-0.png)" "$(ls "${T}/b"/*-0.png)" || fail "same seed, same bytes"
+
+cli export fam --out="${T}/export" || fail "export"
+grep -q "exported models/fam/versions/1 to ${T}/export" "${OUT}" || fail "export output"
+for f in model_index.json unet/diffusion_pytorch_model.safetensors vae/config.json \
+         text_encoder/model.safetensors tokenizer/vocab.json scheduler/scheduler_config.json; do
+  test -s "${T}/export/${f}" || fail "export lacks ${f}"
+done
+grep -q '"<anna>": 618' "${T}/export/tokenizer/added_tokens.json" || fail "added token"
+cli export fam --format=adapters --out="${T}/adapters" || fail "export adapters"
+test -s "${T}/adapters/adapters/001-anna.safetensors" || fail "adapter file"
+grep -q '"token": "<anna>"' "${T}/adapters/lineage.json" || fail "lineage.json"
+
+# The export as another staminad's base model: same weights, same bytes.
+cli sample fam --prompt='a photo of' --count=1 --steps=5 --seed=4 --out="${T}/head" \
+  || fail "sample head"
+FIRST_PORT="${PORT}"
+PORT="$(free_port)"
+"${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data2" --bootstrap_tenant=sd2 \
+  --base_model=exported --base_model_dir="${T}/export" --torch_threads=1 \
+  > "${T}/staminad2.out" 2> "${T}/staminad2.err" &
+SECOND=$!
+trap 'kill -TERM ${SERVER} ${SECOND} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+KEY2="$(staminad_key "${T}/staminad2.out" "${SECOND}")" || { cat "${T}/staminad2.err"; fail "second staminad"; }
+STAMINA_API_KEY="${KEY2}" cli models create again --base=baseModels/exported \
+  || fail "models create on the export"
+STAMINA_API_KEY="${KEY2}" cli sample again --prompt='a photo of' --count=1 --steps=5 --seed=4 \
+  --out="${T}/again" || fail "sample the export"
+cmp "$(ls "${T}/head"/*.png)" "$(ls "${T}/again"/*.png)" || fail "the export draws other bytes"
+# Its concept token too: the base model knows <anna> now.
+STAMINA_API_KEY="${KEY2}" cli sample again --prompt='a photo of <anna>' --count=1 --steps=5 \
+  --seed=3 --out="${T}/again-anna" || fail "sample <anna> on the export"
+cmp "$(ls "${T}/a"/*-0.png)" "$(ls "${T}/again-anna"/*.png)" \
+  || fail "the export draws <anna> differently"
+test "${FIRST_PORT}" != "${PORT}"
 echo "diffusers checkpoint end to end OK"

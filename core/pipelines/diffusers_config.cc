@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -448,6 +449,56 @@ absl::StatusOr<CLIPTokenizerOptions> ParseCLIPTokenizerConfig(
                  "split_special_tokens"});
   STAMINA_RETURN_IF_ERROR(fields.Finish());
   return options;
+}
+
+absl::StatusOr<std::map<int64_t, std::string>> ParseAddedTokens(
+    absl::string_view tokenizer_config_json, absl::string_view added_tokens_json) {
+  std::map<int64_t, std::string> tokens;
+  auto add = [&](int64_t id, const std::string& token,
+                 absl::string_view file) -> absl::Status {
+    const auto [it, inserted] = tokens.emplace(id, token);
+    if (!inserted && it->second != token) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": id ", id, " is both \"", it->second, "\" and \"", token, "\""));
+    }
+    return absl::OkStatus();
+  };
+  if (!tokenizer_config_json.empty()) {
+    const Json config = Json::parse(tokenizer_config_json.begin(),
+                                    tokenizer_config_json.end(), nullptr, false);
+    if (config.is_object() && config.contains("added_tokens_decoder")) {
+      const Json& decoder = config["added_tokens_decoder"];
+      if (!decoder.is_object()) {
+        return absl::InvalidArgumentError(
+            "tokenizer_config.json: added_tokens_decoder: must be an object");
+      }
+      for (const auto& [key, entry] : decoder.items()) {
+        int64_t id = 0;
+        if (!absl::SimpleAtoi(key, &id) || id < 0 || !entry.is_object() ||
+            !entry.contains("content") || !entry["content"].is_string()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "tokenizer_config.json: added_tokens_decoder: bad entry \"", key, "\""));
+        }
+        STAMINA_RETURN_IF_ERROR(
+            add(id, entry["content"].get<std::string>(), "tokenizer_config.json"));
+      }
+    }
+  }
+  if (!added_tokens_json.empty()) {
+    const Json added =
+        Json::parse(added_tokens_json.begin(), added_tokens_json.end(), nullptr, false);
+    if (!added.is_object()) {
+      return absl::InvalidArgumentError("added_tokens.json: not a JSON object");
+    }
+    for (const auto& [token, id] : added.items()) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("added_tokens.json: \"", token, "\" has no valid id"));
+      }
+      STAMINA_RETURN_IF_ERROR(add(id.get<int64_t>(), token, "added_tokens.json"));
+    }
+  }
+  return tokens;
 }
 
 }  // namespace stamina::core

@@ -76,6 +76,15 @@ absl::StatusOr<DiffusersSchedulerConfig> ParseDiffusersSchedulerConfig(
 absl::StatusOr<CLIPTokenizerOptions> ParseCLIPTokenizerConfig(
     absl::string_view json, absl::string_view label);
 
+// The tokens a CLIP tokenizer has beyond vocab.json (exported concept tokens,
+// textual-inversion tokens), by id: from tokenizer_config.json's
+// "added_tokens_decoder" and from added_tokens.json (an empty text stands
+// for an absent file). Both may also list the special tokens of vocab.json;
+// the caller skips ids inside the vocabulary. INVALID_ARGUMENT for malformed
+// entries or one id given two different tokens.
+absl::StatusOr<std::map<int64_t, std::string>> ParseAddedTokens(
+    absl::string_view tokenizer_config_json, absl::string_view added_tokens_json);
+
 }  // namespace stamina::core
 
 #endif  // STAMINA_CORE_PIPELINES_DIFFUSERS_CONFIG_H_

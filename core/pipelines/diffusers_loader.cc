@@ -49,6 +49,7 @@ struct ParsedFolder {
   DiffusersPipelineIndex index;
   DiffusersSchedulerConfig scheduler;
   CLIPTokenizerOptions tokenizer;
+  std::map<int64_t, std::string> added_tokens;
   DiffusionModelConfig config;
 };
 
@@ -85,12 +86,26 @@ absl::StatusOr<ParsedFolder> ParseFolder(const std::string& dir,
       ParseDiffusersSchedulerConfig(text, "scheduler/scheduler_config.json"));
   folder.config.sampling_scheduler = folder.scheduler.sampling;
   folder.config.training_scheduler = folder.scheduler.training;
+  folder.config.scheduler_class = folder.scheduler.class_name;
+  folder.config.scheduler_fields = folder.scheduler.sampler_fields;
+  std::string tokenizer_config;
   if (IsFile(dir + "/tokenizer/tokenizer_config.json")) {
-    STAMINA_ASSIGN_OR_RETURN(text,
+    STAMINA_ASSIGN_OR_RETURN(tokenizer_config,
                              ReadConfigFile(dir, "tokenizer/tokenizer_config.json"));
     STAMINA_ASSIGN_OR_RETURN(
         folder.tokenizer,
-        ParseCLIPTokenizerConfig(text, "tokenizer/tokenizer_config.json"));
+        ParseCLIPTokenizerConfig(tokenizer_config, "tokenizer/tokenizer_config.json"));
+  }
+  std::string added_tokens;
+  if (IsFile(dir + "/tokenizer/added_tokens.json")) {
+    STAMINA_ASSIGN_OR_RETURN(added_tokens,
+                             ReadConfigFile(dir, "tokenizer/added_tokens.json"));
+  }
+  STAMINA_ASSIGN_OR_RETURN(folder.added_tokens,
+                           ParseAddedTokens(tokenizer_config, added_tokens));
+  // Special tokens ("<|endoftext|>") do not have the concept-token form.
+  for (const auto& [id, token] : folder.added_tokens) {
+    if (ValidateConceptToken(token).ok()) folder.config.concept_tokens.push_back(token);
   }
   return folder;
 }
@@ -195,6 +210,31 @@ absl::StatusOr<DiffusionModel> LoadDiffusersModel(const std::string& dir,
       std::unique_ptr<CLIPTokenizer> tokenizer,
       CLIPTokenizer::Load(dir + "/tokenizer/vocab.json", dir + "/tokenizer/merges.txt",
                           folder.tokenizer));
+  // Added tokens past the vocabulary (an export's concept tokens, textual
+  // inversions) become concept tokens, with the ids the file gives them.
+  const int64_t base_vocabulary = tokenizer->vocab_size();
+  for (const auto& [id, token] : folder.added_tokens) {
+    if (id < base_vocabulary) continue;  // vocab.json's special tokens
+    absl::StatusOr<int32_t> added = tokenizer->AddToken(token);
+    if (!added.ok()) {
+      return absl::Status(added.status().code(),
+                          absl::StrCat("tokenizer: added token \"", token,
+                                       "\": ", added.status().message()));
+    }
+    if (*added != id) {
+      return absl::DataLossError(absl::StrCat(
+          "tokenizer: added token \"", token, "\" has id ", id, " but ids past the ",
+          base_vocabulary, " of vocab.json must follow it without gaps"));
+    }
+  }
+  // The checkpoint's embedding has a row per id, added tokens included.
+  const int64_t checkpoint_rows = folder.config.text_encoder.vocab_size -
+                                  options.concept_token_rows;
+  if (tokenizer->vocab_size() > checkpoint_rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "text_encoder/config.json: vocab_size ", checkpoint_rows, " is smaller than the ",
+        tokenizer->vocab_size(), " ids of the tokenizer"));
+  }
   STAMINA_ASSIGN_OR_RETURN(
       DiffusionModel model,
       CreateDiffusionModel(folder.config, std::shared_ptr<Tokenizer>(std::move(tokenizer)),

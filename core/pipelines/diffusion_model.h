@@ -11,7 +11,10 @@
 #define STAMINA_CORE_PIPELINES_DIFFUSION_MODEL_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/models/autoencoder_kl.h"
@@ -29,6 +32,14 @@ struct DiffusionModelConfig {
   AutoencoderKLConfig vae;
   DDPMSchedulerConfig training_scheduler = DDPMSchedulerConfig::StableDiffusion15();
   DDIMSchedulerConfig sampling_scheduler = DDIMSchedulerConfig::StableDiffusion15();
+  // The scheduler a diffusers checkpoint ships with (its sampler of choice,
+  // e.g. "PNDMScheduler") and that sampler's own fields as JSON texts, kept
+  // so that an export names it again; empty for the built-in models.
+  std::string scheduler_class;
+  std::map<std::string, std::string> scheduler_fields;
+  // Concept tokens the checkpoint's tokenizer adds to its vocabulary (an
+  // export's concepts, textual inversions), in id order.
+  std::vector<std::string> concept_tokens;
 };
 
 struct DiffusionModel {

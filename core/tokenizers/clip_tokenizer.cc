@@ -115,6 +115,8 @@ absl::StatusOr<std::unique_ptr<CLIPTokenizer>> CLIPTokenizer::FromContents(
         absl::StrCat("max_length ", options.max_length, " < 2"));
   }
   std::unique_ptr<CLIPTokenizer> t(new CLIPTokenizer(options));
+  t->vocab_json_ = std::string(vocab_json);
+  t->merges_txt_ = std::string(merges_txt);
   // No exceptions: a parse error yields a "discarded" value.
   const nlohmann::json vocab =
       nlohmann::json::parse(vocab_json.begin(), vocab_json.end(), nullptr,

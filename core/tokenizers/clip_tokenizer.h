@@ -87,6 +87,13 @@ class CLIPTokenizer final : public Tokenizer {
   int32_t eos_id() const override { return eos_id_; }
   int32_t pad_id() const override { return pad_id_; }
 
+  // The files this tokenizer was made from, byte for byte (an export writes
+  // them back), its options and its concept tokens.
+  const std::string& vocab_json() const { return vocab_json_; }
+  const std::string& merges_txt() const { return merges_txt_; }
+  const CLIPTokenizerOptions& options() const { return options_; }
+  const ConceptTokens& concepts() const { return concepts_; }
+
   // The BPE pieces of one pre-token (before vocabulary lookup), e.g.
   // "photo" -> {"pho", "to</w>"}.
   std::vector<std::string> Bpe(absl::string_view pre_token) const;
@@ -98,6 +105,8 @@ class CLIPTokenizer final : public Tokenizer {
       : options_(std::move(options)) {}
 
   CLIPTokenizerOptions options_;
+  std::string vocab_json_;
+  std::string merges_txt_;
   absl::flat_hash_map<std::string, int32_t> encoder_;
   absl::flat_hash_map<int32_t, std::string> decoder_;
   absl::flat_hash_map<std::string, int> merge_ranks_;  // "first second"
