@@ -47,7 +47,7 @@ const Command kCommands[] = {
     {"capabilities", "", "", 0, 0, &Capabilities},
     {"sample", "<model>",
      "--prompt=... [--version=N] [--count=N] [--steps=N] [--guidance=G] "
-     "[--seed=S] "
+     "[--seed=S] [--sampler=ddim|pndm|euler] "
      "[--out=DIR]",
      1, 1, &Sample},
     {"export", "<model>",

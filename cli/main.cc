@@ -70,6 +70,7 @@ ABSL_FLAG(int32_t, count, 0, "sample: number of images (0 = 1)");
 ABSL_FLAG(double, guidance, 0,
           "sample: guidance scale (0 = base model default)");
 ABSL_FLAG(std::string, out, ".", "sample, export: output directory");
+ABSL_FLAG(std::string, sampler, "", "sample: ddim, pndm or euler (empty: ddim)");
 ABSL_FLAG(std::string, format, "diffusers",
           "export: diffusers (a folder with the concepts folded in) or adapters");
 ABSL_FLAG(bool, half, false, "export: store the weights as 16-bit floats");
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   flags.version = absl::GetFlag(FLAGS_sample_version);
   flags.count = absl::GetFlag(FLAGS_count);
   flags.guidance = absl::GetFlag(FLAGS_guidance);
+  flags.sampler = absl::GetFlag(FLAGS_sampler);
   flags.out_dir = absl::GetFlag(FLAGS_out);
   flags.format = absl::GetFlag(FLAGS_format);
   flags.half = absl::GetFlag(FLAGS_half);

@@ -104,6 +104,16 @@ absl::StatusOr<int> Sample(Session& session, const Operands& operands) {
   }
   request.set_prompt(flags.prompt);
   request.set_image_count(flags.count);
+  if (flags.sampler == "ddim") {
+    request.set_sampler(v1::SAMPLER_DDIM);
+  } else if (flags.sampler == "pndm") {
+    request.set_sampler(v1::SAMPLER_PNDM);
+  } else if (flags.sampler == "euler") {
+    request.set_sampler(v1::SAMPLER_EULER);
+  } else if (!flags.sampler.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sampler: \"", flags.sampler, "\" is not ddim, pndm or euler"));
+  }
   request.set_steps(flags.steps);
   request.set_guidance_scale(static_cast<float>(flags.guidance));
   request.set_seed(flags.seed);

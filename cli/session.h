@@ -50,6 +50,7 @@ struct CommandFlags {
   int64_t version = 0;        // sample --version (0 = head)
   int32_t count = 0;          // sample --count
   double guidance = 0;        // sample --guidance
+  std::string sampler;        // sample --sampler=ddim|pndm|euler (empty: server default)
   std::string out_dir = ".";  // sample, export --out
   std::string format = "diffusers";  // export --format=diffusers|adapters
   bool half = false;                 // export --half

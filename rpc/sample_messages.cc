@@ -58,6 +58,27 @@ internal::v1::ModelRecipe RecipeToProto(const ModelRecipe& recipe) {
   return out;
 }
 
+absl::StatusOr<std::string> SamplerName(int sampler, absl::string_view field) {
+  switch (sampler) {
+    case v1::SAMPLER_UNSPECIFIED:
+    case v1::SAMPLER_DDIM:
+      return std::string("ddim");
+    case v1::SAMPLER_PNDM:
+      return std::string("pndm");
+    case v1::SAMPLER_EULER:
+      return std::string("euler");
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", sampler, " is not a known Sampler"));
+  }
+}
+
+v1::Sampler SamplerOf(absl::string_view name) {
+  if (name == "pndm") return v1::SAMPLER_PNDM;
+  if (name == "euler") return v1::SAMPLER_EULER;
+  return v1::SAMPLER_DDIM;
+}
+
 internal::v1::SampleRequest BackendRequest(const ModelRecipe& recipe,
                                            const SampleParams& params) {
   internal::v1::SampleRequest out;
@@ -74,6 +95,7 @@ internal::v1::SampleRequest BackendRequest(const ModelRecipe& recipe,
   request->set_seed(params.seed);
   request->set_width(params.width);
   request->set_height(params.height);
+  request->set_sampler(SamplerOf(params.sampler));
   return out;
 }
 
@@ -130,6 +152,8 @@ absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& in,
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".guidance_scale: must not be negative"));
   }
+  STAMINA_ASSIGN_OR_RETURN(std::string sampler,
+                           SamplerName(in.sampler(), absl::StrCat(field, ".sampler")));
   return SampleParams{.prompt = in.prompt(),
                       .negative_prompt = in.negative_prompt(),
                       .count = in.image_count(),
@@ -137,7 +161,8 @@ absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& in,
                       .guidance_scale = in.guidance_scale(),
                       .seed = in.seed(),
                       .width = in.width(),
-                      .height = in.height()};
+                      .height = in.height(),
+                      .sampler = std::move(sampler)};
 }
 
 }  // namespace stamina::rpc

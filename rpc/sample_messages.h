@@ -30,6 +30,12 @@ absl::Status RelayToSink(const v1::SampleResponse& response, SampleSink& sink);
 
 // What the front end sends a replica.
 internal::v1::ModelRecipe RecipeToProto(const ModelRecipe& recipe);
+// The sampler's name ("ddim", "pndm", "euler") for a stamina.v1.Sampler
+// value (UNSPECIFIED is DDIM); INVALID_ARGUMENT naming `field` for others.
+absl::StatusOr<std::string> SamplerName(int sampler, absl::string_view field);
+// The stamina.v1.Sampler of a sampler's name.
+v1::Sampler SamplerOf(absl::string_view name);
+
 internal::v1::SampleRequest BackendRequest(const ModelRecipe& recipe,
                                            const SampleParams& params);
 

@@ -46,6 +46,7 @@ struct SampleParams {
   int64_t seed = 1;  // image i uses seed + i
   int width = 0;     // 0: the base model's native size
   int height = 0;
+  std::string sampler = "ddim";  // "ddim", "pndm" or "euler"
 };
 
 // Numbering as stamina.v1.SamplePhase.

@@ -126,7 +126,8 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
            .guidance_scale = params.guidance_scale,
            .seed = params.seed,
            .width = params.width,
-           .height = params.height},
+           .height = params.height,
+           .sampler = params.sampler},
           [&](const core::DenoisingProgress& p) {
             sink.Progress(rpc::SamplePhase::kDenoising, p.step, p.total_steps);
             if (sink.Cancelled()) cancelled = true;

@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "rpc/resource_names.h"
+#include "rpc/sample_messages.h"
 
 namespace stamina::server {
 namespace {
@@ -67,6 +68,7 @@ absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& reque
   p.width = request.width();
   p.height = request.height();
   p.seed = request.seed() != 0 ? request.seed() : (seed == 0 ? 1 : seed);
+  STAMINA_ASSIGN_OR_RETURN(p.sampler, rpc::SamplerName(request.sampler(), "sampler"));
   return p;
 }
 

@@ -25,6 +25,7 @@ TEST(SampleRequestTest, ZeroValuesTakeTheDefaults) {
   EXPECT_EQ(p.guidance_scale, 4);
   EXPECT_EQ(p.seed, 99);
   EXPECT_EQ(p.width, 0);
+  EXPECT_EQ(p.sampler, "ddim");
 }
 
 TEST(SampleRequestTest, EveryBadFieldIsNamed) {
@@ -50,6 +51,9 @@ TEST(SampleRequestTest, EveryBadFieldIsNamed) {
   r = Request("x");
   r.set_height(4096);
   expect_bad(r, "height");
+  r = Request("x");
+  r.set_sampler(static_cast<v1::Sampler>(42));
+  expect_bad(r, "sampler");
 }
 
 TEST(SampleRequestTest, ConceptTokensMustBeFoldedIntoTheVersion) {

@@ -42,6 +42,12 @@ test "$(ls "${T}/a"/*.png | wc -l)" -eq 2 || fail "two PNGs"
 test "$(od -An -tx1 -j16 -N8 "$(ls "${T}/a"/*-0.png)" | tr -d ' \n')" = "0000002000000020" \
   || fail "PNG size"
 cmp "$(ls "${T}/a"/*-0.png)" "$(ls "${T}/b"/*-0.png)" || fail "same seed, same bytes"
+# The other samplers draw their own images from the same seed.
+for sampler in pndm euler; do
+  cli sample fam --prompt='a photo of <anna>' --count=1 --steps=5 --seed=3 --sampler="${sampler}" \
+    --out="${T}/${sampler}" || fail "sample --sampler=${sampler}"
+  cmp -s "$(ls "${T}/a"/*-0.png)" "$(ls "${T}/${sampler}"/*.png)" && fail "${sampler} drew DDIM's bytes"
+done
 
 cli export fam --out="${T}/export" || fail "export"
 grep -q "exported models/fam/versions/1 to ${T}/export" "${OUT}" || fail "export output"

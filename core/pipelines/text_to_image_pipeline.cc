@@ -1,10 +1,14 @@
 #include "core/pipelines/text_to_image_pipeline.h"
 
+#include <cmath>
+#include <memory>
+
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "core/pipelines/image_tensor.h"
 #include "core/schedulers/classifier_free_guidance.h"
+#include "core/schedulers/sampling_scheduler.h"
 #include "core/torch_status.h"
 
 namespace stamina::core {
@@ -68,43 +72,56 @@ absl::StatusOr<torch::Tensor> EncodePrompts(DiffusionModel& model,
   });
 }
 
-// The DDIM loop for one latent [1, C, h, w] from its first timestep.
+// The sampler's loop for one latent [1, C, h, w] of unit variance (scaled
+// by the scheduler's initial sigma here), from a fresh run of `scheduler`.
 // `before_step(k)` may stop the loop with its status; `after_step(k)` runs
-// after step k (0-based).
+// after evaluation k (0-based).
 absl::StatusOr<torch::Tensor> Denoise(
-    DiffusionModel& model, const DDIMScheduler& scheduler, const torch::Tensor& context,
-    float guidance_scale, torch::Tensor latents,
+    DiffusionModel& model, SamplingScheduler& scheduler, int steps,
+    const torch::Tensor& context, float guidance_scale, torch::Tensor latents,
     const std::function<absl::Status(size_t)>& before_step,
     const std::function<void(size_t)>& after_step) {
   torch::NoGradGuard no_grad;
+  STAMINA_RETURN_IF_ERROR(scheduler.SetTimesteps(steps)) << "steps";
   const bool guided = guidance_scale > 1.0f;
-  const std::vector<int64_t>& timesteps = scheduler.timesteps();
+  const std::vector<double>& timesteps = scheduler.timesteps();
+  STAMINA_RETURN_IF_ERROR(RunTorch([&] {
+    latents = latents * static_cast<float>(scheduler.init_noise_sigma());
+  }));
   for (size_t k = 0; k < timesteps.size(); ++k) {
     if (before_step) {
       STAMINA_RETURN_IF_ERROR(before_step(k));
     }
     torch::Tensor noise_pred;
     STAMINA_RETURN_IF_ERROR(RunTorch([&] {
-      torch::Tensor input = guided ? torch::cat({latents, latents}) : latents;
-      torch::Tensor t = torch::full({input.size(0)}, timesteps[k], torch::kInt64);
+      torch::Tensor scaled = scheduler.ScaleModelInput(latents, k);
+      torch::Tensor input = guided ? torch::cat({scaled, scaled}) : scaled;
+      // Integer timesteps as integers (DDIM, PNDM); Euler's may fall between.
+      const double step = timesteps[k];
+      torch::Tensor t =
+          step == std::floor(step)
+              ? torch::full({input.size(0)}, static_cast<int64_t>(step), torch::kInt64)
+              : torch::full({input.size(0)}, step, torch::kFloat32);
       noise_pred = model.unet->forward(input, t, context);
     }));
     if (guided) {
       auto halves = noise_pred.chunk(2);
       STAMINA_ASSIGN_OR_RETURN(noise_pred, Guide(halves[0], halves[1], guidance_scale));
     }
-    STAMINA_ASSIGN_OR_RETURN(DDIMStepOutput out,
-                             scheduler.Step(noise_pred, timesteps[k], latents));
-    latents = out.prev_sample;
+    STAMINA_ASSIGN_OR_RETURN(latents, scheduler.Step(noise_pred, k, latents));
     if (after_step) after_step(k);
   }
   return latents;
 }
 
-absl::StatusOr<DDIMScheduler> SchedulerFor(const DiffusionModel& model, int steps) {
-  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler,
-                           DDIMScheduler::Create(model.config.sampling_scheduler));
-  STAMINA_RETURN_IF_ERROR(scheduler.SetTimesteps(steps)) << "steps";
+absl::StatusOr<std::unique_ptr<SamplingScheduler>> SchedulerFor(
+    const DiffusionModel& model, const TextToImageRequest& request) {
+  STAMINA_ASSIGN_OR_RETURN(SamplerKind kind, ParseSamplerKind(request.sampler, "sampler"));
+  STAMINA_ASSIGN_OR_RETURN(
+      std::unique_ptr<SamplingScheduler> scheduler,
+      CreateSamplingScheduler(kind, model.config.sampling_scheduler,
+                              model.config.scheduler_fields));
+  STAMINA_RETURN_IF_ERROR(scheduler->SetTimesteps(request.steps)) << "steps";
   return scheduler;
 }
 
@@ -114,13 +131,14 @@ absl::StatusOr<torch::Tensor> GenerateFromLatents(DiffusionModel& model,
                                                   const TextToImageRequest& request,
                                                   const torch::Tensor& latents) {
   STAMINA_RETURN_IF_ERROR(Validate(request, model.vae_scale_factor()));
-  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler, SchedulerFor(model, request.steps));
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<SamplingScheduler> scheduler,
+                           SchedulerFor(model, request));
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor context, EncodePrompts(model, request));
   std::vector<torch::Tensor> images;
   for (int64_t i = 0; i < latents.size(0); ++i) {
     STAMINA_ASSIGN_OR_RETURN(
         torch::Tensor denoised,
-        Denoise(model, scheduler, context, request.guidance_scale,
+        Denoise(model, *scheduler, request.steps, context, request.guidance_scale,
                 latents.slice(0, i, i + 1).to(torch::kFloat32), nullptr, nullptr));
     STAMINA_ASSIGN_OR_RETURN(torch::Tensor image, RunTorch([&] {
       torch::NoGradGuard no_grad;
@@ -140,14 +158,15 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
   const int64_t native = model.config.vae.sample_size;
   const int64_t width = request.width == 0 ? native : request.width;
   const int64_t height = request.height == 0 ? native : request.height;
-  STAMINA_ASSIGN_OR_RETURN(DDIMScheduler scheduler, SchedulerFor(model, request.steps));
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<SamplingScheduler> scheduler,
+                           SchedulerFor(model, request));
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor context, EncodePrompts(model, request));
   // Each image is denoised and decoded on its own, in a batch of the same
   // shape whatever `count` is: image i of seed s is then the same bytes
   // whether it was asked for alone or among others (batched GEMMs and
   // convolutions round differently for other batch sizes), and memory does
   // not grow with `count`.
-  const int steps = static_cast<int>(scheduler.timesteps().size());
+  const int steps = static_cast<int>(scheduler->timesteps().size());
   const int total_steps = request.count * steps;
   std::vector<Image> images;
   for (int i = 0; i < request.count; ++i) {
@@ -170,7 +189,7 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
         progress({.step = i * steps + static_cast<int>(k + 1), .total_steps = total_steps});
       }
     };
-    STAMINA_ASSIGN_OR_RETURN(latents, Denoise(model, scheduler, context,
+    STAMINA_ASSIGN_OR_RETURN(latents, Denoise(model, *scheduler, request.steps, context,
                                               request.guidance_scale, latents,
                                               before_step, after_step));
     STAMINA_ASSIGN_OR_RETURN(std::vector<Image> decoded, RunTorch([&] {

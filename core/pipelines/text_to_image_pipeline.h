@@ -3,7 +3,8 @@
 // Text → images with a DiffusionModel, as diffusers' StableDiffusionPipeline
 // does it: the prompt (and the negative prompt, for classifier-free guidance)
 // through the tokenizer and text encoder, Gaussian latents drawn from the
-// seed, the DDIM loop with guidance, the VAE decoder, 8-bit RGB out. Image i
+// seed, the sampler's loop (DDIM by default) with guidance, the VAE
+// decoder, 8-bit RGB out. Image i
 // of a request uses seed + i, so any single image can be reproduced alone.
 // Reports progress after every denoising step and stops with CANCELLED when
 // asked to.
@@ -37,13 +38,17 @@ struct TextToImageRequest {
   // factor.
   int width = 0;
   int height = 0;
+  // "ddim", "pndm" or "euler" (core/schedulers/sampling_scheduler.h), over
+  // the model's noise schedule. PNDM evaluates the model once more than
+  // `steps`.
+  std::string sampler = "ddim";
 };
 
 // Images are denoised one after another (each in a batch of its own, so an
 // image's bytes do not depend on `count`); steps count over all of them.
 struct DenoisingProgress {
-  int step = 0;         // denoising steps done, all images together
-  int total_steps = 0;  // count × steps
+  int step = 0;         // model evaluations done, all images together
+  int total_steps = 0;  // count × evaluations per image (steps; PNDM: steps + 1)
 };
 
 using DenoisingProgressFn = std::function<void(const DenoisingProgress&)>;

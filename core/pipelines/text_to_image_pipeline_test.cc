@@ -105,6 +105,32 @@ TEST_F(PipelineTest, OtherSizesAndBadRequests) {
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST_F(PipelineTest, SamplersDrawTheirOwnImagesReproducibly) {
+  TextToImageRequest ddim = Request(3);
+  TextToImageRequest pndm = ddim;
+  pndm.sampler = "pndm";
+  TextToImageRequest euler = ddim;
+  euler.sampler = "euler";
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<Image> a, GenerateImages(*model_, ddim));
+  int evaluations = 0;
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::vector<Image> b,
+      GenerateImages(*model_, pndm,
+                     [&](const DenoisingProgress& p) { evaluations = p.total_steps; }));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<Image> b2, GenerateImages(*model_, pndm));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<Image> c, GenerateImages(*model_, euler));
+  EXPECT_NE(a[0].pixels, b[0].pixels);
+  EXPECT_NE(a[0].pixels, c[0].pixels);
+  EXPECT_NE(b[0].pixels, c[0].pixels);
+  EXPECT_EQ(b[0].pixels, b2[0].pixels);
+  // PNDM evaluates the model once more than the steps asked for.
+  EXPECT_EQ(evaluations, pndm.count * (pndm.steps + 1));
+  TextToImageRequest unknown = ddim;
+  unknown.sampler = "dpm";
+  EXPECT_THAT(GenerateImages(*model_, unknown).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sampler")));
+}
+
 TEST(ImageTensorTest, RoundTripIsExact) {
   Image image(4, 2);
   for (size_t i = 0; i < image.pixels.size(); ++i) {
