@@ -11,6 +11,8 @@
 #include "core/io/safetensors.h"
 #include "core/io/state_dict.h"
 #include "core/pipelines/base_models.h"
+#include "core/pipelines/diffusers_export.h"
+#include "core/tokenizers/clip_tokenizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -195,6 +197,77 @@ TEST_F(DiffusersLoaderTest, OlderKeySpellingsLoadTheSameWeights) {
     for (const auto& [key, tensor] : ours) {
       EXPECT_TRUE(torch::equal(tensor, theirs.at(key))) << key;
     }
+  }
+}
+
+// Not only the fixture's shape: other widths, depths, head counts, group
+// counts, 2 to 4 VAE levels and linear projections round-trip through the
+// diffusers files (SaveDiffusersModel, then this loader) with equal outputs.
+TEST(DiffusersLoaderShapesTest, OtherArchitecturesOfTheFamilyRoundTrip) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<CLIPTokenizer> clip,
+      CLIPTokenizer::Load(std::string(kFixture) + "/checkpoint/tokenizer/vocab.json",
+                          std::string(kFixture) + "/checkpoint/tokenizer/merges.txt"));
+  const std::shared_ptr<Tokenizer> tokenizer(std::move(clip));
+  struct Variant {
+    std::vector<int64_t> unet_channels;
+    std::vector<std::string> down, up;
+    std::vector<int64_t> heads;
+    int64_t groups;
+    bool linear;
+    std::vector<int64_t> vae_channels;
+    int64_t text_layers;
+  };
+  const std::vector<Variant> variants = {
+      {{16, 32}, {"CrossAttnDownBlock2D", "DownBlock2D"}, {"UpBlock2D", "CrossAttnUpBlock2D"},
+       {2}, 8, false, {16, 32}, 1},
+      {{16, 32, 48}, {"DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"},
+       {"CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"}, {2, 4, 4}, 8, true,
+       {16, 16, 32, 32}, 3},
+  };
+  int index = 0;
+  for (const Variant& v : variants) {
+    SCOPED_TRACE(index);
+    DiffusionModelConfig config;
+    config.text_encoder = CLIPTextConfig::Tiny();
+    config.text_encoder.vocab_size = 618;
+    config.text_encoder.num_hidden_layers = v.text_layers;
+    config.text_encoder.max_position_embeddings = 77;
+    config.unet = UNet2DConditionModelConfig::Tiny();
+    config.unet.block_out_channels = v.unet_channels;
+    config.unet.down_block_types = v.down;
+    config.unet.up_block_types = v.up;
+    config.unet.attention_head_dim = v.heads;
+    config.unet.norm_num_groups = v.groups;
+    config.unet.use_linear_projection = v.linear;
+    config.unet.cross_attention_dim = config.text_encoder.hidden_size;
+    config.unet.sample_size = 8;
+    config.vae = AutoencoderKLConfig::Tiny();
+    config.vae.block_out_channels = v.vae_channels;
+    config.vae.down_block_types.assign(v.vae_channels.size(), "DownEncoderBlock2D");
+    config.vae.up_block_types.assign(v.vae_channels.size(), "UpDecoderBlock2D");
+    config.vae.norm_num_groups = v.groups;
+    config.vae.sample_size = 8 << (v.vae_channels.size() - 1);
+    STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model,
+                                 CreateDiffusionModel(config, tokenizer, 3 + index));
+    const std::string dir = (fs::path(std::getenv("TEST_TMPDIR")) /
+                             ("variant-" + std::to_string(index++))).string();
+    STAMINA_ASSERT_OK(SaveDiffusersModel(model, dir));
+    STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel loaded, LoadDiffusersModel(dir));
+    EXPECT_EQ(loaded.config.unet.attention_head_dim, v.heads);
+    EXPECT_EQ(loaded.vae_scale_factor(), model.vae_scale_factor());
+    torch::NoGradGuard no_grad;
+    model.unet->eval();
+    loaded.unet->eval();
+    const torch::Tensor ids = torch::randint(0, 618, {2, config.text_encoder.max_position_embeddings});
+    const torch::Tensor states = model.text_encoder->forward(ids);
+    EXPECT_TRUE(torch::equal(states, loaded.text_encoder->forward(ids)));
+    const torch::Tensor x = torch::randn({2, config.unet.in_channels, 8, 8});
+    const torch::Tensor t = torch::tensor({10, 900});
+    EXPECT_TRUE(torch::equal(model.unet->forward(x, t, states),
+                             loaded.unet->forward(x, t, states)));
+    const torch::Tensor z = torch::randn({1, config.vae.latent_channels, 4, 4});
+    EXPECT_TRUE(torch::equal(model.vae->Decode(z), loaded.vae->Decode(z)));
   }
 }
 
