@@ -34,7 +34,22 @@ absl::StatusOr<std::vector<int64_t>> IntegerTimesteps(const DDIMSchedulerConfig&
   return ddim.timesteps();
 }
 
-class DdimSampling final : public SamplingScheduler {
+// The samplers whose model input is the sample itself and whose initial
+// noise has unit variance (DDIM, PNDM).
+class UnscaledSampling : public SamplingScheduler {
+ public:
+  const std::vector<double>& timesteps() const override { return timesteps_; }
+  double init_noise_sigma() const override { return 1.0; }
+  torch::Tensor ScaleModelInput(const torch::Tensor& sample, size_t) const override {
+    return sample;
+  }
+
+ protected:
+  std::vector<double> timesteps_;
+  size_t next_ = 0;  // the next evaluation Step() expects
+};
+
+class DdimSampling final : public UnscaledSampling {
  public:
   explicit DdimSampling(DDIMScheduler ddim) : ddim_(std::move(ddim)) {}
   absl::Status SetTimesteps(int64_t n) override {
@@ -42,11 +57,6 @@ class DdimSampling final : public SamplingScheduler {
     timesteps_.assign(ddim_.timesteps().begin(), ddim_.timesteps().end());
     next_ = 0;
     return absl::OkStatus();
-  }
-  const std::vector<double>& timesteps() const override { return timesteps_; }
-  double init_noise_sigma() const override { return 1.0; }
-  torch::Tensor ScaleModelInput(const torch::Tensor& sample, size_t) const override {
-    return sample;
   }
   absl::StatusOr<torch::Tensor> Step(const torch::Tensor& output, size_t k,
                                      const torch::Tensor& sample) override {
@@ -59,14 +69,12 @@ class DdimSampling final : public SamplingScheduler {
 
  private:
   DDIMScheduler ddim_;
-  std::vector<double> timesteps_;
-  size_t next_ = 0;
 };
 
 // diffusers' PNDMScheduler.step_plms (skip_prk_steps): linear multistep over
 // the last four model outputs, with a second evaluation at the first
 // timestep to bootstrap.
-class PndmSampling final : public SamplingScheduler {
+class PndmSampling final : public UnscaledSampling {
  public:
   PndmSampling(DDIMSchedulerConfig schedule, std::vector<double> alphas_cumprod)
       : schedule_(std::move(schedule)), alphas_cumprod_(std::move(alphas_cumprod)) {
@@ -85,11 +93,6 @@ class PndmSampling final : public SamplingScheduler {
     current_sample_ = torch::Tensor();
     next_ = 0;
     return absl::OkStatus();
-  }
-  const std::vector<double>& timesteps() const override { return timesteps_; }
-  double init_noise_sigma() const override { return 1.0; }
-  torch::Tensor ScaleModelInput(const torch::Tensor& sample, size_t) const override {
-    return sample;
   }
   absl::StatusOr<torch::Tensor> Step(const torch::Tensor& output, size_t k,
                                      const torch::Tensor& sample_in) override {
@@ -145,11 +148,9 @@ class PndmSampling final : public SamplingScheduler {
   const DDIMSchedulerConfig schedule_;
   const std::vector<double> alphas_cumprod_;
   double final_alpha_cumprod_ = 1.0;
-  std::vector<double> timesteps_;
   int64_t step_ratio_ = 0;
-  std::vector<torch::Tensor> ets_;
+  std::vector<torch::Tensor> ets_;  // the last model outputs, oldest first
   torch::Tensor current_sample_;
-  size_t next_ = 0;
 };
 
 // diffusers' EulerDiscreteScheduler with its defaults (linear
