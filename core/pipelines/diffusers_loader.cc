@@ -53,11 +53,6 @@ struct ParsedFolder {
   DiffusionModelConfig config;
 };
 
-absl::StatusOr<std::string> ReadConfigFile(const std::string& dir,
-                                           const std::string& name) {
-  return ReadFileBytes(dir + "/" + name);
-}
-
 absl::StatusOr<ParsedFolder> ParseFolder(const std::string& dir,
                                          const DiffusersLoadOptions& options) {
   STAMINA_RETURN_IF_ERROR(RefuseSingleFile(dir));
@@ -65,22 +60,22 @@ absl::StatusOr<ParsedFolder> ParseFolder(const std::string& dir,
     return absl::InvalidArgumentError("concept_token_rows must be >= 0");
   }
   ParsedFolder folder;
-  STAMINA_ASSIGN_OR_RETURN(std::string text, ReadConfigFile(dir, "model_index.json"));
+  STAMINA_ASSIGN_OR_RETURN(std::string text, ReadFileBytes(dir + "/model_index.json"));
   STAMINA_ASSIGN_OR_RETURN(folder.index,
                            ParseDiffusersModelIndex(text, "model_index.json"));
-  STAMINA_ASSIGN_OR_RETURN(text, ReadConfigFile(dir, "unet/config.json"));
+  STAMINA_ASSIGN_OR_RETURN(text, ReadFileBytes(dir + "/unet/config.json"));
   STAMINA_ASSIGN_OR_RETURN(folder.config.unet,
                            ParseDiffusersUNetConfig(text, "unet/config.json"));
-  STAMINA_ASSIGN_OR_RETURN(text, ReadConfigFile(dir, "vae/config.json"));
+  STAMINA_ASSIGN_OR_RETURN(text, ReadFileBytes(dir + "/vae/config.json"));
   STAMINA_ASSIGN_OR_RETURN(folder.config.vae,
                            ParseDiffusersVaeConfig(text, "vae/config.json"));
-  STAMINA_ASSIGN_OR_RETURN(text, ReadConfigFile(dir, "text_encoder/config.json"));
+  STAMINA_ASSIGN_OR_RETURN(text, ReadFileBytes(dir + "/text_encoder/config.json"));
   STAMINA_ASSIGN_OR_RETURN(
       folder.config.text_encoder,
       ParseTransformersCLIPTextConfig(text, "text_encoder/config.json"));
   folder.config.text_encoder.vocab_size += options.concept_token_rows;
   STAMINA_ASSIGN_OR_RETURN(text,
-                           ReadConfigFile(dir, "scheduler/scheduler_config.json"));
+                           ReadFileBytes(dir + "/scheduler/scheduler_config.json"));
   STAMINA_ASSIGN_OR_RETURN(
       folder.scheduler,
       ParseDiffusersSchedulerConfig(text, "scheduler/scheduler_config.json"));
@@ -91,7 +86,7 @@ absl::StatusOr<ParsedFolder> ParseFolder(const std::string& dir,
   std::string tokenizer_config;
   if (IsFile(dir + "/tokenizer/tokenizer_config.json")) {
     STAMINA_ASSIGN_OR_RETURN(tokenizer_config,
-                             ReadConfigFile(dir, "tokenizer/tokenizer_config.json"));
+                             ReadFileBytes(dir + "/tokenizer/tokenizer_config.json"));
     STAMINA_ASSIGN_OR_RETURN(
         folder.tokenizer,
         ParseCLIPTokenizerConfig(tokenizer_config, "tokenizer/tokenizer_config.json"));
@@ -99,7 +94,7 @@ absl::StatusOr<ParsedFolder> ParseFolder(const std::string& dir,
   std::string added_tokens;
   if (IsFile(dir + "/tokenizer/added_tokens.json")) {
     STAMINA_ASSIGN_OR_RETURN(added_tokens,
-                             ReadConfigFile(dir, "tokenizer/added_tokens.json"));
+                             ReadFileBytes(dir + "/tokenizer/added_tokens.json"));
   }
   STAMINA_ASSIGN_OR_RETURN(folder.added_tokens,
                            ParseAddedTokens(tokenizer_config, added_tokens));
