@@ -168,8 +168,8 @@ v1::ErasureReport ToProto(const storage::ErasureReport& report) {
   for (const auto& v : report.versions) out.add_versions(v);
   for (const auto& j : report.jobs) out.add_jobs(j);
   out.set_image_references(report.image_references);
-  for (const auto& d : report.unreferenced_blobs) out.add_deleted_blob_digests(d);
-  out.set_freed_bytes(report.unreferenced_bytes);
+  for (const auto& d : report.released_blobs) out.add_deleted_blob_digests(d);
+  out.set_freed_bytes(report.released_bytes);
   return out;
 }
 

@@ -32,7 +32,8 @@ class BlobStore {
   virtual ~BlobStore() = default;
 
   // Stores `bytes` durably and returns their SHA-256. Storing bytes that are
-  // already present is a cheap no-op.
+  // already present is idempotent; implementations shared by tenants make it
+  // cost what storing new bytes costs (no timing tells who else holds them).
   virtual absl::StatusOr<std::string> Put(absl::string_view bytes) = 0;
 
   // The bytes of `digest`: INVALID_ARGUMENT for a malformed digest,

@@ -164,16 +164,22 @@ struct LineageStep {
   std::vector<std::string> image_digests;  // sorted
 };
 
-// What a cascading delete removed. Blob digests listed here are no longer
-// referenced by any row; their files can be removed from the blob store.
+// What a cascading delete removed.
 struct ErasureReport {
   std::vector<std::string> models;    // "models/{model}"
   std::vector<std::string> concepts;  // "models/{m}/concepts/{c}"
   std::vector<std::string> versions;  // "models/{m}/versions/{v}"
   std::vector<std::string> jobs;      // "models/{m}/jobs/{j}"
   int64_t image_references = 0;
+  // The blobs the deleting tenant no longer references, and their bytes: what
+  // the tenant is told. Storage deduplicates across tenants, so these depend
+  // only on the tenant's own rows: another tenant holding the same bytes must
+  // not change the answer (it would tell who else has a photo).
+  std::vector<std::string> released_blobs;
+  int64_t released_bytes = 0;
+  // Internal: the blobs no row of any tenant references any more, whose files
+  // can be removed from the blob store. Never shown to a tenant.
   std::vector<std::string> unreferenced_blobs;
-  int64_t unreferenced_bytes = 0;
 };
 
 }  // namespace stamina::storage

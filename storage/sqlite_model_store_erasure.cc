@@ -35,20 +35,34 @@ absl::Status Exec(Database& db, const std::string& sql, int64_t arg) {
   return statement.Run();
 }
 
-// Deletes the blob rows among `candidates` that nothing references any more
-// and lists them in `report`.
-absl::Status CollectBlobs(Database& db, const std::set<std::string>& candidates,
+// Reports which of `candidates` the tenant no longer references (released),
+// then deletes the blob rows of those no tenant references (unreferenced).
+absl::Status CollectBlobs(Database& db, const std::string& tenant_id,
+                          const std::set<std::string>& candidates,
                           ErasureReport& report) {
   for (const std::string& digest : candidates) {
     STAMINA_ASSIGN_OR_RETURN(
         Statement refs,
-        db.Prepare("SELECT (SELECT count(*) FROM concept_images WHERE digest = ?1)"
+        db.Prepare("SELECT"
+                   " (SELECT count(*) FROM concept_images ci"
+                   "   JOIN concepts c ON c.pk = ci.concept_pk"
+                   "   JOIN models m ON m.pk = c.model_pk"
+                   "   WHERE ci.digest = ?1 AND m.tenant_id = ?2)"
+                   " + (SELECT count(*) FROM versions v"
+                   "   JOIN models m ON m.pk = v.model_pk"
+                   "   WHERE v.adapter_digest = ?1 AND m.tenant_id = ?2),"
+                   " (SELECT count(*) FROM concept_images WHERE digest = ?1)"
                    " + (SELECT count(*) FROM versions WHERE adapter_digest = ?1),"
                    " (SELECT size_bytes FROM blobs WHERE digest = ?1)"));
     STAMINA_RETURN_IF_ERROR(refs.BindText(1, digest));
+    STAMINA_RETURN_IF_ERROR(refs.BindText(2, tenant_id));
     STAMINA_RETURN_IF_ERROR(refs.Step().status());
-    if (refs.ColumnInt64(0) > 0 || refs.ColumnIsNull(1)) continue;
-    const int64_t size = refs.ColumnInt64(1);
+    if (refs.ColumnIsNull(2)) continue;
+    if (refs.ColumnInt64(0) == 0) {
+      report.released_blobs.push_back(digest);
+      report.released_bytes += refs.ColumnInt64(2);
+    }
+    if (refs.ColumnInt64(1) > 0) continue;
     for (const char* sql : {"DELETE FROM images WHERE digest = ?1",
                             "DELETE FROM blobs WHERE digest = ?1"}) {
       STAMINA_ASSIGN_OR_RETURN(Statement del, db.Prepare(sql));
@@ -56,7 +70,6 @@ absl::Status CollectBlobs(Database& db, const std::set<std::string>& candidates,
       STAMINA_RETURN_IF_ERROR(del.Run());
     }
     report.unreferenced_blobs.push_back(digest);
-    report.unreferenced_bytes += size;
   }
   return absl::OkStatus();
 }
@@ -148,7 +161,7 @@ absl::StatusOr<ErasureReport> SqliteModelStore::RemoveImage(
           ConceptName(model_id, concept_id), "/images/", digest, " not found"));
     }
     report.image_references = 1;
-    return CollectBlobs(db, {digest}, report);
+    return CollectBlobs(db, tenant_id, {digest}, report);
   }));
   return report;
 }
@@ -197,7 +210,7 @@ absl::StatusOr<ErasureReport> SqliteModelStore::DeleteModel(
       STAMINA_RETURN_IF_ERROR(Exec(db, sql, model.pk));
     }
     report.models.push_back(ModelName(model_id));
-    return CollectBlobs(db, blobs, report);
+    return CollectBlobs(db, tenant_id, blobs, report);
   }));
   return report;
 }
@@ -277,7 +290,7 @@ absl::StatusOr<DeletedConcept> SqliteModelStore::DeleteConcept(
       STAMINA_RETURN_IF_ERROR(Exec(db, sql, c.pk));
     }
     report.concepts.push_back(name);
-    return CollectBlobs(db, blobs, report);
+    return CollectBlobs(db, tenant_id, blobs, report);
   }));
   return result;
 }

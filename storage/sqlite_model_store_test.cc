@@ -180,14 +180,48 @@ TEST_F(ModelStoreTest, ImagesAreDeduplicatedAndShared) {
                                r_->models().RemoveImage("t1", "m", "anna", image.digest));
   EXPECT_EQ(kept.image_references, 1);
   EXPECT_THAT(kept.unreferenced_blobs, IsEmpty());
+  EXPECT_THAT(kept.released_blobs, IsEmpty());
   STAMINA_ASSERT_OK_AND_ASSIGN(ErasureReport gone,
                                r_->models().RemoveImage("t1", "m", "bob", image.digest));
   EXPECT_THAT(gone.unreferenced_blobs, ElementsAre(image.digest));
-  EXPECT_EQ(gone.unreferenced_bytes, 5000);
+  EXPECT_THAT(gone.released_blobs, ElementsAre(image.digest));
+  EXPECT_EQ(gone.released_bytes, 5000);
   EXPECT_THAT(r_->models().RemoveImage("t1", "m", "bob", image.digest),
               StatusCodeIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(r_->models().AddImage("t1", "m", "anna", {.digest = "nothex"}),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Storage deduplicates across tenants, but what a tenant is told about its
+// deletes depends on its own rows only: t2 holding the same bytes changes
+// nothing t1 sees (only whether the bytes physically stay).
+TEST_F(ModelStoreTest, DeleteReportsDoNotDependOnOtherTenants) {
+  const ImageRecord image{.digest = Sha256Hex("photo"), .width = 8, .height = 8,
+                          .size_bytes = 5000};
+  auto delete_report = [&](bool other_tenant_holds_it) {
+    EXPECT_TRUE(r_->AddTrainableConcept("t1", "m", "anna", 0).ok());
+    EXPECT_TRUE(r_->models().AddImage("t1", "m", "anna", image).ok());
+    if (other_tenant_holds_it) {
+      EXPECT_TRUE(r_->AddTrainableConcept("t2", "m", "anna", 0).ok());
+      EXPECT_TRUE(r_->models().AddImage("t2", "m", "anna", image).ok());
+    }
+    auto report = r_->models().DeleteModel("t1", "m");
+    EXPECT_TRUE(report.ok()) << report.status();
+    return *report;
+  };
+  const ErasureReport alone = delete_report(false);
+  const ErasureReport shared = delete_report(true);
+  EXPECT_THAT(alone.released_blobs, ElementsAre(image.digest));
+  EXPECT_EQ(alone.released_blobs, shared.released_blobs);
+  EXPECT_EQ(alone.released_bytes, 5000);
+  EXPECT_EQ(shared.released_bytes, 5000);
+  // Internally the bytes stay while t2 references them, and go with t2's.
+  EXPECT_THAT(alone.unreferenced_blobs, ElementsAre(image.digest));
+  EXPECT_THAT(shared.unreferenced_blobs, IsEmpty());
+  STAMINA_ASSERT_OK_AND_ASSIGN(ErasureReport last, r_->models().DeleteModel("t2", "m"));
+  EXPECT_THAT(last.released_blobs, ElementsAre(image.digest));
+  EXPECT_EQ(last.released_bytes, 5000);
+  EXPECT_THAT(last.unreferenced_blobs, ElementsAre(image.digest));
 }
 
 TEST_F(ModelStoreTest, DeleteModelErasesEverythingAndReportsIt) {
@@ -215,6 +249,7 @@ TEST_F(ModelStoreTest, DeleteModelErasesEverythingAndReportsIt) {
   EXPECT_EQ(report.unreferenced_blobs.size(), 6u);
   EXPECT_EQ(std::count(report.unreferenced_blobs.begin(),
                        report.unreferenced_blobs.end(), shared), 0);
+  EXPECT_EQ(report.released_blobs.size(), 6u);
   EXPECT_THAT(r_->models().GetModel("t1", "m"),
               StatusCodeIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(r_->jobs().List({.tenant_id = "t1"})->jobs.size(), 0u);

@@ -443,6 +443,59 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+// Storage deduplicates identical bytes across tenants; nothing a tenant sees
+// may depend on that. acme uploads a photo and deletes it, once alone and
+// once while globex holds the same bytes: acme's answers are the same, and
+// so are globex's when it deletes its copy last.
+TEST_F(ApiServerTest, CrossTenantDedupProbeSeesNothing) {
+  const std::string photo = Png(32, 123);
+  auto upload = [&](const std::string& tenant, const std::string& model) {
+    v1::UploadImagesResponse response;
+    grpc::Status status = UploadAll(api_.concepts.get(), As(tenant).get(),
+                                    "models/" + model + "/concepts/anna",
+                                    {{"p.png", photo, ""}}, false, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.results_size() == 1 ? response.results(0).outcome()
+                                        : v1::ImageUploadResult::OUTCOME_UNSPECIFIED;
+  };
+  auto erase = [&](const std::string& tenant, const std::string& model) {
+    v1::DeleteConceptRequest request;
+    request.set_name("models/" + model + "/concepts/anna");
+    v1::DeleteConceptResponse response;
+    grpc::Status status =
+        api_.concepts->DeleteConcept(As(tenant).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return std::make_pair(
+        std::vector<std::string>(response.erased().deleted_blob_digests().begin(),
+                                 response.erased().deleted_blob_digests().end()),
+        response.erased().freed_bytes());
+  };
+  std::map<bool, std::pair<std::vector<std::string>, int64_t>> acme_saw, globex_saw;
+  for (bool globex_holds_it : {false, true}) {
+    const std::string model = globex_holds_it ? "shared" : "alone";
+    CreateModel("acme", model);
+    CreateConcept("acme", model, "anna");
+    EXPECT_EQ(upload("acme", model), v1::ImageUploadResult::OUTCOME_CREATED);
+    if (globex_holds_it) {
+      CreateModel("globex", model);
+      CreateConcept("globex", model, "anna");
+      EXPECT_EQ(upload("globex", model), v1::ImageUploadResult::OUTCOME_CREATED);
+    }
+    acme_saw[globex_holds_it] = erase("acme", model);
+    // acme looks again: its upload is new to it, whoever else holds it.
+    CreateConcept("acme", model, "anna");
+    EXPECT_EQ(upload("acme", model), v1::ImageUploadResult::OUTCOME_CREATED);
+    acme_saw[globex_holds_it] = erase("acme", model);
+    if (globex_holds_it) globex_saw[true] = erase("globex", model);
+  }
+  EXPECT_EQ(acme_saw[false], acme_saw[true]);
+  ASSERT_EQ(acme_saw[false].first.size(), 1u);
+  EXPECT_EQ(acme_saw[false].first[0], storage::Sha256Hex(photo));
+  EXPECT_EQ(acme_saw[false].second, static_cast<int64_t>(photo.size()));
+  EXPECT_EQ(globex_saw[true], acme_saw[false]);
+  EXPECT_THAT(server_->blobs().Has(storage::Sha256Hex(photo)), IsOkAndHolds(false));
+}
+
 TEST_F(ApiServerTest, UploadStreamShapeErrors) {
   CreateModel("acme", "m");
   CreateConcept("acme", "m", "anna");
