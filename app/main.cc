@@ -10,11 +10,15 @@
 //       --listen=0.0.0.0:7070 --metrics_listen=0.0.0.0:9090
 //       --bootstrap_tenant=acme        (one command line)
 //
-// Scale-out: --sampler_backends=host:port,... sends the Sample RPC to
-// stamina-sampler replicas (sampler/main.cc; each model to a stable replica)
-// instead of the in-process sampler; the replicas and the BlobService they
-// read adapters from share --internal_token. Replicas serving TLS
-// (stamina-sampler --tls_cert/--tls_key) are reached with --sampler_tls_ca.
+// Scale-out: --internal_listen serves the WorkQueue (remote stamina-worker
+// pools) and the BlobService (sampler replicas) on a listener of its own, to
+// the principals of --internal_tokens_file (rpc/internal_auth.h: one token
+// per worker pool and per replica, never on the command line).
+// --sampler_backends=host:port,... sends the Sample RPC to stamina-sampler
+// replicas (sampler/main.cc; each model to a stable replica) instead of the
+// in-process sampler; each needs a `sampler host:port TOKEN` line. Replicas
+// serving TLS (stamina-sampler --tls_cert/--tls_key) are reached with
+// --sampler_tls_ca.
 //
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
@@ -32,6 +36,7 @@
 #include "absl/strings/str_split.h"
 #include "app/embedded_service.h"
 #include "common/process.h"
+#include "rpc/internal_auth.h"
 #include "rpc/tls_credentials.h"
 #include "server/api_server.h"
 #include "server/remote_sample_router.h"
@@ -43,8 +48,12 @@ ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus address; empty = off");
-ABSL_FLAG(std::string, internal_token, "",
-          "Token remote workers present; empty = no WorkQueue");
+ABSL_FLAG(std::string, internal_listen, "",
+          "Internal listener (host:port) for remote workers and sampler replicas; "
+          "empty = none");
+ABSL_FLAG(std::string, internal_tokens_file, "",
+          "File of `role name token` lines (mode 600): the worker pools, sampler "
+          "replicas and operators that may call the internal listener");
 ABSL_FLAG(std::vector<std::string>, base_models, {},
           "Base models to register, as id=sha256 (comma-separated)");
 ABSL_FLAG(std::string, bootstrap_tenant, "",
@@ -69,7 +78,8 @@ ABSL_FLAG(int, sampler_queue, 32,
 ABSL_FLAG(int, sampler_queue_per_tenant, 8, "The same, per tenant");
 ABSL_FLAG(std::vector<std::string>, sampler_backends, {},
           "stamina-sampler replicas (host:port, comma-separated) serving Sample; "
-          "empty = the in-process sampler (needs --internal_token when set)");
+          "empty = the in-process sampler (each needs a `sampler host:port TOKEN` "
+          "line in --internal_tokens_file and --internal_listen for its blob reads)");
 ABSL_FLAG(std::string, sampler_tls_ca, "",
           "Connect to TLS --sampler_backends (their --tls_cert), trusting this PEM CA "
           "certificate");
@@ -96,7 +106,15 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
-  options.work_queue.internal_token = absl::GetFlag(FLAGS_internal_token);
+  options.internal_listen_address = absl::GetFlag(FLAGS_internal_listen);
+  if (!absl::GetFlag(FLAGS_internal_tokens_file).empty()) {
+    auto tokens = stamina::rpc::InternalTokens::ReadFile(absl::GetFlag(FLAGS_internal_tokens_file));
+    if (!tokens.ok()) {
+      LogLine("--internal_tokens_file: " + tokens.status().ToString());
+      return 1;
+    }
+    options.internal_tokens = std::move(*tokens);
+  }
   options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
   for (const std::string& spec : absl::GetFlag(FLAGS_base_models)) {
     std::vector<std::string> parts = absl::StrSplit(spec, '=');
@@ -117,13 +135,17 @@ int main(int argc, char** argv) {
       LogLine("--sampler_tls_ca: " + credentials.status().ToString());
       return 1;
     }
-    options.sampler_factory = [backends, credentials = *credentials,
-                               token = options.work_queue.internal_token](
-                                  const stamina::server::ServiceContext&)
+    auto replicas = stamina::server::RemoteSampleRouter::ReplicasAt(backends, *credentials,
+                                                                    options.internal_tokens);
+    if (!replicas.ok()) {
+      LogLine("--sampler_backends: " + replicas.status().ToString());
+      return 1;
+    }
+    options.sampler_factory = [replicas = *replicas](
+                                  const stamina::server::ServiceContext& context)
         -> absl::StatusOr<std::unique_ptr<stamina::rpc::SampleRouter>> {
       auto router = stamina::server::RemoteSampleRouter::Create(
-          {.replicas = stamina::server::RemoteSampleRouter::ReplicasAt(backends, credentials),
-           .internal_token = token});
+          {.replicas = replicas, .grants = context.blob_grants});
       if (!router.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("--sampler_backends: ", router.status().message()));
@@ -177,10 +199,10 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   std::fprintf(stderr,
-               "staminad: serving %s on port %d (metrics port %d), %d training slots, "
-               "sampler %s\n",
+               "staminad: serving %s on port %d (internal port %d, metrics port %d), "
+               "%d training slots, sampler %s\n",
                options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
-               server->metrics_port(), slots,
+               server->internal_port(), server->metrics_port(), slots,
                !backends.empty()
                    ? absl::StrCat(backends.size(), " remote replicas").c_str()
                    : (cache_bytes > 0 ? "in-process" : "off"));

@@ -1,6 +1,8 @@
 #include "rpc/internal_calls.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "rpc/internal_auth.h"
 
 namespace stamina::rpc {
 
@@ -8,9 +10,12 @@ absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_vi
                                 absl::string_view service) {
   const auto& metadata = call.client_metadata();
   const auto it = metadata.find("authorization");
-  if (token.empty() || it == metadata.end() ||
-      absl::string_view(it->second.data(), it->second.size()) !=
-          absl::StrCat("Bearer ", token)) {
+  absl::string_view presented;
+  if (it != metadata.end()) {
+    presented = absl::string_view(it->second.data(), it->second.size());
+  }
+  if (token.empty() || !absl::ConsumePrefix(&presented, "Bearer ") ||
+      !SecretsEqual(presented, token)) {
     return absl::UnauthenticatedError(
         absl::StrCat(service, " needs the internal token"));
   }

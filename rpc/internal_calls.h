@@ -18,7 +18,9 @@
 
 namespace stamina::rpc {
 
-// UNAUTHENTICATED (naming `service`) unless the call presents `token`.
+// UNAUTHENTICATED (naming `service`) unless the call presents `token`
+// (compared in constant time). Used by a sampler replica, which has one
+// caller: staminad presenting the replica's own token.
 absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_view token,
                                 absl::string_view service);
 

@@ -2,9 +2,9 @@
 //
 // How stamina-worker (WorkQueue) and stamina-sampler (BlobService) reach
 // staminad's internal services: a channel to its address, plaintext or TLS
-// (tls_credentials.h), and the internal token they present, taken from the
-// flag or, when that is empty, from $STAMINA_INTERNAL_TOKEN (so that it stays
-// out of `ps`). The server side of the check is internal_calls.h.
+// (tls_credentials.h), and the internal token they present, read from a
+// private file or, without one, from $STAMINA_INTERNAL_TOKEN (never a flag:
+// flags show in `ps`). The server side of the check is internal_auth.h.
 // Thread-safe: a function of its arguments (and the environment and files).
 #ifndef STAMINA_RPC_INTERNAL_CHANNEL_H_
 #define STAMINA_RPC_INTERNAL_CHANNEL_H_
@@ -19,8 +19,8 @@
 namespace stamina::rpc {
 
 struct InternalClientOptions {
-  std::string address;  // host:port of staminad
-  std::string token;    // empty: $STAMINA_INTERNAL_TOKEN
+  std::string address;     // host:port of staminad's internal listener
+  std::string token_file;  // empty: $STAMINA_INTERNAL_TOKEN
   ClientTls tls;
 };
 
@@ -29,8 +29,9 @@ struct InternalChannel {
   std::string token;
 };
 
-// Errors as ChannelCredentialsFor (the CA file). The channel connects
-// lazily: an unreachable address shows on the first call.
+// Errors as ChannelCredentialsFor (the CA file) and
+// SecretFromFileOrEnvironment (the token, naming --internal_token_file). The
+// channel connects lazily: an unreachable address shows on the first call.
 absl::StatusOr<InternalChannel> DialInternal(const InternalClientOptions& options);
 
 }  // namespace stamina::rpc

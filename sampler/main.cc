@@ -1,15 +1,18 @@
 // stamina-sampler: a sampler replica for scale-out. Serves the internal
 // stamina.internal.v1.SamplerBackend to staminad (started with
-// --sampler_backends=<this address>,... and the same --internal_token), which
-// routes each model to a stable replica; builds folded models from the base
-// model it has locally and the adapter artifacts it reads from staminad's
-// BlobService (cached under --data_dir, digest-checked), into an LRU cache of
-// --cache_bytes. Flags are parsed here only. On SIGTERM/SIGINT it drains
+// --sampler_backends=<this address>,... and a `sampler <this address> TOKEN`
+// line in its --internal_tokens_file; this replica reads the same TOKEN from
+// --internal_token_file), which routes each model to a stable replica;
+// builds folded models from the base model it has locally and the adapter
+// artifacts it reads from staminad's BlobService on its internal listener
+// (only those of models sent to it; cached under --data_dir,
+// digest-checked), into an LRU cache of --cache_bytes. Flags are parsed here only. On SIGTERM/SIGINT it drains
 // (new calls are UNAVAILABLE, so the front end tries the next replica), then
 // in-flight calls get --grace_seconds.
 //
 //   bazel run //sampler:stamina-sampler -- --listen=0.0.0.0:7071
-//       --blob_server=staminad:7070 --internal_token=... --data_dir=/var/cache/stamina
+//       --blob_server=staminad:7071 --internal_token_file=/run/secrets/token
+//       --data_dir=/var/cache/stamina
 //
 // With --listen=host:0 it picks a free port; it prints `port N` on stdout.
 // TLS: --tls_cert/--tls_key serve SamplerBackend over TLS (staminad then
@@ -34,10 +37,11 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7071",
           "gRPC address (host:port); port 0 picks one (printed as `port N`)");
-ABSL_FLAG(std::string, blob_server, "127.0.0.1:7070",
+ABSL_FLAG(std::string, blob_server, "127.0.0.1:7071",
           "staminad address (host:port) whose BlobService serves the adapters");
-ABSL_FLAG(std::string, internal_token, "",
-          "The front end's internal token; empty = $STAMINA_INTERNAL_TOKEN");
+ABSL_FLAG(std::string, internal_token_file, "",
+          "File (mode 600) holding this replica's internal token, as in staminad's "
+          "--internal_tokens_file; empty = $STAMINA_INTERNAL_TOKEN");
 ABSL_FLAG(std::string, data_dir, "stamina-sampler-data",
           "Local cache of fetched adapter artifacts");
 ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
@@ -82,7 +86,7 @@ int main(int argc, char** argv) {
   if (!listener.ok()) return Fail(listener.status());
   auto internal = stamina::rpc::DialInternal(
       {.address = absl::GetFlag(FLAGS_blob_server),
-       .token = absl::GetFlag(FLAGS_internal_token),
+       .token_file = absl::GetFlag(FLAGS_internal_token_file),
        .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
   if (!internal.ok()) return Fail(internal.status());
   auto base = stamina::worker::StartModelProcess(

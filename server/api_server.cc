@@ -64,6 +64,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
         << "registering base model " << base.id;
   }
   s->auth_ = std::make_unique<Authenticator>(s->tenants_.get());
+  s->internal_tokens_ = std::move(options.internal_tokens);
+  s->blob_grants_ = std::make_unique<BlobGrants>(BlobGrants::Options{.clock = options.clock});
   s->notifying_jobs_ =
       std::make_unique<storage::NotifyingJobStore>(s->jobs_.get(), &s->job_changes_);
   s->calls_ = std::make_unique<CallLimits>(options.limits.concurrent_calls);
@@ -81,6 +83,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                .auth = s->auth_.get(),
                                .calls = s->calls_.get(),
                                .job_changes = &s->job_changes_,
+                               .blob_grants = s->blob_grants_.get(),
                                .clock = options.clock,
                                .ids = &s->ids_,
                                .limits = options.limits,
@@ -115,12 +118,18 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   }
   s->sampler_service_ = std::make_unique<SamplerServiceImpl>(
       &s->context_, options.training, s->sampler_.get(), options.sample_defaults);
-  if (!options.work_queue.internal_token.empty()) {
-    s->work_queue_service_ =
-        std::make_unique<WorkQueueServiceImpl>(&s->context_, options.work_queue);
+  if (!options.internal_listen_address.empty()) {
+    if (s->internal_tokens_.empty()) {
+      return absl::InvalidArgumentError(
+          "internal_tokens: the internal listener needs at least one principal");
+    }
+    WorkQueueOptions work_queue = options.work_queue;
+    work_queue.tokens = &s->internal_tokens_;
+    s->work_queue_service_ = std::make_unique<WorkQueueServiceImpl>(&s->context_, work_queue);
     s->blob_service_ = std::make_unique<BlobServiceImpl>(
         BlobServiceImpl::Options{.blobs = s->blobs_.get(),
-                                 .internal_token = options.work_queue.internal_token,
+                                 .tokens = &s->internal_tokens_,
+                                 .grants = s->blob_grants_.get(),
                                  .chunk_bytes = options.work_queue.chunk_bytes});
   }
 
@@ -152,10 +161,6 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   builder.RegisterService(s->concept_service_.get());
   builder.RegisterService(s->training_service_.get());
   builder.RegisterService(s->sampler_service_.get());
-  if (s->work_queue_service_ != nullptr) {
-    builder.RegisterService(s->work_queue_service_.get());
-    builder.RegisterService(s->blob_service_.get());
-  }
   STAMINA_ASSIGN_OR_RETURN(
       s->upkeep_, Upkeep::Create({.jobs = s->notifying_jobs_.get(),
                                   .blob_collector = s->blob_collector_.get(),
@@ -167,6 +172,19 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address));
   }
+  if (s->work_queue_service_ != nullptr) {
+    grpc::ServerBuilder internal;
+    internal.AddListeningPort(options.internal_listen_address, credentials,
+                              &s->internal_port_);
+    internal.SetMaxReceiveMessageSize(8 << 20);
+    internal.RegisterService(s->work_queue_service_.get());
+    internal.RegisterService(s->blob_service_.get());
+    s->internal_server_ = internal.BuildAndStart();
+    if (s->internal_server_ == nullptr || s->internal_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options.internal_listen_address));
+    }
+  }
   return s;
 }
 
@@ -176,8 +194,9 @@ void ApiServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(grace));
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
+  server_->Shutdown(deadline);
+  if (internal_server_ != nullptr) internal_server_->Shutdown(deadline);
 }
 
 int ApiServer::metrics_port() const {

@@ -26,8 +26,10 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "grpcpp/server.h"
+#include "rpc/internal_auth.h"
 #include "rpc/sample_router.h"
 #include "server/auth.h"
+#include "server/blob_grants.h"
 #include "server/call_limits.h"
 #include "server/model_warmer.h"
 #include "server/sample_request.h"
@@ -72,9 +74,14 @@ class ApiServer {
     Clock* clock = Clock::Real();  // not owned
     // Prometheus endpoint (host:port); empty disables metrics.
     std::string metrics_address;
-    // The internal WorkQueue for remote workers and the BlobService for
-    // sampler replicas; served when its internal_token is set.
-    WorkQueueOptions work_queue;
+    // The internal listener (host:port; port 0 picks one, see
+    // internal_port()): the WorkQueue for remote workers and the BlobService
+    // for sampler replicas, for the principals of internal_tokens (needed
+    // when set). Empty: no internal services (in-process workers and sampler
+    // only). Same TLS settings as the public listener.
+    std::string internal_listen_address;
+    rpc::InternalTokens internal_tokens;
+    WorkQueueOptions work_queue;  // its `tokens` are set to internal_tokens
     // Makes the Sample RPC's backend once the stores are open (the embedded
     // sampler reads adapters from the blob store); null: Sample is
     // UNIMPLEMENTED. The server owns what it returns.
@@ -98,6 +105,8 @@ class ApiServer {
   ~ApiServer();
 
   int port() const { return port_; }
+  // The internal listener's port, or 0 without one.
+  int internal_port() const { return internal_port_; }
   // The metrics HTTP port, or 0 when metrics are off.
   int metrics_port() const;
 
@@ -144,8 +153,12 @@ class ApiServer {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<WorkQueueServiceImpl> work_queue_service_;
   std::unique_ptr<BlobServiceImpl> blob_service_;
+  rpc::InternalTokens internal_tokens_;
+  std::unique_ptr<BlobGrants> blob_grants_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> internal_server_;
   int port_ = 0;
+  int internal_port_ = 0;
   bool shut_down_ = false;
 };
 

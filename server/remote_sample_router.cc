@@ -70,14 +70,22 @@ class CancellablePoll {
 
 }  // namespace
 
-std::vector<RemoteSampleRouter::Replica> RemoteSampleRouter::ReplicasAt(
+absl::StatusOr<std::vector<RemoteSampleRouter::Replica>> RemoteSampleRouter::ReplicasAt(
     const std::vector<std::string>& addresses,
-    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const rpc::InternalTokens& tokens) {
   std::vector<Replica> replicas;
   for (const std::string& address : addresses) {
+    auto token = tokens.TokenOf(rpc::InternalRole::kSampler, address);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sampler replica ", address, ": the internal tokens file needs a line `sampler ",
+          address, " <token>`"));
+    }
     replicas.push_back(
         {.name = address,
-         .channel = grpc::CreateChannel(address, credentials)});
+         .channel = grpc::CreateChannel(address, credentials),
+         .token = *token});
   }
   return replicas;
 }
@@ -87,20 +95,18 @@ absl::StatusOr<std::unique_ptr<RemoteSampleRouter>> RemoteSampleRouter::Create(
   if (options.replicas.empty()) {
     return absl::InvalidArgumentError("replicas: at least one");
   }
-  if (options.internal_token.empty()) {
-    return absl::InvalidArgumentError("internal_token: required");
-  }
   std::set<std::string> seen;
   std::vector<Stub> stubs;
   for (const Replica& replica : options.replicas) {
-    if (replica.name.empty() || replica.channel == nullptr) {
-      return absl::InvalidArgumentError("replicas: each needs a name and a channel");
+    if (replica.name.empty() || replica.channel == nullptr || replica.token.empty()) {
+      return absl::InvalidArgumentError("replicas: each needs a name, a channel and a token");
     }
     if (!seen.insert(replica.name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("replicas: \"", replica.name, "\" is listed twice"));
     }
     stubs.push_back({.name = replica.name,
+                     .token = replica.token,
                      .stub = internal::v1::SamplerBackend::NewStub(replica.channel)});
   }
   return std::unique_ptr<RemoteSampleRouter>(
@@ -129,7 +135,7 @@ absl::Status RemoteSampleRouter::Sample(const rpc::ModelRecipe& recipe,
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
     if (sink.Cancelled()) return absl::CancelledError("the caller went away");
     bool relayed_image = false;
-    status = SampleOn(stubs_[index], request, sink, &relayed_image);
+    status = SampleOn(stubs_[index], recipe, request, sink, &relayed_image);
     if (!absl::IsUnavailable(status) || relayed_image) return status;
   }
   return absl::UnavailableError(absl::StrCat("no sampler replica could serve ",
@@ -146,8 +152,7 @@ absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
   for (int index : RankReplicas(RoutingKey(recipe), names_)) {
     grpc::CompletionQueue queue;
     grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + options_.internal_token);
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    PrepareCall(stubs_[index], recipe, context);
     CancellablePoll poll(&queue, &context, cancelled ? cancelled : [] { return false; },
                          options_.cancel_poll_interval);
     std::unique_ptr<grpc::ClientAsyncResponseReader<internal::v1::WarmResponse>> call =
@@ -166,13 +171,19 @@ absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
   return status;
 }
 
-absl::Status RemoteSampleRouter::SampleOn(Stub& replica,
+void RemoteSampleRouter::PrepareCall(const Stub& replica, const rpc::ModelRecipe& recipe,
+                                     grpc::ClientContext& context) const {
+  if (options_.grants != nullptr) options_.grants->Grant(replica.name, recipe.adapter_digests);
+  context.AddMetadata("authorization", "Bearer " + replica.token);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+}
+
+absl::Status RemoteSampleRouter::SampleOn(Stub& replica, const rpc::ModelRecipe& recipe,
                                           const internal::v1::SampleRequest& request,
                                           rpc::SampleSink& sink, bool* relayed_image) {
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + options_.internal_token);
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+  PrepareCall(replica, recipe, context);
   // The async API, one operation at a time: while the replica is silent
   // (building the model) the sink is still asked whether the caller left.
   CancellablePoll poll(&queue, &context, [&sink] { return sink.Cancelled(); },

@@ -9,7 +9,9 @@
 // unreachable or draining) before any image was relayed is skipped for the
 // next one in the model's rank order; every other status is the call's.
 // Warm builds a new version on the replica that will serve it, by the same
-// rule.
+// rule. Each replica is called with its own token, and just before a call
+// the recipe's adapters are granted to that replica (server/blob_grants.h),
+// the only blobs it may then read back.
 // Progress and images are relayed to the sink as they arrive; when the sink
 // reports the caller gone, the replica's call is cancelled, even while the
 // replica sends nothing (building the model): the sink is asked every
@@ -29,7 +31,9 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
+#include "rpc/internal_auth.h"
 #include "rpc/sample_router.h"
+#include "server/blob_grants.h"
 #include "stamina/internal/v1/sampler_backend.grpc.pb.h"
 
 namespace stamina::server {
@@ -40,11 +44,13 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
     // Its stable identity in the mapping (the address it is reached at).
     std::string name;
     std::shared_ptr<grpc::Channel> channel;
+    // Its own token (rpc/internal_auth.h), sent as `authorization: Bearer`.
+    std::string token;
   };
   struct Options {
     std::vector<Replica> replicas;
-    // Sent as `authorization: Bearer <internal_token>`.
-    std::string internal_token;
+    // Where the recipes' adapters are granted; not owned; may be null (tests).
+    BlobGrants* grants = nullptr;
     // Deadline of one replica call (building a model included).
     absl::Duration call_timeout = absl::Minutes(10);
     // How often a Sample call whose replica is silent (building the model)
@@ -53,13 +59,16 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
   };
 
   // Channels to `addresses` (host:port) with `credentials` (plaintext or
-  // TLS: rpc/tls_credentials.h), each named by its address.
-  static std::vector<Replica> ReplicasAt(
+  // TLS: rpc/tls_credentials.h), each named by its address, with the token
+  // `tokens` holds for sampler <address>: INVALID_ARGUMENT naming the address
+  // when there is none.
+  static absl::StatusOr<std::vector<Replica>> ReplicasAt(
       const std::vector<std::string>& addresses,
-      const std::shared_ptr<grpc::ChannelCredentials>& credentials);
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+      const rpc::InternalTokens& tokens);
 
-  // INVALID_ARGUMENT for no replicas, an unnamed, duplicate or channel-less
-  // one, or no token.
+  // INVALID_ARGUMENT for no replicas, an unnamed, duplicate, token-less or
+  // channel-less one.
   static absl::StatusOr<std::unique_ptr<RemoteSampleRouter>> Create(Options options);
 
   absl::Status Sample(const rpc::ModelRecipe& recipe,
@@ -77,13 +86,20 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
  private:
   struct Stub {
     std::string name;
+    std::string token;
     std::unique_ptr<internal::v1::SamplerBackend::Stub> stub;
   };
   RemoteSampleRouter(Options options, std::vector<Stub> stubs);
 
+  // A call context for `replica` presenting its token, and the recipe's
+  // adapters granted to it.
+  void PrepareCall(const Stub& replica, const rpc::ModelRecipe& recipe,
+                   grpc::ClientContext& context) const;
+
   // One attempt on one replica; `*relayed_image` says whether an image
   // reached the sink (no fail-over after that).
-  absl::Status SampleOn(Stub& replica, const internal::v1::SampleRequest& request,
+  absl::Status SampleOn(Stub& replica, const rpc::ModelRecipe& recipe,
+                        const internal::v1::SampleRequest& request,
                         rpc::SampleSink& sink, bool* relayed_image);
 
   const Options options_;

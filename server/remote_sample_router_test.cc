@@ -40,7 +40,7 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
       requests_.push_back(*request);
     }
     const auto auth = call->client_metadata().find("authorization");
-    if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
+    if (auth == call->client_metadata().end() || auth->second != "Bearer token-of-" + name_) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
     if (!fail_.ok()) return rpc::ToGrpcStatus(fail_);
@@ -71,7 +71,7 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
       warms_.push_back(*request);
     }
     const auto auth = call->client_metadata().find("authorization");
-    if (auth == call->client_metadata().end() || auth->second != "Bearer tok") {
+    if (auth == call->client_metadata().end() || auth->second != "Bearer token-of-" + name_) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
     }
     if (silent_) return BuildUntilCancelled(*call);
@@ -154,11 +154,12 @@ class RemoteSampleRouterTest : public ::testing::Test {
       replicas_.push_back(
           {.name = name,
            .channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                          grpc::InsecureChannelCredentials())});
+                                          grpc::InsecureChannelCredentials()),
+           .token = absl::StrCat("token-of-", name)});
       fakes_[name] = std::move(fake);
     }
     auto router = RemoteSampleRouter::Create(
-        {.replicas = replicas_, .internal_token = "tok"});
+        {.replicas = replicas_, .grants = &grants_});
     ASSERT_THAT(router, IsOk());
     router_ = std::move(*router);
   }
@@ -177,6 +178,7 @@ class RemoteSampleRouterTest : public ::testing::Test {
             .tokens = {"<anna>", "<mill>"}};
   }
 
+  BlobGrants grants_{{}};
   std::vector<RemoteSampleRouter::Replica> replicas_;
   std::vector<std::unique_ptr<grpc::Server>> servers_;
   std::map<std::string, std::unique_ptr<FakeReplica>> fakes_;
@@ -209,6 +211,13 @@ TEST_F(RemoteSampleRouterTest, RelaysTheHomeReplicasStream) {
   EXPECT_EQ(back->version, recipe.version);
   EXPECT_EQ(back->adapter_digests, recipe.adapter_digests);
   EXPECT_EQ(back->tokens, recipe.tokens);
+  // Only the replica that was sent the model may read its adapters back.
+  for (const std::string& digest : recipe.adapter_digests) {
+    for (const RemoteSampleRouter::Replica& replica : replicas_) {
+      EXPECT_EQ(grants_.IsGranted(replica.name, digest), replica.name == home)
+          << replica.name;
+    }
+  }
 }
 
 TEST_F(RemoteSampleRouterTest, SendsAModelToOneReplicaAndSpreadsModels) {
@@ -329,15 +338,27 @@ TEST_F(RemoteSampleRouterTest, AbandonsAWarmUpWhenCancelled) {
 }
 
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {
-  EXPECT_THAT(RemoteSampleRouter::Create({.internal_token = "tok"}),
+  EXPECT_THAT(RemoteSampleRouter::Create({}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("replicas")));
-  auto replicas = RemoteSampleRouter::ReplicasAt({"127.0.0.1:1", "127.0.0.1:1"},
-                                                  grpc::InsecureChannelCredentials());
-  EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas, .internal_token = "tok"}),
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      rpc::InternalTokens tokens,
+      rpc::InternalTokens::FromEntries(
+          {{.principal = {.role = rpc::InternalRole::kSampler, .name = "127.0.0.1:1"},
+            .token = std::string(32, 't')}}));
+  EXPECT_THAT(RemoteSampleRouter::ReplicasAt({"127.0.0.1:2"},
+                                             grpc::InsecureChannelCredentials(), tokens),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sampler 127.0.0.1:2")));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::vector<RemoteSampleRouter::Replica> replicas,
+      RemoteSampleRouter::ReplicasAt({"127.0.0.1:1", "127.0.0.1:1"},
+                                     grpc::InsecureChannelCredentials(), tokens));
+  EXPECT_EQ(replicas[0].token, std::string(32, 't'));
+  EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
   replicas.pop_back();
+  replicas[0].token.clear();
   EXPECT_THAT(RemoteSampleRouter::Create({.replicas = replicas}),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("internal_token")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token")));
 }
 
 }  // namespace

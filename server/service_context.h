@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "grpcpp/server_context.h"
+#include "server/blob_grants.h"
 #include "server/auth.h"
 #include "server/call_limits.h"
 #include "storage/blob_gc.h"
@@ -70,6 +71,9 @@ struct ServiceContext {
   CallLimits* calls = nullptr;
   // Bumped on every job change; WatchJob waits on it instead of polling.
   storage::JobChangeFeed* job_changes = nullptr;
+  // The blobs each sampler replica may read back (RemoteSampleRouter grants
+  // them, the internal BlobService checks them).
+  BlobGrants* blob_grants = nullptr;
   Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
   ServiceLimits limits;

@@ -36,7 +36,11 @@ std::set<std::string> Inputs(const internal::v1::TrainingTask& task) {
 
 absl::Status WorkQueueServiceImpl::CheckCaller(
     const grpc::ServerContext* call) const {
-  return rpc::CheckInternalToken(*call, options_.internal_token, "the work queue");
+  if (options_.tokens == nullptr) {
+    return absl::UnauthenticatedError("the work queue has no worker tokens");
+  }
+  return options_.tokens->Authenticate(*call, rpc::InternalRole::kWorker, "the work queue")
+      .status();
 }
 
 absl::StatusOr<internal::v1::TrainingTask> WorkQueueServiceImpl::TaskFor(

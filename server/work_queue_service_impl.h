@@ -5,8 +5,8 @@
 // version's adapters in order, the concept's token, captions and images, the
 // effective settings); FetchBlob serves only that task's inputs; the artifact
 // upload is size- and digest-checked before CompleteJob may commit it. A lost
-// lease is ABORTED on every call. Callers present the internal token.
-// Thread-safe.
+// lease is ABORTED on every call. Served on the internal listener only;
+// callers present a worker token (rpc/internal_auth.h). Thread-safe.
 #ifndef STAMINA_SERVER_WORK_QUEUE_SERVICE_IMPL_H_
 #define STAMINA_SERVER_WORK_QUEUE_SERVICE_IMPL_H_
 
@@ -14,15 +14,15 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "rpc/internal_auth.h"
 #include "server/service_context.h"
 #include "stamina/internal/v1/work_queue.grpc.pb.h"
 
 namespace stamina::server {
 
 struct WorkQueueOptions {
-  // Workers present `authorization: Bearer <internal_token>`; empty refuses
-  // every call (the queue is off).
-  std::string internal_token;
+  // Whose worker tokens are accepted; not owned. Null refuses every call.
+  const rpc::InternalTokens* tokens = nullptr;
   absl::Duration lease_ttl = absl::Seconds(60);
   absl::Duration max_wait = absl::Seconds(30);
   absl::Duration poll_interval = absl::Milliseconds(200);

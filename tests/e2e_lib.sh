@@ -23,12 +23,18 @@
 #                              the concept ID (token <ID>, caption
 #                              'a photo of {}') under MODEL and uploads them,
 #                              with the caller's $RENDER, $T, cli and fail
+#   secret_file FILE TEXT      writes TEXT to FILE, readable by its owner only
+#                              (internal tokens files, token files)
 #   await_training MODEL JOB   polls `cli jobs get` (30 s at most) until the
 #                              job reports a training step; status 1 if never
 #                              (the caller's cli writes $OUT)
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+secret_file() {
+  (umask 077 && printf '%s\n' "$2" > "$1")
 }
 
 await_line() {

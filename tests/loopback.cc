@@ -61,4 +61,14 @@ std::unique_ptr<grpc::ClientContext> WithApiKey(const std::string& key) {
   return context;
 }
 
+rpc::InternalTokens TestInternalTokens() {
+  auto tokens = rpc::InternalTokens::FromEntries(
+      {{.principal = {.role = rpc::InternalRole::kWorker, .name = "pool"},
+        .token = kTestWorkerToken},
+       {.principal = {.role = rpc::InternalRole::kSampler, .name = "replica"},
+        .token = kTestSamplerToken}});
+  EXPECT_TRUE(tokens.ok()) << tokens.status();
+  return *std::move(tokens);
+}
+
 }  // namespace stamina

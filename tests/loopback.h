@@ -2,8 +2,8 @@
 //
 // What the integration tests over loopback share: a directory of their own
 // under TEST_TMPDIR, a plain HTTP GET (the metrics endpoint), the
-// stamina.v1 stubs on one plaintext channel to a server's port, and a call
-// context carrying an API key. Test-only.
+// stamina.v1 stubs on one plaintext channel to a server's port, a call
+// context carrying an API key, and the internal principals' tokens. Test-only.
 // Thread-safe: functions of their arguments (and the file system).
 #ifndef STAMINA_TESTS_LOOPBACK_H_
 #define STAMINA_TESTS_LOOPBACK_H_
@@ -13,6 +13,7 @@
 
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "rpc/internal_auth.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -43,6 +44,12 @@ ApiStubs ConnectApi(int port);
 
 // A call context that presents `key` (`authorization: Bearer <key>`).
 std::unique_ptr<grpc::ClientContext> WithApiKey(const std::string& key);
+
+// The internal principals of the loopback tests: worker pool "pool" and
+// sampler replica "replica", with these tokens.
+inline constexpr char kTestWorkerToken[] = "test-worker-token-0123456789abcdef";
+inline constexpr char kTestSamplerToken[] = "test-sampler-token-0123456789abcdef";
+rpc::InternalTokens TestInternalTokens();
 
 }  // namespace stamina
 

@@ -19,6 +19,7 @@ T="${TEST_TMPDIR}"
 source tests/e2e_lib.sh
 
 PORT="$(free_port)"
+INTERNAL="$(free_port)"
 BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
 PIDS=()
 SERVER=""
@@ -34,20 +35,28 @@ fail() {
   exit 1
 }
 
+# Each replica has a token of its own: staminad presents it when it calls the
+# replica, and the replica when it reads adapters back.
 REPLICAS=()
-for name in a b; do
-  "${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${PORT}" --internal_token=tok \
+NAMES=(a b)
+for name in "${NAMES[@]}"; do
+  secret_file "${T}/token-${name}" "e2e-sampler-replica-${name}-token-0123456789"
+  "${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${INTERNAL}" \
+    --internal_token_file="${T}/token-${name}" \
     --data_dir="${T}/sampler-${name}" --cache_bytes=$((256 << 20)) "${BASE[@]}" \
     > "${T}/sampler-${name}.out" 2> "${T}/sampler-${name}.err" &
   PIDS+=($!)
   await_line "${T}/sampler-${name}.out" '^port ' "${PIDS[-1]}" || fail "sampler ${name} did not start"
   REPLICAS+=("127.0.0.1:$(awk '/^port /{print $2}' "${T}/sampler-${name}.out")")
 done
+secret_file "${T}/internal-tokens" "sampler ${REPLICAS[0]} e2e-sampler-replica-a-token-0123456789
+sampler ${REPLICAS[1]} e2e-sampler-replica-b-token-0123456789"
 
 start_staminad() {  # $1: log name; the rest: extra flags
   local log="$1"; shift
   "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
-    --internal_token=tok "${BASE[@]}" "$@" > "${T}/${log}.out" 2> "${T}/${log}.err" &
+    --internal_listen="127.0.0.1:${INTERNAL}" --internal_tokens_file="${T}/internal-tokens" \
+    "${BASE[@]}" "$@" > "${T}/${log}.out" 2> "${T}/${log}.err" &
   SERVER=$!
   STAMINA_API_KEY="$(staminad_key "${T}/${log}.out" "${SERVER}")" || fail "${log} did not start"
   export STAMINA_API_KEY
@@ -67,7 +76,8 @@ grep -q "SUCCEEDED: models/fam/versions/1" "${OUT}" || fail "anna did not succee
 warmed=""
 for _ in $(seq 1 300); do
   for i in 0 1; do
-    "${STATUS}" --server="${REPLICAS[$i]}" --internal_token=tok > "${T}/warm-${i}.txt" \
+    "${STATUS}" --server="${REPLICAS[$i]}" --internal_token_file="${T}/token-${NAMES[$i]}" \
+      > "${T}/warm-${i}.txt" \
       || fail "GetStatus of ${REPLICAS[$i]}"
   done
   if grep -q "^cached models/fam models/fam/versions/1 [0-9]* 0$" "${T}"/warm-*.txt; then
@@ -92,7 +102,8 @@ done
 cmp "${T}/remote-1/fam-v1-0.png" "${T}/remote-2/fam-v1-0.png" || fail "same seed, other bytes"
 
 for i in 0 1; do
-  "${STATUS}" --server="${REPLICAS[$i]}" --internal_token=tok > "${T}/status-${i}.txt" \
+  "${STATUS}" --server="${REPLICAS[$i]}" --internal_token_file="${T}/token-${NAMES[$i]}" \
+    > "${T}/status-${i}.txt" \
     || fail "GetStatus of ${REPLICAS[$i]}"
 done
 for m in fam m1 m2 m3; do

@@ -14,9 +14,14 @@ T="${TEST_TMPDIR}"
 source tests/e2e_lib.sh
 
 PORT="$(free_port)"
+INTERNAL="$(free_port)"
+WORKER_TOKEN="e2e-worker-pool-token-0123456789abcdef"
+secret_file "${T}/internal-tokens" "worker pool ${WORKER_TOKEN}"
+secret_file "${T}/worker-token" "${WORKER_TOKEN}"
 BASE=(--base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1)
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=e2e \
-  --worker_slots=0 --internal_token=tok --lease_seconds=3 "${BASE[@]}" \
+  --worker_slots=0 --internal_listen="127.0.0.1:${INTERNAL}" \
+  --internal_tokens_file="${T}/internal-tokens" --lease_seconds=3 "${BASE[@]}" \
   > "${T}/staminad.out" 2> "${T}/staminad.err" &
 SERVER=$!
 A=""
@@ -40,7 +45,8 @@ fail() {
   exit 1
 }
 worker() {
-  "${WORKER}" --server="127.0.0.1:${PORT}" --internal_token=tok --name="$1" --poll_ms=50 \
+  "${WORKER}" --server="127.0.0.1:${INTERNAL}" --internal_token_file="${T}/worker-token" \
+    --name="$1" --poll_ms=50 \
     "${BASE[@]}" 2> "${T}/worker-$1.err" &
 }
 

@@ -26,7 +26,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kToken[] = "internal-secret";
+constexpr const char* kToken = kTestWorkerToken;
 
 // Forwards to a JobSource and calls `cancel` once: right after a job is
 // leased (`phase` unset), or before the first heartbeat that reports `phase`.
@@ -87,7 +87,8 @@ class RemoteWorkerTest : public ::testing::Test {
                       {.api = {.data_dir = data,
                                .limits = limits,
                                .watch_poll_interval = absl::Milliseconds(5),
-                               .work_queue = {.internal_token = kToken},
+                               .internal_listen_address = "127.0.0.1:0",
+                               .internal_tokens = TestInternalTokens(),
                                .sample_defaults = {.steps = 3, .guidance_scale = 3}},
                        .base_model = {.id = base_.id, .dir = base_.dir},
                        .worker_slots = 0}));
@@ -98,8 +99,10 @@ class RemoteWorkerTest : public ::testing::Test {
     STAMINA_ASSERT_OK(
         s.models().CreateModel({.tenant_id = "acme", .id = "pets", .base_model_id = base_.id})
             .status());
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.port()),
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.internal_port()),
                                    grpc::InsecureChannelCredentials());
+    public_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.port()),
+                                  grpc::InsecureChannelCredentials());
   }
 
   void AddConcept(const std::string& id, int identity) {
@@ -161,7 +164,8 @@ class RemoteWorkerTest : public ::testing::Test {
   worker::ResolvedBaseModel base_;
   std::string key_;
   std::unique_ptr<app::EmbeddedService> service_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> channel_;  // the internal listener
+  std::shared_ptr<grpc::Channel> public_;
   std::unique_ptr<worker::JobSource> source_;
   std::unique_ptr<worker::JobExecutor> executor_;
 };
@@ -179,7 +183,7 @@ TEST_F(RemoteWorkerTest, TrainsTwoConceptsOverTheWorkQueueThenTheySampleTogether
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[1].version.token, "<mill>");
 
-  auto sampler = v1::SamplerService::NewStub(channel_);
+  auto sampler = v1::SamplerService::NewStub(public_);
   v1::SampleRequest request;
   request.set_model("models/pets");
   request.set_prompt("<anna> near <mill>");
@@ -231,7 +235,7 @@ TEST_F(RemoteWorkerTest, CancelWhileFoldingCommitsNothing) {
   ASSERT_EQ(page.jobs.size(), 1u);
   const std::string job_name = "models/pets/jobs/" + page.jobs[0].id;
   std::unique_ptr<worker::Worker> unused = RemoteWorker(kToken);
-  auto training = v1::TrainingService::NewStub(channel_);
+  auto training = v1::TrainingService::NewStub(public_);
   CancellingSource cancel_folding(source_.get(), storage::JobPhase::kFolding, [&] {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + key_);

@@ -29,6 +29,9 @@ fi
 grep -q "tls_cert_file, tls_key_file" "${T}/bad.err" || { cat "${T}/bad.err"; exit 1; }
 
 PORT="$(free_port)"
+INTERNAL="$(free_port)"
+secret_file "${T}/sampler-token" "tls-e2e-sampler-replica-token-0123456789"
+secret_file "${T}/worker-token" "tls-e2e-worker-pool-token-0123456789abcd"
 WORKER_PID=""
 SAMPLER_PID=""
 SERVER=""
@@ -39,7 +42,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The sampler replica: TLS on its own port and towards staminad's BlobService.
-"${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${PORT}" --internal_token=tok \
+"${SAMPLER}" --listen=127.0.0.1:0 --blob_server="127.0.0.1:${INTERNAL}" \
+  --internal_token_file="${T}/sampler-token" \
   --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --tls_ca="${T}/cert.pem" \
   --data_dir="${T}/sampler" --cache_bytes=$((256 << 20)) --base_model=stamina-test-tiny \
   --base_model_dir="${T}/no-model" --torch_threads=1 \
@@ -48,11 +52,14 @@ SAMPLER_PID=$!
 await_line "${T}/sampler.out" '^port ' "${SAMPLER_PID}" || { cat "${T}/sampler.err"; exit 1; }
 SAMPLER_PORT="$(awk '/^port /{print $2}' "${T}/sampler.out")"
 test -n "${SAMPLER_PORT}" || { cat "${T}/sampler.err"; exit 1; }
+secret_file "${T}/internal-tokens" "sampler 127.0.0.1:${SAMPLER_PORT} $(cat "${T}/sampler-token")
+worker pool $(cat "${T}/worker-token")"
 grep -q "(TLS)" "${T}/sampler.err" || { cat "${T}/sampler.err"; exit 1; }
 
 "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=tls \
   --tls_cert="${T}/cert.pem" --tls_key="${T}/key.pem" --worker_slots=0 \
-  --internal_token=tok --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" \
+  --internal_listen="127.0.0.1:${INTERNAL}" --internal_tokens_file="${T}/internal-tokens" \
+  --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" \
   --sampler_backends="127.0.0.1:${SAMPLER_PORT}" --sampler_tls_ca="${T}/cert.pem" \
   > "${T}/staminad.out" 2> "${T}/staminad.err" &
 SERVER=$!
@@ -88,7 +95,8 @@ refused --tls_ca="${T}/cert.pem" --tls_server_name=other.example
 export STAMINA_TLS_CA="${T}/cert.pem"
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
 render_concept fam anna face
-"${WORKER}" --server="127.0.0.1:${PORT}" --internal_token=tok --tls_ca="${T}/cert.pem" \
+"${WORKER}" --server="127.0.0.1:${INTERNAL}" --internal_token_file="${T}/worker-token" \
+  --tls_ca="${T}/cert.pem" \
   --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
   --poll_ms=50 2> "${T}/worker.err" &
 WORKER_PID=$!

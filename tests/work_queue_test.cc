@@ -33,15 +33,16 @@ class WorkQueueTest : public ::testing::Test {
          .limits = limits,
          .base_models = {{.id = "tiny", .digest = storage::Sha256Hex("weights")}},
          .clock = &clock_,
-         .work_queue = {.internal_token = "internal-secret",
-                        .lease_ttl = absl::Seconds(30),
-                        .chunk_bytes = 4}});
+         .internal_listen_address = "127.0.0.1:0",
+         .internal_tokens = TestInternalTokens(),
+         .work_queue = {.lease_ttl = absl::Seconds(30), .chunk_bytes = 4}});
     ASSERT_THAT(created, IsOk());
     server_ = std::move(*created);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                       grpc::InsecureChannelCredentials());
-    queue_ = iv1::WorkQueue::NewStub(channel);
-    training_ = v1::TrainingService::NewStub(channel);
+    public_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                  grpc::InsecureChannelCredentials());
+    queue_ = iv1::WorkQueue::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->internal_port()), grpc::InsecureChannelCredentials()));
+    training_ = v1::TrainingService::NewStub(public_);
     ASSERT_THAT(server_->tenants().CreateTenant("acme", ""), IsOk());
     auto key = server_->tenants().CreateApiKey("acme");
     ASSERT_THAT(key, IsOk());
@@ -53,7 +54,7 @@ class WorkQueueTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Worker() {
     auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer internal-secret");
+    context->AddMetadata("authorization", std::string("Bearer ") + kTestWorkerToken);
     return context;
   }
 
@@ -130,19 +131,44 @@ class WorkQueueTest : public ::testing::Test {
 
   FakeClock clock_;
   std::unique_ptr<server::ApiServer> server_;
+  std::shared_ptr<grpc::Channel> public_;
   std::unique_ptr<iv1::WorkQueue::Stub> queue_;
   std::unique_ptr<v1::TrainingService::Stub> training_;
   std::string key_;
 };
 
-TEST_F(WorkQueueTest, NeedsTheInternalToken) {
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer wrong");
+TEST_F(WorkQueueTest, NeedsAWorkerToken) {
+  iv1::LeaseJobRequest request;
+  request.set_worker("pod");
+  request.set_wait_ms(0);
+  iv1::LeaseJobResponse response;
+  grpc::ClientContext wrong;
+  wrong.AddMetadata("authorization", "Bearer wrong");
+  EXPECT_EQ(queue_->LeaseJob(&wrong, request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext replica;  // a sampler replica's token leases nothing
+  replica.AddMetadata("authorization", std::string("Bearer ") + kTestSamplerToken);
+  EXPECT_EQ(queue_->LeaseJob(&replica, request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The internal services are not served on the public port: not even the
+// right token reaches them there.
+TEST_F(WorkQueueTest, NotOnThePublicPort) {
+  auto on_public = iv1::WorkQueue::NewStub(public_);
   iv1::LeaseJobRequest request;
   request.set_worker("pod");
   iv1::LeaseJobResponse response;
-  EXPECT_EQ(queue_->LeaseJob(&context, request, &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(on_public->LeaseJob(Worker().get(), request, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  // And the public API is not on the internal port.
+  auto training_on_internal = v1::TrainingService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->internal_port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext user;
+  user.AddMetadata("authorization", "Bearer " + key_);
+  v1::ListJobsResponse jobs;
+  EXPECT_EQ(training_on_internal->ListJobs(&user, v1::ListJobsRequest(), &jobs).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(WorkQueueTest, NoJobNoLease) {

@@ -1,11 +1,14 @@
 // stamina-worker: a remote training worker. Pulls jobs from a staminad's
-// internal WorkQueue (started with --internal_token) and trains them with
-// the same executor as the embedded mode; scale it out as a Deployment.
+// internal WorkQueue (its --internal_listen; the pool's token is a `worker`
+// line of staminad's --internal_tokens_file, read here from
+// --internal_token_file) and trains them with the same executor as the
+// embedded mode; scale it out as a Deployment.
 // Flags are parsed here only. SIGTERM/SIGINT hand the running jobs back to
 // the queue and exit.
 //
-//   bazel run //worker:stamina-worker -- --server=staminad:7070
-//       --internal_token=... --slots=1 --base_model_dir=models/stamina-tiny-v1
+//   bazel run //worker:stamina-worker -- --server=staminad:7071
+//       --internal_token_file=/run/secrets/token --slots=1
+//       --base_model_dir=models/stamina-tiny-v1
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,9 +26,11 @@
 #include "worker/training_executor.h"
 #include "worker/worker.h"
 
-ABSL_FLAG(std::string, server, "127.0.0.1:7070", "staminad address (host:port)");
-ABSL_FLAG(std::string, internal_token, "",
-          "The front end's internal token; empty = $STAMINA_INTERNAL_TOKEN");
+ABSL_FLAG(std::string, server, "127.0.0.1:7071",
+          "staminad's internal listener (host:port, its --internal_listen)");
+ABSL_FLAG(std::string, internal_token_file, "",
+          "File (mode 600) holding this worker pool's internal token, as in staminad's "
+          "--internal_tokens_file; empty = $STAMINA_INTERNAL_TOKEN");
 ABSL_FLAG(std::string, name, "", "Worker name in leases; empty = the host name");
 ABSL_FLAG(int, slots, 1, "Concurrent training slots");
 ABSL_FLAG(int, poll_ms, 1000, "Wait between polls when the queue is empty");
@@ -50,10 +55,10 @@ int main(int argc, char** argv) {
   if (!stamina::StartDaemon(argc, argv, LogLine)) return 1;
   auto internal = stamina::rpc::DialInternal(
       {.address = absl::GetFlag(FLAGS_server),
-       .token = absl::GetFlag(FLAGS_internal_token),
+       .token_file = absl::GetFlag(FLAGS_internal_token_file),
        .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
   if (!internal.ok()) {
-    LogLine("--tls_ca: " + internal.status().ToString());
+    LogLine(internal.status().ToString());
     return 1;
   }
   std::string name = absl::GetFlag(FLAGS_name);
