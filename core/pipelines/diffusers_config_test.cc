@@ -139,6 +139,13 @@ TEST(DiffusersConfigTest, RefusesWhatItDoesNotImplementByName) {
   EXPECT_THAT(ParseDiffusersSchedulerConfig(
                   R"({"_class_name": "DDIMScheduler", "timestep_spacing": "odd"})", "s"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("timestep_spacing")));
+  // testdata/fuzz/diffusers_config_fuzz/crash-num_train_timesteps-1e11: this
+  // aborted the process (out of memory) before MakeBetas bounded T.
+  EXPECT_THAT(ParseDiffusersSchedulerConfig(
+                  R"({"_class_name": "DDIMScheduler", "num_train_timesteps": 100000000000,)"
+                  R"( "beta_schedule": "squaredcos_cap_v2"})",
+                  "s"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num_train_timesteps")));
   EXPECT_THAT(ParseDiffusersModelIndex(R"({"_class_name": "StableDiffusionXLPipeline"})",
                                        "model_index.json"),
               StatusIs(absl::StatusCode::kUnimplemented,

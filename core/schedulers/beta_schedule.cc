@@ -27,9 +27,10 @@ double CosineAlphaBar(double t) {
 absl::StatusOr<torch::Tensor> MakeBetas(absl::string_view beta_schedule,
                                         double beta_start, double beta_end,
                                         int64_t num_train_timesteps) {
-  if (num_train_timesteps <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "num_train_timesteps must be positive, got ", num_train_timesteps));
+  if (num_train_timesteps <= 0 || num_train_timesteps > kMaxTrainTimesteps) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_train_timesteps must lie in [1, ", kMaxTrainTimesteps,
+                     "], got ", num_train_timesteps));
   }
   const int64_t n = num_train_timesteps;
   if (beta_schedule == "squaredcos_cap_v2") {

@@ -52,6 +52,15 @@ TEST(BetaScheduleTest, InvalidArgumentsAreRejected) {
                        HasSubstr("unknown beta_schedule \"cubic\"")));
   EXPECT_THAT(MakeBetas("linear", 0.1, 0.2, 0),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
+  // Bounded before allocating (the cosine schedule fills a std::vector).
+  for (const char* schedule : {"linear", "squaredcos_cap_v2"}) {
+    EXPECT_THAT(MakeBetas(schedule, 0.1, 0.2, kMaxTrainTimesteps + 1),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("num_train_timesteps")));
+    EXPECT_THAT(MakeBetas(schedule, 0.1, 0.2, int64_t{100000000000}),
+                StatusCodeIs(absl::StatusCode::kInvalidArgument));
+  }
+  EXPECT_THAT(MakeBetas("linear", 0.1, 0.2, kMaxTrainTimesteps).status(), IsOk());
   EXPECT_THAT(MakeBetas("linear", 0.0, 0.2, 10),
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(MakeBetas("scaled_linear", 0.1, 1.5, 10),
