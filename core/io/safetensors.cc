@@ -99,7 +99,9 @@ absl::StatusOr<std::map<std::string, torch::Tensor>> LoadTensors(
     const SafetensorsHeader& header, ReadBytes read) {
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& [name, info] : header.tensors) {
-    STAMINA_ASSIGN_OR_RETURN(torch::Tensor tensor, RunTorch([&] {
+    // Init-captures here and in PlanLayout: clang before 16 cannot capture
+    // a structured binding (tools/fuzz.sh builds this file with clang 14).
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor tensor, RunTorch([&info = info] {
                                return torch::empty(
                                    info.shape, torch::TensorOptions().dtype(
                                                    ToScalarType(info.dtype)));
@@ -143,7 +145,9 @@ absl::StatusOr<Layout> PlanLayout(
                              FromScalarType(tensor.scalar_type()));
     STAMINA_ASSIGN_OR_RETURN(
         torch::Tensor cpu,
-        RunTorch([&] { return tensor.detach().to(torch::kCPU).contiguous(); }));
+        RunTorch([&tensor = tensor] {
+          return tensor.detach().to(torch::kCPU).contiguous();
+        }));
     items.push_back({name, dtype, std::move(cpu)});
   }
   std::stable_sort(
