@@ -2,23 +2,9 @@
 // input must give OK or INVALID_ARGUMENT, an OK image must be consistent,
 // and its normalized PNG must decode back to the same pixels.
 //
-// Build and run with clang (Bazel here uses gcc, so build it directly):
-//   cd /work/wt-img && clang++ -std=c++17 -g -O1 -I. \
-//     -fsanitize=fuzzer,address,undefined \
-//     images/image_decoder_fuzz.cc images/image_decoder.cc \
-//     images/png_codec.cc images/jpeg_codec.cc \
-//     images/webp_codec.cc images/exif_orientation.cc \
-//     images/pixel_ops.cc common/status_util.cc \
-//     -lpng16 -ljpeg -lwebpdemux -lwebp -labsl_statusor -labsl_status \
-//     -labsl_cord -labsl_cordz_info -labsl_cord_internal \
-//     -labsl_cordz_functions -labsl_cordz_handle -labsl_str_format_internal \
-//     -labsl_strings -labsl_strings_internal -labsl_int128 \
-//     -labsl_throw_delegate -labsl_raw_logging_internal \
-//     -labsl_synchronization -labsl_time -labsl_base -lpthread \
-//     -o /tmp/image_decoder_fuzz
-//   mkdir -p /tmp/corpus && /tmp/image_decoder_fuzz -max_len=65536 \
-//     -rss_limit_mb=2048 /tmp/corpus
-// Seed the corpus with small JPEG/PNG/WebP files for faster coverage.
+// Built and run by tools/fuzz.sh (clang++, no Bazel; Bazel here uses gcc),
+// on the seed corpus testdata/fuzz/image_decoder_fuzz/ (tiny PNG, JPEG and
+// WebP files from testdata/fuzz/make_image_seeds.cc).
 #include <cstddef>
 #include <cstdint>
 #include <string>
