@@ -8,7 +8,8 @@
 //
 //   bazel run //app:staminad -- --data_dir=/var/lib/stamina
 //       --listen=0.0.0.0:7070 --metrics_listen=0.0.0.0:9090
-//       --bootstrap_tenant=acme        (one command line)
+//       --bootstrap_tenant=acme        (one command line; the key lands in
+//       /var/lib/stamina/bootstrap-acme.key)
 //
 // Scale-out: --internal_listen serves the WorkQueue (remote stamina-worker
 // pools) and the BlobService (sampler replicas) on a listener of its own, to
@@ -34,6 +35,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/bootstrap_key.h"
 #include "app/embedded_service.h"
 #include "common/process.h"
 #include "rpc/internal_auth.h"
@@ -57,7 +59,11 @@ ABSL_FLAG(std::string, internal_tokens_file, "",
 ABSL_FLAG(std::vector<std::string>, base_models, {},
           "Base models to register, as id=sha256 (comma-separated)");
 ABSL_FLAG(std::string, bootstrap_tenant, "",
-          "Create this tenant if missing and print a new API key on stdout");
+          "Create this tenant if missing, and once an API key written to "
+          "--bootstrap_key_file (never printed)");
+ABSL_FLAG(std::string, bootstrap_key_file, "",
+          "Where --bootstrap_tenant's key is written (mode 600, only when missing); "
+          "default DATA_DIR/bootstrap-TENANT.key");
 ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
 ABSL_FLAG(std::string, base_model, "stamina-tiny-v1",
           "The built-in base model (its architecture name)");
@@ -183,20 +189,14 @@ int main(int argc, char** argv) {
   stamina::server::ApiServer* server = &(*service)->server();
   const std::string tenant = absl::GetFlag(FLAGS_bootstrap_tenant);
   if (!tenant.empty()) {
-    if (!server->tenants().GetTenant(tenant).ok()) {
-      auto created = server->tenants().CreateTenant(tenant, tenant);
-      if (!created.ok()) {
-        std::fprintf(stderr, "staminad: %s\n", created.status().ToString().c_str());
-        return 1;
-      }
-    }
-    auto key = server->tenants().CreateApiKey(tenant);
-    if (!key.ok()) {
-      std::fprintf(stderr, "staminad: %s\n", key.status().ToString().c_str());
+    std::string key_file = absl::GetFlag(FLAGS_bootstrap_key_file);
+    if (key_file.empty()) key_file = absl::StrCat(options.data_dir, "/bootstrap-", tenant, ".key");
+    const absl::Status bootstrapped =
+        stamina::server::BootstrapTenant(server->tenants(), tenant, key_file, LogLine);
+    if (!bootstrapped.ok()) {
+      LogLine("--bootstrap_tenant: " + bootstrapped.ToString());
       return 1;
     }
-    std::printf("api_key %s %s\n", tenant.c_str(), key->secret.c_str());
-    std::fflush(stdout);
   }
   std::fprintf(stderr,
                "staminad: serving %s on port %d (internal port %d, metrics port %d), "

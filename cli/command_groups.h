@@ -2,7 +2,8 @@
 //
 // The `stamina` command handlers, one function per command, grouped by the
 // service they call (model_commands.cc, concept_commands.cc,
-// job_commands.cc, sampler_commands.cc, export_commands.cc). commands.cc checks the operand
+// job_commands.cc, sampler_commands.cc, export_commands.cc,
+// admin_commands.cc). commands.cc checks the operand
 // count and dispatches; a handler gets only the operands (the words after
 // the command) and returns the exit code for a finished command, or the
 // error to report.
@@ -53,6 +54,13 @@ absl::StatusOr<int> Sample(Session& session, const Operands& operands);
 
 // export_commands.cc
 absl::StatusOr<int> Export(Session& session, const Operands& operands);
+
+// admin_commands.cc (the internal AdminService, with an admin token)
+absl::StatusOr<int> AdminTenantsCreate(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminTenantsList(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminKeysCreate(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminKeysList(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminKeysRevoke(Session& session, const Operands& operands);
 
 }  // namespace stamina::cli
 

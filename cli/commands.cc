@@ -1,8 +1,10 @@
 #include "cli/commands.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/command_groups.h"
 
 namespace stamina::cli {
@@ -52,6 +54,14 @@ const Command kCommands[] = {
      1, 1, &Sample},
     {"export", "<model>",
      "--out=DIR [--version=N] [--format=diffusers|adapters] [--half]", 1, 1, &Export},
+    // Operators, against staminad's internal listener with an admin token.
+    {"admin tenants create", "<tenant-id>", "[--display_name=...]", 1, 1,
+     &AdminTenantsCreate},
+    {"admin tenants list", "", "", 0, 0, &AdminTenantsList},
+    {"admin keys create", "<tenant-id>", "[--label=...] [--ttl_hours=N]", 1, 1,
+     &AdminKeysCreate},
+    {"admin keys list", "<tenant-id>", "", 1, 1, &AdminKeysList},
+    {"admin keys revoke", "<tenant-id> <key-id>", "", 2, 2, &AdminKeysRevoke},
 };
 
 std::string CommandUsage(const Command& command) {
@@ -64,16 +74,10 @@ std::string CommandUsage(const Command& command) {
 // The command whose words start `words`, and how many words it used.
 const Command* Find(const std::vector<std::string>& words, size_t* used) {
   for (const Command& command : kCommands) {
-    const std::string name = command.words;
-    const size_t space = name.find(' ');
-    if (space == std::string::npos) {
-      if (!words.empty() && words[0] == name) {
-        *used = 1;
-        return &command;
-      }
-    } else if (words.size() >= 2 && words[0] == name.substr(0, space) &&
-               words[1] == name.substr(space + 1)) {
-      *used = 2;
+    const std::vector<std::string> name = absl::StrSplit(command.words, ' ');
+    if (words.size() >= name.size() &&
+        std::equal(name.begin(), name.end(), words.begin())) {
+      *used = name.size();
       return &command;
     }
   }
@@ -111,7 +115,8 @@ std::string Usage() {
   std::string text =
       "usage: stamina [--server=host:port] [--api_key=KEY or env "
       "STAMINA_API_KEY] "
-      "<command> ...\ncommands:\n";
+      "<command> ...\n(admin commands: --server=<internal listener> and "
+      "--admin_token_file=FILE or env STAMINA_ADMIN_TOKEN)\ncommands:\n";
   for (const Command& command : kCommands)
     absl::StrAppend(&text, "  ", CommandUsage(command), "\n");
   return text;

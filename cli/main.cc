@@ -25,6 +25,7 @@
 #include "cli/session.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "rpc/internal_auth.h"
 #include "rpc/tls_credentials.h"
 
 ABSL_FLAG(
@@ -74,6 +75,11 @@ ABSL_FLAG(std::string, sampler, "", "sample: ddim, pndm or euler (empty: ddim)")
 ABSL_FLAG(std::string, format, "diffusers",
           "export: diffusers (a folder with the concepts folded in) or adapters");
 ABSL_FLAG(bool, half, false, "export: store the weights as 16-bit floats");
+ABSL_FLAG(std::string, label, "", "admin keys create: what the key is for");
+ABSL_FLAG(int64_t, ttl_hours, 0, "admin keys create: expire after N hours (0: never)");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "admin commands: file (mode 600) with an admin internal token; default env "
+          "STAMINA_ADMIN_TOKEN");
 
 namespace {
 
@@ -143,6 +149,17 @@ int main(int argc, char** argv) {
   flags.out_dir = absl::GetFlag(FLAGS_out);
   flags.format = absl::GetFlag(FLAGS_format);
   flags.half = absl::GetFlag(FLAGS_half);
+  flags.label = absl::GetFlag(FLAGS_label);
+  flags.ttl_hours = absl::GetFlag(FLAGS_ttl_hours);
+  if (!words.empty() && words[0] == "admin") {
+    auto token = stamina::rpc::SecretFromFileOrEnvironment(
+        absl::GetFlag(FLAGS_admin_token_file), "STAMINA_ADMIN_TOKEN", "--admin_token_file");
+    if (!token.ok()) {
+      std::cerr << "stamina: " << token.status().ToString() << "\n";
+      return stamina::cli::ExitCodeFor(token.status());
+    }
+    options.admin_token = *token;
+  }
 
   std::string server = absl::GetFlag(FLAGS_server);
   if (server.empty()) server = EnvOr("STAMINA_SERVER", "127.0.0.1:7070");

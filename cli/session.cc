@@ -16,7 +16,8 @@ Session::Session(std::shared_ptr<grpc::ChannelInterface> channel,
       models_(v1::ModelService::NewStub(channel)),
       concepts_(v1::ConceptService::NewStub(channel)),
       training_(v1::TrainingService::NewStub(channel)),
-      sampler_(v1::SamplerService::NewStub(channel)) {}
+      sampler_(v1::SamplerService::NewStub(channel)),
+      admin_(internal::v1::AdminService::NewStub(channel)) {}
 
 std::unique_ptr<grpc::ClientContext> Session::NewContext(bool deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -25,6 +26,13 @@ std::unique_ptr<grpc::ClientContext> Session::NewContext(bool deadline) const {
     context->set_deadline(
         absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
   }
+  return context;
+}
+
+std::unique_ptr<grpc::ClientContext> Session::NewAdminContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + options_.admin_token);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
   return context;
 }
 

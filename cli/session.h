@@ -21,6 +21,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "stamina/internal/v1/admin.grpc.pb.h"
 #include "stamina/v1/concept_service.grpc.pb.h"
 #include "stamina/v1/model_service.grpc.pb.h"
 #include "stamina/v1/sampler_service.grpc.pb.h"
@@ -54,11 +55,15 @@ struct CommandFlags {
   std::string out_dir = ".";  // sample, export --out
   std::string format = "diffusers";  // export --format=diffusers|adapters
   bool half = false;                 // export --half
+  std::string label;                 // admin keys create --label
+  int64_t ttl_hours = 0;             // admin keys create --ttl_hours (0: never expires)
 };
 
 struct CliOptions {
   // Sent as `authorization: Bearer <api_key>` on every call.
   std::string api_key;
+  // Sent instead by the admin commands (an `admin` internal token).
+  std::string admin_token;
   // Progress bars rewrite one line (a terminal) or print plain lines.
   bool progress_tty = false;
   // Deadline of each unary call and of each upload; streams that follow a
@@ -80,6 +85,8 @@ class Session {
 
   // A context carrying the API key, with the unary deadline when `deadline`.
   std::unique_ptr<grpc::ClientContext> NewContext(bool deadline = true) const;
+  // A context carrying the admin token, with the unary deadline.
+  std::unique_ptr<grpc::ClientContext> NewAdminContext() const;
 
   const CliOptions& options() const { return options_; }
   const CommandFlags& flags() const { return options_.flags; }
@@ -90,6 +97,7 @@ class Session {
   v1::ConceptService::StubInterface& concepts() { return *concepts_; }
   v1::TrainingService::StubInterface& training() { return *training_; }
   v1::SamplerService::StubInterface& sampler() { return *sampler_; }
+  internal::v1::AdminService::StubInterface& admin() { return *admin_; }
 
  private:
   CliOptions options_;
@@ -99,6 +107,7 @@ class Session {
   std::unique_ptr<v1::ConceptService::StubInterface> concepts_;
   std::unique_ptr<v1::TrainingService::StubInterface> training_;
   std::unique_ptr<v1::SamplerService::StubInterface> sampler_;
+  std::unique_ptr<internal::v1::AdminService::StubInterface> admin_;
 };
 
 // Same code, same message.

@@ -11,6 +11,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/server_builder.h"
 #include "rpc/tls_credentials.h"
+#include "server/admin_service_impl.h"
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
 #include "server/model_service_impl.h"
@@ -131,6 +132,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                  .tokens = &s->internal_tokens_,
                                  .grants = s->blob_grants_.get(),
                                  .chunk_bytes = options.work_queue.chunk_bytes});
+    s->admin_service_ = std::make_unique<AdminServiceImpl>(AdminServiceImpl::Options{
+        .tenants = s->tenants_.get(), .tokens = &s->internal_tokens_, .log = options.log});
   }
 
   if (!options.metrics_address.empty()) {
@@ -179,6 +182,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     internal.SetMaxReceiveMessageSize(8 << 20);
     internal.RegisterService(s->work_queue_service_.get());
     internal.RegisterService(s->blob_service_.get());
+    internal.RegisterService(s->admin_service_.get());
     s->internal_server_ = internal.BuildAndStart();
     if (s->internal_server_ == nullptr || s->internal_port_ == 0) {
       return absl::UnavailableError(

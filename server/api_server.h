@@ -47,6 +47,7 @@
 
 namespace stamina::server {
 
+class AdminServiceImpl;
 class BlobServiceImpl;
 class ConceptServiceImpl;
 class ModelServiceImpl;
@@ -75,9 +76,9 @@ class ApiServer {
     // Prometheus endpoint (host:port); empty disables metrics.
     std::string metrics_address;
     // The internal listener (host:port; port 0 picks one, see
-    // internal_port()): the WorkQueue for remote workers and the BlobService
-    // for sampler replicas, for the principals of internal_tokens (needed
-    // when set). Empty: no internal services (in-process workers and sampler
+    // internal_port()): the WorkQueue for remote workers, the BlobService
+    // for sampler replicas and the AdminService for operators, for the
+    // principals of internal_tokens (needed when set); audit lines go to log. Empty: no internal services (in-process workers and sampler
     // only). Same TLS settings as the public listener.
     std::string internal_listen_address;
     rpc::InternalTokens internal_tokens;
@@ -153,6 +154,7 @@ class ApiServer {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<WorkQueueServiceImpl> work_queue_service_;
   std::unique_ptr<BlobServiceImpl> blob_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
   rpc::InternalTokens internal_tokens_;
   std::unique_ptr<BlobGrants> blob_grants_;
   std::unique_ptr<grpc::Server> server_;

@@ -27,7 +27,9 @@ struct TenantRecord {
 struct ApiKeyRecord {
   std::string id;
   std::string tenant_id;
+  std::string label;
   absl::Time create_time;
+  std::optional<absl::Time> expire_time;  // nullopt: never expires
   std::optional<absl::Time> revoke_time;
 };
 

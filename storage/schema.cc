@@ -144,12 +144,24 @@ CREATE TABLE counters (
 INSERT INTO counters VALUES ('claim_seq', 0);
 )sql";
 
+// Version 2: API keys get a label and an optional expiry (admin service).
+// Old code ignores both columns, so it can still open the file: compatible
+// with version 1 (an expired key would work again there, as before).
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE api_keys ADD COLUMN label TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN expire_time_us INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
   static const std::vector<Migration>* const migrations =
       new std::vector<Migration>{
           {.version = 1, .description = "registry v1", .sql = kSchemaV1},
+          {.version = 2,
+           .description = "api key labels and expiry",
+           .sql = kSchemaV2,
+           .compatible_version = 1},
       };
   return *migrations;
 }

@@ -9,6 +9,7 @@ namespace stamina::storage {
 namespace {
 
 constexpr char kSecretPrefix[] = "stk_";
+constexpr size_t kMaxLabelBytes = 200;
 
 TenantRecord ReadTenant(const Statement& row) {
   return {.id = row.ColumnText(0),
@@ -82,24 +83,41 @@ absl::StatusOr<std::vector<TenantRecord>> SqliteTenantStore::ListTenants() {
   return tenants;
 }
 
-absl::StatusOr<NewApiKey> SqliteTenantStore::CreateApiKey(
-    const std::string& tenant_id) {
+absl::StatusOr<NewApiKey> SqliteTenantStore::CreateApiKey(const std::string& tenant_id,
+                                                          const ApiKeySpec& spec) {
+  if (spec.label.size() > kMaxLabelBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "label: ", spec.label.size(), " bytes; at most ", kMaxLabelBytes));
+  }
+  if (spec.ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ttl: must not be negative");
+  }
   NewApiKey result;
   result.secret = absl::StrCat(kSecretPrefix, RandomHex(32));
   result.key = {.id = options_.ids->NewId(),
                 .tenant_id = tenant_id,
+                .label = spec.label,
                 .create_time = options_.clock->Now()};
+  if (spec.ttl > absl::ZeroDuration()) {
+    result.key.expire_time = result.key.create_time + spec.ttl;
+  }
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
     STAMINA_RETURN_IF_ERROR(FindTenant(db, tenant_id).status());
     STAMINA_ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare("INSERT INTO api_keys (id, tenant_id, secret_sha256,"
-                   " create_time_us) VALUES (?1, ?2, ?3, ?4)"));
+                   " create_time_us, label, expire_time_us)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     STAMINA_RETURN_IF_ERROR(insert.BindText(1, result.key.id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(2, tenant_id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(3, Sha256Hex(result.secret)));
     STAMINA_RETURN_IF_ERROR(
         insert.BindInt64(4, ToMicros(result.key.create_time)));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(5, spec.label));
+    STAMINA_RETURN_IF_ERROR(insert.BindOptionalInt64(
+        6, result.key.expire_time.has_value()
+               ? std::optional<int64_t>(ToMicros(*result.key.expire_time))
+               : std::nullopt));
     return insert.Run();
   }));
   return result;
@@ -113,11 +131,13 @@ absl::StatusOr<TenantRecord> SqliteTenantStore::ResolveApiKey(
         Statement query,
         db.Prepare("SELECT t.id, t.display_name, t.create_time_us FROM api_keys k"
                    " JOIN tenants t ON t.id = k.tenant_id"
-                   " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"));
+                   " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"
+                   " AND (k.expire_time_us IS NULL OR k.expire_time_us > ?2)"));
     STAMINA_RETURN_IF_ERROR(query.BindText(1, Sha256Hex(secret)));
+    STAMINA_RETURN_IF_ERROR(query.BindInt64(2, ToMicros(options_.clock->Now())));
     STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
     // The message never echoes the secret.
-    if (!found) return absl::NotFoundError("unknown or revoked API key");
+    if (!found) return absl::NotFoundError("unknown, revoked or expired API key");
     tenant = ReadTenant(query);
     return absl::OkStatus();
   }));
@@ -150,15 +170,17 @@ absl::StatusOr<std::vector<ApiKeyRecord>> SqliteTenantStore::ListApiKeys(
     STAMINA_RETURN_IF_ERROR(FindTenant(db, tenant_id).status());
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
-        db.Prepare("SELECT id, create_time_us, revoke_time_us FROM api_keys"
-                   " WHERE tenant_id = ?1 ORDER BY create_time_us, id"));
+        db.Prepare("SELECT id, create_time_us, revoke_time_us, label, expire_time_us"
+                   " FROM api_keys WHERE tenant_id = ?1 ORDER BY create_time_us, id"));
     STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
     while (true) {
       STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
       if (!row) return absl::OkStatus();
       keys.push_back({.id = query.ColumnText(0),
                       .tenant_id = tenant_id,
+                      .label = query.ColumnText(3),
                       .create_time = FromMicros(query.ColumnInt64(1)),
+                      .expire_time = FromMicros(query.ColumnOptionalInt64(4)),
                       .revoke_time = FromMicros(query.ColumnOptionalInt64(2))});
     }
   }));

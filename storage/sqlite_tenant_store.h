@@ -28,7 +28,9 @@ class SqliteTenantStore final : public TenantStore {
       const std::string& id, const std::string& display_name) override;
   absl::StatusOr<TenantRecord> GetTenant(const std::string& id) override;
   absl::StatusOr<std::vector<TenantRecord>> ListTenants() override;
-  absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id) override;
+  using TenantStore::CreateApiKey;
+  absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
+                                         const ApiKeySpec& spec) override;
   absl::StatusOr<TenantRecord> ResolveApiKey(const std::string& secret) override;
   absl::Status RevokeApiKey(const std::string& tenant_id,
                             const std::string& key_id) override;

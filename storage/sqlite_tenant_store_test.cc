@@ -72,6 +72,33 @@ TEST(TenantStoreTest, ApiKeysResolveUntilRevoked) {
               StatusCodeIs(absl::StatusCode::kNotFound));
 }
 
+TEST(TenantStoreTest, KeysCarryALabelAndExpire) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  STAMINA_ASSERT_OK(r->AddTenant("acme"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      NewApiKey ci, r->tenants().CreateApiKey("acme", {.label = "ci", .ttl = absl::Hours(1)}));
+  STAMINA_ASSERT_OK_AND_ASSIGN(NewApiKey forever,
+                               r->tenants().CreateApiKey("acme", {.label = "web"}));
+  EXPECT_EQ(ci.key.label, "ci");
+  ASSERT_TRUE(ci.key.expire_time.has_value());
+  EXPECT_EQ(*ci.key.expire_time, ci.key.create_time + absl::Hours(1));
+  EXPECT_FALSE(forever.key.expire_time.has_value());
+  EXPECT_THAT(r->tenants().ResolveApiKey(ci.secret), IsOk());
+  r->clock().Advance(absl::Hours(1));
+  EXPECT_THAT(r->tenants().ResolveApiKey(ci.secret),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("expired")));
+  EXPECT_THAT(r->tenants().ResolveApiKey(forever.secret), IsOk());
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<ApiKeyRecord> keys, r->tenants().ListApiKeys("acme"));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].label, "ci");
+  EXPECT_EQ(keys[0].expire_time, ci.key.expire_time);
+  EXPECT_EQ(keys[1].label, "web");
+  EXPECT_THAT(r->tenants().CreateApiKey("acme", {.label = std::string(201, 'x')}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("label")));
+  EXPECT_THAT(r->tenants().CreateApiKey("acme", {.ttl = -absl::Seconds(1)}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ttl")));
+}
+
 TEST(TenantStoreTest, SecretsAreNeverStored) {
   STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create({.file = "keys.db"}));
   STAMINA_ASSERT_OK(r->AddTenant("acme"));

@@ -10,9 +10,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/records.h"
 
 namespace stamina::storage {
+
+// What a new key is for, and how long it lives.
+struct ApiKeySpec {
+  std::string label;  // at most 200 bytes
+  // Zero: never expires.
+  absl::Duration ttl = absl::ZeroDuration();
+};
 
 struct NewApiKey {
   ApiKeyRecord key;
@@ -30,10 +38,15 @@ class TenantStore {
   virtual absl::StatusOr<TenantRecord> GetTenant(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<TenantRecord>> ListTenants() = 0;
 
-  // NOT_FOUND for an unknown tenant.
-  virtual absl::StatusOr<NewApiKey> CreateApiKey(
-      const std::string& tenant_id) = 0;
-  // The tenant a secret belongs to; NOT_FOUND if unknown or revoked.
+  // NOT_FOUND for an unknown tenant; INVALID_ARGUMENT for a label over 200
+  // bytes or a negative ttl.
+  virtual absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
+                                                 const ApiKeySpec& spec) = 0;
+  absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id) {
+    return CreateApiKey(tenant_id, ApiKeySpec{});
+  }
+  // The tenant a secret belongs to; NOT_FOUND if unknown, revoked or expired
+  // (read from the registry on every call: a revocation holds at once).
   virtual absl::StatusOr<TenantRecord> ResolveApiKey(
       const std::string& secret) = 0;
   // NOT_FOUND if the tenant has no such key. Revoking twice is OK.

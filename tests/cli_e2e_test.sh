@@ -8,7 +8,13 @@ STAMINA="$2"
 source tests/e2e_lib.sh
 
 # No base model files: staminad falls back to random stamina-tiny-v1 weights.
-start_staminad clitest || exit 1
+# The internal listener takes an operator's admin token (for `stamina admin`).
+INTERNAL="$(free_port)"
+ADMIN_TOKEN="cli-e2e-operator-admin-token-0123456789"
+secret_file "${TEST_TMPDIR}/internal-tokens" "admin ops ${ADMIN_TOKEN}"
+secret_file "${TEST_TMPDIR}/admin-token" "${ADMIN_TOKEN}"
+start_staminad clitest --internal_listen="127.0.0.1:${INTERNAL}" \
+  --internal_tokens_file="${TEST_TMPDIR}/internal-tokens" || exit 1
 
 OUT="${TEST_TMPDIR}/cli.out"
 ERR="${TEST_TMPDIR}/cli.err"
@@ -45,4 +51,43 @@ CODE=$?
 set -e
 test "${CODE}" -eq 26 || fail "wrong key exit code ${CODE}"
 grep -q "^stamina: UNAUTHENTICATED: " "${ERR}" || fail "wrong key error line"
+
+# Operators: a tenant and a labelled key through the admin service; the key
+# works at once and stops at once when revoked; the changes are audited.
+admin() {
+  "${STAMINA}" --server="127.0.0.1:${INTERNAL}" --admin_token_file="${TEST_TMPDIR}/admin-token" \
+    admin "$@" > "${OUT}" 2> "${ERR}"
+}
+admin tenants create globex --display_name=Globex || fail "admin tenants create"
+admin keys create globex --label=ci --ttl_hours=24 || fail "admin keys create"
+NEW_KEY="$(cat "${OUT}")"
+grep -q "label \"ci\".* expires " "${ERR}" || fail "admin keys create output"
+KEY_ID="$(awk '{print $1; exit}' "${ERR}")"
+cli --api_key="${NEW_KEY}" models list || fail "the new key does not work"
+admin keys list globex || fail "admin keys list"
+grep -q "^${KEY_ID}  tenant globex  label \"ci\"" "${OUT}" || fail "admin keys list output"
+grep -qF "${NEW_KEY}" "${OUT}" && fail "admin keys list shows a secret"
+admin keys revoke globex "${KEY_ID}" || fail "admin keys revoke"
+set +e
+cli --api_key="${NEW_KEY}" models list
+CODE=$?
+set -e
+test "${CODE}" -eq 26 || fail "revoked key exit code ${CODE}"
+# The API port does not serve the admin service, and an API key is no admin token.
+set +e
+"${STAMINA}" --server="127.0.0.1:${PORT}" --admin_token_file="${TEST_TMPDIR}/admin-token" \
+  admin tenants list > "${OUT}" 2> "${ERR}"
+CODE=$?
+set -e
+test "${CODE}" -eq 22 || fail "admin on the public port exit code ${CODE} (want UNIMPLEMENTED, 22)"
+set +e
+STAMINA_ADMIN_TOKEN="${KEY}" "${STAMINA}" --server="127.0.0.1:${INTERNAL}" admin tenants list \
+  > "${OUT}" 2> "${ERR}"
+CODE=$?
+set -e
+test "${CODE}" -eq 26 || fail "an API key as admin token: exit code ${CODE}"
+grep -q "audit: admin \"ops\" created tenant globex" "${TEST_TMPDIR}/staminad.err" \
+  || fail "no audit line for the tenant"
+grep -q "audit: admin \"ops\" revoked API key ${KEY_ID}" "${TEST_TMPDIR}/staminad.err" \
+  || fail "no audit line for the revocation"
 echo "stamina CLI end to end OK"

@@ -70,7 +70,7 @@ PORT="$(free_port)"
   > "${T}/staminad2.out" 2> "${T}/staminad2.err" &
 SECOND=$!
 trap 'kill -TERM ${SERVER} ${SECOND} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-KEY2="$(staminad_key "${T}/staminad2.out" "${SECOND}")" || { cat "${T}/staminad2.err"; fail "second staminad"; }
+KEY2="$(staminad_key "${T}/staminad2.err" "${SECOND}" "${T}/data2/bootstrap-sd2.key")" || { cat "${T}/staminad2.err"; fail "second staminad"; }
 STAMINA_API_KEY="${KEY2}" cli models create again --base=baseModels/exported \
   || fail "models create on the export"
 STAMINA_API_KEY="${KEY2}" cli sample again --prompt='a photo of' --count=1 --steps=5 --seed=4 \

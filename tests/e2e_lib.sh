@@ -7,16 +7,20 @@
 #   await_line FILE RE PID     waits up to 30 s for a line matching RE in FILE,
 #                              which process PID writes once it is ready;
 #                              status 1 when PID exits first or time runs out
-#   staminad_key FILE PID      awaits the `api_key TENANT KEY` line staminad
-#                              (--bootstrap_tenant) prints once it serves, and
-#                              prints KEY; status 1 as await_line
+#   staminad_key LOG PID KEYFILE
+#                              awaits the `serving` line staminad writes to
+#                              its stderr LOG once it serves, and prints the
+#                              --bootstrap_tenant key it wrote to KEYFILE
+#                              (DATA_DIR/bootstrap-TENANT.key); status 1 as
+#                              await_line
 #   start_staminad TENANT [FLAG...]
 #                              starts $STAMINAD on a free port ($PORT) with a
 #                              fresh data dir under $TEST_TMPDIR, no base model
 #                              files (random stamina-tiny-v1 weights),
 #                              --bootstrap_tenant=TENANT and the FLAGs; sets SERVER (its pid,
 #                              stopped on EXIT) and KEY; status 1 (stderr shown)
-#                              when it does not start
+#                              when it does not start, or when the key reached
+#                              its stdout/stderr or its file is not mode 600
 #   render_concept MODEL ID KIND
 #                              renders 3 images of the first reserved KIND
 #                              (face, landmark) identity into $T/ID, creates
@@ -48,8 +52,8 @@ await_line() {
 }
 
 staminad_key() {
-  await_line "$1" '^api_key ' "$2" || return 1
-  awk '/^api_key /{print $3}' "$1"
+  await_line "$1" '^staminad: serving ' "$2" || return 1
+  cat "$3"
 }
 
 start_staminad() {
@@ -59,8 +63,15 @@ start_staminad() {
     > "${TEST_TMPDIR}/staminad.out" 2> "${TEST_TMPDIR}/staminad.err" &
   SERVER=$!
   trap 'kill -TERM ${SERVER} 2>/dev/null || true; wait ${SERVER} 2>/dev/null || true' EXIT
-  KEY="$(staminad_key "${TEST_TMPDIR}/staminad.out" "${SERVER}")" \
+  KEY="$(staminad_key "${TEST_TMPDIR}/staminad.err" "${SERVER}" \
+    "${TEST_TMPDIR}/data/bootstrap-$1.key")" \
     || { cat "${TEST_TMPDIR}/staminad.err"; return 1; }
+  # The secret went to the key file only, never to staminad's output.
+  if grep -qF "${KEY}" "${TEST_TMPDIR}/staminad.out" "${TEST_TMPDIR}/staminad.err"; then
+    echo "the bootstrap API key reached staminad's stdout/stderr"; return 1
+  fi
+  test "$(stat -c %a "${TEST_TMPDIR}/data/bootstrap-$1.key")" = 600 \
+    || { echo "the bootstrap key file is not mode 600"; return 1; }
 }
 
 render_concept() {

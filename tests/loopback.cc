@@ -66,7 +66,9 @@ rpc::InternalTokens TestInternalTokens() {
       {{.principal = {.role = rpc::InternalRole::kWorker, .name = "pool"},
         .token = kTestWorkerToken},
        {.principal = {.role = rpc::InternalRole::kSampler, .name = "replica"},
-        .token = kTestSamplerToken}});
+        .token = kTestSamplerToken},
+       {.principal = {.role = rpc::InternalRole::kAdmin, .name = "ops"},
+        .token = kTestAdminToken}});
   EXPECT_TRUE(tokens.ok()) << tokens.status();
   return *std::move(tokens);
 }

@@ -45,10 +45,11 @@ ApiStubs ConnectApi(int port);
 // A call context that presents `key` (`authorization: Bearer <key>`).
 std::unique_ptr<grpc::ClientContext> WithApiKey(const std::string& key);
 
-// The internal principals of the loopback tests: worker pool "pool" and
-// sampler replica "replica", with these tokens.
+// The internal principals of the loopback tests: worker pool "pool",
+// sampler replica "replica" and operator "ops", with these tokens.
 inline constexpr char kTestWorkerToken[] = "test-worker-token-0123456789abcdef";
 inline constexpr char kTestSamplerToken[] = "test-sampler-token-0123456789abcdef";
+inline constexpr char kTestAdminToken[] = "test-admin-token-0123456789abcdef";
 rpc::InternalTokens TestInternalTokens();
 
 }  // namespace stamina

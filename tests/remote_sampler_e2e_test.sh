@@ -58,7 +58,7 @@ start_staminad() {  # $1: log name; the rest: extra flags
     --internal_listen="127.0.0.1:${INTERNAL}" --internal_tokens_file="${T}/internal-tokens" \
     "${BASE[@]}" "$@" > "${T}/${log}.out" 2> "${T}/${log}.err" &
   SERVER=$!
-  STAMINA_API_KEY="$(staminad_key "${T}/${log}.out" "${SERVER}")" || fail "${log} did not start"
+  STAMINA_API_KEY="$(staminad_key "${T}/${log}.err" "${SERVER}" "${T}/data/bootstrap-e2e.key")" || fail "${log} did not start"
   export STAMINA_API_KEY
 }
 cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }

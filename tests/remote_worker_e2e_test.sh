@@ -32,7 +32,7 @@ cleanup() {
   wait "${SERVER}" 2>/dev/null || true
 }
 trap cleanup EXIT
-STAMINA_API_KEY="$(staminad_key "${T}/staminad.out" "${SERVER}")" \
+STAMINA_API_KEY="$(staminad_key "${T}/staminad.err" "${SERVER}" "${T}/data/bootstrap-e2e.key")" \
   || { cat "${T}/staminad.err"; exit 1; }
 export STAMINA_API_KEY
 

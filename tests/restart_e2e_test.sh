@@ -19,7 +19,7 @@ start() {
     --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
     > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
   SERVER=$!
-  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.out" "${SERVER}")" \
+  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.err" "${SERVER}" "${T}/data/bootstrap-rs.key")" \
     || { cat "${T}/staminad-$1.err"; return 1; }
   export STAMINA_API_KEY
 }

@@ -63,7 +63,7 @@ grep -q "(TLS)" "${T}/sampler.err" || { cat "${T}/sampler.err"; exit 1; }
   --sampler_backends="127.0.0.1:${SAMPLER_PORT}" --sampler_tls_ca="${T}/cert.pem" \
   > "${T}/staminad.out" 2> "${T}/staminad.err" &
 SERVER=$!
-STAMINA_API_KEY="$(staminad_key "${T}/staminad.out" "${SERVER}")" \
+STAMINA_API_KEY="$(staminad_key "${T}/staminad.err" "${SERVER}" "${T}/data/bootstrap-tls.key")" \
   || { cat "${T}/staminad.err"; exit 1; }
 export STAMINA_API_KEY
 grep -q "serving TLS" "${T}/staminad.err" || { cat "${T}/staminad.err"; exit 1; }

@@ -66,12 +66,15 @@ say "starting staminad on 127.0.0.1:${PORT} (data ${DATA}, base model ${BASE_DIR
 SERVER=$!
 KEY=""
 for _ in $(seq 1 600); do
-  KEY="$(awk '/^api_key demo /{print $3}' "${DATA}/staminad.out" 2>/dev/null || true)"
-  [[ -n "${KEY}" ]] && break
+  # The bootstrap key is written to a file (mode 600), never printed.
+  if grep -q '^staminad: serving ' "${OUT}/staminad.log" 2>/dev/null; then
+    KEY="$(cat "${DATA}/data/bootstrap-demo.key")"
+    break
+  fi
   kill -0 "${SERVER}" 2>/dev/null || { cat "${OUT}/staminad.log" >&2; die "staminad exited"; }
   sleep 0.1
 done
-[[ -n "${KEY}" ]] || die "staminad printed no API key within 60 s"
+[[ -n "${KEY}" ]] || die "staminad wrote no API key within 60 s"
 grep -qi 'random weights' "${OUT}/staminad.log" &&
   say "note: ${BASE_DIR} not found; the base model has random weights"
 export STAMINA_API_KEY="${KEY}" STAMINA_SERVER="127.0.0.1:${PORT}"
