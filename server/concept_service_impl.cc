@@ -44,18 +44,8 @@ grpc::Status ConceptServiceImpl::CreateConcept(
       }
       concept_id = IdForRequest(tenant, request->request_id(), "c");
     }
-    STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> existing,
-                             ctx_->models->ListConcepts(tenant, model.model));
-    for (const auto& c : existing) {
-      if (c.id != concept_id) continue;
-      if (!request->request_id().empty() && c.token == spec.token()) {
-        *response = ToProto(c);  // a retried create
-        return absl::OkStatus();
-      }
-      return absl::AlreadyExistsError(absl::StrCat(
-          rpc::FormatConceptName(model.model, concept_id), " already exists"));
-    }
-    // The concept quota is checked in the create's transaction (storage).
+    // The concept quota and the request_id (a retry gets the first result
+    // back) are checked in the create's transaction (storage).
     std::vector<std::string> templates(spec.caption_templates().begin(),
                                        spec.caption_templates().end());
     STAMINA_ASSIGN_OR_RETURN(
@@ -65,7 +55,9 @@ grpc::Status ConceptServiceImpl::CreateConcept(
                                      .id = concept_id,
                                      .token = spec.token(),
                                      .display_name = spec.display_name(),
-                                     .caption_templates = templates}));
+                                     .caption_templates = templates,
+                                     .request_id = request->request_id(),
+                                     .request_sha256 = RequestDigest(*request)}));
     *response = ToProto(created);
     return absl::OkStatus();
   };

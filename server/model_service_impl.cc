@@ -46,24 +46,15 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
                ? "m" + ctx_->ids->NewId()
                : IdForRequest(tenant, request->request_id(), "m");
     }
-    auto created = ctx_->models->CreateModel({.tenant_id = tenant,
-                                              .id = id,
-                                              .display_name =
-                                                  request->model().display_name(),
-                                              .base_model_id = base});
-    if (absl::IsAlreadyExists(created.status()) && !request->request_id().empty()) {
-      // A retry of the same create returns the first result.
-      STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord existing,
-                               ctx_->models->GetModel(tenant, id));
-      if (existing.base_model_id == base &&
-          existing.display_name == request->model().display_name()) {
-        *response = ToProto(existing);
-        return absl::OkStatus();
-      }
-      return absl::AlreadyExistsError(absl::StrCat(
-          "request_id: already used to create ", rpc::FormatModelName(id),
-          " with different content"));
-    }
+    // A retry (same request_id, same content) gets the first result back; the
+    // registry checks the key in the create's transaction.
+    auto created = ctx_->models->CreateModel(
+        {.tenant_id = tenant,
+         .id = id,
+         .display_name = request->model().display_name(),
+         .base_model_id = base,
+         .request_id = request->request_id(),
+         .request_sha256 = RequestDigest(*request)});
     STAMINA_RETURN_IF_ERROR(created.status());
     *response = ToProto(*created);
     return absl::OkStatus();

@@ -19,9 +19,11 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "grpcpp/server_context.h"
-#include "server/blob_grants.h"
 #include "server/auth.h"
+#include "server/blob_grants.h"
 #include "server/call_limits.h"
 #include "storage/blob_gc.h"
 #include "storage/blob_store.h"
@@ -29,6 +31,7 @@
 #include "storage/job_store.h"
 #include "storage/lineage_store.h"
 #include "storage/model_store.h"
+#include "storage/sha256.h"
 #include "storage/tenant_store.h"
 
 namespace stamina::server {
@@ -98,6 +101,20 @@ absl::StatusOr<std::string> TenantOf(const ServiceContext& context,
 // effort: a file that survives is found by the blob sweep later.
 void DeleteUnreferencedBlobs(const ServiceContext& context,
                              const std::vector<std::string>& digests);
+
+// The SHA-256 of a create request's content, its request_id excluded
+// (deterministic serialization): what an idempotency key is bound to.
+template <typename Request>
+std::string RequestDigest(Request request) {
+  request.clear_request_id();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  request.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return storage::Sha256Hex(bytes);
+}
 
 // One page of `items` for list methods whose store returns everything: the
 // token is the offset. INVALID_ARGUMENT for bad sizes and tokens.

@@ -23,6 +23,10 @@ struct NewModel {
   std::string id;
   std::string display_name;
   std::string base_model_id;
+  // Idempotency (AIP-155): the same request_id with the same request_sha256
+  // returns the model it made; with another, ALREADY_EXISTS.
+  std::string request_id;
+  std::string request_sha256;
 };
 
 struct NewConcept {
@@ -32,6 +36,8 @@ struct NewConcept {
   std::string token;
   std::string display_name;
   std::vector<std::string> caption_templates;  // no newlines inside
+  std::string request_id;                      // as NewModel's
+  std::string request_sha256;
 };
 
 struct ModelPage {

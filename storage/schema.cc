@@ -152,6 +152,21 @@ ALTER TABLE api_keys ADD COLUMN label TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN expire_time_us INTEGER;
 )sql";
 
+// Version 3: idempotency keys of CreateModel and CreateConcept, checked in
+// the create's transaction (storage/request_rows.h). Old code ignores the
+// table: compatible with version 1.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE request_ids (
+  tenant_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  request_sha256 TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, method, request_id)
+) STRICT;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -161,6 +176,10 @@ const std::vector<Migration>& RegistryMigrations() {
           {.version = 2,
            .description = "api key labels and expiry",
            .sql = kSchemaV2,
+           .compatible_version = 1},
+          {.version = 3,
+           .description = "idempotency keys of creates",
+           .sql = kSchemaV3,
            .compatible_version = 1},
       };
   return *migrations;

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "storage/blob_rows.h"
 #include "storage/model_rows.h"
+#include "storage/request_rows.h"
 #include "storage/paging.h"
 #include "storage/sha256.h"
 #include "storage/sql_time.h"
@@ -103,7 +104,22 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
     const NewModel& model) {
   STAMINA_RETURN_IF_ERROR(ValidateResourceId(model.id, "model_id"));
   ModelRecord created;
+  const RequestKey key{.tenant_id = model.tenant_id,
+                       .method = "CreateModel",
+                       .request_id = model.request_id,
+                       .request_sha256 = model.request_sha256};
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::optional<std::string> made, FindRequest(db, key));
+    if (made.has_value()) {  // a retry: what the first request made
+      auto row = FindModel(db, model.tenant_id, *made);
+      if (absl::IsNotFound(row.status())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "request_id: the model it created, ", ModelName(*made), ", was deleted"));
+      }
+      STAMINA_RETURN_IF_ERROR(row.status());
+      created = row->record;
+      return absl::OkStatus();
+    }
     STAMINA_ASSIGN_OR_RETURN(
         Statement base,
         db.Prepare("SELECT digest FROM base_models WHERE id = ?1"));
@@ -150,7 +166,7 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
     STAMINA_ASSIGN_OR_RETURN(ModelRow row,
                              FindModel(db, model.tenant_id, model.id));
     created = row.record;
-    return absl::OkStatus();
+    return RememberRequest(db, key, model.id, now_us);
   }));
   return created;
 }
@@ -212,9 +228,25 @@ absl::StatusOr<ConceptRecord> SqliteModelStore::CreateConcept(
     }
   }
   ConceptRecord created;
+  const RequestKey key{.tenant_id = spec.tenant_id,
+                       .method = "CreateConcept",
+                       .request_id = spec.request_id,
+                       .request_sha256 = spec.request_sha256};
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(ModelRow model,
                              FindModel(db, spec.tenant_id, spec.model_id));
+    STAMINA_ASSIGN_OR_RETURN(std::optional<std::string> made, FindRequest(db, key));
+    if (made.has_value()) {  // a retry: what the first request made
+      const std::string name = ConceptName(spec.model_id, spec.id);
+      auto row = FindConcept(db, model, spec.id);
+      if (*made != name || absl::IsNotFound(row.status())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("request_id: the concept it created, ", *made, ", was deleted"));
+      }
+      STAMINA_RETURN_IF_ERROR(row.status());
+      created = row->record;
+      return absl::OkStatus();
+    }
     if (options_.max_concepts_per_model > 0) {
       STAMINA_ASSIGN_OR_RETURN(Statement count,
                                db.Prepare("SELECT COUNT(*) FROM concepts WHERE model_pk = ?1"));
@@ -249,7 +281,8 @@ absl::StatusOr<ConceptRecord> SqliteModelStore::CreateConcept(
     STAMINA_RETURN_IF_ERROR(inserted);
     STAMINA_ASSIGN_OR_RETURN(ConceptRow row, FindConcept(db, model, spec.id));
     created = row.record;
-    return absl::OkStatus();
+    return RememberRequest(db, key, ConceptName(spec.model_id, spec.id),
+                           ToMicros(options_.clock->Now()));
   }));
   return created;
 }

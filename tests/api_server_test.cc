@@ -496,6 +496,80 @@ TEST_F(ApiServerTest, CrossTenantDedupProbeSeesNothing) {
   EXPECT_THAT(server_->blobs().Has(storage::Sha256Hex(photo)), IsOkAndHolds(false));
 }
 
+// AIP-155 as docs/api.md 1.5 promises, for each create: the same request_id
+// with the same request returns the first result and creates nothing; with a
+// different request it is ALREADY_EXISTS; and a fresh key never returns a
+// resource some other request made.
+TEST_F(ApiServerTest, IdempotencyKeysAsDocumented) {
+  auto create_model = [&](const std::string& id, const std::string& display,
+                          const std::string& key, v1::Model* model) {
+    v1::CreateModelRequest request;
+    request.mutable_model()->set_base_model("baseModels/stamina-tiny-v1");
+    request.mutable_model()->set_display_name(display);
+    request.set_model_id(id);
+    request.set_request_id(key);
+    return api_.models->CreateModel(As("acme").get(), request, model);
+  };
+  v1::Model first, again, other;
+  ASSERT_TRUE(create_model("fam", "Family", "key-1", &first).ok());
+  ASSERT_TRUE(create_model("fam", "Family", "key-1", &again).ok());
+  EXPECT_EQ(again.name(), "models/fam");
+  EXPECT_EQ(again.create_time().seconds(), first.create_time().seconds());
+  grpc::Status status = create_model("fam2", "Family", "key-1", &other);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr("request_id"));
+  EXPECT_EQ(create_model("fam", "Renamed", "key-1", &other).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  status = create_model("fam", "Family", "key-2", &other);  // a fresh key, a taken id
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), HasSubstr("models/fam already exists"));
+  // Keys are per tenant: globex may use the same one.
+  v1::CreateModelRequest theirs;
+  theirs.mutable_model()->set_base_model("baseModels/stamina-tiny-v1");
+  theirs.set_model_id("fam2");
+  theirs.set_request_id("key-1");
+  EXPECT_TRUE(api_.models->CreateModel(As("globex").get(), theirs, &other).ok());
+  v1::ListModelsResponse listed;
+  ASSERT_TRUE(api_.models->ListModels(As("acme").get(), {}, &listed).ok());
+  EXPECT_EQ(listed.models_size(), 1);
+
+  auto create_concept = [&](const std::string& id, const std::string& token,
+                            const std::string& key, v1::Concept* concept_proto) {
+    v1::CreateConceptRequest request;
+    request.set_parent("models/fam");
+    request.set_concept_id(id);
+    request.mutable_concept()->set_token(token);
+    request.set_request_id(key);
+    return api_.concepts->CreateConcept(As("acme").get(), request, concept_proto);
+  };
+  v1::Concept anna, anna_again, bob;
+  ASSERT_TRUE(create_concept("anna", "<anna>", "c-1", &anna).ok());
+  ASSERT_TRUE(create_concept("anna", "<anna>", "c-1", &anna_again).ok());
+  EXPECT_EQ(anna_again.name(), anna.name());
+  EXPECT_EQ(create_concept("bob", "<bob>", "c-1", &bob).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(create_concept("anna", "<anna>", "c-2", &bob).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  v1::ListConceptsRequest list_concepts;
+  list_concepts.set_parent("models/fam");
+  v1::ListConceptsResponse concepts;
+  ASSERT_TRUE(api_.concepts->ListConcepts(As("acme").get(), list_concepts, &concepts).ok());
+  EXPECT_EQ(concepts.concepts_size(), 1);
+
+  AddImages("acme", "fam", "anna", 2);
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job job, Train("acme", "fam", "anna", "t-1"));
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::Job job_again, Train("acme", "fam", "anna", "t-1"));
+  EXPECT_EQ(job_again.name(), job.name());
+  v1::TrainConceptRequest different;
+  different.set_parent("models/fam");
+  different.set_concept("models/fam/concepts/anna");
+  different.set_request_id("t-1");
+  different.mutable_settings()->set_steps(11);
+  v1::Job refused;
+  EXPECT_EQ(api_.training->TrainConcept(As("acme").get(), different, &refused).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
 TEST_F(ApiServerTest, UploadStreamShapeErrors) {
   CreateModel("acme", "m");
   CreateConcept("acme", "m", "anna");
