@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -74,6 +75,18 @@ absl::string_view RoleName(InternalRole role) {
       return "admin";
   }
   return "unknown";
+}
+
+std::optional<absl::string_view> BearerCredential(absl::string_view authorization) {
+  constexpr absl::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  absl::string_view credential = absl::StripLeadingAsciiWhitespace(
+      authorization.substr(kScheme.size()));
+  if (credential.empty()) return std::nullopt;
+  return credential;
 }
 
 bool SecretsEqual(absl::string_view a, absl::string_view b) {
@@ -155,10 +168,12 @@ absl::StatusOr<InternalPrincipal> InternalTokens::Authenticate(
 
 absl::StatusOr<InternalPrincipal> InternalTokens::AuthenticateHeader(
     absl::string_view presented, InternalRole role, absl::string_view service) const {
-  if (!absl::ConsumePrefix(&presented, "Bearer ") || presented.empty()) {
+  const std::optional<absl::string_view> credential = BearerCredential(presented);
+  if (!credential.has_value()) {
     return absl::UnauthenticatedError(
         absl::StrCat(service, " needs `authorization: Bearer <internal token>`"));
   }
+  presented = *credential;
   const std::string digest = DigestOf(presented);
   const Stored* match = nullptr;
   for (const Stored& entry : entries_) {  // every entry, whatever matches

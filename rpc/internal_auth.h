@@ -21,6 +21,7 @@
 #ifndef STAMINA_RPC_INTERNAL_AUTH_H_
 #define STAMINA_RPC_INTERNAL_AUTH_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,11 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
 absl::StatusOr<std::string> SecretFromFileOrEnvironment(const std::string& file,
                                                         const char* environment,
                                                         absl::string_view flag);
+
+// The credential of an `authorization` metadata value `Bearer <credential>`,
+// the scheme matched case-insensitively (RFC 7235); nullopt when the value
+// has another form or an empty credential.
+std::optional<absl::string_view> BearerCredential(absl::string_view authorization);
 
 // Constant-time equality of two secrets (their SHA-256 digests are compared,
 // so neither length nor a common prefix shows in the time taken).

@@ -1,7 +1,6 @@
 #include "rpc/internal_calls.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "rpc/internal_auth.h"
 
 namespace stamina::rpc {
@@ -14,8 +13,8 @@ absl::Status CheckInternalToken(const grpc::ServerContext& call, absl::string_vi
   if (it != metadata.end()) {
     presented = absl::string_view(it->second.data(), it->second.size());
   }
-  if (token.empty() || !absl::ConsumePrefix(&presented, "Bearer ") ||
-      !SecretsEqual(presented, token)) {
+  const std::optional<absl::string_view> credential = BearerCredential(presented);
+  if (token.empty() || !credential.has_value() || !SecretsEqual(*credential, token)) {
     return absl::UnauthenticatedError(
         absl::StrCat(service, " needs the internal token"));
   }

@@ -147,6 +147,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
+  // gRPC's default 8 KiB metadata limit drops the whole connection of a call
+  // with a long header; with room for 64 KiB, such a call reaches the
+  // authenticator and gets a status that says what is wrong.
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 64 << 10);
   // The synchronous server runs each call on a thread of its own: bound them
   // (past the cap gRPC answers RESOURCE_EXHAUSTED), leaving room beyond the
   // long calls' caps for short calls and the internal services.

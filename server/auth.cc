@@ -1,9 +1,12 @@
 #include "server/auth.h"
 
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "rpc/internal_auth.h"
 
 namespace stamina::server {
+namespace {
+constexpr size_t kMaxApiKeyLength = 256;
+}  // namespace
 
 absl::StatusOr<std::string> Authenticator::Authenticate(
     std::optional<absl::string_view> authorization) const {
@@ -11,12 +14,18 @@ absl::StatusOr<std::string> Authenticator::Authenticate(
     return absl::UnauthenticatedError(
         "missing `authorization: Bearer <api key>` metadata");
   }
-  absl::string_view value = *authorization;
-  if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+  const std::optional<absl::string_view> key = rpc::BearerCredential(*authorization);
+  if (!key.has_value()) {
     return absl::UnauthenticatedError(
         "authorization metadata must be `Bearer <api key>`");
   }
-  auto tenant = tenants_->ResolveApiKey(std::string(value));
+  // Keys are 68 characters: a longer value is no key (and is not hashed).
+  if (key->size() > kMaxApiKeyLength) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "authorization: the API key is ", key->size(), " characters; keys have ",
+        kMaxApiKeyLength, " or fewer"));
+  }
+  auto tenant = tenants_->ResolveApiKey(std::string(*key));
   if (absl::IsNotFound(tenant.status())) {
     return absl::UnauthenticatedError("unknown or revoked API key");
   }

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "rpc/resource_names.h"
 #include "rpc/sample_messages.h"
+#include "server/display_text.h"
 
 namespace stamina::server {
 namespace {
@@ -45,9 +46,13 @@ absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& reque
   for (const auto& [field, text] :
        {std::pair<absl::string_view, const std::string&>{"prompt", request.prompt()},
         {"negative_prompt", request.negative_prompt()}}) {
-    if (static_cast<int>(text.size()) > limits.max_prompt_length) {
+    const std::optional<int64_t> characters = Utf8Length(text);
+    if (!characters.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
+    }
+    if (*characters > limits.max_prompt_length) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", text.size(), " characters; the limit is ",
+          absl::StrCat(field, ": ", *characters, " characters; the limit is ",
                        limits.max_prompt_length));
     }
   }

@@ -1,5 +1,6 @@
 #include "server/sample_request.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -36,6 +37,7 @@ TEST(SampleRequestTest, EveryBadFieldIsNamed) {
   };
   expect_bad(Request(""), "prompt");
   expect_bad(Request(std::string(limits.max_prompt_length + 1, 'a')), "prompt");
+  expect_bad(Request("bad \xFF utf-8"), "prompt");
   v1::SampleRequest r = Request("x");
   r.set_image_count(-1);
   expect_bad(r, "image_count");
@@ -54,6 +56,18 @@ TEST(SampleRequestTest, EveryBadFieldIsNamed) {
   r = Request("x");
   r.set_sampler(static_cast<v1::Sampler>(42));
   expect_bad(r, "sampler");
+}
+
+// The limit is documented in characters: a prompt of max_prompt_length
+// three-byte characters is accepted, one more is not.
+TEST(SampleRequestTest, PromptLimitCountsCharactersNotBytes) {
+  const ServiceLimits limits;
+  std::string wide;
+  for (int i = 0; i < limits.max_prompt_length; ++i) wide += "\xE6\x9D\xB1";  // 東
+  EXPECT_THAT(SampleParamsFor(Request(wide), limits, {}, 1), IsOk());
+  EXPECT_THAT(SampleParamsFor(Request(wide + "x"), limits, {}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(limits.max_prompt_length + 1, " characters"))));
 }
 
 TEST(SampleRequestTest, ConceptTokensMustBeFoldedIntoTheVersion) {

@@ -7,10 +7,14 @@
 #include "common/status_macros.h"
 #include "images/image_decoder.h"
 #include "rpc/resource_names.h"
+#include "server/display_text.h"
 #include "server/proto_conversions.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
+namespace {
+constexpr int64_t kMaxCaptionCharacters = 300;
+}  // namespace
 
 std::string UploadSession::Label(const Pending& image) const {
   return absl::StrCat("images[", image.index, "] (\"", image.filename.substr(0, 100),
@@ -61,13 +65,15 @@ absl::Status UploadSession::StartImage(
     const v1::UploadImagesRequest::ImageStart& start) {
   STAMINA_RETURN_IF_ERROR(CloseImage());
   Pending image{.index = next_index_++,
-                .filename = start.filename(),
+                .filename = SafeFileName(start.filename()),
                 .caption = start.caption(),
                 .size_bytes = start.size_bytes(),
                 .sha256 = start.sha256()};
-  if (image.size_bytes <= 0) {
+  // An empty file is not a stream error: it fails decoding like any other
+  // bad image (REJECTED under skip_invalid).
+  if (image.size_bytes < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Label(image), ": image_start.size_bytes must be > 0"));
+        absl::StrCat(Label(image), ": image_start.size_bytes must be >= 0"));
   }
   if (image.size_bytes > ctx_->limits.max_image_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -75,10 +81,11 @@ absl::Status UploadSession::StartImage(
         ctx_->limits.max_image_bytes));
   }
   if (!image.caption.empty() &&
-      (image.caption.find("{}") == std::string::npos || image.caption.size() > 300)) {
+      (image.caption.find("{}") == std::string::npos ||
+       Utf8Length(image.caption).value_or(kMaxCaptionCharacters + 1) > kMaxCaptionCharacters)) {
     return absl::InvalidArgumentError(absl::StrCat(
         Label(image), ": image_start.caption must contain {} for the token and "
-                      "be at most 300 characters"));
+                      "be valid UTF-8 of at most ", kMaxCaptionCharacters, " characters"));
   }
   if (!image.sha256.empty() && !storage::IsSha256Hex(image.sha256)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -149,6 +149,19 @@ TEST_F(ApiServerTest, RequiresAValidKey) {
   grpc::Status status = api_.models->GetModel(&wrong, request, &model);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("stk_nope")));
+  // The scheme is case-insensitive (RFC 7235).
+  for (const char* scheme : {"bearer ", "BEARER ", "Bearer  "}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", scheme + keys_["acme"]);
+    v1::ListModelsResponse models;
+    EXPECT_TRUE(api_.models->ListModels(&context, {}, &models).ok()) << scheme;
+  }
+  // An 8 KiB header is a clear UNAUTHENTICATED, not a dropped connection.
+  grpc::ClientContext huge;
+  huge.AddMetadata("authorization", "Bearer " + std::string(8 << 10, 'k'));
+  status = api_.models->GetModel(&huge, request, &model);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("authorization: the API key is 8192"));
 }
 
 TEST_F(ApiServerTest, HealthAndCapabilities) {
@@ -426,15 +439,27 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
 
   // With skip_invalid the good ones land and the bad ones are reported.
   v1::UploadImagesResponse partial;
+  // A zero-byte file is one rejected image, not a failed stream; hostile
+  // file names come back as safe display names.
+  const std::string hostile = "../../etc/passwd\n\xE2\x80\xAEgnp.exe" + std::string(1, '\0');
   status = UploadAll(api_.concepts.get(), As("acme").get(), concept,
-                     {{"c.png", Png(32, 200), ""}, {"tiny.png", Png(16, 5), ""}},
+                     {{hostile, Png(32, 200), ""},
+                      {"tiny.png", Png(16, 5), ""},
+                      {"empty.png", "", ""},
+                      {std::string(10000, 'x') + ".png", Png(32, 201), ""}},
                      true, &partial);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(partial.results_size(), 2);
+  ASSERT_EQ(partial.results_size(), 4);
   EXPECT_EQ(partial.results(0).outcome(), v1::ImageUploadResult::OUTCOME_CREATED);
+  EXPECT_EQ(partial.results(0).filename(), "passwd__gnp.exe_");
+  EXPECT_EQ(partial.results(0).image().filename(), "passwd__gnp.exe_");
   EXPECT_EQ(partial.results(1).outcome(), v1::ImageUploadResult::OUTCOME_REJECTED);
   EXPECT_THAT(partial.results(1).rejection_reason(), HasSubstr("16"));
-  EXPECT_EQ(partial.image_count(), 3);
+  EXPECT_EQ(partial.results(2).outcome(), v1::ImageUploadResult::OUTCOME_REJECTED);
+  EXPECT_EQ(partial.results(2).filename(), "empty.png");
+  EXPECT_EQ(partial.results(3).outcome(), v1::ImageUploadResult::OUTCOME_CREATED);
+  EXPECT_EQ(partial.results(3).filename(), std::string(128, 'x'));
+  EXPECT_EQ(partial.image_count(), 4);
 
   // Images freeze once training is queued.
   STAMINA_ASSERT_OK(Train("acme", "m", "anna").status());

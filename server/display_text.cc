@@ -1,0 +1,75 @@
+#include "server/display_text.h"
+
+namespace stamina::server {
+namespace {
+
+constexpr int kMaxFileNameCharacters = 128;
+
+// Decodes the code point at `text[i]`: its value and byte length, or a
+// length of 0 for invalid UTF-8 (overlong forms and surrogates included).
+std::pair<uint32_t, size_t> DecodeAt(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return {lead, 1};
+  size_t length;
+  uint32_t value;
+  uint32_t minimum;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, value = lead & 0x1F, minimum = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, value = lead & 0x0F, minimum = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, value = lead & 0x07, minimum = 0x10000;
+  } else {
+    return {0, 0};
+  }
+  if (i + length > text.size()) return {0, 0};
+  for (size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return {0, 0};
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
+    return {0, 0};
+  }
+  return {value, length};
+}
+
+bool Unsafe(uint32_t c) {
+  return c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0) ||              // C0, DEL, C1
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||  // bidi
+         c == 0x200E || c == 0x200F || c == 0x061C || c == 0xFEFF;
+}
+
+}  // namespace
+
+std::optional<int64_t> Utf8Length(absl::string_view text) {
+  int64_t count = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto [value, length] = DecodeAt(text, i);
+    if (length == 0) return std::nullopt;
+    i += length;
+    ++count;
+  }
+  return count;
+}
+
+std::string SafeFileName(absl::string_view name) {
+  const size_t slash = name.find_last_of("/\\");
+  if (slash != absl::string_view::npos) name.remove_prefix(slash + 1);
+  std::string safe;
+  int characters = 0;
+  for (size_t i = 0; i < name.size() && characters < kMaxFileNameCharacters; ++characters) {
+    const auto [value, length] = DecodeAt(name, i);
+    if (length == 0 || Unsafe(value)) {
+      safe += '_';
+      i += length == 0 ? 1 : length;
+    } else {
+      safe.append(name.data() + i, length);
+      i += length;
+    }
+  }
+  if (safe.empty() || safe == "." || safe == "..") return "image";
+  return safe;
+}
+
+}  // namespace stamina::server
