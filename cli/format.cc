@@ -89,6 +89,10 @@ std::string JobProgressLabel(const v1::Job& job) {
   std::string label = JobStateName(job.state());
   if (job.state() == v1::JOB_STATE_QUEUED) {
     absl::StrAppend(&label, " position ", progress.queue_position());
+    if (!job.blocked_by().empty()) {
+      absl::StrAppend(&label, " (held by FAILED ", job.blocked_by(),
+                      ": retry or cancel it)");
+    }
   }
   if (job.state() == v1::JOB_STATE_RUNNING) {
     absl::StrAppend(&label, " ", JobPhaseName(progress.phase()));

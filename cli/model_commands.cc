@@ -27,7 +27,12 @@ void PrintModel(std::ostream& out, const v1::Model& model) {
        {"version_count", absl::StrCat(model.version_count())},
        {"concept_count", absl::StrCat(model.concept_count())},
        {"create_time", FormatTimestamp(model.create_time())},
-       {"update_time", FormatTimestamp(model.update_time())}});
+       {"update_time", FormatTimestamp(model.update_time())},
+       {"blocking_job", model.blocking_job().empty()
+                            ? "-"
+                            : absl::StrCat(model.blocking_job(),
+                                           " (FAILED: later jobs wait until it is "
+                                           "retried or cancelled)")}});
 }
 
 void PrintNames(std::ostream& out, absl::string_view what,

@@ -4,11 +4,20 @@
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
 #include "rpc/resource_names.h"
+#include "server/display_text.h"
 #include "server/model_service_impl.h"
+#include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "server/upload_session.h"
 
 namespace stamina::server {
+namespace {
+
+// Templates cycle over a concept's images; more than this many add nothing
+// and cost every job that reads the concept.
+constexpr int kMaxCaptionTemplates = 32;
+
+}  // namespace
 
 grpc::Status ConceptServiceImpl::CreateConcept(
     grpc::ServerContext* call, const v1::CreateConceptRequest* request,
@@ -21,22 +30,19 @@ grpc::Status ConceptServiceImpl::CreateConcept(
     if (spec.token().empty()) {
       return absl::InvalidArgumentError("concept.token: required, e.g. <anna>");
     }
-    if (static_cast<int>(spec.display_name().size()) >
-        ctx_->limits.max_display_name_length) {
+    STAMINA_RETURN_IF_ERROR(CheckText(spec.display_name(),
+                                      ctx_->limits.max_display_name_length,
+                                      "concept.display_name"));
+    if (spec.caption_templates_size() > kMaxCaptionTemplates) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "concept.display_name: longer than ",
-          ctx_->limits.max_display_name_length, " characters"));
+          "concept.caption_templates: ", spec.caption_templates_size(),
+          " templates; the limit is ", kMaxCaptionTemplates));
     }
     for (int i = 0; i < spec.caption_templates_size(); ++i) {
-      const std::string& caption = spec.caption_templates(i);
-      if (caption.find("{}") == std::string::npos || caption.size() > 300 ||
-          caption.find('\n') != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "concept.caption_templates[", i,
-            "]: must contain {} for the token, be one line and at most 300 "
-            "characters"));
-      }
+      STAMINA_RETURN_IF_ERROR(CheckCaption(
+          spec.caption_templates(i), absl::StrCat("concept.caption_templates[", i, "]")));
     }
+    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
     std::string concept_id = request->concept_id();
     if (concept_id.empty()) {
       if (request->request_id().empty()) {
@@ -89,12 +95,13 @@ grpc::Status ConceptServiceImpl::ListConcepts(
                              rpc::ParseModelName(request->parent(), "parent"));
     STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> all,
                              ctx_->models->ListConcepts(tenant, model.model));
+    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ConceptRecord> page,
-        PageOf(std::move(all), request->page_size(), request->page_token(), &next));
+        PageOf(std::move(all), request->page_size(), cursor, &next));
     for (const auto& c : page) *response->add_concepts() = ToProto(c);
-    response->set_next_page_token(next);
+    response->set_next_page_token(NextPageToken(*request, tenant, next));
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -153,12 +160,13 @@ grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ImageRecord> all,
         ctx_->models->ListImages(tenant, name.model, name.concept_id));
+    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ImageRecord> page,
-        PageOf(std::move(all), request->page_size(), request->page_token(), &next));
+        PageOf(std::move(all), request->page_size(), cursor, &next));
     for (const auto& image : page) *response->add_images() = ToProto(image, owner);
-    response->set_next_page_token(next);
+    response->set_next_page_token(NextPageToken(*request, tenant, next));
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

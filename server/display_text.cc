@@ -1,5 +1,8 @@
 #include "server/display_text.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
 namespace stamina::server {
 namespace {
 
@@ -51,6 +54,47 @@ std::optional<int64_t> Utf8Length(absl::string_view text) {
     ++count;
   }
   return count;
+}
+
+absl::Status CheckText(absl::string_view text, int64_t max_characters,
+                       absl::string_view field) {
+  const std::optional<int64_t> characters = Utf8Length(text);
+  if (!characters.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
+  }
+  if (*characters > max_characters) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", *characters, " characters; the limit is ", max_characters));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCaption(absl::string_view caption, absl::string_view field) {
+  STAMINA_RETURN_IF_ERROR(CheckText(caption, kMaxCaptionCharacters, field));
+  if (caption.find("{}") == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must contain {} where the token goes"));
+  }
+  if (caption.find_first_of("\r\n") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be one line"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestId(absl::string_view request_id) {
+  constexpr size_t kMaxRequestIdLength = 128;
+  if (request_id.size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(absl::StrCat("request_id: ", request_id.size(),
+                                                   " characters; the limit is ",
+                                                   kMaxRequestIdLength));
+  }
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7E) {
+      return absl::InvalidArgumentError(
+          "request_id: only printable ASCII without spaces (e.g. a UUID)");
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string SafeFileName(absl::string_view name) {

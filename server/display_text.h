@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace stamina::server {
@@ -17,6 +18,23 @@ namespace stamina::server {
 // The number of Unicode code points in `text`; nullopt when it is not valid
 // UTF-8.
 std::optional<int64_t> Utf8Length(absl::string_view text);
+
+// OK when `text` is valid UTF-8 of at most `max_characters` code points;
+// else INVALID_ARGUMENT naming `field`: "FIELD: 301 characters; the limit
+// is 300" or "FIELD: not valid UTF-8". Every client text with a documented
+// length limit is checked here, so limits mean characters everywhere.
+absl::Status CheckText(absl::string_view text, int64_t max_characters,
+                       absl::string_view field);
+
+// Captions (an image's, or a concept's caption templates): `{}` stands for
+// the token and must appear; one line; at most kMaxCaptionCharacters.
+inline constexpr int64_t kMaxCaptionCharacters = 300;
+absl::Status CheckCaption(absl::string_view caption, absl::string_view field);
+
+// Idempotency keys (`request_id`): empty (none), or 1 to 128 printable
+// ASCII characters without spaces, e.g. a UUID. INVALID_ARGUMENT naming
+// request_id otherwise.
+absl::Status CheckRequestId(absl::string_view request_id);
 
 // An uploaded file name as a safe display name: only its last path component
 // ('/' and '\' separate), with control characters, bidirectional overrides

@@ -4,20 +4,12 @@
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
 #include "rpc/resource_names.h"
+#include "server/display_text.h"
+#include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "storage/sha256.h"
 
 namespace stamina::server {
-namespace {
-
-absl::Status CheckDisplayName(const std::string& name, int limit,
-                              absl::string_view field) {
-  if (static_cast<int>(name.size()) <= limit) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": ", name.size(), " characters; the limit is ", limit));
-}
-
-}  // namespace
 
 std::string IdForRequest(absl::string_view tenant, absl::string_view request_id,
                          absl::string_view prefix) {
@@ -37,9 +29,10 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(
         std::string base,
         rpc::ParseBaseModelName(request->model().base_model(), "model.base_model"));
-    STAMINA_RETURN_IF_ERROR(CheckDisplayName(request->model().display_name(),
-                                             ctx_->limits.max_display_name_length,
-                                             "model.display_name"));
+    STAMINA_RETURN_IF_ERROR(CheckText(request->model().display_name(),
+                                      ctx_->limits.max_display_name_length,
+                                      "model.display_name"));
+    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
     std::string id = request->model_id();
     if (id.empty()) {
       id = request->request_id().empty()
@@ -82,11 +75,11 @@ grpc::Status ModelServiceImpl::ListModels(grpc::ServerContext* call,
                                           v1::ListModelsResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    auto page = ctx_->models->ListModels(tenant, request->page_size(),
-                                         request->page_token());
+    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
+    auto page = ctx_->models->ListModels(tenant, request->page_size(), cursor);
     STAMINA_RETURN_IF_ERROR(page.status());
     for (const auto& model : page->models) *response->add_models() = ToProto(model);
-    response->set_next_page_token(page->next_page_token);
+    response->set_next_page_token(NextPageToken(*request, tenant, page->next_page_token));
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -115,12 +108,12 @@ grpc::Status ModelServiceImpl::ListVersions(
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
     STAMINA_ASSIGN_OR_RETURN(rpc::ModelName name,
                              rpc::ParseModelName(request->parent(), "parent"));
+    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
     STAMINA_ASSIGN_OR_RETURN(
         storage::VersionPage page,
-        ctx_->lineage->ListVersions(tenant, name.model, request->page_size(),
-                                    request->page_token()));
+        ctx_->lineage->ListVersions(tenant, name.model, request->page_size(), cursor));
     for (const auto& v : page.versions) *response->add_versions() = ToProto(v);
-    response->set_next_page_token(page.next_page_token);
+    response->set_next_page_token(NextPageToken(*request, tenant, page.next_page_token));
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

@@ -27,6 +27,9 @@ v1::Model ToProto(const storage::ModelRecord& model) {
   }
   out.set_version_count(model.version_count);
   out.set_concept_count(model.concept_count);
+  if (!model.failed_job_id.empty()) {
+    out.set_blocking_job(rpc::FormatJobName(model.id, model.failed_job_id));
+  }
   *out.mutable_create_time() = ToTimestamp(model.create_time);
   *out.mutable_update_time() = ToTimestamp(model.update_time);
   return out;
@@ -92,6 +95,9 @@ v1::Job ToProto(const storage::JobRecord& job) {
   }
   if (job.state == storage::JobState::kQueued) {
     progress->set_queue_position(static_cast<int32_t>(job.open_jobs_ahead));
+    if (!job.blocked_by_job_id.empty()) {
+      out.set_blocked_by(rpc::FormatJobName(job.model_id, job.blocked_by_job_id));
+    }
   }
   if (job.state == storage::JobState::kRunning && job.progress.step > 0 &&
       job.progress.total_steps > job.progress.step &&

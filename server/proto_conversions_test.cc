@@ -24,6 +24,17 @@ TEST(ProtoConversionsTest, QueuedJobsReportTheirPlaceInTheModelsLine) {
   EXPECT_EQ(proto.progress().queue_position(), 3);
   EXPECT_FALSE(proto.progress().has_eta());
   EXPECT_EQ(proto.progress().phase(), v1::JOB_PHASE_UNSPECIFIED);
+  EXPECT_EQ(proto.blocked_by(), "");
+}
+
+TEST(ProtoConversionsTest, AFailedJobHoldingTheModelIsNamed) {
+  storage::JobRecord job = Job(storage::JobState::kQueued);
+  job.blocked_by_job_id = "j0";
+  EXPECT_EQ(ToProto(job).blocked_by(), "models/m/jobs/j0");
+  storage::ModelRecord model{.id = "m", .failed_job_id = "j0"};
+  EXPECT_EQ(ToProto(model).blocking_job(), "models/m/jobs/j0");
+  model.failed_job_id.clear();
+  EXPECT_EQ(ToProto(model).blocking_job(), "");
 }
 
 TEST(ProtoConversionsTest, RunningJobsReportEtaFromTheirStepRate) {

@@ -46,15 +46,7 @@ absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& reque
   for (const auto& [field, text] :
        {std::pair<absl::string_view, const std::string&>{"prompt", request.prompt()},
         {"negative_prompt", request.negative_prompt()}}) {
-    const std::optional<int64_t> characters = Utf8Length(text);
-    if (!characters.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
-    }
-    if (*characters > limits.max_prompt_length) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", *characters, " characters; the limit is ",
-                       limits.max_prompt_length));
-    }
+    STAMINA_RETURN_IF_ERROR(CheckText(text, limits.max_prompt_length, field));
   }
   p.prompt = request.prompt();
   p.negative_prompt = request.negative_prompt();

@@ -6,6 +6,8 @@
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
 #include "rpc/resource_names.h"
+#include "server/display_text.h"
+#include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "storage/sha256.h"
 
@@ -17,7 +19,7 @@ bool Significant(const v1::Job& a, const v1::Job& b) {
   return a.state() != b.state() || a.progress().phase() != b.progress().phase() ||
          a.progress().queue_position() != b.progress().queue_position() ||
          a.cancel_requested() != b.cancel_requested() ||
-         a.attempt() != b.attempt();
+         a.attempt() != b.attempt() || a.blocked_by() != b.blocked_by();
 }
 
 bool Ended(const v1::Job& job) {
@@ -59,6 +61,7 @@ grpc::Status TrainingServiceImpl::TrainConcept(
       return absl::InvalidArgumentError(absl::StrCat(
           "concept: ", request->concept(), " is not under ", request->parent()));
     }
+    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
     // A job whose client leaves the seed to the server records a fresh one;
     // a retried request (same request_id) gets its original job back.
     const int64_t seed = static_cast<int64_t>(
@@ -98,9 +101,9 @@ grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
                                            v1::ListJobsResponse* response) {
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
-    storage::ListJobsQuery query{.tenant_id = tenant,
-                                 .page_size = request->page_size(),
-                                 .page_token = request->page_token()};
+    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
+    storage::ListJobsQuery query{
+        .tenant_id = tenant, .page_size = request->page_size(), .page_token = cursor};
     if (request->parent() != "models/-") {
       STAMINA_ASSIGN_OR_RETURN(rpc::ModelName model,
                                rpc::ParseModelName(request->parent(), "parent"));
@@ -115,7 +118,7 @@ grpc::Status TrainingServiceImpl::ListJobs(grpc::ServerContext* call,
     }
     STAMINA_ASSIGN_OR_RETURN(storage::JobPage page, ctx_->jobs->List(query));
     for (const auto& job : page.jobs) *response->add_jobs() = ToProto(job);
-    response->set_next_page_token(page.next_page_token);
+    response->set_next_page_token(NextPageToken(*request, tenant, page.next_page_token));
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

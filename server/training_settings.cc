@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/adapter_targets.h"
 #include "common/status_macros.h"
 
 namespace stamina::server {
@@ -54,10 +55,13 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     s.add_target_modules("attn2.to_v");
   }
   for (int i = 0; i < s.target_modules_size(); ++i) {
-    const std::string& target = s.target_modules(i);
-    if (target.empty() || target.size() > 200) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "settings.target_modules[", i, "]: must be a module path suffix"));
+    STAMINA_RETURN_IF_ERROR(CheckAdapterTarget(
+        s.target_modules(i), absl::StrCat("settings.target_modules[", i, "]")));
+    for (int j = 0; j < i; ++j) {
+      if (s.target_modules(j) == s.target_modules(i)) {
+        return absl::InvalidArgumentError(absl::StrCat("settings.target_modules[", i,
+                                                       "]: repeats target_modules[", j, "]"));
+      }
     }
   }
   if (!v1::ContextPreservation_IsValid(s.context_preservation())) {

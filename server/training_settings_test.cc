@@ -70,6 +70,21 @@ TEST(TrainingSettingsTest, OutOfRangeNamesTheField) {
   EXPECT_THAT(EffectiveTrainingSettings(target, ServiceLimits{}, TrainingDefaults{}, 1),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("settings.target_modules[0]")));
+  // Checked here, before a job is queued, against the same vocabulary the
+  // worker builds adapters from.
+  v1::TrainingSettings unknown;
+  unknown.add_target_modules("attn2.to_k");
+  unknown.add_target_modules("mid_block.resnets.0.conv1");
+  EXPECT_THAT(EffectiveTrainingSettings(unknown, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.target_modules[1]: \"mid_block")));
+  v1::TrainingSettings repeated;
+  repeated.add_target_modules("attn2.to_v");
+  repeated.add_target_modules("attn1.to_q");
+  repeated.add_target_modules("attn2.to_v");
+  EXPECT_THAT(EffectiveTrainingSettings(repeated, ServiceLimits{}, TrainingDefaults{}, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.target_modules[2]: repeats target_modules[0]")));
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 
 namespace stamina::server {
 namespace {
-constexpr int64_t kMaxCaptionCharacters = 300;
 }  // namespace
 
 std::string UploadSession::Label(const Pending& image) const {
@@ -80,12 +79,11 @@ absl::Status UploadSession::StartImage(
         Label(image), ": ", image.size_bytes, " bytes; the limit per image is ",
         ctx_->limits.max_image_bytes));
   }
-  if (!image.caption.empty() &&
-      (image.caption.find("{}") == std::string::npos ||
-       Utf8Length(image.caption).value_or(kMaxCaptionCharacters + 1) > kMaxCaptionCharacters)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Label(image), ": image_start.caption must contain {} for the token and "
-                      "be valid UTF-8 of at most ", kMaxCaptionCharacters, " characters"));
+  if (!image.caption.empty()) {
+    absl::Status caption = CheckCaption(image.caption, "image_start.caption");
+    if (!caption.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(Label(image), ": ", caption.message()));
+    }
   }
   if (!image.sha256.empty() && !storage::IsSha256Hex(image.sha256)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -15,7 +15,9 @@ const char kJobSelect[] =
     "  j.create_time_us, j.start_time_us, j.end_time_us,"
     "  coalesce(j.lease_id, ''), coalesce(j.lease_expiry_us, 0),"
     "  (SELECT count(*) FROM jobs o WHERE o.model_pk = j.model_pk"
-    "     AND o.pk < j.pk AND o.state IN (1, 2, 4))"
+    "     AND o.pk < j.pk AND o.state IN (1, 2, 4)),"
+    "  coalesce((SELECT o.id FROM jobs o WHERE o.model_pk = j.model_pk"
+    "     AND o.pk < j.pk AND o.state = 4 ORDER BY o.pk LIMIT 1), '')"
     " FROM jobs j JOIN models m ON m.pk = j.model_pk"
     " JOIN concepts c ON c.pk = j.concept_pk ";
 
@@ -51,6 +53,7 @@ JobRow ReadJobRow(const Statement& row) {
   out.lease_id = row.ColumnText(26);
   out.lease_expiry_us = row.ColumnInt64(27);
   job.open_jobs_ahead = row.ColumnInt64(28);
+  if (job.state == JobState::kQueued) job.blocked_by_job_id = row.ColumnText(29);
   return out;
 }
 

@@ -49,6 +49,9 @@ struct ModelRecord {
   std::optional<int64_t> head_version;  // nullopt = the base model
   int64_t version_count = 0;
   int64_t concept_count = 0;
+  // The earliest FAILED job of the model: it holds every later job until
+  // RetryJob or CancelJob. "" when none.
+  std::string failed_job_id;
   absl::Time create_time;
   absl::Time update_time;
 };
@@ -142,6 +145,9 @@ struct JobRecord {
   // Open (queued, running or failed) jobs created before this one on the
   // same model: they all start before it.
   int64_t open_jobs_ahead = 0;
+  // QUEUED jobs: the earliest FAILED job created before this one on the same
+  // model, which holds it until RetryJob or CancelJob; "" when none.
+  std::string blocked_by_job_id;
 };
 
 struct VersionRecord {

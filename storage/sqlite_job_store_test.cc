@@ -281,6 +281,11 @@ TEST_F(JobStoreTest, FailedJobBlocksTheModelUntilRetriedOrCancelled) {
   EXPECT_EQ(failed.error.code, 3);
   EXPECT_EQ(failed.error.message, "bad images");
   EXPECT_THAT(r_->jobs().Claim("w1", kTtl), IsOkAndHolds(::testing::Eq(std::nullopt)));
+  // Visible: the model names its failed job, the held job names what holds it.
+  EXPECT_THAT(r_->models().GetModel("t1", "m1"),
+              IsOkAndHolds(::testing::Field(&ModelRecord::failed_job_id, a.id)));
+  EXPECT_THAT(r_->jobs().Get("t1", "m1", b.id),
+              IsOkAndHolds(::testing::Field(&JobRecord::blocked_by_job_id, a.id)));
 
   STAMINA_ASSERT_OK_AND_ASSIGN(JobRecord retried,
                                r_->jobs().Retry("t1", "m1", a.id));
@@ -291,6 +296,10 @@ TEST_F(JobStoreTest, FailedJobBlocksTheModelUntilRetriedOrCancelled) {
   EXPECT_EQ(again.job.attempt, 2);
   STAMINA_ASSERT_OK(r_->jobs().Fail(again.lease_id, {.code = 13}, false).status());
   STAMINA_ASSERT_OK(r_->jobs().Cancel("t1", "m1", a.id).status());
+  EXPECT_THAT(r_->models().GetModel("t1", "m1"),
+              IsOkAndHolds(::testing::Field(&ModelRecord::failed_job_id, "")));
+  EXPECT_THAT(r_->jobs().Get("t1", "m1", b.id),
+              IsOkAndHolds(::testing::Field(&JobRecord::blocked_by_job_id, "")));
   EXPECT_EQ(MustClaim().job.id, b.id);
   EXPECT_THAT(r_->jobs().Retry("t1", "m1", b.id),
               StatusIs(absl::StatusCode::kFailedPrecondition,

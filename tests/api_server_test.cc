@@ -330,6 +330,92 @@ TEST_F(ApiServerTest, BadInputNamesTheField) {
   EXPECT_THAT(status.error_message(), HasSubstr("models/{model}/jobs/{job}"));
 }
 
+// Every size-like field has a bound, counted in the documented unit, and the
+// error names the field; nothing is queued before every field is checked.
+TEST_F(ApiServerTest, LimitsNameTheFieldInTheDocumentedUnit) {
+  CreateModel("acme", "m");
+  auto expect_invalid = [](const grpc::Status& status, const std::string& text) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << text;
+    EXPECT_THAT(status.error_message(), HasSubstr(text));
+  };
+  v1::CreateConceptRequest concept_request;
+  concept_request.set_parent("models/m");
+  concept_request.set_concept_id("anna");
+  concept_request.mutable_concept()->set_token("<anna>");
+  v1::Concept created;
+  // 100,000 caption templates.
+  for (int i = 0; i < 100000; ++i) {
+    concept_request.mutable_concept()->add_caption_templates("a photo of {}");
+  }
+  expect_invalid(api_.concepts->CreateConcept(As("acme").get(), concept_request, &created),
+                 "concept.caption_templates: 100000 templates; the limit is 32");
+  concept_request.mutable_concept()->clear_caption_templates();
+  concept_request.mutable_concept()->add_caption_templates("{} " + std::string(298, 'x'));
+  expect_invalid(api_.concepts->CreateConcept(As("acme").get(), concept_request, &created),
+                 "concept.caption_templates[0]: 301 characters; the limit is 300");
+  concept_request.mutable_concept()->clear_caption_templates();
+  // 128 characters of 3 bytes each are within the display-name limit; 129 are not.
+  std::string name;
+  for (int i = 0; i < 129; ++i) name += "東";
+  concept_request.mutable_concept()->set_display_name(name);
+  expect_invalid(api_.concepts->CreateConcept(As("acme").get(), concept_request, &created),
+                 "concept.display_name: 129 characters; the limit is 128");
+  name.resize(128 * 3);
+  concept_request.mutable_concept()->set_display_name(name);
+  concept_request.set_request_id(std::string(129, 'r'));
+  expect_invalid(api_.concepts->CreateConcept(As("acme").get(), concept_request, &created),
+                 "request_id: 129 characters; the limit is 128");
+  concept_request.set_request_id("r-1");
+  grpc::Status status =
+      api_.concepts->CreateConcept(As("acme").get(), concept_request, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // target_modules is checked before anything is queued.
+  AddImages("acme", "m", "anna", 3);
+  v1::TrainConceptRequest train;
+  train.set_parent("models/m");
+  train.set_concept("models/m/concepts/anna");
+  train.mutable_settings()->add_target_modules("attn2.to_k");
+  train.mutable_settings()->add_target_modules("conv_in");
+  v1::Job job;
+  expect_invalid(api_.training->TrainConcept(As("acme").get(), train, &job),
+                 "settings.target_modules[1]: \"conv_in\"");
+  v1::ListJobsRequest list_jobs;
+  list_jobs.set_parent("models/m");
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(api_.training->ListJobs(As("acme").get(), list_jobs, &jobs).ok());
+  EXPECT_EQ(jobs.jobs_size(), 0);
+}
+
+TEST_F(ApiServerTest, PageTokensContinueOnlyTheirOwnCall) {
+  for (const char* id : {"m1", "m2", "m3"}) CreateModel("acme", id);
+  v1::ListModelsRequest request;
+  request.set_page_size(1);
+  v1::ListModelsResponse page;
+  ASSERT_TRUE(api_.models->ListModels(As("acme").get(), request, &page).ok());
+  ASSERT_EQ(page.models_size(), 1);
+  ASSERT_FALSE(page.next_page_token().empty());
+  std::vector<std::string> seen = {page.models(0).name()};
+  request.set_page_token(page.next_page_token());
+
+  v1::ListModelsRequest other_size = request;
+  other_size.set_page_size(2);
+  v1::ListModelsResponse refused;
+  grpc::Status status = api_.models->ListModels(As("acme").get(), other_size, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+  status = api_.models->ListModels(As("globex").get(), request, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  while (!request.page_token().empty()) {
+    page.Clear();
+    ASSERT_TRUE(api_.models->ListModels(As("acme").get(), request, &page).ok());
+    for (const auto& model : page.models()) seen.push_back(model.name());
+    request.set_page_token(page.next_page_token());
+  }
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre("models/m1", "models/m2", "models/m3"));
+}
+
 class MetricsTest : public ApiServerTest {
  protected:
   bool WithMetrics() const override { return true; }

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/adapter_targets.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace stamina::core {
@@ -62,15 +64,6 @@ absl::StatusOr<Enum> ParseIn(const NameTable<Enum, N>& table,
       field, ": \"", name, "\" is not one of ", absl::StrJoin(names, ", ")));
 }
 
-bool IsAllowedTarget(absl::string_view target) {
-  for (absl::string_view attention : {"attn1.", "attn2."}) {
-    for (absl::string_view projection : {"to_q", "to_k", "to_v", "to_out.0"}) {
-      if (target == absl::StrCat(attention, projection)) return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 AdapterConfig DefaultAdapterConfig(AdapterMethod method) {
@@ -86,11 +79,7 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
     return absl::InvalidArgumentError("targets: at least one projection");
   }
   for (const std::string& target : config.targets) {
-    if (!IsAllowedTarget(target)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "targets: \"", target,
-          "\" is not attn1|attn2 . to_q|to_k|to_v|to_out.0"));
-    }
+    STAMINA_RETURN_IF_ERROR(CheckAdapterTarget(target, "targets"));
   }
   if (config.rank < 1) return absl::InvalidArgumentError("rank must be >= 1");
   if (config.alpha < 0) return absl::InvalidArgumentError("alpha must be >= 0");
