@@ -221,6 +221,12 @@ std::vector<InProcessSampler::CachedModel> InProcessSampler::CachedModels() cons
   return models;
 }
 
+std::vector<std::string> InProcessSampler::BaseModelIds() const {
+  std::vector<std::string> ids;
+  for (const worker::ResolvedBaseModel& base : options_.base_models) ids.push_back(base.id);
+  return ids;
+}
+
 std::optional<rpc::BaseModelSampling> InProcessSampler::SamplingOf(
     const std::string& base_model_id) const {
   absl::StatusOr<core::DiffusionModelConfig> config = library_->Config(base_model_id);

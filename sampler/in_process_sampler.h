@@ -84,6 +84,9 @@ class InProcessSampler final : public rpc::SampleRouter {
 
   rpc::SamplerStats Stats() const override;
 
+  // The ids of the base models it serves.
+  std::vector<std::string> BaseModelIds() const;
+
   std::optional<rpc::BaseModelSampling> SamplingOf(
       const std::string& base_model_id) const override;
 

@@ -149,6 +149,15 @@ grpc::Status SamplerBackendServiceImpl::GetStatus(
     response->set_cache_bytes(bytes);
     response->set_cache_budget_bytes(options_.sampler->cache_budget_bytes());
     response->set_draining(draining_);
+    for (const std::string& id : options_.sampler->BaseModelIds()) {
+      const std::optional<rpc::BaseModelSampling> sizes = options_.sampler->SamplingOf(id);
+      if (!sizes.has_value()) continue;
+      internal::v1::GetStatusResponse::BaseModelSizes* out = response->add_base_models();
+      out->set_base_model_id(id);
+      out->set_native_side(sizes->native_side);
+      out->set_max_side(sizes->max_side);
+      for (const std::string& token : sizes->tokens) out->add_tokens(token);
+    }
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

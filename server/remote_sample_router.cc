@@ -1,5 +1,6 @@
 #include "server/remote_sample_router.h"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <utility>
@@ -169,6 +170,38 @@ absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
         absl::StrCat("sampler replica ", stubs_[index].name, ": ", status.message()));
   }
   return status;
+}
+
+std::optional<rpc::BaseModelSampling> RemoteSampleRouter::SamplingOf(
+    const std::string& base_model_id) const {
+  absl::MutexLock lock(&sizes_mu_);
+  if (!sizes_known_) sizes_known_ = LearnBaseModels();
+  const auto found = sizes_.find(base_model_id);
+  if (found == sizes_.end()) return std::nullopt;
+  return found->second;
+}
+
+bool RemoteSampleRouter::LearnBaseModels() const {
+  bool answered = false;
+  for (const Stub& replica : stubs_) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + replica.token);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.status_timeout));
+    internal::v1::GetStatusResponse status;
+    if (!replica.stub->GetStatus(&context, internal::v1::GetStatusRequest(), &status).ok()) {
+      continue;
+    }
+    answered = true;
+    for (const auto& base : status.base_models()) {
+      auto [entry, added] = sizes_.try_emplace(
+          base.base_model_id(),
+          rpc::BaseModelSampling{.native_side = base.native_side(),
+                                 .max_side = base.max_side(),
+                                 .tokens = {base.tokens().begin(), base.tokens().end()}});
+      if (!added) entry->second.max_side = std::min(entry->second.max_side, base.max_side());
+    }
+  }
+  return answered;
 }
 
 void RemoteSampleRouter::PrepareCall(const Stub& replica, const rpc::ModelRecipe& recipe,

@@ -12,6 +12,11 @@
 // rule. Each replica is called with its own token, and just before a call
 // the recipe's adapters are granted to that replica (server/blob_grants.h),
 // the only blobs it may then read back.
+// The base models' sizes (SamplingOf: GetCapabilities and the Sample checks)
+// come from the replicas' GetStatus, asked on first need and kept: a base is
+// immutable (its digest is fixed), so the first answer stays true; when
+// replicas disagree (memory budgets differ), the smallest max_side is kept,
+// which every replica accepts.
 // Progress and images are relayed to the sink as they arrive; when the sink
 // reports the caller gone, the replica's call is cancelled, even while the
 // replica sends nothing (building the model): the sink is asked every
@@ -23,11 +28,15 @@
 #define STAMINA_SERVER_REMOTE_SAMPLE_ROUTER_H_
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
@@ -56,6 +65,8 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
     // How often a Sample call whose replica is silent (building the model)
     // asks the sink whether the caller went away.
     absl::Duration cancel_poll_interval = absl::Milliseconds(100);
+    // Deadline of one GetStatus call asking a replica for its base models.
+    absl::Duration status_timeout = absl::Seconds(5);
   };
 
   // Channels to `addresses` (host:port) with `credentials` (plaintext or
@@ -80,6 +91,11 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
   absl::Status Warm(const rpc::ModelRecipe& recipe,
                     const std::function<bool()>& cancelled) override;
 
+  // The base model's sizes as the replicas report them; nullopt while no
+  // replica answers or none serves it.
+  std::optional<rpc::BaseModelSampling> SamplingOf(
+      const std::string& base_model_id) const override;
+
   // The replicas' names in the order `recipe`'s model tries them.
   std::vector<std::string> ReplicasFor(const rpc::ModelRecipe& recipe) const;
 
@@ -102,9 +118,15 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
                         const internal::v1::SampleRequest& request,
                         rpc::SampleSink& sink, bool* relayed_image);
 
+  // Asks every replica for its base models; true when one answered.
+  bool LearnBaseModels() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sizes_mu_);
+
   const Options options_;
   std::vector<std::string> names_;
   std::vector<Stub> stubs_;
+  mutable absl::Mutex sizes_mu_;
+  mutable bool sizes_known_ ABSL_GUARDED_BY(sizes_mu_) = false;
+  mutable std::map<std::string, rpc::BaseModelSampling> sizes_ ABSL_GUARDED_BY(sizes_mu_);
 };
 
 }  // namespace stamina::server

@@ -78,6 +78,25 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
     return rpc::ToGrpcStatus(fail_);
   }
 
+  // Serves base "tiny" at 32 px, up to max_side_ px (replicas' memory budgets
+  // differ), with one built-in token.
+  grpc::Status GetStatus(grpc::ServerContext* call, const iv1::GetStatusRequest* /*request*/,
+                         iv1::GetStatusResponse* response) override {
+    status_calls_.fetch_add(1);
+    const auto auth = call->client_metadata().find("authorization");
+    if (auth == call->client_metadata().end() || auth->second != "Bearer token-of-" + name_) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token");
+    }
+    auto* base = response->add_base_models();
+    base->set_base_model_id("tiny");
+    base->set_native_side(32);
+    base->set_max_side(max_side_);
+    base->add_tokens("<builtin>");
+    return grpc::Status::OK;
+  }
+  void SetMaxSide(int side) { max_side_ = side; }
+  int status_calls() const { return status_calls_.load(); }
+
   // "Building the model", sending nothing, until the call is cancelled.
   grpc::Status BuildUntilCancelled(grpc::ServerContext& call) {
     started_.Notify();
@@ -110,6 +129,8 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
   absl::Status fail_;
   bool endless_ = false;
   bool silent_ = false;
+  int max_side_ = 256;
+  std::atomic<int> status_calls_{0};
   absl::Notification saw_cancel_;
   absl::Notification started_;
   absl::Notification released_;
@@ -335,6 +356,20 @@ TEST_F(RemoteSampleRouterTest, AbandonsAWarmUpWhenCancelled) {
   EXPECT_THAT(router_->Warm(recipe, [&started] { return started.HasBeenNotified(); }),
               StatusCodeIs(absl::StatusCode::kCancelled));
   EXPECT_TRUE(fakes_[home]->saw_cancel().WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+// GetCapabilities and the Sample checks need the base model's sizes, which
+// only the replicas know: asked once, the smallest max_side kept.
+TEST_F(RemoteSampleRouterTest, LearnsBaseModelSizesFromTheReplicasOnce) {
+  fakes_["b"]->SetMaxSide(128);
+  const std::optional<rpc::BaseModelSampling> sizes = router_->SamplingOf("tiny");
+  ASSERT_TRUE(sizes.has_value());
+  EXPECT_EQ(sizes->native_side, 32);
+  EXPECT_EQ(sizes->max_side, 128);
+  EXPECT_THAT(sizes->tokens, ::testing::ElementsAre("<builtin>"));
+  EXPECT_FALSE(router_->SamplingOf("unknown-base").has_value());
+  EXPECT_TRUE(router_->SamplingOf("tiny").has_value());
+  for (const auto& [name, fake] : fakes_) EXPECT_EQ(fake->status_calls(), 1) << name;
 }
 
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {

@@ -65,6 +65,10 @@ cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.e
 
 start_staminad staminad-remote --sampler_backends="${REPLICAS[0]},${REPLICAS[1]}"
 grep -q "sampler 2 remote replicas" "${T}/staminad-remote.err" || fail "not routed to replicas"
+# The base model's sizes come from the replicas (GetStatus), not zeros.
+cli capabilities || fail "capabilities"
+grep -Eq "baseModels/stamina-test-tiny +[1-9][0-9]* +[1-9][0-9]* " "${OUT}" ||
+  fail "GetCapabilities reports no resolution with remote replicas"
 
 cli models create fam --base=baseModels/stamina-test-tiny || fail "models create fam"
 render_concept fam anna face
