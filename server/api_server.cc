@@ -14,6 +14,7 @@
 #include "server/admin_service_impl.h"
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
+#include "server/malformed_requests.h"
 #include "server/model_service_impl.h"
 #include "server/sample_request.h"
 #include "server/sampler_service_impl.h"
@@ -158,10 +159,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   grpc::ResourceQuota quota("staminad");
   quota.SetMaxThreads(caps.sample.total + caps.upload.total + caps.watch.total + 64);
   builder.SetResourceQuota(quota);
-  if (s->metrics_ != nullptr) {
+  {
+    // The metrics interceptor comes first so that it records the status the
+    // client gets, after the malformed-request rewrite.
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(s->metrics_->NewInterceptorFactory());
+    if (s->metrics_ != nullptr) interceptors.push_back(s->metrics_->NewInterceptorFactory());
+    interceptors.push_back(NewMalformedRequestInterceptorFactory());
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   builder.RegisterService(s->model_service_.get());
@@ -184,6 +188,12 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     internal.AddListeningPort(options.internal_listen_address, credentials,
                               &s->internal_port_);
     internal.SetMaxReceiveMessageSize(8 << 20);
+    {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+          interceptors;
+      interceptors.push_back(NewMalformedRequestInterceptorFactory());
+      internal.experimental().SetInterceptorCreators(std::move(interceptors));
+    }
     internal.RegisterService(s->work_queue_service_.get());
     internal.RegisterService(s->blob_service_.get());
     internal.RegisterService(s->admin_service_.get());

@@ -9,6 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/impl/codegen/client_unary_call.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -414,6 +417,35 @@ TEST_F(ApiServerTest, PageTokensContinueOnlyTheirOwnCall) {
     request.set_page_token(page.next_page_token());
   }
   EXPECT_THAT(seen, ::testing::UnorderedElementsAre("models/m1", "models/m2", "models/m3"));
+}
+
+// Bytes that do not parse as the method's request type (gRPC itself would
+// answer INTERNAL with no message) get INVALID_ARGUMENT saying so.
+TEST_F(ApiServerTest, MalformedRequestBytesAreInvalidArgument) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto call = [&](const std::string& method, const std::string& bytes) {
+    grpc::internal::RpcMethod rpc(method.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
+                                  channel);
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    return grpc::internal::BlockingUnaryCall(channel.get(), rpc, As("acme").get(), request,
+                                             &response);
+  };
+  // A field-1 string whose length runs past the end; a name (field 1) that
+  // is not valid UTF-8.
+  grpc::Status status = call("/stamina.v1.ModelService/GetModel", "\x0a\x7f\x01");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("request: not a valid request message for /stamina.v1.ModelService/GetModel"));
+  status = call("/stamina.v1.ModelService/GetModel", std::string("\x0a\x02\xff\xfe", 4));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  // A well-formed request still reaches its handler.
+  v1::GetModelRequest get;
+  get.set_name("models/none");
+  status = call("/stamina.v1.ModelService/GetModel", get.SerializeAsString());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 class MetricsTest : public ApiServerTest {
