@@ -11,21 +11,15 @@
 #include "rpc/resource_names.h"
 #include "rpc/sample_messages.h"
 #include "server/display_text.h"
+#include "server/field_checks.h"
 
 namespace stamina::server {
 namespace {
 
-absl::Status InRange(absl::string_view field, double value, double low, double high) {
-  if (std::isfinite(value) && value >= low && value <= high) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", value,
-                                                 " is out of range [", low, ", ",
-                                                 high, "]"));
-}
-
 absl::Status CheckSide(absl::string_view field, int side, const ServiceLimits& limits) {
   if (side == 0) return absl::OkStatus();
   STAMINA_RETURN_IF_ERROR(
-      InRange(field, side, limits.min_sample_side, limits.max_sample_side));
+      CheckInRange(field, side, limits.min_sample_side, limits.max_sample_side));
   if (side % 8 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", side, " is not a multiple of 8"));
@@ -52,14 +46,14 @@ absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& reque
   p.negative_prompt = request.negative_prompt();
   p.count = request.image_count() == 0 ? 1 : request.image_count();
   STAMINA_RETURN_IF_ERROR(
-      InRange("image_count", p.count, 1, limits.max_images_per_sample));
+      CheckInRange("image_count", p.count, 1, limits.max_images_per_sample));
   p.steps = request.steps() == 0 ? defaults.steps : request.steps();
   STAMINA_RETURN_IF_ERROR(
-      InRange("steps", p.steps, limits.min_sample_steps, limits.max_sample_steps));
+      CheckInRange("steps", p.steps, limits.min_sample_steps, limits.max_sample_steps));
   p.guidance_scale = request.guidance_scale() == 0 ? defaults.guidance_scale
                                                    : request.guidance_scale();
   STAMINA_RETURN_IF_ERROR(
-      InRange("guidance_scale", p.guidance_scale, 1, limits.max_guidance_scale));
+      CheckInRange("guidance_scale", p.guidance_scale, 1, limits.max_guidance_scale));
   STAMINA_RETURN_IF_ERROR(CheckSide("width", request.width(), limits));
   STAMINA_RETURN_IF_ERROR(CheckSide("height", request.height(), limits));
   p.width = request.width();

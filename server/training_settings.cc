@@ -6,21 +6,9 @@
 #include "absl/strings/str_format.h"
 #include "common/adapter_targets.h"
 #include "common/status_macros.h"
+#include "server/field_checks.h"
 
 namespace stamina::server {
-namespace {
-
-absl::Status InRange(absl::string_view field, double value, double low,
-                     double high) {
-  if (std::isfinite(value) && value >= low && value <= high) {
-    return absl::OkStatus();
-  }
-  // %.10g: integers print whole (1000000, not StrCat's 1e+06).
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: %.10g is out of range [%.10g, %.10g]", field, value, low, high));
-}
-
-}  // namespace
 
 absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     const v1::TrainingSettings& requested, const ServiceLimits& limits,
@@ -34,20 +22,20 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     s.set_method(v1::TRAINING_METHOD_STAMINA);
   }
   if (s.steps() == 0) s.set_steps(defaults.steps);
-  STAMINA_RETURN_IF_ERROR(InRange("settings.steps", s.steps(),
+  STAMINA_RETURN_IF_ERROR(CheckInRange("settings.steps", s.steps(),
                                   limits.min_training_steps,
                                   limits.max_training_steps));
   if (s.batch_size() == 0) s.set_batch_size(defaults.batch_size);
-  STAMINA_RETURN_IF_ERROR(InRange("settings.batch_size", s.batch_size(), 1, 64));
+  STAMINA_RETURN_IF_ERROR(CheckInRange("settings.batch_size", s.batch_size(), 1, 64));
   if (s.lora_rank() == 0) s.set_lora_rank(defaults.lora_rank);
-  STAMINA_RETURN_IF_ERROR(InRange("settings.lora_rank", s.lora_rank(), 1, 256));
+  STAMINA_RETURN_IF_ERROR(CheckInRange("settings.lora_rank", s.lora_rank(), 1, 256));
   if (s.learning_rate() == 0) s.set_learning_rate(defaults.learning_rate);
   STAMINA_RETURN_IF_ERROR(
-      InRange("settings.learning_rate", s.learning_rate(), 1e-8, 1.0));
+      CheckInRange("settings.learning_rate", s.learning_rate(), 1e-8, 1.0));
   if (s.token_learning_rate() == 0) {
     s.set_token_learning_rate(defaults.token_learning_rate);
   }
-  STAMINA_RETURN_IF_ERROR(InRange("settings.token_learning_rate",
+  STAMINA_RETURN_IF_ERROR(CheckInRange("settings.token_learning_rate",
                                   s.token_learning_rate(), 1e-8, 1.0));
   if (s.seed() == 0) s.set_seed(seed == 0 ? 1 : seed);
   if (s.target_modules().empty()) {
@@ -75,13 +63,13 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
   }
   if (s.context_preservation() == v1::CONTEXT_PRESERVATION_PROJECT) {
     if (s.context_energy() == 0) s.set_context_energy(defaults.context_energy);
-    STAMINA_RETURN_IF_ERROR(InRange("settings.context_energy", s.context_energy(), 1e-6, 1));
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.context_energy", s.context_energy(), 1e-6, 1));
   } else {
     s.clear_context_energy();
   }
   if (s.context_preservation() == v1::CONTEXT_PRESERVATION_PENALIZE) {
     if (s.context_weight() == 0) s.set_context_weight(defaults.context_weight);
-    STAMINA_RETURN_IF_ERROR(InRange("settings.context_weight", s.context_weight(), 0, 1e9));
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.context_weight", s.context_weight(), 0, 1e9));
   } else {
     s.clear_context_weight();
   }
@@ -94,35 +82,35 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     }
     if (m->mask_rank() == 0) m->set_mask_rank(defaults.stamina_mask_rank);
     STAMINA_RETURN_IF_ERROR(
-        InRange("settings.stamina.mask_rank", m->mask_rank(), 1, 256));
+        CheckInRange("settings.stamina.mask_rank", m->mask_rank(), 1, 256));
     if (m->mask_temperature() == 0) {
       m->set_mask_temperature(defaults.stamina_mask_temperature);
     }
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.mask_temperature",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.mask_temperature",
                                     m->mask_temperature(), 1e-3, 100));
     if (m->mask_init_bias() == 0) m->set_mask_init_bias(defaults.stamina_mask_init_bias);
     STAMINA_RETURN_IF_ERROR(
-        InRange("settings.stamina.mask_init_bias", m->mask_init_bias(), -20, 20));
+        CheckInRange("settings.stamina.mask_init_bias", m->mask_init_bias(), -20, 20));
     if (m->sparsity() == v1::MASK_SPARSITY_UNSPECIFIED) {
       m->set_sparsity(v1::MASK_SPARSITY_L1);
     }
     if (m->sparsity_weight() == 0 && m->sparsity() != v1::MASK_SPARSITY_NONE) {
       m->set_sparsity_weight(defaults.stamina_sparsity_weight);
     }
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.sparsity_weight",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.sparsity_weight",
                                     m->sparsity_weight(), 0, 1e3));
     if (m->overlap() == v1::MASK_OVERLAP_UNSPECIFIED) {
       m->set_overlap(v1::MASK_OVERLAP_FREE);
     }
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.overlap_weight",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.overlap_weight",
                                     m->overlap_weight(), 0, 1e6));
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.token_mlp_hidden",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.token_mlp_hidden",
                                     m->token_mlp_hidden(), 0, 8192));
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.clora_regularization_weight",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.clora_regularization_weight",
                                     m->clora_regularization_weight(), 0, 1e12));
     if (m->token_max_rms() == 0) m->set_token_max_rms(defaults.stamina_token_max_rms);
     if (m->token_max_rms() < 0) m->set_token_max_rms(-1);  // unbounded
-    STAMINA_RETURN_IF_ERROR(InRange("settings.stamina.token_max_rms",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.stamina.token_max_rms",
                                     m->token_max_rms(), -1, 1e3));
     s.clear_clora();
   } else if (s.method() == v1::TRAINING_METHOD_CLORA) {
@@ -130,7 +118,7 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     if (c->regularization_weight() == 0) {
       c->set_regularization_weight(defaults.clora_regularization_weight);
     }
-    STAMINA_RETURN_IF_ERROR(InRange("settings.clora.regularization_weight",
+    STAMINA_RETURN_IF_ERROR(CheckInRange("settings.clora.regularization_weight",
                                     c->regularization_weight(), 0, 1e12));
     s.clear_stamina();
   } else {

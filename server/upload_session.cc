@@ -130,7 +130,7 @@ absl::Status UploadSession::CloseImage() {
   const std::string digest = storage::Sha256Hex(image.bytes);
   absl::Status verdict;
   if (!image.sha256.empty() && image.sha256 != digest) {
-    verdict = absl::InvalidArgumentError("image_start.sha256 does not match the bytes");
+    verdict = absl::InvalidArgumentError("image_start.sha256: does not match the bytes");
   }
   absl::StatusOr<images::DecodedImage> decoded = absl::InternalError("not decoded");
   if (verdict.ok()) {
