@@ -57,6 +57,7 @@ v1::Image ToProto(const storage::ImageRecord& image,
   out.set_height(image.height);
   out.set_size_bytes(image.size_bytes);
   out.set_filename(image.filename);
+  out.set_original_filename(image.original_filename);
   out.set_caption(image.caption);
   *out.mutable_create_time() = ToTimestamp(image.create_time);
   return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "images/image_decoder.h"
@@ -13,6 +14,10 @@
 
 namespace stamina::server {
 namespace {
+
+// The part of a client's file name kept (escaped) for records.
+constexpr size_t kMaxOriginalFileNameBytes = 1024;
+
 }  // namespace
 
 std::string UploadSession::Label(const Pending& image) const {
@@ -65,6 +70,8 @@ absl::Status UploadSession::StartImage(
   STAMINA_RETURN_IF_ERROR(CloseImage());
   Pending image{.index = next_index_++,
                 .filename = SafeFileName(start.filename()),
+                .original_filename = absl::CHexEscape(
+                    absl::string_view(start.filename()).substr(0, kMaxOriginalFileNameBytes)),
                 .caption = start.caption(),
                 .size_bytes = start.size_bytes(),
                 .sha256 = start.sha256()};
@@ -160,6 +167,7 @@ absl::Status UploadSession::CloseImage() {
                .height = decoded->height,
                .size_bytes = image.size_bytes,
                .filename = image.filename,
+               .original_filename = image.original_filename,
                .caption = image.caption};
   verified_.push_back(std::move(ok));
   return absl::OkStatus();

@@ -39,7 +39,8 @@ class UploadSession {
  private:
   struct Pending {
     int index = 0;
-    std::string filename;
+    std::string filename;           // safe display form
+    std::string original_filename;  // C-escaped as sent
     std::string caption;
     int64_t size_bytes = 0;
     std::string sha256;

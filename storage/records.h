@@ -87,7 +87,8 @@ struct ImageRecord {
   int width = 0;
   int height = 0;
   int64_t size_bytes = 0;
-  std::string filename;
+  std::string filename;           // safe display form (server/display_text.h)
+  std::string original_filename;  // as sent, C-escaped: printable ASCII only
   std::string caption;
   absl::Time create_time;
 };

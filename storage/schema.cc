@@ -167,6 +167,13 @@ CREATE TABLE request_ids (
 ) STRICT;
 )sql";
 
+// Version 4: an image's file name as the client sent it, C-escaped (the
+// filename column holds its safe display form). Old code ignores the
+// column: compatible with version 1.
+constexpr char kSchemaV4[] = R"sql(
+ALTER TABLE concept_images ADD COLUMN original_filename TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -180,6 +187,10 @@ const std::vector<Migration>& RegistryMigrations() {
           {.version = 3,
            .description = "idempotency keys of creates",
            .sql = kSchemaV3,
+           .compatible_version = 1},
+          {.version = 4,
+           .description = "escaped original file names of images",
+           .sql = kSchemaV4,
            .compatible_version = 1},
       };
   return *migrations;

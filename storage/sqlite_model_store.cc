@@ -24,13 +24,14 @@ ImageRecord ReadImage(const Statement& row) {
           .height = static_cast<int>(row.ColumnInt64(3)),
           .size_bytes = row.ColumnInt64(4),
           .filename = row.ColumnText(5),
+          .original_filename = row.ColumnText(8),
           .caption = row.ColumnText(6),
           .create_time = FromMicros(row.ColumnInt64(7))};
 }
 
 constexpr char kImageSelect[] =
     "SELECT i.digest, i.format, i.width, i.height, b.size_bytes, ci.filename,"
-    " ci.caption, ci.create_time_us FROM concept_images ci"
+    " ci.caption, ci.create_time_us, ci.original_filename FROM concept_images ci"
     " JOIN images i ON i.digest = ci.digest JOIN blobs b ON b.digest = i.digest ";
 
 }  // namespace
@@ -350,13 +351,14 @@ absl::StatusOr<AddedImage> SqliteModelStore::AddImage(
     STAMINA_ASSIGN_OR_RETURN(
         Statement link,
         db.Prepare("INSERT INTO concept_images (concept_pk, digest, filename,"
-                   " caption, create_time_us) VALUES (?1, ?2, ?3, ?4, ?5)"
-                   " ON CONFLICT DO NOTHING"));
+                   " caption, create_time_us, original_filename)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"));
     STAMINA_RETURN_IF_ERROR(link.BindInt64(1, c.pk));
     STAMINA_RETURN_IF_ERROR(link.BindText(2, image.digest));
     STAMINA_RETURN_IF_ERROR(link.BindText(3, image.filename));
     STAMINA_RETURN_IF_ERROR(link.BindText(4, image.caption));
     STAMINA_RETURN_IF_ERROR(link.BindInt64(5, now_us));
+    STAMINA_RETURN_IF_ERROR(link.BindText(6, image.original_filename));
     STAMINA_RETURN_IF_ERROR(link.Run());
     added.created = db.changes() == 1;
     STAMINA_ASSIGN_OR_RETURN(

@@ -571,6 +571,8 @@ TEST_F(ApiServerTest, UploadVerifiesDeduplicatesAndIsAtomic) {
   EXPECT_EQ(partial.results(0).outcome(), v1::ImageUploadResult::OUTCOME_CREATED);
   EXPECT_EQ(partial.results(0).filename(), "passwd__gnp.exe_");
   EXPECT_EQ(partial.results(0).image().filename(), "passwd__gnp.exe_");
+  EXPECT_EQ(partial.results(0).image().original_filename(),
+            "../../etc/passwd\\n\\xe2\\x80\\xaegnp.exe\\x00");
   EXPECT_EQ(partial.results(1).outcome(), v1::ImageUploadResult::OUTCOME_REJECTED);
   EXPECT_THAT(partial.results(1).rejection_reason(), HasSubstr("16"));
   EXPECT_EQ(partial.results(2).outcome(), v1::ImageUploadResult::OUTCOME_REJECTED);
