@@ -180,32 +180,33 @@ absl::StatusOr<v1::UploadImagesResponse> UploadSession::Finish() {
   STAMINA_RETURN_IF_ERROR(CloseImage());
   STAMINA_ASSIGN_OR_RETURN(storage::ConceptRecord concept_record,
                            ctx_->models->GetConcept(tenant_, model_, concept_id_));
-  STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ImageRecord> existing,
-                           ctx_->models->ListImages(tenant_, model_, concept_id_));
-  std::set<std::string> digests;
-  for (const auto& image : existing) digests.insert(image.digest);
-  for (const auto& image : verified_) digests.insert(image.record.digest);
-  if (static_cast<int>(digests.size()) > ctx_->limits.max_images_per_concept) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the concept would have ", digests.size(), " images; the limit is ",
-        ctx_->limits.max_images_per_concept));
+  // Every image's bytes are stored, then all rows go in at once: the
+  // concept's image limit is checked in that transaction, and a refusal
+  // attaches none. The digests stay pinned from storing the bytes until the
+  // rows commit, so a concurrent delete of the same bytes cannot unlink them
+  // in between (a refused upload leaves them to the blob sweep).
+  std::vector<storage::ImageRecord> records;
+  std::vector<std::string> digests;
+  for (const Verified& image : verified_) {
+    records.push_back(image.record);
+    digests.push_back(image.record.digest);
   }
+  std::unique_ptr<storage::BlobCollector::MultiPin> pins =
+      ctx_->blob_collector->PinDigests(digests);
+  for (const Verified& image : verified_) {
+    STAMINA_RETURN_IF_ERROR(ctx_->blobs->Put(image.bytes).status());
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::vector<storage::AddedImage> added,
+                           ctx_->models->AddImages(tenant_, model_, concept_id_, records));
   v1::UploadImagesResponse response;
   std::vector<v1::ImageUploadResult> results = rejected_;
-  for (const Verified& image : verified_) {
-    // Pinned from storing the bytes until the row commits, so a concurrent
-    // delete of the same digest cannot unlink them in between.
-    storage::BlobCollector::Pin pin = ctx_->blob_collector->PinDigest(image.record.digest);
-    STAMINA_RETURN_IF_ERROR(ctx_->blobs->Put(image.bytes).status());
-    STAMINA_ASSIGN_OR_RETURN(
-        storage::AddedImage added,
-        ctx_->models->AddImage(tenant_, model_, concept_id_, image.record));
+  for (size_t i = 0; i < verified_.size(); ++i) {
     v1::ImageUploadResult result;
-    result.set_index(image.index);
-    result.set_filename(image.record.filename);
-    result.set_outcome(added.created ? v1::ImageUploadResult::OUTCOME_CREATED
-                                     : v1::ImageUploadResult::OUTCOME_DUPLICATE);
-    *result.mutable_image() = ToProto(added.image, concept_record);
+    result.set_index(verified_[i].index);
+    result.set_filename(verified_[i].record.filename);
+    result.set_outcome(added[i].created ? v1::ImageUploadResult::OUTCOME_CREATED
+                                        : v1::ImageUploadResult::OUTCOME_DUPLICATE);
+    *result.mutable_image() = ToProto(added[i].image, concept_record);
     results.push_back(std::move(result));
   }
   std::sort(results.begin(), results.end(),

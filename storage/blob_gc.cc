@@ -1,6 +1,8 @@
 #include "storage/blob_gc.h"
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "common/status_macros.h"
 
@@ -52,6 +54,25 @@ absl::StatusOr<bool> IsBlobReferenced(RegistryDatabase& db, const std::string& d
     return absl::OkStatus();
   }));
   return referenced;
+}
+
+BlobCollector::MultiPin::MultiPin(std::vector<absl::Mutex*> stripes)
+    : stripes_(std::move(stripes)) {
+  for (absl::Mutex* stripe : stripes_) stripe->Lock();
+}
+
+BlobCollector::MultiPin::~MultiPin() {
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) (*it)->Unlock();
+}
+
+std::unique_ptr<BlobCollector::MultiPin> BlobCollector::PinDigests(
+    const std::vector<std::string>& digests) {
+  std::vector<absl::Mutex*> stripes;
+  for (const std::string& digest : digests) stripes.push_back(&StripeOf(digest));
+  // Array order is the global order; each stripe once.
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  return std::make_unique<MultiPin>(std::move(stripes));
 }
 
 absl::Mutex& BlobCollector::StripeOf(const std::string& digest) {

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,6 +68,21 @@ class BlobCollector {
     absl::MutexLock lock_;
   };
   Pin PinDigest(const std::string& digest) { return Pin(&StripeOf(digest)); }
+
+  // Pins several digests at once (an upload of many images): each stripe
+  // once, in one global order, so that writers pinning overlapping sets
+  // cannot deadlock.
+  class MultiPin {
+   public:
+    explicit MultiPin(std::vector<absl::Mutex*> stripes);
+    MultiPin(const MultiPin&) = delete;
+    MultiPin& operator=(const MultiPin&) = delete;
+    ~MultiPin();
+
+   private:
+    std::vector<absl::Mutex*> stripes_;
+  };
+  std::unique_ptr<MultiPin> PinDigests(const std::vector<std::string>& digests);
 
   // Deletes each of `digests` (the blobs a delete's rows freed) that no row
   // references any more, at once. Returns those deleted; best effort: one

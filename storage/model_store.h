@@ -85,12 +85,24 @@ class ModelStore {
   virtual absl::StatusOr<std::vector<ConceptRecord>> ListConcepts(
       const std::string& tenant_id, const std::string& model_id) = 0;
 
-  // Attaches an image (whose bytes are already in the blob store) to a DRAFT
-  // concept; FAILED_PRECONDITION otherwise.
-  virtual absl::StatusOr<AddedImage> AddImage(const std::string& tenant_id,
-                                              const std::string& model_id,
-                                              const std::string& concept_id,
-                                              const ImageRecord& image) = 0;
+  // Attaches images (whose bytes are already in the blob store) to a DRAFT
+  // concept, all or none, in one transaction: FAILED_PRECONDITION when the
+  // concept is not DRAFT, RESOURCE_EXHAUSTED when it would hold more than
+  // the store's image limit (checked in that transaction, so concurrent
+  // uploads cannot both pass it). One result per image, in order.
+  virtual absl::StatusOr<std::vector<AddedImage>> AddImages(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id, const std::vector<ImageRecord>& images) = 0;
+  // AddImages of one image.
+  absl::StatusOr<AddedImage> AddImage(const std::string& tenant_id,
+                                      const std::string& model_id,
+                                      const std::string& concept_id,
+                                      const ImageRecord& image) {
+    absl::StatusOr<std::vector<AddedImage>> added =
+        AddImages(tenant_id, model_id, concept_id, {image});
+    if (!added.ok()) return added.status();
+    return std::move(added->front());
+  }
   // Oldest first.
   virtual absl::StatusOr<std::vector<ImageRecord>> ListImages(
       const std::string& tenant_id, const std::string& model_id,

@@ -321,14 +321,60 @@ absl::StatusOr<std::vector<ConceptRecord>> SqliteModelStore::ListConcepts(
   return concepts;
 }
 
-absl::StatusOr<AddedImage> SqliteModelStore::AddImage(
-    const std::string& tenant_id, const std::string& model_id,
-    const std::string& concept_id, const ImageRecord& image) {
-  if (!IsSha256Hex(image.digest)) {
-    return absl::InvalidArgumentError("image.digest: not a SHA-256");
-  }
+namespace {
+
+// Attaches one image to concept `concept_pk` in the caller's transaction.
+absl::StatusOr<AddedImage> LinkImage(Database& db, int64_t concept_pk,
+                                     const ImageRecord& image, int64_t now_us) {
+  STAMINA_RETURN_IF_ERROR(InsertBlobRow(db, image.digest, image.size_bytes,
+                                        BlobKind::kImage, now_us));
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement meta,
+      db.Prepare("INSERT INTO images (digest, format, width, height)"
+                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
+  STAMINA_RETURN_IF_ERROR(meta.BindText(1, image.digest));
+  STAMINA_RETURN_IF_ERROR(meta.BindInt64(2, static_cast<int64_t>(image.format)));
+  STAMINA_RETURN_IF_ERROR(meta.BindInt64(3, image.width));
+  STAMINA_RETURN_IF_ERROR(meta.BindInt64(4, image.height));
+  STAMINA_RETURN_IF_ERROR(meta.Run());
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement link,
+      db.Prepare("INSERT INTO concept_images (concept_pk, digest, filename,"
+                 " caption, create_time_us, original_filename)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"));
+  STAMINA_RETURN_IF_ERROR(link.BindInt64(1, concept_pk));
+  STAMINA_RETURN_IF_ERROR(link.BindText(2, image.digest));
+  STAMINA_RETURN_IF_ERROR(link.BindText(3, image.filename));
+  STAMINA_RETURN_IF_ERROR(link.BindText(4, image.caption));
+  STAMINA_RETURN_IF_ERROR(link.BindInt64(5, now_us));
+  STAMINA_RETURN_IF_ERROR(link.BindText(6, image.original_filename));
+  STAMINA_RETURN_IF_ERROR(link.Run());
   AddedImage added;
+  added.created = db.changes() == 1;
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement stored,
+      db.Prepare(absl::StrCat(kImageSelect, "WHERE ci.concept_pk = ?1 AND ci.digest = ?2")));
+  STAMINA_RETURN_IF_ERROR(stored.BindInt64(1, concept_pk));
+  STAMINA_RETURN_IF_ERROR(stored.BindText(2, image.digest));
+  STAMINA_RETURN_IF_ERROR(stored.Step().status());
+  added.image = ReadImage(stored);
+  return added;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<AddedImage>> SqliteModelStore::AddImages(
+    const std::string& tenant_id, const std::string& model_id,
+    const std::string& concept_id, const std::vector<ImageRecord>& images) {
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (!IsSha256Hex(images[i].digest)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("images[", i, "].digest: not a SHA-256"));
+    }
+  }
+  std::vector<AddedImage> added;
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    added.clear();
     STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
     STAMINA_ASSIGN_OR_RETURN(ConceptRow c, FindConcept(db, model, concept_id));
     if (c.record.state != ConceptState::kDraft) {
@@ -337,38 +383,23 @@ absl::StatusOr<AddedImage> SqliteModelStore::AddImage(
           " is no longer DRAFT; its images are frozen"));
     }
     const int64_t now_us = ToMicros(options_.clock->Now());
-    STAMINA_RETURN_IF_ERROR(InsertBlobRow(db, image.digest, image.size_bytes,
-                                          BlobKind::kImage, now_us));
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement meta,
-        db.Prepare("INSERT INTO images (digest, format, width, height)"
-                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING"));
-    STAMINA_RETURN_IF_ERROR(meta.BindText(1, image.digest));
-    STAMINA_RETURN_IF_ERROR(meta.BindInt64(2, static_cast<int64_t>(image.format)));
-    STAMINA_RETURN_IF_ERROR(meta.BindInt64(3, image.width));
-    STAMINA_RETURN_IF_ERROR(meta.BindInt64(4, image.height));
-    STAMINA_RETURN_IF_ERROR(meta.Run());
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement link,
-        db.Prepare("INSERT INTO concept_images (concept_pk, digest, filename,"
-                   " caption, create_time_us, original_filename)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"));
-    STAMINA_RETURN_IF_ERROR(link.BindInt64(1, c.pk));
-    STAMINA_RETURN_IF_ERROR(link.BindText(2, image.digest));
-    STAMINA_RETURN_IF_ERROR(link.BindText(3, image.filename));
-    STAMINA_RETURN_IF_ERROR(link.BindText(4, image.caption));
-    STAMINA_RETURN_IF_ERROR(link.BindInt64(5, now_us));
-    STAMINA_RETURN_IF_ERROR(link.BindText(6, image.original_filename));
-    STAMINA_RETURN_IF_ERROR(link.Run());
-    added.created = db.changes() == 1;
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement stored,
-        db.Prepare(absl::StrCat(kImageSelect,
-                                "WHERE ci.concept_pk = ?1 AND ci.digest = ?2")));
-    STAMINA_RETURN_IF_ERROR(stored.BindInt64(1, c.pk));
-    STAMINA_RETURN_IF_ERROR(stored.BindText(2, image.digest));
-    STAMINA_RETURN_IF_ERROR(stored.Step().status());
-    added.image = ReadImage(stored);
+    for (const ImageRecord& image : images) {
+      STAMINA_ASSIGN_OR_RETURN(AddedImage one, LinkImage(db, c.pk, image, now_us));
+      added.push_back(std::move(one));
+    }
+    if (options_.max_images_per_concept > 0) {
+      STAMINA_ASSIGN_OR_RETURN(
+          Statement count,
+          db.Prepare("SELECT count(*) FROM concept_images WHERE concept_pk = ?1"));
+      STAMINA_RETURN_IF_ERROR(count.BindInt64(1, c.pk));
+      STAMINA_RETURN_IF_ERROR(count.Step().status());
+      if (count.ColumnInt64(0) > options_.max_images_per_concept) {
+        // Returning an error rolls the whole transaction back.
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the concept would have ", count.ColumnInt64(0), " images; the limit is ",
+            options_.max_images_per_concept, " (Limits.max_images_per_concept)"));
+      }
+    }
     return absl::OkStatus();
   }));
   return added;

@@ -23,6 +23,7 @@ class SqliteModelStore final : public ModelStore {
     // so concurrent creates cannot both pass; 0: no quota.
     int max_models_per_tenant = 0;
     int max_concepts_per_model = 0;
+    int max_images_per_concept = 0;
   };
   static absl::StatusOr<std::unique_ptr<SqliteModelStore>> Create(
       Options options);
@@ -43,10 +44,9 @@ class SqliteModelStore final : public ModelStore {
       const std::string& concept_id) override;
   absl::StatusOr<std::vector<ConceptRecord>> ListConcepts(
       const std::string& tenant_id, const std::string& model_id) override;
-  absl::StatusOr<AddedImage> AddImage(const std::string& tenant_id,
-                                      const std::string& model_id,
-                                      const std::string& concept_id,
-                                      const ImageRecord& image) override;
+  absl::StatusOr<std::vector<AddedImage>> AddImages(
+      const std::string& tenant_id, const std::string& model_id,
+      const std::string& concept_id, const std::vector<ImageRecord>& images) override;
   absl::StatusOr<std::vector<ImageRecord>> ListImages(
       const std::string& tenant_id, const std::string& model_id,
       const std::string& concept_id) override;

@@ -156,6 +156,27 @@ TEST_F(ModelStoreTest, ConceptsHaveUniqueIdsAndTokensPerModel) {
   EXPECT_EQ(r_->models().GetModel("t1", "m")->concept_count, 2);
 }
 
+TEST_F(ModelStoreTest, ImageLimitIsCheckedInTheAddsTransactionAllOrNone) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create({.max_images_per_concept = 3}));
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t1", "m", "anna", 0));
+  auto image = [](const std::string& name) {
+    return ImageRecord{.digest = Sha256Hex(name), .width = 64, .height = 64,
+                       .size_bytes = 10, .filename = name};
+  };
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::vector<AddedImage> added,
+      r->models().AddImages("t1", "m", "anna", {image("a"), image("b"), image("a")}));
+  ASSERT_EQ(added.size(), 3u);
+  EXPECT_TRUE(added[0].created);
+  EXPECT_FALSE(added[2].created);  // the same bytes twice in one call
+  EXPECT_THAT(r->models().AddImages("t1", "m", "anna", {image("c"), image("d")}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("the concept would have 4 images; the limit is 3")));
+  EXPECT_EQ(r->models().ListImages("t1", "m", "anna")->size(), 2u);  // none of c, d
+  STAMINA_ASSERT_OK(r->models().AddImages("t1", "m", "anna", {image("c"), image("a")}));
+  EXPECT_EQ(r->models().ListImages("t1", "m", "anna")->size(), 3u);
+}
+
 TEST_F(ModelStoreTest, ImagesAreDeduplicatedAndShared) {
   STAMINA_ASSERT_OK(r_->AddTrainableConcept("t1", "m", "anna", 0));
   STAMINA_ASSERT_OK(r_->AddTrainableConcept("t1", "m", "bob", 0));

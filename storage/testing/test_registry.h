@@ -36,6 +36,7 @@ class TestRegistry {
     int max_attempts = 3;
     int max_models_per_tenant = 0;
     int max_concepts_per_model = 0;
+    int max_images_per_concept = 0;
   };
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create(Options options);
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create() {
