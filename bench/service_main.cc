@@ -36,17 +36,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "app/embedded_service.h"
+#include "bench/bench_client.h"
 #include "common/process.h"
 #include "core/pipelines/text_to_image_pipeline.h"
-#include "core/world/attributes.h"
-#include "core/world/png.h"
-#include "core/world/renderer.h"
 #include "grpcpp/grpcpp.h"
 #include "nlohmann/json.hpp"
-#include "stamina/v1/concept_service.grpc.pb.h"
-#include "stamina/v1/model_service.grpc.pb.h"
-#include "stamina/v1/sampler_service.grpc.pb.h"
-#include "stamina/v1/training_service.grpc.pb.h"
 #include "worker/model_builder.h"
 #include "worker/torch_setup.h"
 
@@ -87,148 +81,39 @@ void Check(const grpc::Status& status, const char* what) {
   }
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "unknown CPU";
-}
-
-double Percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  const size_t i = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(i, values.size() - 1)];
-}
-
-// The public API as a client sees it.
+// bench:service's calls: any failure ends the benchmark.
 class Client {
  public:
-  Client(int port, std::string key)
-      : channel_(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials())),
-        key_(std::move(key)),
-        models_(v1::ModelService::NewStub(channel_)),
-        concepts_(v1::ConceptService::NewStub(channel_)),
-        training_(v1::TrainingService::NewStub(channel_)),
-        sampler_(v1::SamplerService::NewStub(channel_)) {}
-
-  std::unique_ptr<grpc::ClientContext> Call() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + key_);
-    return context;
-  }
+  Client(int port, std::string key) : api_(absl::StrCat("127.0.0.1:", port), std::move(key)) {}
 
   void CreateModel(const std::string& base) {
-    v1::CreateModelRequest request;
-    request.set_model_id(kModel);
-    request.mutable_model()->set_base_model("baseModels/" + base);
-    v1::Model model;
-    Check(models_->CreateModel(Call().get(), request, &model), "CreateModel");
+    Check(api_.CreateModel(kModel, base), "CreateModel");
   }
-
   void CreateConcept(const std::vector<std::string>& pngs) {
-    v1::CreateConceptRequest request;
-    request.set_parent(absl::StrCat("models/", kModel));
-    request.set_concept_id("anna");
-    request.mutable_concept()->set_token("<anna>");
-    request.mutable_concept()->add_caption_templates("a photo of {}");
-    v1::Concept concept_record;
-    Check(concepts_->CreateConcept(Call().get(), request, &concept_record), "CreateConcept");
-    auto context = Call();
-    v1::UploadImagesResponse response;
-    auto writer = concepts_->UploadImages(context.get(), &response);
-    v1::UploadImagesRequest message;
-    message.mutable_header()->set_parent(absl::StrCat("models/", kModel, "/concepts/anna"));
-    writer->Write(message);
-    for (size_t i = 0; i < pngs.size(); ++i) {
-      message.Clear();
-      message.mutable_image_start()->set_filename(absl::StrCat("anna", i, ".png"));
-      message.mutable_image_start()->set_size_bytes(static_cast<int64_t>(pngs[i].size()));
-      writer->Write(message);
-      message.Clear();
-      message.set_chunk(pngs[i]);
-      writer->Write(message);
-    }
-    writer->WritesDone();
-    Check(writer->Finish(), "UploadImages");
+    Check(api_.CreateConcept(kModel, "anna", "<anna>"), "CreateConcept");
+    Check(api_.Upload(kModel, "anna", pngs), "UploadImages");
   }
-
   // Trains <anna> and waits for the job to end; returns its final state.
   v1::Job Train(int steps) {
-    v1::TrainConceptRequest request;
-    request.set_parent(absl::StrCat("models/", kModel));
-    request.set_concept(absl::StrCat("models/", kModel, "/concepts/anna"));
-    request.mutable_settings()->set_steps(steps);
     v1::Job job;
-    Check(training_->TrainConcept(Call().get(), request, &job), "TrainConcept");
-    v1::WatchJobRequest watch;
-    watch.set_name(job.name());
-    auto context = Call();
-    auto reader = training_->WatchJob(context.get(), watch);
-    v1::WatchJobResponse update;
-    while (reader->Read(&update)) job = update.job();
-    Check(reader->Finish(), "WatchJob");
+    Check(api_.Train(kModel, "anna", steps, &job), "Train");
     return job;
   }
-
   std::vector<std::string> AdapterDigests() {
-    v1::GetLineageRequest request;
-    request.set_name(absl::StrCat("models/", kModel));
-    v1::Lineage lineage;
-    Check(models_->GetLineage(Call().get(), request, &lineage), "GetLineage");
     std::vector<std::string> digests;
-    for (const v1::LineageEntry& entry : lineage.entries()) {
-      digests.push_back(entry.adapter_digest());
-    }
+    Check(api_.AdapterDigests(kModel, &digests), "GetLineage");
     return digests;
   }
-
   // One Sample call read to the end; returns the images received.
   int Sample(int images, int steps, int64_t seed) const {
-    v1::SampleRequest request;
-    request.set_model(absl::StrCat("models/", kModel));
-    request.set_prompt(kPrompt);
-    request.set_image_count(images);
-    request.set_steps(steps);
-    request.set_guidance_scale(kGuidance);
-    request.set_seed(seed);
-    auto context = Call();
-    auto reader = sampler_->Sample(context.get(), request);
-    v1::SampleResponse response;
     int received = 0;
-    while (reader->Read(&response)) received += response.has_image() ? 1 : 0;
-    Check(reader->Finish(), "Sample");
+    Check(api_.Sample(kModel, kPrompt, images, steps, kGuidance, seed, &received), "Sample");
     return received;
   }
 
  private:
-  std::shared_ptr<grpc::Channel> channel_;
-  std::string key_;
-  std::unique_ptr<v1::ModelService::Stub> models_;
-  std::unique_ptr<v1::ConceptService::Stub> concepts_;
-  std::unique_ptr<v1::TrainingService::Stub> training_;
-  std::unique_ptr<v1::SamplerService::Stub> sampler_;
+  BenchClient api_;
 };
-
-std::vector<std::string> AnnaPngs(int count) {
-  const core::FaceIdentity face = core::FaceIdentity::FromSeed(core::kReservedIdentitySeedStart);
-  std::vector<std::string> pngs;
-  for (int r = 0; r < count; ++r) {
-    const core::RenderParams params =
-        r == 0 ? core::RenderParams{}
-               : core::RenderParams::FromSeed(static_cast<uint64_t>(r), 32,
-                                              core::ContrastingBackgrounds(face));
-    auto png = core::EncodePng(core::RenderFace(face, params));
-    Check(png.status(), "EncodePng");
-    pngs.push_back(std::move(*png));
-  }
-  return pngs;
-}
 
 struct Throughput {
   int clients = 0;
@@ -279,8 +164,7 @@ void Run() {
         "mkdir --out");
   auto torch = worker::SetUpTorch(absl::GetFlag(FLAGS_threads));
   Check(torch.status(), "SetUpTorch");
-  const std::string machine =
-      absl::StrCat(CpuModel(), ", ", std::thread::hardware_concurrency(), " cores");
+  const std::string machine = MachineName();
   std::printf("machine: %s\n%s\n", machine.c_str(), torch->c_str());
 
   char data_template[] = "/tmp/stamina-bench-service.XXXXXX";
@@ -303,7 +187,7 @@ void Run() {
   Client client((*service)->server().port(), key->secret);
 
   client.CreateModel(base_id);
-  client.CreateConcept(AnnaPngs(5));
+  client.CreateConcept(ReservedFacePngs(5));
   const auto train_start = SteadyClock::now();
   const v1::Job job = client.Train(absl::GetFlag(FLAGS_train_steps));
   const double train_seconds = Seconds(SteadyClock::now() - train_start).count();

@@ -44,6 +44,7 @@ ROOTS = [
     "//bench:read_samples",
     "//bench:registry",
     "//bench:service",
+    "//bench:soak",
     "//bench:train_step",
     "//core/io:safetensors_fuzz",
     "//core/pipelines:diffusers_config_fuzz",
