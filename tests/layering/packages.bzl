@@ -31,6 +31,7 @@ PACKAGES = {
     "//storage": True,
     "//storage/testing": False,
     "//testdata": False,
+    "//third_party/tsan": True,
     "//tests": True,
     "//tools": True,
     "//worker": True,
