@@ -58,6 +58,8 @@ ABSL_FLAG(int, uploaders, 2, "Uploading clients");
 ABSL_FLAG(int, sample_steps, 10, "Denoising steps per Sample");
 ABSL_FLAG(int, train_steps, 20, "Training steps per concept of the training stream");
 ABSL_FLAG(int, torch_threads, 0, "staminad --torch_threads (0 = all cores)");
+ABSL_FLAG(int64_t, sampler_cache_bytes, 0,
+          "staminad --sampler_cache_bytes (folded models kept warm); 0 = staminad's default");
 
 namespace stamina::bench {
 namespace {
@@ -170,13 +172,17 @@ Server StartStaminad(const std::string& data_dir) {
   Server server;
   server.port = FreePort();
   server.log = data_dir + "/staminad.log";
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       absl::GetFlag(FLAGS_staminad),
       absl::StrCat("--listen=127.0.0.1:", server.port),
       "--data_dir=" + data_dir + "/data",
       "--bootstrap_tenant=soak",
       "--base_model_dir=" + WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
       absl::StrCat("--torch_threads=", absl::GetFlag(FLAGS_torch_threads))};
+  if (absl::GetFlag(FLAGS_sampler_cache_bytes) > 0) {
+    args.push_back(
+        absl::StrCat("--sampler_cache_bytes=", absl::GetFlag(FLAGS_sampler_cache_bytes)));
+  }
   server.pid = fork();
   if (server.pid < 0) Die("fork");
   if (server.pid == 0) {
@@ -440,6 +446,7 @@ void Run() {
                          {"uploaders", absl::GetFlag(FLAGS_uploaders)},
                          {"sample_steps", sample_steps},
                          {"train_steps", absl::GetFlag(FLAGS_train_steps)},
+                         {"sampler_cache_bytes", absl::GetFlag(FLAGS_sampler_cache_bytes)},
                          {"random_base_weights", random_weights},
                          {"crashed", crashed.load()},
                          {"sigterm_exit_status", exit_status},
@@ -451,13 +458,17 @@ void Run() {
       "# bench:soak\n\nMachine: %s. One staminad (--torch_threads=%d) for %d s: %d sampling "
       "clients (1 image, %d steps), %d uploaders (create, upload 3, list, delete), one training "
       "stream (%d steps per concept), one hostile client (every 50 ms).%s\n\n"
-      "- crashes: %d\n- SIGTERM at the end: exit status %d after %.1f s\n"
+      "Sampler cache budget: %s.\n\n- crashes: %d\n- SIGTERM at the end: exit status %d after %.1f s\n"
       "- RSS: max %.0f MiB (max in the first minute %.0f MiB, last %.0f MiB); rss.png\n\n"
       "| RPC (well-behaved clients) | calls | OK | RESOURCE_EXHAUSTED | other errors | p50 ms | "
       "p99 ms |\n|---|---|---|---|---|---|---|\n",
       machine, absl::GetFlag(FLAGS_torch_threads), duration_s, absl::GetFlag(FLAGS_samplers),
       sample_steps, absl::GetFlag(FLAGS_uploaders), absl::GetFlag(FLAGS_train_steps),
-      random_weights ? " Base model: random weights." : "", crashed ? 1 : 0, exit_status,
+      random_weights ? " Base model: random weights." : "",
+      absl::GetFlag(FLAGS_sampler_cache_bytes) > 0
+          ? absl::StrCat(absl::GetFlag(FLAGS_sampler_cache_bytes) >> 20, " MiB")
+          : std::string("staminad's default (1024 MiB)"),
+      crashed ? 1 : 0, exit_status,
       stop_seconds, rss_max, rss_first_minute_max, rss.empty() ? 0.0 : rss.back());
   for (const auto& [name, r] : ledger.rpcs()) {
     well_behaved_errors += r.errors;
