@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rpc/grpc_status.h"
-#include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "server/service_context.h"
 
@@ -70,13 +69,12 @@ grpc::Status AdminServiceImpl::ListTenants(grpc::ServerContext* call,
     STAMINA_RETURN_IF_ERROR(Admin(*call).status());
     STAMINA_ASSIGN_OR_RETURN(std::vector<storage::TenantRecord> all,
                              options_.tenants->ListTenants());
-    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, "admin"));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::TenantRecord> page,
-        PageOf(std::move(all), request->page_size(), cursor, &next));
+        PageOf(std::move(all), *request, "admin", &next));
     for (const auto& tenant : page) ToProto(tenant, *response->add_tenants());
-    response->set_next_page_token(NextPageToken(*request, "admin", next));
+    response->set_next_page_token(next);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -118,13 +116,12 @@ grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext* call,
     if (request->tenant_id().empty()) return absl::InvalidArgumentError("tenant_id: required");
     STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ApiKeyRecord> all,
                              options_.tenants->ListApiKeys(request->tenant_id()));
-    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, "admin"));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ApiKeyRecord> page,
-        PageOf(std::move(all), request->page_size(), cursor, &next));
+        PageOf(std::move(all), *request, "admin", &next));
     for (const auto& key : page) ToProto(key, *response->add_keys());
-    response->set_next_page_token(NextPageToken(*request, "admin", next));
+    response->set_next_page_token(next);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

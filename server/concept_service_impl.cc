@@ -6,7 +6,6 @@
 #include "rpc/resource_names.h"
 #include "server/display_text.h"
 #include "server/model_service_impl.h"
-#include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "server/upload_session.h"
 
@@ -95,13 +94,12 @@ grpc::Status ConceptServiceImpl::ListConcepts(
                              rpc::ParseModelName(request->parent(), "parent"));
     STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ConceptRecord> all,
                              ctx_->models->ListConcepts(tenant, model.model));
-    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ConceptRecord> page,
-        PageOf(std::move(all), request->page_size(), cursor, &next));
+        PageOf(std::move(all), *request, tenant, &next));
     for (const auto& c : page) *response->add_concepts() = ToProto(c);
-    response->set_next_page_token(NextPageToken(*request, tenant, next));
+    response->set_next_page_token(next);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -160,13 +158,12 @@ grpc::Status ConceptServiceImpl::ListImages(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ImageRecord> all,
         ctx_->models->ListImages(tenant, name.model, name.concept_id));
-    STAMINA_ASSIGN_OR_RETURN(std::string cursor, PageCursorOf(*request, tenant));
     std::string next;
     STAMINA_ASSIGN_OR_RETURN(
         std::vector<storage::ImageRecord> page,
-        PageOf(std::move(all), request->page_size(), cursor, &next));
+        PageOf(std::move(all), *request, tenant, &next));
     for (const auto& image : page) *response->add_images() = ToProto(image, owner);
-    response->set_next_page_token(NextPageToken(*request, tenant, next));
+    response->set_next_page_token(next);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

@@ -175,7 +175,10 @@ absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
 std::optional<rpc::BaseModelSampling> RemoteSampleRouter::SamplingOf(
     const std::string& base_model_id) const {
   absl::MutexLock lock(&sizes_mu_);
-  if (!sizes_known_) sizes_known_ = LearnBaseModels();
+  if (!sizes_known_ && absl::Now() >= next_status_attempt_) {
+    sizes_known_ = LearnBaseModels();
+    if (!sizes_known_) next_status_attempt_ = absl::Now() + options_.status_retry_interval;
+  }
   const auto found = sizes_.find(base_model_id);
   if (found == sizes_.end()) return std::nullopt;
   return found->second;

@@ -14,7 +14,10 @@
 // the only blobs it may then read back.
 // The base models' sizes (SamplingOf: GetCapabilities and the Sample checks)
 // come from the replicas' GetStatus, asked on first need and kept: a base is
-// immutable (its digest is fixed), so the first answer stays true; when
+// immutable (its digest is fixed), so the first answer stays true. While no
+// replica answers, they are asked again at most every status_retry_interval,
+// so Sample calls (which ask for the sizes) never queue behind dead
+// replicas' status calls one after another. When
 // replicas disagree (memory budgets differ), the smallest max_side is kept,
 // which every replica accepts.
 // Progress and images are relayed to the sink as they arrive; when the sink
@@ -67,6 +70,8 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
     absl::Duration cancel_poll_interval = absl::Milliseconds(100);
     // Deadline of one GetStatus call asking a replica for its base models.
     absl::Duration status_timeout = absl::Seconds(5);
+    // How long after no replica answered they are asked again.
+    absl::Duration status_retry_interval = absl::Seconds(30);
   };
 
   // Channels to `addresses` (host:port) with `credentials` (plaintext or
@@ -126,6 +131,7 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
   std::vector<Stub> stubs_;
   mutable absl::Mutex sizes_mu_;
   mutable bool sizes_known_ ABSL_GUARDED_BY(sizes_mu_) = false;
+  mutable absl::Time next_status_attempt_ ABSL_GUARDED_BY(sizes_mu_) = absl::InfinitePast();
   mutable std::map<std::string, rpc::BaseModelSampling> sizes_ ABSL_GUARDED_BY(sizes_mu_);
 };
 

@@ -372,6 +372,19 @@ TEST_F(RemoteSampleRouterTest, LearnsBaseModelSizesFromTheReplicasOnce) {
   for (const auto& [name, fake] : fakes_) EXPECT_EQ(fake->status_calls(), 1) << name;
 }
 
+// While no replica answers, Sample calls do not each wait for the replicas'
+// status calls again: they are retried after status_retry_interval only.
+TEST_F(RemoteSampleRouterTest, AsksSilentReplicasAgainOnlyAfterTheRetryInterval) {
+  std::vector<RemoteSampleRouter::Replica> refusing = replicas_;
+  for (auto& replica : refusing) replica.token = "not-their-token";
+  auto router = RemoteSampleRouter::Create(
+      {.replicas = refusing, .status_retry_interval = absl::Hours(1)});
+  ASSERT_THAT(router, IsOk());
+  EXPECT_FALSE((*router)->SamplingOf("tiny").has_value());
+  EXPECT_FALSE((*router)->SamplingOf("tiny").has_value());
+  for (const auto& [name, fake] : fakes_) EXPECT_EQ(fake->status_calls(), 1) << name;
+}
+
 TEST(RemoteSampleRouterCreateTest, RejectsBadOptions) {
   EXPECT_THAT(RemoteSampleRouter::Create({}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("replicas")));

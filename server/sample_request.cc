@@ -1,7 +1,6 @@
 #include "server/sample_request.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"

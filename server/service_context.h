@@ -25,6 +25,7 @@
 #include "server/auth.h"
 #include "server/blob_grants.h"
 #include "server/call_limits.h"
+#include "server/page_tokens.h"
 #include "storage/blob_gc.h"
 #include "storage/blob_store.h"
 #include "storage/job_change_feed.h"
@@ -117,24 +118,25 @@ std::string RequestDigest(Request request) {
 }
 
 // One page of `items` for list methods whose store returns everything: the
-// token is the offset. INVALID_ARGUMENT for bad sizes and tokens.
-template <typename T>
-absl::StatusOr<std::vector<T>> PageOf(std::vector<T> items, int page_size,
-                                      const std::string& page_token,
-                                      std::string* next_page_token) {
-  if (page_size < 0) {
+// cursor is the offset, carried in a page token bound to `request` and
+// `scope` (server/page_tokens.h); sets the response's next page token.
+// INVALID_ARGUMENT for bad sizes and tokens.
+template <typename T, typename Request>
+absl::StatusOr<std::vector<T>> PageOf(std::vector<T> items, const Request& request,
+                                      absl::string_view scope, std::string* next_page_token) {
+  if (request.page_size() < 0) {
     return absl::InvalidArgumentError("page_size: must be >= 0");
   }
-  const size_t size = page_size == 0 ? 50 : std::min(page_size, 1000);
+  const size_t size = request.page_size() == 0 ? 50 : std::min(request.page_size(), 1000);
+  absl::StatusOr<std::string> cursor = PageCursorOf(request, scope);
+  if (!cursor.ok()) return cursor.status();
   size_t offset = 0;
-  if (!page_token.empty() &&
-      (!absl::SimpleAtoi(page_token, &offset) || offset > items.size())) {
-    return absl::InvalidArgumentError(
-        "page_token: not a token from this list method");
+  if (!cursor->empty() && (!absl::SimpleAtoi(*cursor, &offset) || offset > items.size())) {
+    return absl::InvalidArgumentError("page_token: not a token from this list method");
   }
   const size_t end = std::min(items.size(), offset + size);
-  next_page_token->clear();
-  if (end < items.size()) *next_page_token = absl::StrCat(end);
+  *next_page_token =
+      NextPageToken(request, scope, end < items.size() ? absl::StrCat(end) : std::string());
   return std::vector<T>(std::make_move_iterator(items.begin() + offset),
                         std::make_move_iterator(items.begin() + end));
 }

@@ -9,7 +9,6 @@
 #include "server/display_text.h"
 #include "server/page_tokens.h"
 #include "server/proto_conversions.h"
-#include "storage/sha256.h"
 
 namespace stamina::server {
 namespace {
@@ -70,10 +69,6 @@ grpc::Status TrainingServiceImpl::TrainConcept(
         v1::TrainingSettings settings,
         EffectiveTrainingSettings(request->settings(), ctx_->limits, defaults_,
                                   seed));
-    std::string fingerprint_source;
-    v1::TrainConceptRequest content = *request;
-    content.clear_request_id();
-    content.SerializeToString(&fingerprint_source);
     STAMINA_ASSIGN_OR_RETURN(
         storage::JobRecord job,
         ctx_->jobs->Create({.tenant_id = tenant,
@@ -81,8 +76,7 @@ grpc::Status TrainingServiceImpl::TrainConcept(
                             .concept_id = concept_name.concept_id,
                             .settings = settings.SerializeAsString(),
                             .request_id = request->request_id(),
-                            .request_fingerprint =
-                                storage::Sha256Hex(fingerprint_source)}));
+                            .request_fingerprint = RequestDigest(*request)}));
     *response = ToProto(job);
     return absl::OkStatus();
   };

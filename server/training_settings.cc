@@ -1,9 +1,6 @@
 #include "server/training_settings.h"
 
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/adapter_targets.h"
 #include "common/status_macros.h"
 #include "server/field_checks.h"

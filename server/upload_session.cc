@@ -1,7 +1,6 @@
 #include "server/upload_session.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -191,8 +190,7 @@ absl::StatusOr<v1::UploadImagesResponse> UploadSession::Finish() {
     records.push_back(image.record);
     digests.push_back(image.record.digest);
   }
-  std::unique_ptr<storage::BlobCollector::MultiPin> pins =
-      ctx_->blob_collector->PinDigests(digests);
+  const storage::BlobCollector::Pin pin = ctx_->blob_collector->PinDigests(digests);
   for (const Verified& image : verified_) {
     STAMINA_RETURN_IF_ERROR(ctx_->blobs->Put(image.bytes).status());
   }

@@ -56,23 +56,21 @@ absl::StatusOr<bool> IsBlobReferenced(RegistryDatabase& db, const std::string& d
   return referenced;
 }
 
-BlobCollector::MultiPin::MultiPin(std::vector<absl::Mutex*> stripes)
-    : stripes_(std::move(stripes)) {
+BlobCollector::Pin::Pin(std::vector<absl::Mutex*> stripes) : stripes_(std::move(stripes)) {
   for (absl::Mutex* stripe : stripes_) stripe->Lock();
 }
 
-BlobCollector::MultiPin::~MultiPin() {
+BlobCollector::Pin::~Pin() {
   for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) (*it)->Unlock();
 }
 
-std::unique_ptr<BlobCollector::MultiPin> BlobCollector::PinDigests(
-    const std::vector<std::string>& digests) {
+BlobCollector::Pin BlobCollector::PinDigests(const std::vector<std::string>& digests) {
   std::vector<absl::Mutex*> stripes;
   for (const std::string& digest : digests) stripes.push_back(&StripeOf(digest));
   // Array order is the global order; each stripe once.
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  return std::make_unique<MultiPin>(std::move(stripes));
+  return Pin(std::move(stripes));
 }
 
 absl::Mutex& BlobCollector::StripeOf(const std::string& digest) {

@@ -16,7 +16,6 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,30 +58,21 @@ class BlobCollector {
   };
   explicit BlobCollector(Options options) : options_(options) {}
 
-  // Held by a writer across storing a blob and committing its row.
+  // Held by a writer across storing blobs and committing their rows (an
+  // upload pins all its images at once). It locks each digest's stripe once,
+  // in one global order, so writers pinning overlapping sets cannot deadlock.
   class Pin {
    public:
-    explicit Pin(absl::Mutex* mu) : lock_(mu) {}
-
-   private:
-    absl::MutexLock lock_;
-  };
-  Pin PinDigest(const std::string& digest) { return Pin(&StripeOf(digest)); }
-
-  // Pins several digests at once (an upload of many images): each stripe
-  // once, in one global order, so that writers pinning overlapping sets
-  // cannot deadlock.
-  class MultiPin {
-   public:
-    explicit MultiPin(std::vector<absl::Mutex*> stripes);
-    MultiPin(const MultiPin&) = delete;
-    MultiPin& operator=(const MultiPin&) = delete;
-    ~MultiPin();
+    explicit Pin(std::vector<absl::Mutex*> stripes);  // sorted, each once
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    ~Pin();
 
    private:
     std::vector<absl::Mutex*> stripes_;
   };
-  std::unique_ptr<MultiPin> PinDigests(const std::vector<std::string>& digests);
+  Pin PinDigests(const std::vector<std::string>& digests);
+  Pin PinDigest(const std::string& digest) { return PinDigests({digest}); }
 
   // Deletes each of `digests` (the blobs a delete's rows freed) that no row
   // references any more, at once. Returns those deleted; best effort: one
