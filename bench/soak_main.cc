@@ -268,14 +268,14 @@ void HostileCall(const BenchClient& api, const std::string& address, Ledger& led
                      api.Sample("serve", std::string(100000, 'a'), 1, 10, 7.5f, 1, &received));
       break;
     }
-    case 4: {  // an upload announcing 1 TiB
+    case 4: {  // an upload announcing 1 TiB, to a concept that still takes uploads
       auto context = api.Call();
       deadline(*context);
       v1::UploadImagesResponse response;
       auto writer =
           v1::ConceptService::NewStub(api.channel())->UploadImages(context.get(), &response);
       v1::UploadImagesRequest message;
-      message.mutable_header()->set_parent("models/serve/concepts/anna");
+      message.mutable_header()->set_parent("models/serve/concepts/draft");
       writer->Write(message);
       message.Clear();
       message.mutable_image_start()->set_size_bytes(int64_t{1} << 40);
@@ -327,6 +327,8 @@ void Run() {
   v1::Job setup_job;
   check(api.Train("serve", "anna", 30, &setup_job), "Train");
   if (setup_job.state() != v1::JOB_STATE_SUCCEEDED) Die("setup training did not succeed");
+  // Never trained, so uploads to it are refused for their size, not its state.
+  check(api.CreateConcept("serve", "draft", "<draft>"), "CreateConcept draft");
   check(api.CreateModel("train", "stamina-tiny-v1"), "CreateModel train");
   for (int u = 0; u < absl::GetFlag(FLAGS_uploaders); ++u) {
     check(api.CreateModel(absl::StrCat("uploads", u), "stamina-tiny-v1"), "CreateModel uploads");
