@@ -39,6 +39,7 @@ const Command kCommands[] = {
      kMany, &Upload},
     {"train", "<model> <concept>",
      "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "
+     "[--token_initializer=WORD] "
      "[--settings='<TrainingSettings text>'] [--seed=S] [--request_id=...] [--no_wait]",
      2, 2, &Train},
     {"jobs list", "<model|->", "", 1, 1, &JobsList},

@@ -129,6 +129,7 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   request.mutable_settings()->set_seed(flags.seed);
   STAMINA_ASSIGN_OR_RETURN(v1::ContextPreservation context, ParseContext(flags.context));
   request.mutable_settings()->set_context_preservation(context);
+  request.mutable_settings()->set_token_initializer(flags.token_initializer);
   if (!flags.settings.empty() &&
       !google::protobuf::TextFormat::MergeFromString(flags.settings,
                                                      request.mutable_settings())) {

@@ -58,6 +58,9 @@ ABSL_FLAG(std::string, method, "",
 ABSL_FLAG(std::string, context, "",
           "train: none, project or penalize: how prompts without the token are "
           "kept unchanged (default: the method's; project for stamina)");
+ABSL_FLAG(std::string, token_initializer, "",
+          "train: a word of the base model's vocabulary naming what the concept is "
+          "(e.g. face, dog): the token starts from it");
 ABSL_FLAG(std::string, settings, "",
           "train: more TrainingSettings in protobuf text format, e.g. "
           "'stamina { overlap: MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99'");
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   flags.steps = absl::GetFlag(FLAGS_steps);
   flags.method = absl::GetFlag(FLAGS_method);
   flags.context = absl::GetFlag(FLAGS_context);
+  flags.token_initializer = absl::GetFlag(FLAGS_token_initializer);
   flags.settings = absl::GetFlag(FLAGS_settings);
   flags.seed = absl::GetFlag(FLAGS_seed);
   flags.request_id = absl::GetFlag(FLAGS_request_id);

@@ -97,6 +97,23 @@ absl::Status CheckRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckWord(absl::string_view word, int64_t max_bytes, absl::string_view field) {
+  if (word.size() > static_cast<size_t>(max_bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", word.size(), " bytes; the limit is ", max_bytes));
+  }
+  for (size_t i = 0; i < word.size();) {
+    const auto [value, length] = DecodeAt(word, i);
+    if (length == 0) return absl::InvalidArgumentError(absl::StrCat(field, ": not valid UTF-8"));
+    if (value == ' ' || Unsafe(value) || (i == 0 && value == '<')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": one word (no spaces, control characters or concept tokens)"));
+    }
+    i += length;
+  }
+  return absl::OkStatus();
+}
+
 std::string SafeFileName(absl::string_view name) {
   const size_t slash = name.find_last_of("/\\");
   if (slash != absl::string_view::npos) name.remove_prefix(slash + 1);

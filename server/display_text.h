@@ -36,6 +36,11 @@ absl::Status CheckCaption(absl::string_view caption, absl::string_view field);
 // request_id otherwise.
 absl::Status CheckRequestId(absl::string_view request_id);
 
+// A single word (e.g. TrainingSettings.token_initializer): valid UTF-8 of at
+// most `max_bytes` bytes without spaces, control or bidirectional characters,
+// and not a concept token ("<...>"). INVALID_ARGUMENT naming `field`.
+absl::Status CheckWord(absl::string_view word, int64_t max_bytes, absl::string_view field);
+
 // An uploaded file name as a safe display name: only its last path component
 // ('/' and '\' separate), with control characters, bidirectional overrides
 // and invalid UTF-8 each replaced by '_', cut to at most 128 characters (on a

@@ -46,6 +46,19 @@ TEST(CheckRequestIdTest, PrintableAsciiUpTo128) {
   EXPECT_EQ(CheckRequestId("caf\xC3\xA9").code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(CheckWordTest, OneWordWithoutControlsOrConceptTokens) {
+  EXPECT_TRUE(CheckWord("face", 64, "settings.token_initializer").ok());
+  EXPECT_TRUE(CheckWord("café", 64, "f").ok());
+  for (const char* bad : {"a face", "face\n", "<anna>", "\u202eecaf"}) {
+    EXPECT_EQ(CheckWord(bad, 64, "w").message(),
+              "w: one word (no spaces, control characters or concept tokens)")
+        << bad;
+  }
+  EXPECT_EQ(CheckWord("\xFF", 64, "w").message(), "w: not valid UTF-8");
+  EXPECT_EQ(CheckWord(std::string(65, 'a'), 64, "w").message(),
+            "w: 65 bytes; the limit is 64");
+}
+
 TEST(SafeFileNameTest, KeepsOrdinaryNames) {
   EXPECT_EQ(SafeFileName("anna-01.jpg"), "anna-01.jpg");
   EXPECT_EQ(SafeFileName("café à la plage.png"), "café à la plage.png");

@@ -3,9 +3,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/adapter_targets.h"
 #include "common/status_macros.h"
+#include "server/display_text.h"
 #include "server/field_checks.h"
 
 namespace stamina::server {
+namespace {
+
+// The same limit core::ValidateAdapterConfig applies.
+constexpr int64_t kMaxTokenInitializerBytes = 64;
+
+}  // namespace
 
 absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
     const v1::TrainingSettings& requested, const ServiceLimits& limits,
@@ -70,6 +77,10 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
   } else {
     s.clear_context_weight();
   }
+  // The vocabulary is the base model's, known to workers only: they refuse
+  // an unknown word when the job starts.
+  STAMINA_RETURN_IF_ERROR(
+      CheckWord(s.token_initializer(), kMaxTokenInitializerBytes, "settings.token_initializer"));
   if (s.method() == v1::TRAINING_METHOD_STAMINA) {
     v1::StaminaSettings* m = s.mutable_stamina();
     if (!v1::MaskSparsity_IsValid(m->sparsity()) ||

@@ -87,5 +87,20 @@ TEST(TrainingSettingsTest, OutOfRangeNamesTheField) {
                        HasSubstr("settings.target_modules[2]: repeats target_modules[0]")));
 }
 
+TEST(TrainingSettingsTest, TokenInitializerIsOneWordKeptAsGiven) {
+  v1::TrainingSettings requested;
+  requested.set_token_initializer("face");
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      v1::TrainingSettings s, EffectiveTrainingSettings(requested, ServiceLimits{}, {}, 5));
+  EXPECT_EQ(s.token_initializer(), "face");
+  for (const std::string& bad : std::vector<std::string>{"a face", "<anna>", std::string(65, 'x')}) {
+    requested.set_token_initializer(bad);
+    EXPECT_THAT(EffectiveTrainingSettings(requested, ServiceLimits{}, {}, 5),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("settings.token_initializer: ")))
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace stamina::server

@@ -90,6 +90,7 @@ absl::StatusOr<core::AdapterConfig> AdapterConfigFor(const v1::TrainingSettings&
   }
   if (s.context_energy() > 0) config.context_energy = s.context_energy();
   if (s.context_weight() > 0) config.context_weight = s.context_weight();
+  config.token_initializer = s.token_initializer();
   absl::Status valid = core::ValidateAdapterConfig(config);
   if (!valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("settings: ", valid.message()));

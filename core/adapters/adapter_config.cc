@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/adapter_targets.h"
@@ -102,6 +104,13 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
   if (!(config.token_max_rms >= 0)) {
     return absl::InvalidArgumentError("token_max_rms must be >= 0");
   }
+  if (config.token_initializer.size() > 64 ||
+      absl::c_any_of(config.token_initializer, [](char c) {
+        return absl::ascii_isspace(static_cast<unsigned char>(c));
+      })) {
+    return absl::InvalidArgumentError(
+        "token_initializer must be one word of at most 64 bytes");
+  }
   if (!(config.context_energy > 0 && config.context_energy <= 1)) {
     return absl::InvalidArgumentError("context_energy must be in (0, 1]");
   }
@@ -142,6 +151,8 @@ std::string AdapterConfigToJson(const AdapterConfig& config) {
       {"context_energy", config.context_energy},
       {"context_weight", config.context_weight},
   };
+  // Written only when set, so earlier artifacts keep their bytes.
+  if (!config.token_initializer.empty()) json["token_initializer"] = config.token_initializer;
   return json.dump();
 }
 
@@ -202,6 +213,8 @@ absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view text) {
         config.token_mlp_hidden = value.get<int>();
       } else if (key == "token_max_rms") {
         config.token_max_rms = value.get<double>();
+      } else if (key == "token_initializer") {
+        config.token_initializer = value.get<std::string>();
       } else if (key == "context") {
         auto parsed = ParseIn(kContexts, key, value.get<std::string>());
         if (!parsed.ok()) return parsed.status();

@@ -95,6 +95,11 @@ struct AdapterConfig {
   // table's units; 0 leaves it unbounded (rows reached norms of ~385 against
   // ~11 for words).
   double token_max_rms = 0;
+  // A word of the base vocabulary the token starts from (Textual Inversion's
+  // initializer token, DreamBooth's class noun: "face", "dog"): the direct
+  // row starts as the word's row, the MLP token's offset is added to it
+  // instead of to the table's mean. Empty: the papers' start.
+  std::string token_initializer;
 
   ContextPreservation context = ContextPreservation::kNone;
   double context_energy = 0.999;  // kProject: energy share Q spans, (0, 1]

@@ -8,6 +8,7 @@ namespace stamina::core {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(AdapterConfigTest, MethodDefaults) {
   EXPECT_EQ(DefaultAdapterConfig(AdapterMethod::kStamina).token, TokenKind::kMlp);
@@ -37,6 +38,10 @@ TEST(AdapterConfigTest, JsonRoundTripKeepsEverySwitch) {
   config.overlap_weight = 0.125;
   config.token = TokenKind::kDirect;
   config.token_mlp_hidden = 64;
+  // Unset, the initializer is not written: artifacts made before it existed
+  // keep their bytes.
+  EXPECT_THAT(AdapterConfigToJson(config), Not(HasSubstr("token_initializer")));
+  config.token_initializer = "face";
   const std::string json = AdapterConfigToJson(config);
   STAMINA_ASSERT_OK_AND_ASSIGN(AdapterConfig parsed, AdapterConfigFromJson(json));
   EXPECT_EQ(AdapterConfigToJson(parsed), json);
@@ -44,6 +49,7 @@ TEST(AdapterConfigTest, JsonRoundTripKeepsEverySwitch) {
   EXPECT_EQ(parsed.overlap, MaskOverlap::kExclusive);
   EXPECT_EQ(parsed.mask_activation, MaskActivation::kGelu);
   EXPECT_EQ(parsed.targets, config.targets);
+  EXPECT_EQ(parsed.token_initializer, "face");
 }
 
 TEST(AdapterConfigTest, RefusesBadValuesNamingTheField) {

@@ -314,7 +314,7 @@ TEST(ConceptTokenTest, MaxRmsKeepsTheRowInTheTablesUnits) {
   torch::manual_seed(4);
   const torch::Tensor table = torch::randn({20, 16});
   at::Generator generator = at::detail::createCPUGenerator(9);
-  ConceptToken token(TokenKind::kMlp, 0, 2.0, table, 20, generator);
+  ConceptToken token(TokenKind::kMlp, 0, 2.0, table, 20, -1, generator);
   {
     torch::NoGradGuard no_grad;
     for (torch::Tensor& p : token->parameters()) p.mul_(100);
@@ -323,12 +323,42 @@ TEST(ConceptTokenTest, MaxRmsKeepsTheRowInTheTablesUnits) {
   const torch::Tensor offset = (token->Row() - mean) / std;
   EXPECT_LE(offset.pow(2).mean().sqrt().item<float>(), 2.0f + 1e-4f);
   at::Generator unbounded_generator = at::detail::createCPUGenerator(9);
-  ConceptToken unbounded(TokenKind::kMlp, 0, 0.0, table, 20, unbounded_generator);
+  ConceptToken unbounded(TokenKind::kMlp, 0, 0.0, table, 20, -1, unbounded_generator);
   {
     torch::NoGradGuard no_grad;
     for (torch::Tensor& p : unbounded->parameters()) p.mul_(100);
   }
   EXPECT_GT(((unbounded->Row() - mean) / std).pow(2).mean().sqrt().item<float>(), 10.0f);
+}
+
+TEST(ConceptTokenTest, InitializerWordIsTheStartOrTheAnchor) {
+  torch::manual_seed(4);
+  const torch::Tensor table = torch::randn({20, 16});
+  at::Generator generator = at::detail::createCPUGenerator(9);
+  ConceptToken direct(TokenKind::kDirect, 0, 0.0, table, 20, 7, generator);
+  EXPECT_TRUE(torch::equal(direct->Row(), table[7]));
+  // The MLP's offset is the same for either anchor; only the anchor moves.
+  at::Generator anchored_generator = at::detail::createCPUGenerator(9);
+  ConceptToken anchored(TokenKind::kMlp, 0, 2.0, table, 20, 7, anchored_generator);
+  at::Generator mean_generator = at::detail::createCPUGenerator(9);
+  ConceptToken at_mean(TokenKind::kMlp, 0, 2.0, table, 20, -1, mean_generator);
+  EXPECT_TRUE(torch::allclose(anchored->Row() - table[7], at_mean->Row() - table.mean(0),
+                              1e-5, 1e-5));
+}
+
+TEST_P(AdaptersTest, TokenInitializerMustBeOneWordOfTheBaseVocabulary) {
+  ConceptAdapterOptions options = Options("<anna>", 1);
+  options.config.token_initializer = "face";
+  {
+    STAMINA_ASSERT_OK_AND_ASSIGN(auto adapter, ConceptAdapter::Create(model_, state_, options));
+    adapter->Detach();
+  }
+  for (const char* bad : {"zzyzx", "<anna>", "a face"}) {
+    options.config.token_initializer = bad;
+    EXPECT_THAT(ConceptAdapter::Create(model_, state_, options),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token_initializer")))
+        << bad;
+  }
 }
 
 TEST(LowRankAdapterTest, StraightThroughGivesMaskGradientOnceBMoves) {

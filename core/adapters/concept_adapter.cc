@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "ATen/CPUGeneratorImpl.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -61,6 +62,33 @@ absl::StatusOr<std::vector<LayerContext>> LayerContexts(
   return contexts;
 }
 
+// The id of `word` in the base vocabulary, -1 for an empty word, or
+// INVALID_ARGUMENT when it is not exactly one known word-piece.
+absl::StatusOr<int64_t> InitializerId(const Tokenizer& tokenizer, const std::string& word) {
+  if (word.empty()) return -1;
+  STAMINA_ASSIGN_OR_RETURN(const std::vector<int32_t> ids, tokenizer.Encode(word));
+  std::vector<int32_t> pieces;
+  for (const int32_t id : ids) {
+    if (id != tokenizer.bos_id() && id != tokenizer.eos_id() && id != tokenizer.pad_id()) {
+      pieces.push_back(id);
+    }
+  }
+  const auto refused = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token_initializer: \"", word, "\" ", why,
+        " (it must be one word of the base model's vocabulary)"));
+  };
+  if (pieces.size() != 1) {
+    return refused(absl::StrCat("is ", pieces.size(), " tokens"));
+  }
+  absl::StatusOr<std::string> spelled = tokenizer.Decode(pieces);
+  if (pieces[0] >= tokenizer.base_vocab_size() || !spelled.ok() ||
+      absl::StripAsciiWhitespace(*spelled) != absl::AsciiStrToLower(word)) {
+    return refused("is not in the vocabulary");
+  }
+  return pieces[0];
+}
+
 }  // namespace
 
 ConceptAdapter::ConceptAdapter(DiffusionModel& model, ConceptAdapterOptions options)
@@ -94,6 +122,8 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
                                           }).value());
     }
   }
+  STAMINA_ASSIGN_OR_RETURN(const int64_t initializer_id,
+                           InitializerId(*model.tokenizer, config.token_initializer));
   STAMINA_ASSIGN_OR_RETURN(adapter->token_id_, EnsureConceptToken(model, options.token));
   STAMINA_ASSIGN_OR_RETURN(std::vector<LayerContext> contexts,
                            LayerContexts(model, adapter->layers_, adapter->options_));
@@ -114,7 +144,8 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
     adapter->token_ = ConceptToken(config.token, config.token_mlp_hidden,
                                    config.token_max_rms,
                                    embeddings->token_embedding->weight.detach(),
-                                   model.tokenizer->base_vocab_size(), generator);
+                                   model.tokenizer->base_vocab_size(), initializer_id,
+                                   generator);
   }));
   for (size_t i = 0; i < adapter->layers_.size(); ++i) {
     *adapter->layers_[i].slot = adapter->adapters_[i].ptr();

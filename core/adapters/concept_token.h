@@ -11,6 +11,8 @@
 //            with max_rms > 0 MLP(z) is scaled down to an rms of at most
 //            max_rms, so the row stays a few stds from the mean like a
 //            word's instead of drifting to norms 35x a word's).
+// With an initializer word (AdapterConfig::token_initializer) that word's
+// row replaces `mean` in both forms (Textual Inversion's initializer token).
 // Row() is what the text encoder sees while training; after training the
 // row is folded into the table and the MLP discarded.
 //
@@ -29,9 +31,11 @@ class ConceptTokenImpl : public torch::nn::Module {
  public:
   // `embedding_table` [vocab, d]: the statistics of its first
   // `base_vocab_size` rows (the trained words) set the initialization.
+  // `initializer_id` >= 0: the row of that word is the start (kDirect) or
+  // the anchor the MLP's offset is added to (kMlp), instead of the mean.
   ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
                    const torch::Tensor& embedding_table, int64_t base_vocab_size,
-                   at::Generator& generator);
+                   int64_t initializer_id, at::Generator& generator);
 
   // The embedding row [d] (autograd on).
   torch::Tensor Row();
@@ -43,7 +47,7 @@ class ConceptTokenImpl : public torch::nn::Module {
   double max_rms_ = 0;
   torch::Tensor row_;         // kDirect: parameter "row"
   torch::Tensor z_;           // kMlp: buffer "z"
-  torch::Tensor mean_, std_;  // kMlp: buffers "mean", "std"
+  torch::Tensor mean_, std_;  // kMlp: buffers "mean" (the anchor), "std"
   torch::nn::Sequential mlp_{nullptr};  // kMlp: "mlp"
 };
 TORCH_MODULE(ConceptToken);
