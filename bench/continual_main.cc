@@ -18,6 +18,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/continual/concept_scoring.h"
@@ -32,7 +34,8 @@ ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "Comma-separated: stamina, clora, lora, each optionally with switches after '-' "
           "joined by '+': nomask, direct, soft, clora, half (STAMINA ablations); noctx, "
           "project, penalize (context preservation, any method); free, exclusive, overlap "
-          "(mask overlap); rms, norms (token max rms 2 / unbounded). E.g. "
+          "(mask overlap); rms, rmsX, norms (token max rms 2 / X / unbounded); noflip, noshift "
+          "(no flip / shift augmentation); init (tokens start from their class word). E.g. "
           "stamina-project+exclusive");
 ABSL_FLAG(int, concepts, 10, "Concepts learned one after another");
 ABSL_FLAG(std::string, family, "faces",
@@ -80,6 +83,7 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
   config.clora_lambda = absl::GetFlag(FLAGS_clora_lambda);
   config.sparsity_weight = absl::GetFlag(FLAGS_sparsity_weight);
   // Switches after the first '-', joined by '+': "stamina-project+exclusive".
+  bool class_word_init = false;
   const std::string variants = name.size() > base.size() ? name.substr(base.size() + 1) : "";
   for (const std::string& variant :
        std::vector<std::string>(absl::StrSplit(variants, '+', absl::SkipEmpty()))) {
@@ -110,6 +114,16 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
       config.token_max_rms = 2;
     } else if (variant == "norms" && stamina) {
       config.token_max_rms = 0;
+    } else if (absl::StartsWith(variant, "rms") && stamina &&
+               absl::SimpleAtod(variant.substr(3), &config.token_max_rms) &&
+               config.token_max_rms > 0) {
+      // "rms4": the token rows held to rms <= 4.
+    } else if (variant == "init") {
+      class_word_init = true;
+    } else if (variant == "noflip") {
+      training.flip = false;
+    } else if (variant == "noshift") {
+      training.max_shift = 0;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", variant,
                                                      " in ", name));
@@ -117,7 +131,10 @@ absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
   }
   config.context_energy = absl::GetFlag(FLAGS_context_energy);
   config.context_weight = absl::GetFlag(FLAGS_context_weight);
-  return MethodSpec{.label = name, .config = config, .training = training};
+  return MethodSpec{.label = name,
+                    .config = config,
+                    .training = training,
+                    .class_word_init = class_word_init};
 }
 
 int Run() {

@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "bench/continual/concept_scoring.h"
 #include "bench/continual/concept_sequence.h"
 #include "bench/oracle_file.h"
@@ -49,13 +50,28 @@ absl::Status Run(const std::vector<std::string>& paths) {
     STAMINA_ASSIGN_OR_RETURN(std::vector<double> s, oracle->AttributeScores(images, c.labels));
     scores.push_back(s);
   }
+  STAMINA_ASSIGN_OR_RETURN(std::vector<core::AttributePrediction> predictions,
+                           oracle->Predict(images));
   std::vector<int> reads(concepts.size(), 0);
   for (size_t k = 0; k < images.size(); ++k) {
     std::string line = paths[k] + ":";
+    size_t best = 0;
     for (size_t c = 0; c < concepts.size(); ++c) {
       const bool as = scores[c][k] >= kReadsAsThreshold;
       reads[c] += as;
+      if (scores[c][k] > scores[best][k]) best = c;
       absl::StrAppend(&line, " ", concepts[c].token, " ", scores[c][k], as ? " (reads)" : "");
+    }
+    // What keeps the closest concept from a perfect read.
+    std::vector<std::string> misses;
+    for (int h = 0; h < core::kNumOracleHeads; ++h) {
+      const int wanted = concepts[best].labels.value[h];
+      if (wanted >= 0 && predictions[k].label.value[h] != wanted) {
+        misses.push_back(std::string(core::HeadName(static_cast<core::OracleHead>(h))));
+      }
+    }
+    if (!misses.empty()) {
+      absl::StrAppend(&line, "; ", concepts[best].token, " misses ", absl::StrJoin(misses, ","));
     }
     std::printf("%s\n", line.c_str());
   }

@@ -32,10 +32,12 @@ Subject SubjectOf(BenchConcept& c) {
     subject.face = core::FaceIdentity::FromSeed(c.identity_seed);
     c.labels = core::LabelsOf(subject.face);
     c.description = core::CaptionFace(subject.face, Color::kWhite);
+    c.class_word = "face";
   } else {
     subject.landmark = core::LandmarkIdentity::FromSeed(c.identity_seed);
     c.labels = core::LabelsOf(subject.landmark);
     c.description = core::CaptionLandmark(subject.landmark, Color::kWhite);
+    c.class_word = std::string(core::Name(subject.landmark.type));
   }
   return subject;
 }

@@ -27,6 +27,7 @@ struct BenchConcept {
   core::SceneKind family = core::SceneKind::kFace;
   uint64_t identity_seed = 0;
   std::string description;        // the generic caption of the identity
+  std::string class_word;         // "face", or the landmark's type ("pyramid")
   core::AttributeLabels labels;   // identity attributes (no background)
   std::vector<core::Image> train_images;
   std::vector<std::string> train_captions;

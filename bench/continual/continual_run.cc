@@ -133,6 +133,7 @@ nlohmann::json RunKey(const MethodSpec& method, const ContinualRunOptions& optio
           {"training",
            {t.steps, t.batch_size, t.lora_learning_rate, t.mask_learning_rate,
             t.token_learning_rate, t.flip, t.max_shift, t.prompt}},
+          {"class_word_init", method.class_word_init},
           {"family", options.family},
           {"tasks", tasks},
           {"seed", options.seed},
@@ -244,6 +245,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     request.adapter = {.config = method.config,
                        .token = c.token,
                        .seed = core::DeriveSeed(options.seed, 1000 + t)};
+    if (method.class_word_init) request.adapter.config.token_initializer = c.class_word;
     request.images = c.train_images;
     request.captions = c.train_captions;
     request.training = method.training;

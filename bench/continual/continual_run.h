@@ -29,6 +29,8 @@ struct MethodSpec {
   std::string label;  // "stamina", "clora", "lora", or an ablation name
   core::AdapterConfig config;
   core::ConceptTrainingOptions training;
+  // Each concept's token starts from its class word (BenchConcept::class_word).
+  bool class_word_init = false;
 };
 
 struct ContinualRunOptions {
