@@ -96,6 +96,8 @@ absl::StatusOr<BaseReference> ScoreBaseReference(const std::string& base_model_d
     reference.real_same += same.attribute / reference.concepts;
     reference.real_other += other.attribute / reference.concepts;
     reference.base_description += described.attribute / reference.concepts;
+    reference.base_description_reads += described.reads / reference.concepts;
+    reference.base_description_reads_per_concept.push_back(described.reads);
   }
   STAMINA_ASSIGN_OR_RETURN(reference.base_leak, scorer.Leak(base, "a photo of", n));
   return reference;
@@ -144,8 +146,10 @@ std::string ReportMarkdown(const ReportContext& context, const std::vector<Metho
   md += absl::StrFormat(
       "\nReference levels (first %d concepts): the oracle on held-out real renders %.3f "
       "(ceiling); on renders of another identity %.3f (chance agreement); the base model "
-      "prompted with the identity's full description %.3f; identity chance %.3f.\n",
-      ref.concepts, ref.real_same, ref.real_other, ref.base_description, ref.identity_chance);
+      "prompted with the identity's full description %.3f (reads %.3f); identity chance "
+      "%.3f.\n",
+      ref.concepts, ref.real_same, ref.real_other, ref.base_description,
+      ref.base_description_reads, ref.identity_chance);
   md += "\nplasticity.png: P_t against t;";
   for (size_t m = 0; m < results.size(); ++m) {
     const core::Rgb c = SeriesColor(static_cast<int>(m));
@@ -166,6 +170,9 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
                           {{"real_same", context.reference.real_same},
                            {"real_other", context.reference.real_other},
                            {"base_description", context.reference.base_description},
+                           {"base_description_reads", context.reference.base_description_reads},
+                           {"base_description_reads_per_concept",
+                            context.reference.base_description_reads_per_concept},
                            {"identity_chance", context.reference.identity_chance},
                            {"base_leak", context.reference.base_leak}}}};
   std::vector<PlotSeries> series;

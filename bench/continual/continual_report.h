@@ -26,6 +26,10 @@ struct BaseReference {
   double real_same = 0;    // oracle on held-out real renders (the ceiling)
   double real_other = 0;   // renders of another identity (chance agreement)
   double base_description = 0;  // base model prompted with the full description
+  // The same samples read as the concept (attribute score >= 0.8): the most
+  // a token can be expected to reach through this base model.
+  double base_description_reads = 0;
+  std::vector<double> base_description_reads_per_concept;
   double identity_chance = 0;   // 1 / N
   // Samples of "a photo of" by the base model that read as one of the
   // concepts (what a method's leak compares with).
