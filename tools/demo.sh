@@ -102,9 +102,13 @@ run upload "${MODEL}" tower "${OUT}/uploads/tower"
 
 say "training <anna>, then <tower> on top of it (${STEPS} steps each)"
 # shellcheck disable=SC2086  # DEMO_TRAIN_FLAGS holds several flags
-run train "${MODEL}" anna --steps="${STEPS}" --seed=1 ${DEMO_TRAIN_FLAGS:-}
+# Each token starts from the word for what it is (--token_initializer): anna
+# is a face, the landmark a pyramid (uploads/*.txt describe them).
+run train "${MODEL}" anna --steps="${STEPS}" --seed=1 --token_initializer=face \
+  ${DEMO_TRAIN_FLAGS:-}
 # shellcheck disable=SC2086
-run train "${MODEL}" tower --steps="${STEPS}" --seed=2 ${DEMO_TRAIN_FLAGS:-}
+run train "${MODEL}" tower --steps="${STEPS}" --seed=2 --token_initializer=pyramid \
+  ${DEMO_TRAIN_FLAGS:-}
 
 say "sampling the head version (both concepts folded in)"
 sample() {
