@@ -45,13 +45,17 @@ absl::Status Run(const std::vector<std::string>& paths) {
     STAMINA_ASSIGN_OR_RETURN(core::Image image, tools::ReadImageFile(WorkspacePath(path)));
     images.push_back(std::move(image));
   }
-  std::vector<std::vector<double>> scores;
-  for (const BenchConcept& c : concepts) {
-    STAMINA_ASSIGN_OR_RETURN(std::vector<double> s, oracle->AttributeScores(images, c.labels));
-    scores.push_back(s);
-  }
+  // One oracle pass: scores and misses both come from these predictions.
   STAMINA_ASSIGN_OR_RETURN(std::vector<core::AttributePrediction> predictions,
                            oracle->Predict(images));
+  std::vector<std::vector<double>> scores;
+  for (const BenchConcept& c : concepts) {
+    std::vector<double> s;
+    for (const core::AttributePrediction& p : predictions) {
+      s.push_back(core::AttributeScore(p, c.labels));
+    }
+    scores.push_back(s);
+  }
   std::vector<int> reads(concepts.size(), 0);
   for (size_t k = 0; k < images.size(); ++k) {
     std::string line = paths[k] + ":";

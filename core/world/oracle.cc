@@ -410,16 +410,18 @@ absl::StatusOr<std::vector<double>> AttributeOracle::AttributeScores(
   STAMINA_ASSIGN_OR_RETURN(std::vector<AttributePrediction> predictions,
                            Predict(images));
   std::vector<double> out;
-  for (const AttributePrediction& p : predictions) {
-    int correct = 0;
-    for (int h = 0; h < kNumOracleHeads; ++h) {
-      if (target.value[h] >= 0 && p.label.value[h] == target.value[h]) {
-        ++correct;
-      }
-    }
-    out.push_back(static_cast<double>(correct) / specified);
-  }
+  for (const AttributePrediction& p : predictions) out.push_back(AttributeScore(p, target));
   return out;
+}
+
+double AttributeScore(const AttributePrediction& prediction, const AttributeLabels& target) {
+  int specified = 0, correct = 0;
+  for (int h = 0; h < kNumOracleHeads; ++h) {
+    if (target.value[h] < 0) continue;
+    ++specified;
+    if (prediction.label.value[h] == target.value[h]) ++correct;
+  }
+  return specified == 0 ? 0 : static_cast<double>(correct) / specified;
 }
 
 }  // namespace stamina::core

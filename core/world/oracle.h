@@ -98,6 +98,10 @@ struct AttributePrediction {
   LandmarkIdentity landmark() const;
 };
 
+// The fraction of `target`'s specified heads whose class `prediction` reads
+// (what AttributeScores returns per image); 0 when target specifies nothing.
+double AttributeScore(const AttributePrediction& prediction, const AttributeLabels& target);
+
 struct AttributeOracleConfig {
   // Channels of the four 3x3 conv layers are width, 2*width, 4*width,
   // 4*width; the feature vector has feature_dim entries.
