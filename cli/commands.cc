@@ -39,7 +39,7 @@ const Command kCommands[] = {
      kMany, &Upload},
     {"train", "<model> <concept>",
      "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "
-     "[--token_initializer=WORD] "
+     "[--token_initializer=WORD] [--augment=flip,shift|flip|shift|none] "
      "[--settings='<TrainingSettings text>'] [--seed=S] [--request_id=...] [--no_wait]",
      2, 2, &Train},
     {"jobs list", "<model|->", "", 1, 1, &JobsList},

@@ -271,6 +271,26 @@ TEST_F(CliTest, TrainRejectsAnUnknownMethodLocally) {
   EXPECT_THAT(err_, HasSubstr("--method"));
 }
 
+TEST_F(CliTest, TrainSendsTheAugmentationAsked) {
+  ModelWithImages();
+  CommandFlags flags;
+  flags.no_wait = true;
+  flags.augment = "rotate";
+  EXPECT_EQ(Run({"train", "family", "anna"}, flags), kExitStatusBase + 3);
+  EXPECT_THAT(err_, HasSubstr("--augment: \"rotate\""));
+
+  flags.augment = "flip";
+  ASSERT_EQ(Run({"train", "family", "anna"}, flags), 0) << err_;
+  auto lease = server_->jobs().Claim("fake-worker", absl::Seconds(30));
+  ASSERT_THAT(lease, IsOk());
+  ASSERT_TRUE(lease->has_value());
+  v1::TrainingSettings settings;
+  ASSERT_TRUE(settings.ParseFromString((*lease)->job.settings));
+  const v1::Augmentation& augmentation = settings.augmentation();
+  EXPECT_EQ(augmentation.flip(), v1::AUGMENTATION_SWITCH_ON);
+  EXPECT_EQ(augmentation.shift(), v1::AUGMENTATION_SWITCH_OFF);
+}
+
 TEST_F(CliTest, Capabilities) {
   ASSERT_EQ(Run({"capabilities"}), 0) << err_;
   EXPECT_THAT(

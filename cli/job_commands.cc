@@ -1,9 +1,11 @@
 // TrainingService commands: train and jobs list/get/cancel/retry/watch.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/command_groups.h"
 #include "cli/format.h"
 #include "cli/progress_bar.h"
@@ -21,6 +23,27 @@ absl::StatusOr<v1::ContextPreservation> ParseContext(absl::string_view text) {
   if (context == "penalize") return v1::CONTEXT_PRESERVATION_PENALIZE;
   return absl::InvalidArgumentError(
       absl::StrCat("--context: \"", text, "\" is not none, project or penalize"));
+}
+
+// "flip,shift", "flip", "shift" or "none"; empty: the server's default.
+absl::StatusOr<std::optional<v1::Augmentation>> ParseAugment(absl::string_view text) {
+  if (text.empty()) return std::nullopt;
+  v1::Augmentation augmentation;
+  augmentation.set_flip(v1::AUGMENTATION_SWITCH_OFF);
+  augmentation.set_shift(v1::AUGMENTATION_SWITCH_OFF);
+  if (absl::AsciiStrToLower(text) == "none") return augmentation;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    const std::string name = absl::AsciiStrToLower(part);
+    if (name == "flip") {
+      augmentation.set_flip(v1::AUGMENTATION_SWITCH_ON);
+    } else if (name == "shift") {
+      augmentation.set_shift(v1::AUGMENTATION_SWITCH_ON);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--augment: \"", text, "\" is not none or a comma-separated list of flip, shift"));
+    }
+  }
+  return augmentation;
 }
 
 absl::StatusOr<v1::TrainingMethod> ParseMethod(absl::string_view text) {
@@ -130,6 +153,9 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   STAMINA_ASSIGN_OR_RETURN(v1::ContextPreservation context, ParseContext(flags.context));
   request.mutable_settings()->set_context_preservation(context);
   request.mutable_settings()->set_token_initializer(flags.token_initializer);
+  STAMINA_ASSIGN_OR_RETURN(std::optional<v1::Augmentation> augmentation,
+                           ParseAugment(flags.augment));
+  if (augmentation) *request.mutable_settings()->mutable_augmentation() = *augmentation;
   if (!flags.settings.empty() &&
       !google::protobuf::TextFormat::MergeFromString(flags.settings,
                                                      request.mutable_settings())) {

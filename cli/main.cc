@@ -58,6 +58,9 @@ ABSL_FLAG(std::string, method, "",
 ABSL_FLAG(std::string, context, "",
           "train: none, project or penalize: how prompts without the token are "
           "kept unchanged (default: the method's; project for stamina)");
+ABSL_FLAG(std::string, augment, "",
+          "train: random changes to the training images: flip,shift (the default), flip, "
+          "shift or none (e.g. shift off for centred portraits)");
 ABSL_FLAG(std::string, token_initializer, "",
           "train: a word of the base model's vocabulary naming what the concept is "
           "(e.g. face, dog): the token starts from it");
@@ -141,6 +144,7 @@ int main(int argc, char** argv) {
   flags.method = absl::GetFlag(FLAGS_method);
   flags.context = absl::GetFlag(FLAGS_context);
   flags.token_initializer = absl::GetFlag(FLAGS_token_initializer);
+  flags.augment = absl::GetFlag(FLAGS_augment);
   flags.settings = absl::GetFlag(FLAGS_settings);
   flags.seed = absl::GetFlag(FLAGS_seed);
   flags.request_id = absl::GetFlag(FLAGS_request_id);

@@ -41,6 +41,7 @@ struct CommandFlags {
   std::string method;         // train --method=stamina|clora|lora
   std::string context;        // train --context=none|project|penalize
   std::string token_initializer;  // train --token_initializer=WORD
+  std::string augment;            // train --augment=flip,shift|flip|shift|none
   // train --settings: TrainingSettings in protobuf text format, merged over
   // the flags above (every switch of the API, e.g. "stamina { overlap:
   // MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99").

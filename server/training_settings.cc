@@ -81,6 +81,23 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
   // an unknown word when the job starts.
   STAMINA_RETURN_IF_ERROR(
       CheckWord(s.token_initializer(), kMaxTokenInitializerBytes, "settings.token_initializer"));
+  // Unset switches are ON, so the effective settings say what was done.
+  auto effective_switch = [](absl::string_view field, v1::AugmentationSwitch value)
+      -> absl::StatusOr<v1::AugmentationSwitch> {
+    if (!v1::AugmentationSwitch_IsValid(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": unknown value ", value));
+    }
+    return value == v1::AUGMENTATION_SWITCH_UNSPECIFIED ? v1::AUGMENTATION_SWITCH_ON : value;
+  };
+  v1::Augmentation* augmentation = s.mutable_augmentation();
+  STAMINA_ASSIGN_OR_RETURN(
+      v1::AugmentationSwitch flip,
+      effective_switch("settings.augmentation.flip", augmentation->flip()));
+  STAMINA_ASSIGN_OR_RETURN(
+      v1::AugmentationSwitch shift,
+      effective_switch("settings.augmentation.shift", augmentation->shift()));
+  augmentation->set_flip(flip);
+  augmentation->set_shift(shift);
   if (s.method() == v1::TRAINING_METHOD_STAMINA) {
     v1::StaminaSettings* m = s.mutable_stamina();
     if (!v1::MaskSparsity_IsValid(m->sparsity()) ||

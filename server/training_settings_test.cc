@@ -102,5 +102,24 @@ TEST(TrainingSettingsTest, TokenInitializerIsOneWordKeptAsGiven) {
   }
 }
 
+TEST(TrainingSettingsTest, AugmentationDefaultsOnAndKeepsOff) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::TrainingSettings defaults,
+                               EffectiveTrainingSettings({}, ServiceLimits{}, {}, 5));
+  EXPECT_EQ(defaults.augmentation().flip(), v1::AUGMENTATION_SWITCH_ON);
+  EXPECT_EQ(defaults.augmentation().shift(), v1::AUGMENTATION_SWITCH_ON);
+
+  v1::TrainingSettings requested;
+  requested.mutable_augmentation()->set_shift(v1::AUGMENTATION_SWITCH_OFF);
+  STAMINA_ASSERT_OK_AND_ASSIGN(v1::TrainingSettings s,
+                               EffectiveTrainingSettings(requested, ServiceLimits{}, {}, 5));
+  EXPECT_EQ(s.augmentation().flip(), v1::AUGMENTATION_SWITCH_ON);
+  EXPECT_EQ(s.augmentation().shift(), v1::AUGMENTATION_SWITCH_OFF);
+
+  requested.mutable_augmentation()->set_flip(static_cast<v1::AugmentationSwitch>(7));
+  EXPECT_THAT(EffectiveTrainingSettings(requested, ServiceLimits{}, {}, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("settings.augmentation.flip: unknown value 7")));
+}
+
 }  // namespace
 }  // namespace stamina::server

@@ -1,5 +1,7 @@
 #include "worker/training_request.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "worker/training_inputs.h"
@@ -118,6 +120,14 @@ absl::StatusOr<core::ConceptTrainingRequest> TrainingRequestFor(
   if (s.token_learning_rate() > 0) {
     request.training.token_learning_rate = s.token_learning_rate();
   }
+  // Unset switches (settings from before augmentation was a setting) are ON.
+  request.training.flip = s.augmentation().flip() != v1::AUGMENTATION_SWITCH_OFF;
+  // 1/16 of the side: the 2 pixels the tiny model's defaults were tuned with.
+  const int side = request.images.empty()
+                       ? 0
+                       : std::min(request.images[0].width, request.images[0].height);
+  request.training.max_shift =
+      s.augmentation().shift() == v1::AUGMENTATION_SWITCH_OFF ? 0 : std::max(1, side / 16);
   request.metadata = {{"job", task.job_id},
                       {"model", task.model_id},
                       {"concept", task.concept_id},

@@ -33,5 +33,29 @@ TEST(AdapterConfigForTest, CarriesEverySwitchOfTheSettings) {
                        HasSubstr("settings: token_initializer must be one word")));
 }
 
+TEST(TrainingRequestForTest, AugmentationSwitchesReachTheTrainer) {
+  TrainingTask task;
+  task.token = "<anna>";
+  task.settings.set_steps(10);
+  std::vector<core::Image> images(2, core::Image(32, 32));
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::ConceptTrainingRequest defaults,
+                               TrainingRequestFor(task, images));
+  EXPECT_TRUE(defaults.training.flip);
+  EXPECT_EQ(defaults.training.max_shift, 2);  // 1/16 of 32
+
+  task.settings.mutable_augmentation()->set_shift(v1::AUGMENTATION_SWITCH_OFF);
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::ConceptTrainingRequest no_shift,
+                               TrainingRequestFor(task, images));
+  EXPECT_TRUE(no_shift.training.flip);
+  EXPECT_EQ(no_shift.training.max_shift, 0);
+
+  task.settings.mutable_augmentation()->set_shift(v1::AUGMENTATION_SWITCH_ON);
+  task.settings.mutable_augmentation()->set_flip(v1::AUGMENTATION_SWITCH_OFF);
+  std::vector<core::Image> large(2, core::Image(512, 512));
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::ConceptTrainingRequest sd, TrainingRequestFor(task, large));
+  EXPECT_FALSE(sd.training.flip);
+  EXPECT_EQ(sd.training.max_shift, 32);
+}
+
 }  // namespace
 }  // namespace stamina::worker
