@@ -19,14 +19,20 @@ absl::Status CheckSide(absl::string_view field, int side, const ServiceLimits& l
   if (side == 0) return absl::OkStatus();
   STAMINA_RETURN_IF_ERROR(
       CheckInRange(field, side, limits.min_sample_side, limits.max_sample_side));
-  if (side % 8 != 0) {
+  if (side % kSampleSideMultiple != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", side, " is not a multiple of 8"));
+        absl::StrCat(field, ": ", side, " is not a multiple of ", kSampleSideMultiple));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+int LargestAcceptedSide(int sampler_max_side, const ServiceLimits& limits) {
+  const int side = std::min(sampler_max_side, limits.max_sample_side) / kSampleSideMultiple *
+                   kSampleSideMultiple;
+  return side >= limits.min_sample_side ? side : 0;
+}
 
 absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& request,
                                              const ServiceLimits& limits,

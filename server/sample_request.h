@@ -29,6 +29,15 @@ struct SampleDefaults {
   float guidance_scale = 7.5f;
 };
 
+// Sample widths and heights are multiples of this (Stable Diffusion's VAE
+// scale factor, which every base model's factor divides).
+inline constexpr int kSampleSideMultiple = 8;
+
+// The largest side a Sample may ask of a base model whose sampler allows
+// `sampler_max_side`: within the limits and a multiple of
+// kSampleSideMultiple (Capabilities.base_models[].max_sample_side).
+int LargestAcceptedSide(int sampler_max_side, const ServiceLimits& limits);
+
 // The validated parameters; `seed` is used when the request leaves it at 0.
 absl::StatusOr<rpc::SampleParams> SampleParamsFor(const v1::SampleRequest& request,
                                              const ServiceLimits& limits,

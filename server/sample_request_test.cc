@@ -60,6 +60,23 @@ TEST(SampleRequestTest, EveryBadFieldIsNamed) {
 
 // The limit is documented in characters: a prompt of max_prompt_length
 // three-byte characters is accepted, one more is not.
+// A sampler may allow a side the front end refuses (50 on a model whose VAE
+// factor is 2): Capabilities reports what a Sample may actually ask.
+TEST(SampleRequestTest, LargestAcceptedSideIsAMultipleOfEightWithinTheLimits) {
+  ServiceLimits limits;
+  EXPECT_EQ(LargestAcceptedSide(64, limits), 64);
+  EXPECT_EQ(LargestAcceptedSide(50, limits), 48);
+  EXPECT_EQ(LargestAcceptedSide(4096, limits), limits.max_sample_side);
+  limits.min_sample_side = 64;
+  EXPECT_EQ(LargestAcceptedSide(60, limits), 0);
+  ServiceLimits defaults;
+  const int side = LargestAcceptedSide(50, defaults);
+  v1::SampleRequest request = Request("a face");
+  request.set_width(side);
+  request.set_height(side);
+  EXPECT_THAT(SampleParamsFor(request, defaults, {}, 1), IsOk());
+}
+
 TEST(SampleRequestTest, PromptLimitCountsCharactersNotBytes) {
   const ServiceLimits limits;
   std::string wide;

@@ -5,6 +5,7 @@
 #include "rpc/resource_names.h"
 #include "rpc/sample_messages.h"
 #include "server/adapter_export.h"
+#include "server/sample_request.h"
 
 namespace stamina::server {
 namespace {
@@ -187,7 +188,7 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
       if (router_ != nullptr) {
         if (const auto sizes = router_->SamplingOf(base.id); sizes.has_value()) {
           out->set_resolution(sizes->native_side);
-          out->set_max_sample_side(sizes->max_side);
+          out->set_max_sample_side(LargestAcceptedSide(sizes->max_side, l));
         }
       }
     }

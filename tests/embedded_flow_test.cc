@@ -76,13 +76,15 @@ class EmbeddedFlowTest : public ::testing::Test {
          .worker_slots = 1,
          .start_worker = start_worker,
          .worker_poll_interval = absl::Milliseconds(5),
-         .min_heartbeat_interval = absl::Milliseconds(5)});
+         .min_heartbeat_interval = absl::Milliseconds(5),
+         .sampler_memory_bytes = sampler_memory_bytes_});
     ASSERT_THAT(created.status(), IsOk());
     service_ = std::move(*created);
     api_ = ConnectApi(service_->server().port());
   }
 
   server::CallLimits::Options concurrent_calls_;
+  int64_t sampler_memory_bytes_ = int64_t{2} << 30;
   absl::Duration watch_poll_interval_ = absl::Milliseconds(5);
   absl::Duration lease_check_interval_ = absl::Seconds(5);
   absl::Duration blob_sweep_interval_ = absl::Hours(1);
@@ -387,6 +389,74 @@ TEST_F(EmbeddedFlowTest, OversizedSampleIsRefusedAndACancelledOneStops) {
   Sampled next = Sample("pets", "a face");
   ExpectOk(next.status);
   EXPECT_EQ(next.phases.front(), v1::SAMPLE_PHASE_DENOISING);  // not queued
+}
+
+// A field of /proc/self/status in bytes ("VmHWM:   1234 kB"); -1 if absent.
+int64_t ProcessStatusBytes(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1)) * 1024;
+  }
+  return -1;
+}
+
+// Issue 18: the largest Sample the service admits under a small memory
+// budget (the side GetCapabilities reports, the most images) is served, and
+// the process's peak RSS grows by less than the budget while it runs; one
+// size step more is refused naming the budget. The server runs in this
+// process, so /proc/self is staminad's.
+TEST_F(EmbeddedFlowTest, LargestAdmittedSampleStaysInsideTheMemoryBudget) {
+  constexpr int64_t kBudget = int64_t{40} << 20;
+  sampler_memory_bytes_ = kBudget;
+  Start(/*start_worker=*/false);
+  CreateModel("pets");
+  ExpectOk(Sample("pets", "a face").status);  // builds and caches the model
+
+  v1::Capabilities capabilities;
+  ExpectOk(api_.sampler->GetCapabilities(Call().get(), {}, &capabilities));
+  ASSERT_EQ(capabilities.base_models_size(), 1);
+  const int side = capabilities.base_models(0).max_sample_side();
+  ASSERT_GT(side, 0);
+  ASSERT_LT(side, 64) << "the budget should bind below twice the native 32";
+
+  v1::SampleRequest request;
+  request.set_model("models/pets");
+  request.set_prompt("a face");
+  request.set_image_count(16);
+  request.set_width(side);
+  request.set_height(side);
+  request.set_guidance_scale(3);
+  {
+    std::ofstream clear("/proc/self/clear_refs");
+    clear << "5";  // resets VmHWM to the current RSS (Linux 4.0+)
+  }
+  const int64_t before = ProcessStatusBytes("VmRSS");
+  int images = 0;
+  {
+    auto context = Call();
+    auto reader = api_.sampler->Sample(context.get(), request);
+    v1::SampleResponse response;
+    while (reader->Read(&response)) images += response.has_image() ? 1 : 0;
+    ExpectOk(reader->Finish());
+  }
+  const int64_t peak_growth = ProcessStatusBytes("VmHWM") - before;
+  ASSERT_GE(before, 0) << "no /proc/self/status";
+  EXPECT_EQ(images, 16);
+  EXPECT_LT(peak_growth, kBudget) << "peak RSS grew by " << peak_growth / 1048576.0 << " MiB";
+  std::printf("%dx%d x 16 images: peak RSS growth %.1f MiB, budget %.1f MiB\n", side, side,
+              peak_growth / 1048576.0, kBudget / 1048576.0);
+
+  request.set_width(side + 8);
+  request.set_height(side + 8);
+  auto context = Call();
+  auto reader = api_.sampler->Sample(context.get(), request);
+  v1::SampleResponse response;
+  while (reader->Read(&response)) {
+  }
+  const grpc::Status refused = reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("budget is 40 MiB"));
 }
 
 // WatchJob streams over the tenant's cap are refused at once and served
