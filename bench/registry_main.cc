@@ -4,9 +4,13 @@
 //     synchronous=FULL (every commit fsynced: what the server acknowledges)
 //     and, side by side in the same process, synchronous=NORMAL;
 //   - image commit: blob file (temp + fsync + rename + dir fsync) plus its
-//     registry row, one image per transaction (images/s).
+//     registry row, one image per transaction (images/s);
+//   - API-key lookups (the read behind every authenticated call) by N reader
+//     threads while one writer commits concepts (synchronous=FULL), with the
+//     reads on the writer's connection (read_connections=0, as before) and,
+//     side by side, on a pool of read connections.
 //
-//   bazel run //bench:registry -- --out=/tmp/bench --jobs=1000 --workers=1,4
+//   bazel run -c opt //bench:registry -- --out=/tmp/bench --jobs=1000 --workers=1,4
 #include <unistd.h>
 
 #include <atomic>
@@ -37,6 +41,9 @@ ABSL_FLAG(std::string, out, "/tmp/stamina-bench", "Output directory");
 ABSL_FLAG(int, jobs, 1000, "Jobs per measurement");
 ABSL_FLAG(int, images, 500, "Images for the image-commit measurement");
 ABSL_FLAG(std::string, workers, "1,4", "Worker thread counts to measure");
+ABSL_FLAG(std::string, readers, "1,4", "Reader thread counts for the key-lookup measurement");
+ABSL_FLAG(int, read_connections, 4, "The pool size compared with 0 (reads on the writer)");
+ABSL_FLAG(double, read_seconds, 3, "Seconds per key-lookup measurement");
 
 namespace stamina::storage {
 namespace {
@@ -57,13 +64,17 @@ struct Stores {
   std::unique_ptr<SqliteJobStore> jobs;
 };
 
-Stores Open(const std::string& path, Database::Synchronous sync,
-            IdGenerator* ids) {
+Stores Open(const std::string& path, Database::Synchronous sync, IdGenerator* ids,
+            int read_connections = 4, int statement_cache_size = 64) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::remove((path + suffix).c_str());
   }
   Stores s;
-  auto db = RegistryDatabase::Open({.path = path, .synchronous = sync});
+  auto db = RegistryDatabase::Open(
+      {.path = path,
+       .synchronous = sync,
+       .read_connections = read_connections,
+       .statement_cache_size = statement_cache_size});
   CHECK_OK(db.status());
   s.db = std::move(*db);
   s.tenants = *SqliteTenantStore::Create(
@@ -167,6 +178,52 @@ double MeasureImages(const std::string& dir, int images) {
   return images / Seconds(std::chrono::steady_clock::now() - start).count();
 }
 
+struct ReadNumbers {
+  double lookups_per_s = 0;
+  double writes_per_s = 0;
+};
+
+// `readers` threads resolve an API key in a loop while one thread creates
+// concepts (one fsynced transaction each), for `seconds`.
+ReadNumbers MeasureReads(const std::string& path, int read_connections,
+                         int statement_cache_size, int readers, double seconds) {
+  RandomIdGenerator ids;
+  Stores s =
+      Open(path, Database::Synchronous::kFull, &ids, read_connections, statement_cache_size);
+  CHECK_OK(s.tenants->CreateTenant("t", "").status());
+  auto key = s.tenants->CreateApiKey("t");
+  CHECK_OK(key.status());
+  CHECK_OK(s.models->CreateModel({.tenant_id = "t", .id = "m", .base_model_id = "tiny"})
+               .status());
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> lookups{0};
+  int64_t writes = 0;
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        CHECK_OK(s.tenants->ResolveApiKey(key->secret).status());
+        lookups.fetch_add(1);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    while (!stop.load()) {
+      const std::string concept = absl::StrCat("c", writes);
+      CHECK_OK(s.models->CreateConcept({.tenant_id = "t", .model_id = "m", .id = concept,
+                                        .token = "<" + concept + ">"})
+                   .status());
+      ++writes;
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(Seconds(seconds));
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  const double elapsed = Seconds(std::chrono::steady_clock::now() - start).count();
+  return {.lookups_per_s = lookups.load() / elapsed, .writes_per_s = writes / elapsed};
+}
+
 std::string CpuModel() {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
@@ -224,6 +281,35 @@ int main(int argc, char** argv) {
                        "directory fsync; then its row, synchronous=FULL): ",
                   absl::StrFormat("%.0f", images_per_s), " images/s over ",
                   images, " images.\n");
+  const double read_seconds = absl::GetFlag(FLAGS_read_seconds);
+  const int pool = absl::GetFlag(FLAGS_read_connections);
+  absl::StrAppend(&md, "\nAPI-key lookups (ResolveApiKey, the read behind every call) by N "
+                       "threads while one writer commits concepts (synchronous=FULL), ",
+                  absl::StrFormat("%.0f", read_seconds), " s each:\n\n",
+                  "| read connections | statement cache | readers | key lookups/s | writes/s |\n",
+                  "|---|---|---|---|---|\n");
+  const std::vector<std::string> reader_counts =
+      absl::StrSplit(absl::GetFlag(FLAGS_readers), ',');
+  for (const std::string& r : reader_counts) {
+    const int readers = std::stoi(r);
+    // Before (one connection, no cache), the cache alone, the pool alone, both.
+    for (auto [connections, cache] : {std::pair{0, 0}, std::pair{0, 64}, std::pair{pool, 0},
+                                      std::pair{pool, 64}}) {
+      const ReadNumbers n =
+          MeasureReads(out + "/reads.db", connections, cache, readers, read_seconds);
+      std::printf("read_connections=%d statement_cache=%d readers=%d  %8.0f key lookups/s  "
+                  "%6.0f writes/s\n",
+                  connections, cache, readers, n.lookups_per_s, n.writes_per_s);
+      result["key_lookups"].push_back({{"read_connections", connections},
+                                       {"statement_cache_size", cache},
+                                       {"readers", readers},
+                                       {"lookups_per_s", n.lookups_per_s},
+                                       {"writes_per_s", n.writes_per_s}});
+      absl::StrAppend(&md, "| ", connections, " | ", cache, " | ", readers, " | ",
+                      absl::StrFormat("%.0f", n.lookups_per_s), " | ",
+                      absl::StrFormat("%.0f", n.writes_per_s), " |\n");
+    }
+  }
   std::ofstream(out + "/registry.json") << result.dump(2) << "\n";
   std::ofstream(out + "/registry.md") << md;
   std::printf("wrote %s/registry.json and registry.md\n", out.c_str());

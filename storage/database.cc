@@ -24,7 +24,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(Options options) {
     return status;
   }
   sqlite3_extended_result_codes(raw, 1);
-  std::unique_ptr<Database> db(new Database(raw, options.path));
+  if (options.statement_cache_size < 0) {
+    sqlite3_close_v2(raw);
+    return absl::InvalidArgumentError("statement_cache_size: must be >= 0");
+  }
+  std::unique_ptr<Database> db(new Database(raw, options.path, options.statement_cache_size));
   STAMINA_RETURN_IF_ERROR(db->Configure(options))
       << "configuring " << options.path;
   return db;
@@ -47,7 +51,10 @@ absl::Status Database::Configure(const Options& options) {
                      : "PRAGMA synchronous=NORMAL");
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  cache_.Clear();  // a connection with live statements would close late
+  sqlite3_close_v2(db_);
+}
 
 absl::Status Database::Execute(absl::string_view sql) {
   const std::string text(sql);
@@ -69,6 +76,9 @@ absl::Status Database::Execute(absl::string_view sql) {
 }
 
 absl::StatusOr<Statement> Database::Prepare(absl::string_view sql) {
+  if (sqlite3_stmt* idle = cache_.Take(sql); idle != nullptr) {
+    return Statement(db_, idle, &cache_);
+  }
   sqlite3_stmt* stmt = nullptr;
   const int code = sqlite3_prepare_v3(db_, sql.data(),
                                       static_cast<int>(sql.size()),
@@ -81,7 +91,7 @@ absl::StatusOr<Statement> Database::Prepare(absl::string_view sql) {
     return absl::InternalError(
         absl::StrCat("preparing \"", sql, "\": no statement"));
   }
-  return Statement(db_, stmt);
+  return Statement(db_, stmt, cache_.capacity() > 0 ? &cache_ : nullptr);
 }
 
 absl::StatusOr<int64_t> Database::QueryInt64(absl::string_view sql) {

@@ -48,6 +48,8 @@ class Database {
     Synchronous synchronous = Synchronous::kFull;
     // Open an existing file only (FAILED_PRECONDITION if it is missing).
     bool must_exist = false;
+    // Idle prepared statements kept for reuse by Prepare (0: none).
+    int statement_cache_size = 64;
   };
 
   // Opens (creating unless `must_exist`) and configures the connection.
@@ -62,9 +64,12 @@ class Database {
   // Runs one or more SQL statements without results.
   absl::Status Execute(absl::string_view sql);
 
-  // Compiles one statement. INVALID_ARGUMENT-like errors in SQL come back as
-  // INTERNAL: SQL is the program's, not the user's.
+  // Compiles one statement, or reuses an idle one compiled from the same
+  // text (its bindings cleared). INVALID_ARGUMENT-like errors in SQL come
+  // back as INTERNAL: SQL is the program's, not the user's.
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
+
+  const StatementCache& statement_cache() const { return cache_; }
 
   // Runs a statement that yields one integer (e.g. "PRAGMA user_version").
   absl::StatusOr<int64_t> QueryInt64(absl::string_view sql);
@@ -80,11 +85,13 @@ class Database {
   sqlite3* raw() const { return db_; }
 
  private:
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Database(sqlite3* db, std::string path, int statement_cache_size)
+      : db_(db), path_(std::move(path)), cache_(statement_cache_size) {}
   absl::Status Configure(const Options& options);
 
   sqlite3* db_;
   const std::string path_;
+  StatementCache cache_;  // cleared before db_ is closed
 };
 
 }  // namespace stamina::storage

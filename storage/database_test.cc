@@ -147,5 +147,48 @@ TEST(DatabaseTest, DataSurvivesReopen) {
   EXPECT_THAT(db->QueryInt64("SELECT x FROM t"), IsOkAndHolds(7));
 }
 
+// A statement prepared again from the same text comes from the cache, with
+// its bindings cleared (no value from the last use leaks into the next), and
+// a statement still in use is not handed out twice.
+TEST(StatementCacheTest, ReusesIdleStatementsWithBindingsCleared) {
+  auto db = Database::Open({.path = ":memory:", .statement_cache_size = 4});
+  ASSERT_THAT(db.status(), IsOk());
+  ASSERT_THAT((*db)->Execute("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('a'), ('a'), (NULL)"),
+              IsOk());
+  constexpr absl::string_view kSql = "SELECT COUNT(*) FROM t WHERE x IS ?1";
+  const int idle_before = (*db)->statement_cache().idle();  // Open's PRAGMA
+  const int64_t hits_before = (*db)->statement_cache().hits();
+  {
+    STAMINA_ASSERT_OK_AND_ASSIGN(Statement first, (*db)->Prepare(kSql));
+    ASSERT_THAT(first.BindText(1, "a"), IsOk());
+    ASSERT_THAT(first.Step(), IsOkAndHolds(true));
+    EXPECT_EQ(first.ColumnInt64(0), 2);
+    // In use: a second Prepare compiles its own.
+    STAMINA_ASSERT_OK_AND_ASSIGN(Statement second, (*db)->Prepare(kSql));
+    EXPECT_EQ((*db)->statement_cache().hits(), hits_before);
+  }
+  EXPECT_EQ((*db)->statement_cache().idle(), idle_before + 2);
+  STAMINA_ASSERT_OK_AND_ASSIGN(Statement again, (*db)->Prepare(kSql));
+  EXPECT_EQ((*db)->statement_cache().hits(), hits_before + 1);
+  ASSERT_THAT(again.Step(), IsOkAndHolds(true));  // ?1 unbound: NULL, not 'a'
+  EXPECT_EQ(again.ColumnInt64(0), 1);
+}
+
+TEST(StatementCacheTest, KeepsNoMoreThanItsCapacity) {
+  auto db = Database::Open({.path = ":memory:", .statement_cache_size = 1});
+  ASSERT_THAT(db.status(), IsOk());
+  {
+    STAMINA_ASSERT_OK_AND_ASSIGN(Statement a, (*db)->Prepare("SELECT 1"));
+    STAMINA_ASSERT_OK_AND_ASSIGN(Statement b, (*db)->Prepare("SELECT 2"));
+  }
+  EXPECT_EQ((*db)->statement_cache().idle(), 1);  // Open's PRAGMA, or one of these
+  auto uncached = Database::Open({.path = ":memory:", .statement_cache_size = 0});
+  ASSERT_THAT(uncached.status(), IsOk());
+  { STAMINA_ASSERT_OK_AND_ASSIGN(Statement a, (*uncached)->Prepare("SELECT 1")); }
+  EXPECT_EQ((*uncached)->statement_cache().idle(), 0);
+  EXPECT_THAT(Database::Open({.path = ":memory:", .statement_cache_size = -1}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("statement_cache_size")));
+}
+
 }  // namespace
 }  // namespace stamina::storage

@@ -7,22 +7,70 @@
 
 namespace stamina::storage {
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+namespace {
+
+void Release(sqlite3_stmt* stmt, StatementCache* cache) {
+  if (stmt == nullptr) return;
+  if (cache != nullptr) {
+    cache->Return(stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
+}
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache)
+    : db_(db), stmt_(stmt), cache_(cache) {}
 
 Statement::Statement(Statement&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
-      stmt_(std::exchange(other.stmt_, nullptr)) {}
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cache_(std::exchange(other.cache_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    Release(stmt_, cache_);
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    cache_ = std::exchange(other.cache_, nullptr);
   }
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() { Release(stmt_, cache_); }
+
+void StatementCache::Clear() {
+  for (auto& [sql, statements] : idle_) {
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  }
+  idle_.clear();
+  idle_count_ = 0;
+}
+
+sqlite3_stmt* StatementCache::Take(absl::string_view sql) {
+  auto it = idle_.find(std::string(sql));
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  sqlite3_stmt* stmt = it->second.back();
+  it->second.pop_back();
+  --idle_count_;
+  ++hits_;
+  return stmt;
+}
+
+void StatementCache::Return(sqlite3_stmt* stmt) {
+  const char* sql = sqlite3_sql(stmt);
+  if (idle_count_ >= capacity_ || sql == nullptr) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  // Ends any read the statement holds open (so it does not pin a WAL
+  // snapshot) and drops bound values (so no secret lingers in it).
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  idle_[sql].push_back(stmt);
+  ++idle_count_;
+}
 
 absl::Status Statement::Check(int code, absl::string_view what) const {
   if (code == SQLITE_OK) return absl::OkStatus();

@@ -11,7 +11,8 @@
 //   int64_t state = s.ColumnInt64(0);
 //
 // Not thread-safe; belongs to the connection (Database) that prepared it and
-// must not outlive it. Movable, not copyable.
+// must not outlive it. Movable, not copyable. Database::Prepare hands out
+// statements from the connection's StatementCache (below).
 #ifndef STAMINA_STORAGE_STATEMENT_H_
 #define STAMINA_STORAGE_STATEMENT_H_
 
@@ -20,6 +21,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,10 +30,14 @@
 
 namespace stamina::storage {
 
+class StatementCache;
+
 class Statement {
  public:
-  // Takes ownership of `stmt` (prepared on `db`).
-  Statement(sqlite3* db, sqlite3_stmt* stmt);
+  // Takes ownership of `stmt` (prepared on `db`). With a `cache`, the
+  // destructor hands the statement back to it (reset, bindings cleared)
+  // instead of finalizing it.
+  Statement(sqlite3* db, sqlite3_stmt* stmt, StatementCache* cache = nullptr);
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -72,6 +79,40 @@ class Statement {
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  StatementCache* cache_ = nullptr;
+};
+
+// Idle prepared statements of one connection, by SQL text, so a query the
+// registry runs on every call (an API-key lookup) is compiled once per
+// connection rather than once per call. Not thread-safe: it belongs to one
+// Database, which is used by one thread at a time.
+class StatementCache {
+ public:
+  // Keeps at most `capacity` idle statements (0: none; every statement is
+  // finalized when done).
+  explicit StatementCache(int capacity) : capacity_(capacity) {}
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() { Clear(); }
+
+  // Finalizes every idle statement.
+  void Clear();
+
+  // An idle statement for exactly `sql`, or null.
+  sqlite3_stmt* Take(absl::string_view sql);
+  // Resets `stmt`, clears its bindings and keeps it (or finalizes it when
+  // full).
+  void Return(sqlite3_stmt* stmt);
+
+  int capacity() const { return capacity_; }
+  int idle() const { return idle_count_; }
+  int64_t hits() const { return hits_; }
+
+ private:
+  const int capacity_;
+  int idle_count_ = 0;
+  int64_t hits_ = 0;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> idle_;
 };
 
 }  // namespace stamina::storage
