@@ -12,6 +12,9 @@ namespace stamina::storage {
 
 absl::StatusOr<std::unique_ptr<RegistryDatabase>> RegistryDatabase::Open(
     Options options) {
+  if (options.read_connections < 0) {
+    return absl::InvalidArgumentError("read_connections: must be >= 0");
+  }
   STAMINA_ASSIGN_OR_RETURN(
       std::unique_ptr<Database> db,
       Database::Open({.path = options.path,
@@ -21,9 +24,6 @@ absl::StatusOr<std::unique_ptr<RegistryDatabase>> RegistryDatabase::Open(
   STAMINA_RETURN_IF_ERROR(Migrate(*db, RegistryMigrations()).status())
       << "opening registry " << options.path;
   std::unique_ptr<RegistryDatabase> registry(new RegistryDatabase(std::move(db)));
-  if (options.read_connections < 0) {
-    return absl::InvalidArgumentError("read_connections: must be >= 0");
-  }
   if (options.path == ":memory:") return registry;
   // Opened after the migration, so every reader sees the current schema.
   for (int i = 0; i < options.read_connections; ++i) {
