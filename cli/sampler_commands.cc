@@ -80,6 +80,9 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
         absl::StrCat(limits.max_queued_jobs_per_tenant())},
        {"concepts per model", absl::StrCat(limits.max_concepts_per_model())},
        {"models per tenant", absl::StrCat(limits.max_models_per_tenant())},
+       {"stored bytes per tenant", limits.max_stored_bytes_per_tenant() > 0
+                                       ? FormatBytes(limits.max_stored_bytes_per_tenant())
+                                       : "no quota"},
        {"training steps", absl::StrCat(limits.min_training_steps(), "-",
                                        limits.max_training_steps())},
        {"sample steps", absl::StrCat(limits.min_sample_steps(), "-",

@@ -49,7 +49,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
            .clock = options.clock,
            .max_models_per_tenant = options.limits.max_models_per_tenant,
            .max_concepts_per_model = options.limits.max_concepts_per_model,
-           .max_images_per_concept = options.limits.max_images_per_concept}));
+           .max_images_per_concept = options.limits.max_images_per_concept,
+           .max_stored_bytes_per_tenant = options.limits.max_stored_bytes_per_tenant}));
   STAMINA_ASSIGN_OR_RETURN(s->lineage_, storage::SqliteLineageStore::Create(
                                             {.db = s->db_.get(), .clock = options.clock}));
   STAMINA_ASSIGN_OR_RETURN(

@@ -159,6 +159,7 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
     limits->set_max_queued_jobs_per_tenant(l.max_queued_jobs_per_tenant);
     limits->set_max_concepts_per_model(l.max_concepts_per_model);
     limits->set_max_models_per_tenant(l.max_models_per_tenant);
+    limits->set_max_stored_bytes_per_tenant(l.max_stored_bytes_per_tenant);
     limits->set_min_training_steps(l.min_training_steps);
     limits->set_max_training_steps(l.max_training_steps);
     limits->set_min_sample_steps(l.min_sample_steps);

@@ -48,6 +48,8 @@ struct ServiceLimits {
   int max_queued_jobs_per_tenant = 50;
   int max_concepts_per_model = 200;
   int max_models_per_tenant = 100;
+  // Images plus adapter artifacts one tenant may hold (storage/sqlite_model_store.h).
+  int64_t max_stored_bytes_per_tenant = int64_t{10} << 30;
   int min_training_steps = 1;
   int max_training_steps = 20000;
   int min_sample_steps = 1;

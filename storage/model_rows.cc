@@ -113,4 +113,18 @@ std::string VersionName(const std::string& model_id, int64_t version) {
   return absl::StrCat("models/", model_id, "/versions/", version);
 }
 
+absl::StatusOr<int64_t> TenantStoredBytes(Database& db, const std::string& tenant_id) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT coalesce(sum(size_bytes), 0) FROM blobs WHERE digest IN ("
+                 " SELECT ci.digest FROM concept_images ci"
+                 " JOIN concepts c ON c.pk = ci.concept_pk"
+                 " JOIN models m ON m.pk = c.model_pk WHERE m.tenant_id = ?1"
+                 " UNION SELECT v.adapter_digest FROM versions v"
+                 " JOIN models m ON m.pk = v.model_pk WHERE m.tenant_id = ?1)"));
+  STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
+  STAMINA_RETURN_IF_ERROR(query.Step().status());
+  return query.ColumnInt64(0);
+}
+
 }  // namespace stamina::storage

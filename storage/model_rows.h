@@ -33,6 +33,10 @@ absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
 absl::StatusOr<ConceptRow> FindConcept(Database& db, const ModelRow& model,
                                        const std::string& concept_id);
 
+// The bytes a tenant holds: its distinct images (over all its concepts) and
+// its models' adapter artifacts, each digest counted once.
+absl::StatusOr<int64_t> TenantStoredBytes(Database& db, const std::string& tenant_id);
+
 // SELECT list over `versions v JOIN concepts c JOIN models m`, with
 // LEFT JOIN jobs j; ReadVersionRow() reads it.
 extern const char kVersionSelect[];

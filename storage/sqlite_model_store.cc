@@ -383,9 +383,25 @@ absl::StatusOr<std::vector<AddedImage>> SqliteModelStore::AddImages(
           " is no longer DRAFT; its images are frozen"));
     }
     const int64_t now_us = ToMicros(options_.clock->Now());
+    const int64_t quota = options_.max_stored_bytes_per_tenant;
+    int64_t stored_before = 0;
+    if (quota > 0) {
+      STAMINA_ASSIGN_OR_RETURN(stored_before, TenantStoredBytes(db, tenant_id));
+    }
     for (const ImageRecord& image : images) {
       STAMINA_ASSIGN_OR_RETURN(AddedImage one, LinkImage(db, c.pk, image, now_us));
       added.push_back(std::move(one));
+    }
+    if (quota > 0) {
+      STAMINA_ASSIGN_OR_RETURN(const int64_t stored, TenantStoredBytes(db, tenant_id));
+      // Bytes the tenant already holds (a re-upload, another concept's
+      // copy) never count twice; a tenant over its quota through training
+      // results may still add images it already has.
+      if (stored > quota && stored > stored_before) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the tenant would store ", stored, " bytes; its quota is ", quota,
+            " (Limits.max_stored_bytes_per_tenant): delete images, concepts or models first"));
+      }
     }
     if (options_.max_images_per_concept > 0) {
       STAMINA_ASSIGN_OR_RETURN(

@@ -6,6 +6,7 @@
 #ifndef STAMINA_STORAGE_SQLITE_MODEL_STORE_H_
 #define STAMINA_STORAGE_SQLITE_MODEL_STORE_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "common/clock.h"
@@ -24,6 +25,10 @@ class SqliteModelStore final : public ModelStore {
     int max_models_per_tenant = 0;
     int max_concepts_per_model = 0;
     int max_images_per_concept = 0;
+    // Bytes a tenant may hold: the distinct images of all its concepts plus
+    // its models' adapter artifacts. Checked when images are added (training
+    // results count but are never refused, so finished work is not lost).
+    int64_t max_stored_bytes_per_tenant = 0;
   };
   static absl::StatusOr<std::unique_ptr<SqliteModelStore>> Create(
       Options options);

@@ -177,6 +177,50 @@ TEST_F(ModelStoreTest, ImageLimitIsCheckedInTheAddsTransactionAllOrNone) {
   EXPECT_EQ(r->models().ListImages("t1", "m", "anna")->size(), 3u);
 }
 
+// The storage quota counts each digest a tenant holds once (images over all
+// its concepts, plus adapter artifacts), is checked inside the add's own
+// transaction (all or none), and never refuses bytes the tenant already has.
+TEST_F(ModelStoreTest, StoredBytesQuotaCountsEachDigestOnceAllOrNone) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r,
+                               TestRegistry::Create({.max_stored_bytes_per_tenant = 12000}));
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t1", "m", "anna", 0));
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t1", "m", "bob", 0));
+  STAMINA_ASSERT_OK(r->AddTrainableConcept("t2", "m", "anna", 0));
+  auto image = [](const std::string& name, int64_t bytes) {
+    return ImageRecord{.digest = Sha256Hex(name), .width = 64, .height = 64,
+                       .size_bytes = bytes, .filename = name};
+  };
+  STAMINA_ASSERT_OK(r->models().AddImages("t1", "m", "anna", {image("a", 5000)}));
+  // The same bytes in another concept of the tenant are not counted again.
+  STAMINA_ASSERT_OK(
+      r->models().AddImages("t1", "m", "bob", {image("a", 5000), image("b", 5000)}));
+  EXPECT_THAT(r->models().AddImages("t1", "m", "anna", {image("c", 1000), image("d", 1500)}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("the tenant would store 12500 bytes; its quota is 12000 "
+                                 "(Limits.max_stored_bytes_per_tenant)")));
+  EXPECT_EQ(r->models().ListImages("t1", "m", "anna")->size(), 1u);  // neither c nor d
+  // Another tenant's quota is its own.
+  STAMINA_ASSERT_OK(r->models().AddImages("t2", "m", "anna", {image("e", 11000)}));
+  STAMINA_ASSERT_OK(r->models().AddImages("t1", "m", "anna", {image("c", 1000)}));
+
+  // A trained adapter counts and is never refused; afterwards only bytes the
+  // tenant already holds may be added.
+  STAMINA_ASSERT_OK(r->jobs().Create({.tenant_id = "t1", .model_id = "m",
+                                      .concept_id = "anna"}).status());
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto lease, r->jobs().Claim("w", absl::Seconds(30)));
+  ASSERT_TRUE(lease.has_value());
+  STAMINA_ASSERT_OK(r->jobs()
+                        .Complete(lease->lease_id, {.adapter_digest = Sha256Hex("adapter"),
+                                                    .adapter_size_bytes = 4000})
+                        .status());
+  EXPECT_THAT(r->models().AddImages("t1", "m", "bob", {image("f", 1)}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("the tenant would store 15001 bytes")));
+  STAMINA_ASSERT_OK(r->models().AddImages("t1", "m", "bob", {image("c", 1000)}));
+  STAMINA_ASSERT_OK(r->models().RemoveImage("t1", "m", "bob", Sha256Hex("b")).status());
+  STAMINA_ASSERT_OK(r->models().AddImages("t1", "m", "bob", {image("f", 1)}));
+}
+
 TEST_F(ModelStoreTest, ImagesAreDeduplicatedAndShared) {
   STAMINA_ASSERT_OK(r_->AddTrainableConcept("t1", "m", "anna", 0));
   STAMINA_ASSERT_OK(r_->AddTrainableConcept("t1", "m", "bob", 0));

@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<TestRegistry>> TestRegistry::Create(
                                 .clock = &r->clock_,
                                 .max_models_per_tenant = options.max_models_per_tenant,
                                 .max_concepts_per_model = options.max_concepts_per_model,
-                                .max_images_per_concept = options.max_images_per_concept}));
+                                .max_images_per_concept = options.max_images_per_concept,
+                                .max_stored_bytes_per_tenant = options.max_stored_bytes_per_tenant}));
   STAMINA_ASSIGN_OR_RETURN(
       r->lineage_,
       SqliteLineageStore::Create({.db = r->db_.get(), .clock = &r->clock_}));

@@ -11,6 +11,7 @@
 #ifndef STAMINA_STORAGE_TESTING_TEST_REGISTRY_H_
 #define STAMINA_STORAGE_TESTING_TEST_REGISTRY_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,7 @@ class TestRegistry {
     int max_models_per_tenant = 0;
     int max_concepts_per_model = 0;
     int max_images_per_concept = 0;
+    int64_t max_stored_bytes_per_tenant = 0;
   };
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create(Options options);
   static absl::StatusOr<std::unique_ptr<TestRegistry>> Create() {
