@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "nlohmann/json.hpp"
+#include "storage/caching_tenant_store.h"
 #include "storage/file_blob_store.h"
 #include "storage/registry_database.h"
 #include "storage/sha256.h"
@@ -184,9 +185,10 @@ struct ReadNumbers {
 };
 
 // `readers` threads resolve an API key in a loop while one thread creates
-// concepts (one fsynced transaction each), for `seconds`.
+// concepts (one fsynced transaction each), for `seconds`; with `key_cache`
+// through staminad's CachingTenantStore.
 ReadNumbers MeasureReads(const std::string& path, int read_connections,
-                         int statement_cache_size, int readers, double seconds) {
+                         int statement_cache_size, bool key_cache, int readers, double seconds) {
   RandomIdGenerator ids;
   Stores s =
       Open(path, Database::Synchronous::kFull, &ids, read_connections, statement_cache_size);
@@ -195,6 +197,14 @@ ReadNumbers MeasureReads(const std::string& path, int read_connections,
   CHECK_OK(key.status());
   CHECK_OK(s.models->CreateModel({.tenant_id = "t", .id = "m", .base_model_id = "tiny"})
                .status());
+  TenantStore* tenants = s.tenants.get();
+  std::unique_ptr<CachingTenantStore> cache;
+  if (key_cache) {
+    auto created = CachingTenantStore::Create({.inner = tenants, .clock = stamina::Clock::Real()});
+    CHECK_OK(created.status());
+    cache = std::move(*created);
+    tenants = cache.get();
+  }
   std::atomic<bool> stop{false};
   std::atomic<int64_t> lookups{0};
   int64_t writes = 0;
@@ -202,7 +212,7 @@ ReadNumbers MeasureReads(const std::string& path, int read_connections,
   for (int r = 0; r < readers; ++r) {
     threads.emplace_back([&] {
       while (!stop.load()) {
-        CHECK_OK(s.tenants->ResolveApiKey(key->secret).status());
+        CHECK_OK(tenants->ResolveApiKey(key->secret).status());
         lookups.fetch_add(1);
       }
     });
@@ -286,26 +296,36 @@ int main(int argc, char** argv) {
   absl::StrAppend(&md, "\nAPI-key lookups (ResolveApiKey, the read behind every call) by N "
                        "threads while one writer commits concepts (synchronous=FULL), ",
                   absl::StrFormat("%.0f", read_seconds), " s each:\n\n",
-                  "| read connections | statement cache | readers | key lookups/s | writes/s |\n",
-                  "|---|---|---|---|---|\n");
+                  "| read connections | statement cache | key cache | readers | key lookups/s |"
+                  " writes/s |\n",
+                  "|---|---|---|---|---|---|\n");
   const std::vector<std::string> reader_counts =
       absl::StrSplit(absl::GetFlag(FLAGS_readers), ',');
   for (const std::string& r : reader_counts) {
     const int readers = std::stoi(r);
-    // Before (one connection, no cache), the cache alone, the pool alone, both.
-    for (auto [connections, cache] : {std::pair{0, 0}, std::pair{0, 64}, std::pair{pool, 0},
-                                      std::pair{pool, 64}}) {
-      const ReadNumbers n =
-          MeasureReads(out + "/reads.db", connections, cache, readers, read_seconds);
-      std::printf("read_connections=%d statement_cache=%d readers=%d  %8.0f key lookups/s  "
-                  "%6.0f writes/s\n",
-                  connections, cache, readers, n.lookups_per_s, n.writes_per_s);
+    // Before (one connection, no cache), the statement cache alone, the pool
+    // alone, both, and both behind the API-key cache (staminad's setup).
+    struct Setup {
+      int connections;
+      int cache;
+      bool key_cache;
+    };
+    for (const Setup& setup : {Setup{0, 0, false}, Setup{0, 64, false}, Setup{pool, 0, false},
+                               Setup{pool, 64, false}, Setup{pool, 64, true}}) {
+      const auto [connections, cache, key_cache] = setup;
+      const ReadNumbers n = MeasureReads(out + "/reads.db", connections, cache, key_cache,
+                                         readers, read_seconds);
+      std::printf("read_connections=%d statement_cache=%d key_cache=%d readers=%d  %8.0f key "
+                  "lookups/s  %6.0f writes/s\n",
+                  connections, cache, key_cache, readers, n.lookups_per_s, n.writes_per_s);
       result["key_lookups"].push_back({{"read_connections", connections},
                                        {"statement_cache_size", cache},
+                                       {"key_cache", key_cache},
                                        {"readers", readers},
                                        {"lookups_per_s", n.lookups_per_s},
                                        {"writes_per_s", n.writes_per_s}});
-      absl::StrAppend(&md, "| ", connections, " | ", cache, " | ", readers, " | ",
+      absl::StrAppend(&md, "| ", connections, " | ", cache, " | ", key_cache ? "yes" : "no",
+                      " | ", readers, " | ",
                       absl::StrFormat("%.0f", n.lookups_per_s), " | ",
                       absl::StrFormat("%.0f", n.writes_per_s), " |\n");
     }

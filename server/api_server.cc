@@ -67,7 +67,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     STAMINA_RETURN_IF_ERROR(s->models_->PutBaseModel(base).status())
         << "registering base model " << base.id;
   }
-  s->auth_ = std::make_unique<Authenticator>(s->tenants_.get());
+  STAMINA_ASSIGN_OR_RETURN(s->cached_tenants_,
+                           storage::CachingTenantStore::Create(
+                               {.inner = s->tenants_.get(), .clock = options.clock}));
+  s->auth_ = std::make_unique<Authenticator>(s->cached_tenants_.get());
   s->internal_tokens_ = std::move(options.internal_tokens);
   s->blob_grants_ = std::make_unique<BlobGrants>(BlobGrants::Options{.clock = options.clock});
   s->notifying_jobs_ =
@@ -78,7 +81,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                       .blobs = s->blobs_.get(),
                                       .clock = options.clock,
                                       .min_age = options.blob_sweep_min_age});
-  s->context_ = ServiceContext{.tenants = s->tenants_.get(),
+  s->context_ = ServiceContext{.tenants = s->cached_tenants_.get(),
                                .models = s->models_.get(),
                                .lineage = s->lineage_.get(),
                                .jobs = s->notifying_jobs_.get(),
@@ -136,7 +139,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                  .grants = s->blob_grants_.get(),
                                  .chunk_bytes = options.work_queue.chunk_bytes});
     s->admin_service_ = std::make_unique<AdminServiceImpl>(AdminServiceImpl::Options{
-        .tenants = s->tenants_.get(), .tokens = &s->internal_tokens_, .log = options.log});
+        .tenants = s->cached_tenants_.get(), .tokens = &s->internal_tokens_, .log = options.log});
   }
 
   if (!options.metrics_address.empty()) {

@@ -37,6 +37,7 @@
 #include "server/training_settings.h"
 #include "server/upkeep.h"
 #include "server/work_queue_service_impl.h"
+#include "storage/caching_tenant_store.h"
 #include "storage/file_blob_store.h"
 #include "storage/job_change_feed.h"
 #include "storage/registry_database.h"
@@ -114,7 +115,8 @@ class ApiServer {
   // Health goes NOT_SERVING, then in-flight calls get up to `grace`.
   void Shutdown(absl::Duration grace);
 
-  storage::SqliteTenantStore& tenants() { return *tenants_; }
+  // Tenants and keys, through the API-key cache every writer must pass.
+  storage::TenantStore& tenants() { return *cached_tenants_; }
   storage::SqliteModelStore& models() { return *models_; }
   storage::SqliteLineageStore& lineage() { return *lineage_; }
   // The job store every writer goes through (it feeds WatchJob).
@@ -134,6 +136,7 @@ class ApiServer {
   RandomIdGenerator ids_;
   std::unique_ptr<storage::RegistryDatabase> db_;
   std::unique_ptr<storage::SqliteTenantStore> tenants_;
+  std::unique_ptr<storage::CachingTenantStore> cached_tenants_;
   std::unique_ptr<storage::SqliteModelStore> models_;
   std::unique_ptr<storage::SqliteLineageStore> lineage_;
   std::unique_ptr<storage::SqliteJobStore> jobs_;

@@ -25,12 +25,12 @@ absl::StatusOr<std::string> Authenticator::Authenticate(
         "authorization: the API key is ", key->size(), " characters; keys have ",
         kMaxApiKeyLength, " or fewer"));
   }
-  auto tenant = tenants_->ResolveApiKey(std::string(*key));
-  if (absl::IsNotFound(tenant.status())) {
+  auto resolved = tenants_->ResolveApiKey(std::string(*key));
+  if (absl::IsNotFound(resolved.status())) {
     return absl::UnauthenticatedError("unknown or revoked API key");
   }
-  if (!tenant.ok()) return tenant.status();
-  return tenant->id;
+  if (!resolved.ok()) return resolved.status();
+  return resolved->tenant.id;
 }
 
 }  // namespace stamina::server

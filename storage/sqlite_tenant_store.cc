@@ -123,13 +123,14 @@ absl::StatusOr<NewApiKey> SqliteTenantStore::CreateApiKey(const std::string& ten
   return result;
 }
 
-absl::StatusOr<TenantRecord> SqliteTenantStore::ResolveApiKey(
+absl::StatusOr<ResolvedApiKey> SqliteTenantStore::ResolveApiKey(
     const std::string& secret) {
-  TenantRecord tenant;
+  ResolvedApiKey resolved;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
-        db.Prepare("SELECT t.id, t.display_name, t.create_time_us FROM api_keys k"
+        db.Prepare("SELECT t.id, t.display_name, t.create_time_us, k.expire_time_us"
+                   " FROM api_keys k"
                    " JOIN tenants t ON t.id = k.tenant_id"
                    " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"
                    " AND (k.expire_time_us IS NULL OR k.expire_time_us > ?2)"));
@@ -138,10 +139,11 @@ absl::StatusOr<TenantRecord> SqliteTenantStore::ResolveApiKey(
     STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
     // The message never echoes the secret.
     if (!found) return absl::NotFoundError("unknown, revoked or expired API key");
-    tenant = ReadTenant(query);
+    resolved.tenant = ReadTenant(query);
+    if (!query.ColumnIsNull(3)) resolved.expire_time = FromMicros(query.ColumnInt64(3));
     return absl::OkStatus();
   }));
-  return tenant;
+  return resolved;
 }
 
 absl::Status SqliteTenantStore::RevokeApiKey(const std::string& tenant_id,

@@ -31,7 +31,7 @@ class SqliteTenantStore final : public TenantStore {
   using TenantStore::CreateApiKey;
   absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
                                          const ApiKeySpec& spec) override;
-  absl::StatusOr<TenantRecord> ResolveApiKey(const std::string& secret) override;
+  absl::StatusOr<ResolvedApiKey> ResolveApiKey(const std::string& secret) override;
   absl::Status RevokeApiKey(const std::string& tenant_id,
                             const std::string& key_id) override;
   absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(

@@ -46,7 +46,8 @@ TEST(TenantStoreTest, ApiKeysResolveUntilRevoked) {
   EXPECT_NE(key.secret, other.secret);
 
   EXPECT_THAT(r->tenants().ResolveApiKey(key.secret),
-              IsOkAndHolds(::testing::Field(&TenantRecord::id, "acme")));
+              IsOkAndHolds(::testing::Field(&ResolvedApiKey::tenant,
+                                            ::testing::Field(&TenantRecord::id, "acme"))));
   EXPECT_THAT(r->tenants().ResolveApiKey("stk_wrong"),
               StatusIs(absl::StatusCode::kNotFound, Not(HasSubstr("stk_"))));
 
@@ -83,7 +84,10 @@ TEST(TenantStoreTest, KeysCarryALabelAndExpire) {
   ASSERT_TRUE(ci.key.expire_time.has_value());
   EXPECT_EQ(*ci.key.expire_time, ci.key.create_time + absl::Hours(1));
   EXPECT_FALSE(forever.key.expire_time.has_value());
-  EXPECT_THAT(r->tenants().ResolveApiKey(ci.secret), IsOk());
+  EXPECT_THAT(r->tenants().ResolveApiKey(ci.secret),
+              IsOkAndHolds(::testing::Field(&ResolvedApiKey::expire_time, ci.key.expire_time)));
+  EXPECT_THAT(r->tenants().ResolveApiKey(forever.secret),
+              IsOkAndHolds(::testing::Field(&ResolvedApiKey::expire_time, std::nullopt)));
   r->clock().Advance(absl::Hours(1));
   EXPECT_THAT(r->tenants().ResolveApiKey(ci.secret),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("expired")));

@@ -6,6 +6,7 @@
 #ifndef STAMINA_STORAGE_TENANT_STORE_H_
 #define STAMINA_STORAGE_TENANT_STORE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct NewApiKey {
   std::string secret;
 };
 
+// Who a secret belongs to, and until when.
+struct ResolvedApiKey {
+  TenantRecord tenant;
+  std::optional<absl::Time> expire_time;  // nullopt: never expires
+};
+
 class TenantStore {
  public:
   virtual ~TenantStore() = default;
@@ -45,9 +52,10 @@ class TenantStore {
   absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id) {
     return CreateApiKey(tenant_id, ApiKeySpec{});
   }
-  // The tenant a secret belongs to; NOT_FOUND if unknown, revoked or expired
-  // (read from the registry on every call: a revocation holds at once).
-  virtual absl::StatusOr<TenantRecord> ResolveApiKey(
+  // The tenant a secret belongs to; NOT_FOUND if unknown, revoked or expired.
+  // A revocation holds for every call that starts after RevokeApiKey
+  // returns (CachingTenantStore keeps that promise too).
+  virtual absl::StatusOr<ResolvedApiKey> ResolveApiKey(
       const std::string& secret) = 0;
   // NOT_FOUND if the tenant has no such key. Revoking twice is OK.
   virtual absl::Status RevokeApiKey(const std::string& tenant_id,
