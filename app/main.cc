@@ -24,6 +24,7 @@
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -92,8 +93,23 @@ ABSL_FLAG(std::string, sampler_tls_ca, "",
 ABSL_FLAG(bool, sampler_tls, false,
           "Connect to --sampler_backends over TLS, trusting the system's CA certificates");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(int, memory_release_seconds, 30,
+          "How often free heap pages go back to the OS (malloc_trim); 0 = never");
 ABSL_FLAG(int, lease_seconds, 60,
           "Lease of a training job (in-process slots and remote workers)");
+// Quotas (published in Limits; 0 = none for the per-tenant ones).
+ABSL_FLAG(int, max_models_per_tenant, stamina::server::ServiceLimits{}.max_models_per_tenant,
+          "Models one tenant may have");
+ABSL_FLAG(int, max_concepts_per_model, stamina::server::ServiceLimits{}.max_concepts_per_model,
+          "Concepts per model");
+ABSL_FLAG(int, max_images_per_concept, stamina::server::ServiceLimits{}.max_images_per_concept,
+          "Training images per concept");
+ABSL_FLAG(int, max_queued_jobs_per_tenant,
+          stamina::server::ServiceLimits{}.max_queued_jobs_per_tenant,
+          "Jobs one tenant may have QUEUED or RUNNING");
+ABSL_FLAG(int64_t, max_stored_bytes_per_tenant,
+          stamina::server::ServiceLimits{}.max_stored_bytes_per_tenant,
+          "Bytes of images and adapter artifacts one tenant may hold");
 
 namespace {
 
@@ -122,6 +138,15 @@ int main(int argc, char** argv) {
     options.internal_tokens = std::move(*tokens);
   }
   options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
+  if (absl::GetFlag(FLAGS_memory_release_seconds) > 0) {
+    options.release_free_memory = [] { malloc_trim(0); };
+    options.memory_release_interval = absl::Seconds(absl::GetFlag(FLAGS_memory_release_seconds));
+  }
+  options.limits.max_models_per_tenant = absl::GetFlag(FLAGS_max_models_per_tenant);
+  options.limits.max_concepts_per_model = absl::GetFlag(FLAGS_max_concepts_per_model);
+  options.limits.max_images_per_concept = absl::GetFlag(FLAGS_max_images_per_concept);
+  options.limits.max_queued_jobs_per_tenant = absl::GetFlag(FLAGS_max_queued_jobs_per_tenant);
+  options.limits.max_stored_bytes_per_tenant = absl::GetFlag(FLAGS_max_stored_bytes_per_tenant);
   for (const std::string& spec : absl::GetFlag(FLAGS_base_models)) {
     std::vector<std::string> parts = absl::StrSplit(spec, '=');
     if (parts.size() != 2) {

@@ -182,6 +182,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                   .blob_collector = s->blob_collector_.get(),
                                   .lease_check_interval = options.lease_check_interval,
                                   .blob_sweep_interval = options.blob_sweep_interval,
+                                  .release_free_memory = options.release_free_memory,
+                                  .memory_release_interval = options.memory_release_interval,
                                   .log = options.log}));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

@@ -98,6 +98,10 @@ class ApiServer {
     // often the blob sweep runs and the age under which it keeps blobs.
     absl::Duration lease_check_interval = absl::Seconds(5);
     absl::Duration blob_sweep_interval = absl::Hours(1);
+    // Upkeep's chore that returns free heap pages to the OS (server/upkeep.h);
+    // null: never.
+    std::function<void()> release_free_memory;
+    absl::Duration memory_release_interval = absl::Seconds(30);
     absl::Duration blob_sweep_min_age = absl::Hours(1);
     // One line per notable event (warm-ups); may be empty.
     std::function<void(const std::string&)> log;

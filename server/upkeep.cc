@@ -11,7 +11,8 @@ namespace stamina::server {
 absl::StatusOr<std::unique_ptr<Upkeep>> Upkeep::Create(Options options) {
   if (options.jobs == nullptr) return absl::InvalidArgumentError("jobs: required");
   if (options.lease_check_interval <= absl::ZeroDuration() ||
-      options.blob_sweep_interval <= absl::ZeroDuration()) {
+      options.blob_sweep_interval <= absl::ZeroDuration() ||
+      options.memory_release_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("intervals: must be positive");
   }
   std::unique_ptr<Upkeep> upkeep(new Upkeep(std::move(options)));
@@ -38,6 +39,7 @@ void Upkeep::Run() {
   // Monotonic schedule: the chores run on the process's own time, not the
   // registry's (injected) clock.
   absl::Time next_sweep = absl::Now() + options_.blob_sweep_interval;
+  absl::Time next_release = absl::Now() + options_.memory_release_interval;
   do {
     absl::StatusOr<int> requeued = options_.jobs->RequeueExpiredLeases();
     if (!requeued.ok()) {
@@ -63,10 +65,19 @@ void Upkeep::Run() {
       ++counts_.sweeps;
       if (report.ok()) counts_.blobs_deleted += static_cast<int64_t>(report->deleted.size());
     }
+    if (options_.release_free_memory && absl::Now() >= next_release) {
+      next_release = absl::Now() + options_.memory_release_interval;
+      options_.release_free_memory();
+      absl::MutexLock lock(&mu_);
+      ++counts_.memory_releases;
+    }
     const absl::Duration until_sweep =
         options_.blob_collector != nullptr ? next_sweep - absl::Now() : absl::InfiniteDuration();
-    const absl::Duration wait = std::max(
-        absl::ZeroDuration(), std::min(options_.lease_check_interval, until_sweep));
+    const absl::Duration until_release =
+        options_.release_free_memory ? next_release - absl::Now() : absl::InfiniteDuration();
+    const absl::Duration wait =
+        std::max(absl::ZeroDuration(),
+                 std::min({options_.lease_check_interval, until_sweep, until_release}));
     if (stop_.WaitForNotificationWithTimeout(wait)) return;
   } while (true);
 }

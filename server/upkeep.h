@@ -5,7 +5,10 @@
 // leases go back to the queue (a worker that died mid-job shows RUNNING only
 // until its lease runs out, even when no worker polls), and the blob sweep
 // deletes stored bytes no row references (storage/blob_gc.h), on a
-// schedule. Each chore's failure is logged and retried at its next turn.
+// schedule, and free heap memory is handed back to the OS on a schedule (the
+// allocator keeps freed pages otherwise: under a long mixed load staminad's
+// resident memory crept up while its live heap stayed flat). Each chore's
+// failure is logged and retried at its next turn.
 //
 // Thread-safe. Stop() (also run by the destructor) ends the thread; the
 // borrowed stores must outlive it.
@@ -32,6 +35,10 @@ class Upkeep {
     storage::BlobCollector* blob_collector = nullptr;  // not owned; null: no sweep
     absl::Duration lease_check_interval = absl::Seconds(5);
     absl::Duration blob_sweep_interval = absl::Hours(1);
+    // Returns free heap pages to the OS (staminad: glibc's malloc_trim);
+    // null: never.
+    std::function<void()> release_free_memory;
+    absl::Duration memory_release_interval = absl::Seconds(30);
     // One line per chore that did something or failed; may be empty.
     std::function<void(const std::string&)> log;
   };
@@ -48,6 +55,7 @@ class Upkeep {
     int64_t leases_requeued = 0;
     int64_t sweeps = 0;
     int64_t blobs_deleted = 0;
+    int64_t memory_releases = 0;
   };
   Counts counts() const;
 
