@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
         .base_models = {s->base_},
         .cache_bytes = options.sampler_cache_bytes,
         .slots = options.sampler_slots,
+        .dedicated_threads = options.sampler_dedicated_threads,
         .memory_budget_bytes = options.sampler_memory_bytes,
         .max_waiting = options.sampler_max_waiting,
         .max_waiting_per_tenant = options.sampler_max_waiting_per_tenant};

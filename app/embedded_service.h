@@ -53,6 +53,7 @@ class EmbeddedService {
     // waiting requests in all and per tenant before Sample is busy.
     int64_t sampler_memory_bytes = int64_t{2} << 30;
     int sampler_slots = 2;
+    bool sampler_dedicated_threads = true;  // InProcessSampler::Options
     int sampler_max_waiting = 32;
     int sampler_max_waiting_per_tenant = 8;
     // One line per notable event; may be null.

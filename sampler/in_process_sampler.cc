@@ -17,18 +17,19 @@
 #include "images/png_codec.h"
 #include "sampler/folded_model_cache.h"
 #include "sampler/sample_admission.h"
+#include "sampler/sampling_threads.h"
 #include "worker/model_builder.h"
 
 namespace stamina::sampler {
 namespace {
 
-absl::StatusOr<FoldedModelCache::Model> LoadModel(
-    const InProcessSampler::Options& options, const worker::BaseModelLibrary& library,
-    FoldedModelCache& cache, const rpc::ModelRecipe& recipe) {
+absl::StatusOr<FoldedModelCache::Model> LoadModel(const InProcessSampler::Options& options,
+                                                  const worker::BaseModelLibrary& library,
+                                                  FoldedModelCache& cache,
+                                                  const rpc::ModelRecipe& recipe) {
   auto build = [&]() -> absl::StatusOr<FoldedModelCache::Model> {
-    STAMINA_ASSIGN_OR_RETURN(
-        core::DiffusionModel base,
-        library.Load(recipe.base_model_id, recipe.base_model_digest));
+    STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
+                             library.Load(recipe.base_model_id, recipe.base_model_digest));
     std::vector<std::string> artifacts;
     for (const std::string& digest : recipe.adapter_digests) {
       STAMINA_ASSIGN_OR_RETURN(std::string bytes, options.blobs->Get(digest));
@@ -37,17 +38,15 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(
     STAMINA_ASSIGN_OR_RETURN(worker::FoldedModel folded,
                              worker::FoldLineage(std::move(base), artifacts, {}));
     if (!recipe.tokens.empty() && folded.tokens != recipe.tokens) {
-      return absl::DataLossError(absl::StrCat(
-          "the version's adapters carry tokens ", absl::StrJoin(folded.tokens, ","),
-          " but its lineage says ", absl::StrJoin(recipe.tokens, ",")));
+      return absl::DataLossError(
+          absl::StrCat("the version's adapters carry tokens ", absl::StrJoin(folded.tokens, ","),
+                       " but its lineage says ", absl::StrJoin(recipe.tokens, ",")));
     }
     auto model = std::make_shared<worker::FoldedModel>(std::move(folded));
     if (options.warm_up) {
       STAMINA_RETURN_IF_ERROR(
-          core::GenerateImages(model->model, {.prompt = "warm up",
-                                              .count = 1,
-                                              .steps = 1,
-                                              .guidance_scale = 1.0f})
+          core::GenerateImages(
+              model->model, {.prompt = "warm up", .count = 1, .steps = 1, .guidance_scale = 1.0f})
               .status());
     }
     return model;
@@ -60,16 +59,17 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(
 InProcessSampler::InProcessSampler(Options options,
                                    std::unique_ptr<worker::BaseModelLibrary> library,
                                    std::unique_ptr<FoldedModelCache> cache,
-                                   std::unique_ptr<SampleAdmission> admission)
+                                   std::unique_ptr<SampleAdmission> admission,
+                                   std::unique_ptr<SamplingThreads> threads)
     : options_(std::move(options)),
       library_(std::move(library)),
       cache_(std::move(cache)),
-      admission_(std::move(admission)) {}
+      admission_(std::move(admission)),
+      threads_(std::move(threads)) {}
 
 InProcessSampler::~InProcessSampler() = default;
 
-absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
-    Options options) {
+absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Options options) {
   if (options.blobs == nullptr) return absl::InvalidArgumentError("blobs: required");
   if (options.base_models.empty()) {
     return absl::InvalidArgumentError("base_models: at least one");
@@ -86,8 +86,13 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(
                                .memory_budget_bytes = options.memory_budget_bytes,
                                .max_waiting = options.max_waiting,
                                .max_waiting_per_tenant = options.max_waiting_per_tenant}));
-  return std::unique_ptr<InProcessSampler>(new InProcessSampler(
-      std::move(options), std::move(library), std::move(cache), std::move(admission)));
+  std::unique_ptr<SamplingThreads> threads;
+  if (options.dedicated_threads) {
+    STAMINA_ASSIGN_OR_RETURN(threads, SamplingThreads::Create(options.slots));
+  }
+  return std::unique_ptr<InProcessSampler>(
+      new InProcessSampler(std::move(options), std::move(library), std::move(cache),
+                           std::move(admission), std::move(threads)));
 }
 
 absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,
@@ -96,18 +101,16 @@ absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,
 }
 
 absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
-                                      const rpc::SampleParams& params,
-                                      rpc::SampleSink& sink) {
+                                      const rpc::SampleParams& params, rpc::SampleSink& sink) {
   STAMINA_ASSIGN_OR_RETURN(core::DiffusionModelConfig config,
                            library_->Config(recipe.base_model_id));
   const bool guided = params.guidance_scale > 1.0f;
-  STAMINA_RETURN_IF_ERROR(core::CheckSampleSize(config, params.width, params.height,
-                                                guided, options_.memory_budget_bytes));
+  STAMINA_RETURN_IF_ERROR(core::CheckSampleSize(config, params.width, params.height, guided,
+                                                options_.memory_budget_bytes));
   STAMINA_ASSIGN_OR_RETURN(
       SampleAdmission::Grant grant,
       admission_->Admit(
-          recipe.tenant_id,
-          core::SamplingWorkingBytes(config, params.width, params.height, guided),
+          recipe.tenant_id, core::SamplingWorkingBytes(config, params.width, params.height, guided),
           [&] { return sink.Cancelled(); },
           [&](int ahead) { sink.Progress(rpc::SamplePhase::kQueued, ahead, 0); }));
   const std::string key = CacheKey(recipe);
@@ -115,33 +118,39 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
   STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
                            LoadModel(options_, *library_, *cache_, recipe));
   std::atomic<bool> cancelled{sink.Cancelled()};
-  STAMINA_ASSIGN_OR_RETURN(
-      std::vector<core::Image> images,
-      core::GenerateImages(
-          model->model,
-          {.prompt = params.prompt,
-           .negative_prompt = params.negative_prompt,
-           .count = params.count,
-           .steps = params.steps,
-           .guidance_scale = params.guidance_scale,
-           .seed = params.seed,
-           .width = params.width,
-           .height = params.height,
-           .sampler = params.sampler},
-          [&](const core::DenoisingProgress& p) {
-            sink.Progress(rpc::SamplePhase::kDenoising, p.step, p.total_steps);
-            if (sink.Cancelled()) cancelled = true;
-          },
-          &cancelled));
+  absl::StatusOr<std::vector<core::Image>> generated;
+  auto generate = [&] {
+    generated = core::GenerateImages(
+        model->model,
+        {.prompt = params.prompt,
+         .negative_prompt = params.negative_prompt,
+         .count = params.count,
+         .steps = params.steps,
+         .guidance_scale = params.guidance_scale,
+         .seed = params.seed,
+         .width = params.width,
+         .height = params.height,
+         .sampler = params.sampler},
+        [&](const core::DenoisingProgress& p) {
+          sink.Progress(rpc::SamplePhase::kDenoising, p.step, p.total_steps);
+          if (sink.Cancelled()) cancelled = true;
+        },
+        &cancelled);
+  };
+  if (threads_ != nullptr) {
+    threads_->Run(generate);
+  } else {
+    generate();
+  }
+  STAMINA_ASSIGN_OR_RETURN(std::vector<core::Image> images, std::move(generated));
   sink.Progress(rpc::SamplePhase::kDecoding, params.steps, params.steps);
   for (size_t i = 0; i < images.size(); ++i) {
     if (sink.Cancelled()) return absl::CancelledError("the caller went away");
     const int width = images[i].width;
     const int height = images[i].height;
-    STAMINA_ASSIGN_OR_RETURN(std::string png,
-                             images::EncodePng({.width = width,
-                                                .height = height,
-                                                .rgb = std::move(images[i].pixels)}));
+    STAMINA_ASSIGN_OR_RETURN(
+        std::string png,
+        images::EncodePng({.width = width, .height = height, .rgb = std::move(images[i].pixels)}));
     STAMINA_RETURN_IF_ERROR(sink.Image({.index = static_cast<int>(i),
                                         .png = std::move(png),
                                         .width = width,
@@ -151,19 +160,18 @@ absl::Status InProcessSampler::Sample(const rpc::ModelRecipe& recipe,
   return absl::OkStatus();
 }
 
-absl::Status InProcessSampler::ExportDiffusers(const rpc::ModelRecipe& recipe,
-                                               bool half_precision, rpc::ExportSink& sink) {
+absl::Status InProcessSampler::ExportDiffusers(const rpc::ModelRecipe& recipe, bool half_precision,
+                                               rpc::ExportSink& sink) {
   // A slot, so an export does not run beside as many samplings as the
   // budget allows; its transient memory is a serialized copy of the largest
   // network (core/io/safetensors writes whole files from memory).
   STAMINA_ASSIGN_OR_RETURN(
       SampleAdmission::Grant grant,
-      admission_->Admit(recipe.tenant_id, 0, [&] { return sink.Cancelled(); },
-                        [](int /*ahead*/) {}));
+      admission_->Admit(
+          recipe.tenant_id, 0, [&] { return sink.Cancelled(); }, [](int /*ahead*/) {}));
   STAMINA_ASSIGN_OR_RETURN(FoldedModelCache::Model model,
                            LoadModel(options_, *library_, *cache_, recipe));
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "stamina-export-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "stamina-export-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create a folder like ", pattern));
   }
@@ -175,8 +183,8 @@ absl::Status InProcessSampler::ExportDiffusers(const rpc::ModelRecipe& recipe,
       std::filesystem::remove_all(path, ignored);
     }
   } remove{dir};
-  STAMINA_RETURN_IF_ERROR(core::SaveDiffusersModel(model->model, dir.string(),
-                                                   {.half_precision = half_precision}));
+  STAMINA_RETURN_IF_ERROR(
+      core::SaveDiffusersModel(model->model, dir.string(), {.half_precision = half_precision}));
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) {
@@ -233,8 +241,7 @@ std::optional<rpc::BaseModelSampling> InProcessSampler::SamplingOf(
   if (!config.ok()) return std::nullopt;
   return rpc::BaseModelSampling{
       .native_side = static_cast<int>(core::NativeSampleSide(*config)),
-      .max_side =
-          static_cast<int>(core::MaxSampleSide(*config, options_.memory_budget_bytes)),
+      .max_side = static_cast<int>(core::MaxSampleSide(*config, options_.memory_budget_bytes)),
       .tokens = config->concept_tokens};
 }
 

@@ -15,7 +15,8 @@
 // per-tenant queue (sampler/sample_admission.h), reporting its place as
 // SAMPLE_PHASE_QUEUED progress, and is refused as busy when the queue is
 // full. A cancelled request stops within one denoising step, or leaves the
-// queue.
+// queue. Admitted requests denoise on one fixed thread per slot
+// (sampler/sampling_threads.h), whichever thread called.
 //
 // The header is torch-free: app/ composes it without LibTorch
 // headers. Thread-safe; concurrent calls share cached models.
@@ -41,6 +42,7 @@ namespace stamina::sampler {
 
 class FoldedModelCache;
 class SampleAdmission;
+class SamplingThreads;
 
 class InProcessSampler final : public rpc::SampleRouter {
  public:
@@ -56,6 +58,9 @@ class InProcessSampler final : public rpc::SampleRouter {
     // service-slots2, 2 cores, two runs each: 2.2-3.0 images/s against
     // 1.6-1.9 with 2 to 8 clients.
     int slots = 2;
+    // Denoise on one fixed thread per slot (sampler/sampling_threads.h);
+    // false: on each caller's own thread, as before (bench:service compares).
+    bool dedicated_threads = true;
     // Working memory of the requests running at once (beyond the cached
     // models' weights, which `cache_bytes` bounds).
     int64_t memory_budget_bytes = int64_t{2} << 30;
@@ -106,12 +111,15 @@ class InProcessSampler final : public rpc::SampleRouter {
  private:
   InProcessSampler(Options options, std::unique_ptr<worker::BaseModelLibrary> library,
                    std::unique_ptr<FoldedModelCache> cache,
-                   std::unique_ptr<SampleAdmission> admission);
+                   std::unique_ptr<SampleAdmission> admission,
+                   std::unique_ptr<SamplingThreads> threads);
 
   const Options options_;
   const std::unique_ptr<worker::BaseModelLibrary> library_;
   const std::unique_ptr<FoldedModelCache> cache_;
   const std::unique_ptr<SampleAdmission> admission_;
+  // One per slot: admitted requests denoise there, not on the caller's thread.
+  const std::unique_ptr<SamplingThreads> threads_;
 };
 
 }  // namespace stamina::sampler
