@@ -14,6 +14,7 @@
 #include "server/admin_service_impl.h"
 #include "server/blob_service_impl.h"
 #include "server/concept_service_impl.h"
+#include "server/fault_log.h"
 #include "server/malformed_requests.h"
 #include "server/model_service_impl.h"
 #include "server/sample_request.h"
@@ -170,6 +171,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
     if (s->metrics_ != nullptr) interceptors.push_back(s->metrics_->NewInterceptorFactory());
+    if (options.log) interceptors.push_back(NewFaultLogInterceptorFactory(options.log));
     interceptors.push_back(NewMalformedRequestInterceptorFactory());
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
@@ -198,6 +200,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
     {
       std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
           interceptors;
+      if (options.log) interceptors.push_back(NewFaultLogInterceptorFactory(options.log));
       interceptors.push_back(NewMalformedRequestInterceptorFactory());
       internal.experimental().SetInterceptorCreators(std::move(interceptors));
     }
