@@ -22,6 +22,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
         .cache_bytes = options.sampler_cache_bytes,
         .slots = options.sampler_slots,
         .dedicated_threads = options.sampler_dedicated_threads,
+        .threads_per_slot = options.sampler_threads_per_slot,
         .memory_budget_bytes = options.sampler_memory_bytes,
         .max_waiting = options.sampler_max_waiting,
         .max_waiting_per_tenant = options.sampler_max_waiting_per_tenant};

@@ -78,8 +78,9 @@ ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
 ABSL_FLAG(int64_t, sampler_memory_bytes, int64_t{2} << 30,
           "Working memory of the Sample requests running at once (beyond the cached "
           "models); sizes that could never fit are refused");
-ABSL_FLAG(int, sampler_slots, 2,
-          "Sample requests running at once (they share --torch_threads)");
+ABSL_FLAG(int, sampler_slots, 2, "Sample requests running at once");
+ABSL_FLAG(int, sampler_threads_per_slot, 0,
+          "Torch threads of each sampler slot (0: --torch_threads split between the slots)");
 ABSL_FLAG(int, sampler_queue, 32,
           "Sample requests waiting before new ones are RESOURCE_EXHAUSTED (busy)");
 ABSL_FLAG(int, sampler_queue_per_tenant, 8, "The same, per tenant");
@@ -204,6 +205,7 @@ int main(int argc, char** argv) {
        .sampler_cache_bytes = cache_bytes,
        .sampler_memory_bytes = absl::GetFlag(FLAGS_sampler_memory_bytes),
        .sampler_slots = absl::GetFlag(FLAGS_sampler_slots),
+       .sampler_threads_per_slot = absl::GetFlag(FLAGS_sampler_threads_per_slot),
        .sampler_max_waiting = absl::GetFlag(FLAGS_sampler_queue),
        .sampler_max_waiting_per_tenant = absl::GetFlag(FLAGS_sampler_queue_per_tenant),
        .log = LogLine});

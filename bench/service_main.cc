@@ -59,6 +59,8 @@ ABSL_FLAG(int, throughput_requests, 8, "Throughput: requests per client");
 ABSL_FLAG(int, sampler_slots, 2, "The sampler's slots (staminad --sampler_slots)");
 ABSL_FLAG(bool, sampler_dedicated_threads, true,
           "Denoise on one fixed thread per slot (false: on each gRPC handler thread)");
+ABSL_FLAG(int, sampler_threads_per_slot, 0,
+          "Torch threads of each slot's thread (0: --threads split between the slots)");
 
 namespace stamina::bench {
 namespace {
@@ -181,7 +183,8 @@ void Run() {
        .worker_slots = 1,
        .worker_poll_interval = absl::Milliseconds(20),
        .sampler_slots = absl::GetFlag(FLAGS_sampler_slots),
-       .sampler_dedicated_threads = absl::GetFlag(FLAGS_sampler_dedicated_threads)});
+       .sampler_dedicated_threads = absl::GetFlag(FLAGS_sampler_dedicated_threads),
+       .sampler_threads_per_slot = absl::GetFlag(FLAGS_sampler_threads_per_slot)});
   Check(service.status(), "EmbeddedService::Create");
   const bool random_weights = (*service)->base_model().dir.empty();
   Check((*service)->server().tenants().CreateTenant("bench", "").status(), "CreateTenant");
@@ -262,6 +265,7 @@ void Run() {
       {"threads", absl::GetFlag(FLAGS_threads)},
       {"sampler_slots", absl::GetFlag(FLAGS_sampler_slots)},
       {"sampler_dedicated_threads", absl::GetFlag(FLAGS_sampler_dedicated_threads)},
+      {"sampler_threads_per_slot", absl::GetFlag(FLAGS_sampler_threads_per_slot)},
       {"base_model", base_id},
       {"random_base_weights", random_weights},
       {"train_steps", absl::GetFlag(FLAGS_train_steps)},
@@ -276,7 +280,7 @@ void Run() {
   std::string md = absl::StrFormat(
       "# bench:service\n\nMachine: %s. %s.\nBase model %s%s; one concept trained %d steps "
       "(%.1f s).\nSample: %d image(s), %d steps, guidance %.1f, \"%s\"; sampler slots %d, "
-      "denoising on %s.\n\n"
+      "denoising on %s%s.\n\n"
       "| path | p50 ms | p99 ms |\n|---|---|---|\n| gRPC (EmbeddedService, loopback) | %.1f "
       "| %.1f |\n| direct GenerateImages | %.1f | %.1f |\n| **ratio** | **%.3f** | **%.3f** |\n\n"
       "| clients | images/s | images | seconds | latency p50 ms | latency p99 ms | images/s vs "
@@ -286,6 +290,11 @@ void Run() {
       absl::GetFlag(FLAGS_sampler_slots),
       absl::GetFlag(FLAGS_sampler_dedicated_threads) ? "one fixed thread per slot"
                                                      : "the gRPC handler threads",
+      !absl::GetFlag(FLAGS_sampler_dedicated_threads) ? std::string("")
+      : absl::GetFlag(FLAGS_sampler_threads_per_slot) > 0
+          ? absl::StrCat(", ", absl::GetFlag(FLAGS_sampler_threads_per_slot),
+                         " torch thread(s) each")
+          : std::string(", the torch threads split between them"),
       grpc_p50, grpc_p99, direct_p50, direct_p99, grpc_p50 / direct_p50,
       grpc_p99 / direct_p99);
   // The no-collapse check of issue 18: more clients should not lower

@@ -1,5 +1,6 @@
 #include "core/torch_runtime.h"
 
+#include <omp.h>
 #include <sched.h>
 
 #include <fstream>
@@ -8,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/torch_status.h"
+#include "ATen/Parallel.h"
 #include "torch/torch.h"
 
 namespace stamina::core {
@@ -42,6 +44,19 @@ int AvailableCores() {
     if (count > 0) return count;
   }
   return 1;
+}
+
+int CallingThreadTorchThreads() { return at::get_num_threads(); }
+
+absl::Status SetCallingThreadTorchThreads(int threads) {
+  if (threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("threads: must be >= 1, got ", threads));
+  }
+  // LibTorch sets a thread's OpenMP count to the process-wide one the first
+  // time the thread runs a parallel op; let that happen now, not after.
+  at::internal::lazy_init_num_threads();
+  omp_set_num_threads(threads);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TorchRuntimeInfo> ConfigureTorchRuntime(

@@ -7,7 +7,8 @@
 // Debian's default reference BLAS makes matmul ~17x slower than OpenBLAS
 // (docs: toolchain.md §8; `./stamina.sh setup` installs libopenblas0-openmp).
 //
-// Not thread-safe: call from main() before starting threads.
+// ConfigureTorchRuntime is not thread-safe: call it from main() before
+// starting threads.
 #ifndef STAMINA_CORE_TORCH_RUNTIME_H_
 #define STAMINA_CORE_TORCH_RUNTIME_H_
 
@@ -42,6 +43,18 @@ absl::StatusOr<TorchRuntimeInfo> ConfigureTorchRuntime(
 
 // The number of cores this process may run on (at least 1).
 int AvailableCores();
+
+// The intra-op threads LibTorch uses on the calling thread (on a thread that
+// has not changed its own: the process-wide count).
+int CallingThreadTorchThreads();
+
+// Sets the intra-op threads of the calling thread only (OpenMP keeps the
+// count per thread; LibTorch's parallel loops and OpenBLAS's OpenMP build
+// read it at each call), leaving the process-wide count that
+// ConfigureTorchRuntime set for every other thread. For long-lived threads
+// that share the cores by design (the sampler's slots). Thread-safe.
+// INVALID_ARGUMENT unless threads >= 1.
+absl::Status SetCallingThreadTorchThreads(int threads);
 
 }  // namespace stamina::core
 

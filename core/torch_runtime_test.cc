@@ -1,5 +1,7 @@
 #include "core/torch_runtime.h"
 
+#include <thread>
+
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,6 +29,27 @@ TEST(TorchRuntimeTest, RejectsNegativeThreads) {
   EXPECT_THAT(ConfigureTorchRuntime({.threads = -2}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::HasSubstr("threads")));
+}
+
+// One thread's own count changes neither the process-wide count nor what a
+// new thread starts with.
+TEST(TorchRuntimeTest, ACallingThreadsCountIsItsOwn) {
+  STAMINA_ASSERT_OK(ConfigureTorchRuntime({.threads = 2}).status());
+  int inside = 0, after_a_parallel_op = 0, other = 0;
+  std::thread limited([&] {
+    STAMINA_ASSERT_OK(SetCallingThreadTorchThreads(1));
+    inside = at::get_num_threads();
+    (void)torch::mm(torch::ones({64, 64}), torch::ones({64, 64}));
+    after_a_parallel_op = at::get_num_threads();
+  });
+  limited.join();
+  std::thread fresh([&] { other = at::get_num_threads(); });
+  fresh.join();
+  EXPECT_EQ(inside, 1);
+  EXPECT_EQ(after_a_parallel_op, 1);
+  EXPECT_EQ(other, 2);
+  EXPECT_EQ(at::get_num_threads(), 2);
+  EXPECT_THAT(SetCallingThreadTorchThreads(0), StatusCodeIs(absl::StatusCode::kInvalidArgument));
 }
 
 // `./stamina.sh setup` installs libopenblas0-openmp, which Debian's LibTorch

@@ -14,6 +14,7 @@
 #include "core/pipelines/diffusers_export.h"
 #include "core/pipelines/sampling_memory.h"
 #include "core/pipelines/text_to_image_pipeline.h"
+#include "core/torch_runtime.h"
 #include "images/png_codec.h"
 #include "sampler/folded_model_cache.h"
 #include "sampler/sample_admission.h"
@@ -74,6 +75,9 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Optio
   if (options.base_models.empty()) {
     return absl::InvalidArgumentError("base_models: at least one");
   }
+  if (options.threads_per_slot < 0) {
+    return absl::InvalidArgumentError("threads_per_slot: must be >= 0");
+  }
   if (options.cache_bytes <= 0) {
     return absl::InvalidArgumentError("cache_bytes: must be positive");
   }
@@ -88,7 +92,14 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Optio
                                .max_waiting_per_tenant = options.max_waiting_per_tenant}));
   std::unique_ptr<SamplingThreads> threads;
   if (options.dedicated_threads) {
-    STAMINA_ASSIGN_OR_RETURN(threads, SamplingThreads::Create(options.slots));
+    const int per_slot = options.threads_per_slot > 0
+                             ? options.threads_per_slot
+                             : std::max(1, core::CallingThreadTorchThreads() / options.slots);
+    std::function<void()> on_start = [per_slot] {
+      // Only fails for a count below 1, which per_slot never is.
+      (void)core::SetCallingThreadTorchThreads(per_slot);
+    };
+    STAMINA_ASSIGN_OR_RETURN(threads, SamplingThreads::Create(options.slots, on_start));
   }
   return std::unique_ptr<InProcessSampler>(
       new InProcessSampler(std::move(options), std::move(library), std::move(cache),

@@ -52,15 +52,20 @@ class InProcessSampler final : public rpc::SampleRouter {
     int64_t cache_bytes = int64_t{1} << 30;
     // Run one denoising step on a freshly built model before it serves.
     bool warm_up = true;
-    // Requests sampling at once. They share the process's torch threads;
-    // a request leaves cores idle in its serial parts (scheduler steps,
-    // small ops, PNG encoding), so two beat one: bench/results/service and
-    // service-slots2, 2 cores, two runs each: 2.2-3.0 images/s against
-    // 1.6-1.9 with 2 to 8 clients.
+    // Requests sampling at once. Two beat one even when they shared the
+    // process's torch threads (bench/results/service and service-slots2, 2
+    // cores: 2.2-3.0 images/s against 1.6-1.9 with 2 to 8 clients).
     int slots = 2;
     // Denoise on one fixed thread per slot (sampler/sampling_threads.h);
     // false: on each caller's own thread, as before (bench:service compares).
     bool dedicated_threads = true;
+    // Torch intra-op threads of each slot's thread (with dedicated_threads);
+    // 0: the process's torch threads split between the slots (at least 1
+    // each), so running requests never oversubscribe the cores. On the tiny
+    // model two slots of one thread each beat two slots sharing two threads
+    // 1.7x in throughput and halve a lone request's latency
+    // (bench/results/service-threads, 2 cores).
+    int threads_per_slot = 0;
     // Working memory of the requests running at once (beyond the cached
     // models' weights, which `cache_bytes` bounds).
     int64_t memory_budget_bytes = int64_t{2} << 30;

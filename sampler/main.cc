@@ -49,7 +49,9 @@ ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
 ABSL_FLAG(int, max_concurrent, 0, "Concurrent Sample calls; 0 = no cap");
 ABSL_FLAG(int64_t, memory_bytes, int64_t{2} << 30,
           "Working memory of the Sample requests running at once (beyond the cache)");
-ABSL_FLAG(int, slots, 2, "Sample requests running at once (they share the torch threads)");
+ABSL_FLAG(int, slots, 2, "Sample requests running at once");
+ABSL_FLAG(int, threads_per_slot, 0,
+          "Torch threads of each slot (0: --torch_threads split between the slots)");
 ABSL_FLAG(int, queue, 32, "Sample requests waiting before new ones are busy");
 ABSL_FLAG(int, queue_per_tenant, 8, "The same, per tenant");
 ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architecture)");
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
        .base_models = {*base},
        .cache_bytes = absl::GetFlag(FLAGS_cache_bytes),
        .slots = absl::GetFlag(FLAGS_slots),
+       .threads_per_slot = absl::GetFlag(FLAGS_threads_per_slot),
        .memory_budget_bytes = absl::GetFlag(FLAGS_memory_bytes),
        .max_waiting = absl::GetFlag(FLAGS_queue),
        .max_waiting_per_tenant = absl::GetFlag(FLAGS_queue_per_tenant)});

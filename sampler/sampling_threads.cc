@@ -10,14 +10,18 @@ struct SamplingThreads::Job {
   bool done = false;  // guarded by the pool's mu_
 };
 
-absl::StatusOr<std::unique_ptr<SamplingThreads>> SamplingThreads::Create(int threads) {
+absl::StatusOr<std::unique_ptr<SamplingThreads>> SamplingThreads::Create(
+    int threads, std::function<void()> on_start) {
   if (threads < 1 || threads > 64) {
     return absl::InvalidArgumentError(
         absl::StrCat("threads: ", threads, " is out of range [1, 64]"));
   }
   std::unique_ptr<SamplingThreads> pool(new SamplingThreads());
   for (int i = 0; i < threads; ++i) {
-    pool->threads_.emplace_back([p = pool.get()] { p->Loop(); });
+    pool->threads_.emplace_back([p = pool.get(), on_start] {
+      if (on_start) on_start();
+      p->Loop();
+    });
   }
   return pool;
 }

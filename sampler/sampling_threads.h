@@ -14,6 +14,7 @@
 #define STAMINA_SAMPLER_SAMPLING_THREADS_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -27,8 +28,10 @@ namespace stamina::sampler {
 
 class SamplingThreads {
  public:
-  // INVALID_ARGUMENT unless 1 <= threads <= 64.
-  static absl::StatusOr<std::unique_ptr<SamplingThreads>> Create(int threads);
+  // INVALID_ARGUMENT unless 1 <= threads <= 64. `on_start` (may be null)
+  // runs first on each new thread, e.g. to set its torch thread count.
+  static absl::StatusOr<std::unique_ptr<SamplingThreads>> Create(
+      int threads, std::function<void()> on_start = nullptr);
   ~SamplingThreads();
 
   // Runs `job` on one of the threads and returns when it has finished. Jobs

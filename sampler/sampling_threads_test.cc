@@ -41,6 +41,22 @@ TEST(SamplingThreadsTest, ManyCallersShareThePoolsThreadsOnly) {
   for (const std::thread::id& id : runners) EXPECT_EQ(callers.count(id), 0u);
 }
 
+TEST(SamplingThreadsTest, EachThreadStartsWithTheHook) {
+  thread_local int started_here = 0;
+  absl::Mutex mu;
+  int starts = 0;
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto pool, SamplingThreads::Create(3, [&] {
+                                 started_here = 1;
+                                 absl::MutexLock lock(&mu);
+                                 ++starts;
+                               }));
+  int seen = 0;
+  pool->Run([&] { seen = started_here; });
+  EXPECT_EQ(seen, 1);
+  pool.reset();  // joins: every thread has run the hook
+  EXPECT_EQ(starts, 3);
+}
+
 TEST(SamplingThreadsTest, RefusesAThreadCountOutOfRange) {
   EXPECT_THAT(SamplingThreads::Create(0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("threads: 0")));
