@@ -44,6 +44,7 @@ ROOTS = [
     "//bench:diffusers_cost",
     "//bench:read_samples",
     "//bench:registry",
+    "//bench:sample_batch",
     "//bench:service",
     "//bench:soak",
     "//bench:train_step",
