@@ -8,8 +8,7 @@
 
 namespace stamina::app {
 
-absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
-    Options options) {
+absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(Options options) {
   std::unique_ptr<EmbeddedService> s(new EmbeddedService());
   STAMINA_ASSIGN_OR_RETURN(s->base_, worker::ResolveBaseModel(options.base_model));
   const std::string warning =
@@ -39,13 +38,14 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(
   Clock* clock = options.api.clock;
   STAMINA_ASSIGN_OR_RETURN(s->server_, server::ApiServer::Create(std::move(options.api)));
   if (options.worker_slots <= 0) return s;
-  STAMINA_ASSIGN_OR_RETURN(s->source_, worker::LocalJobSource::Create(
-                                           {.jobs = &s->server_->jobs(),
-                                            .models = &s->server_->models(),
-                                            .lineage = &s->server_->lineage(),
-                                            .blobs = &s->server_->blobs(),
-                                            .lease_ttl = options.lease_ttl,
-                                            .on_succeeded = s->server_->context().on_job_succeeded}));
+  STAMINA_ASSIGN_OR_RETURN(
+      s->source_,
+      worker::LocalJobSource::Create({.jobs = &s->server_->jobs(),
+                                      .models = &s->server_->models(),
+                                      .lineage = &s->server_->lineage(),
+                                      .blobs = &s->server_->blobs(),
+                                      .lease_ttl = options.lease_ttl,
+                                      .on_succeeded = s->server_->context().on_job_succeeded}));
   STAMINA_ASSIGN_OR_RETURN(
       s->executor_,
       worker::NewTrainingExecutor({.base_models = {s->base_},

@@ -54,7 +54,7 @@ class EmbeddedService {
     int64_t sampler_memory_bytes = int64_t{2} << 30;
     int sampler_slots = 2;
     bool sampler_dedicated_threads = true;  // InProcessSampler::Options
-    int sampler_threads_per_slot = 0;        // InProcessSampler::Options
+    int sampler_threads_per_slot = 0;       // InProcessSampler::Options
     int sampler_max_waiting = 32;
     int sampler_max_waiting_per_tenant = 8;
     // One line per notable event; may be null.

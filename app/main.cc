@@ -36,19 +36,18 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "server/bootstrap_key.h"
 #include "app/embedded_service.h"
 #include "common/process.h"
 #include "rpc/internal_auth.h"
 #include "rpc/tls_credentials.h"
 #include "server/api_server.h"
+#include "server/bootstrap_key.h"
 #include "server/remote_sample_router.h"
 #include "worker/torch_setup.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "gRPC address (host:port)");
 ABSL_FLAG(std::string, data_dir, "stamina-data", "Registry and blob directory");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus address; empty = off");
 ABSL_FLAG(std::string, internal_listen, "",
@@ -96,8 +95,7 @@ ABSL_FLAG(bool, sampler_tls, false,
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(int, memory_release_seconds, 30,
           "How often free heap pages go back to the OS (malloc_trim); 0 = never");
-ABSL_FLAG(int, lease_seconds, 60,
-          "Lease of a training job (in-process slots and remote workers)");
+ABSL_FLAG(int, lease_seconds, 60, "Lease of a training job (in-process slots and remote workers)");
 // Quotas (published in Limits; 0 = none for the per-tenant ones).
 ABSL_FLAG(int, max_models_per_tenant, stamina::server::ServiceLimits{}.max_models_per_tenant,
           "Models one tenant may have");
@@ -114,9 +112,7 @@ ABSL_FLAG(int64_t, max_stored_bytes_per_tenant,
 
 namespace {
 
-void LogLine(const std::string& line) {
-  std::fprintf(stderr, "staminad: %s\n", line.c_str());
-}
+void LogLine(const std::string& line) { std::fprintf(stderr, "staminad: %s\n", line.c_str()); }
 
 }  // namespace
 
@@ -160,9 +156,9 @@ int main(int argc, char** argv) {
   int64_t cache_bytes = absl::GetFlag(FLAGS_sampler_cache_bytes);
   const std::vector<std::string> backends = absl::GetFlag(FLAGS_sampler_backends);
   if (!backends.empty()) {
-    auto credentials = stamina::rpc::ChannelCredentialsFor(
-        {.enabled = absl::GetFlag(FLAGS_sampler_tls),
-         .ca_file = absl::GetFlag(FLAGS_sampler_tls_ca)});
+    auto credentials =
+        stamina::rpc::ChannelCredentialsFor({.enabled = absl::GetFlag(FLAGS_sampler_tls),
+                                             .ca_file = absl::GetFlag(FLAGS_sampler_tls_ca)});
     if (!credentials.ok()) {
       LogLine("--sampler_tls_ca: " + credentials.status().ToString());
       return 1;
@@ -173,8 +169,7 @@ int main(int argc, char** argv) {
       LogLine("--sampler_backends: " + replicas.status().ToString());
       return 1;
     }
-    options.sampler_factory = [replicas = *replicas](
-                                  const stamina::server::ServiceContext& context)
+    options.sampler_factory = [replicas = *replicas](const stamina::server::ServiceContext& context)
         -> absl::StatusOr<std::unique_ptr<stamina::rpc::SampleRouter>> {
       auto router = stamina::server::RemoteSampleRouter::Create(
           {.replicas = replicas, .grants = context.blob_grants});
@@ -230,9 +225,8 @@ int main(int argc, char** argv) {
                "%d training slots, sampler %s\n",
                options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
                server->internal_port(), server->metrics_port(), slots,
-               !backends.empty()
-                   ? absl::StrCat(backends.size(), " remote replicas").c_str()
-                   : (cache_bytes > 0 ? "in-process" : "off"));
+               !backends.empty() ? absl::StrCat(backends.size(), " remote replicas").c_str()
+                                 : (cache_bytes > 0 ? "in-process" : "off"));
   const int signal_number = stamina::AwaitStopSignal();
   std::fprintf(stderr, "staminad: signal %d, shutting down\n", signal_number);
   (*service)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds)));

@@ -79,8 +79,7 @@ class InProcessSampler final : public rpc::SampleRouter {
   static absl::StatusOr<std::unique_ptr<InProcessSampler>> Create(Options options);
   ~InProcessSampler() override;
 
-  absl::Status Sample(const rpc::ModelRecipe& recipe,
-                      const rpc::SampleParams& params,
+  absl::Status Sample(const rpc::ModelRecipe& recipe, const rpc::SampleParams& params,
                       rpc::SampleSink& sink) override;
 
   // Builds (and warms) the recipe's model into the cache without sampling.
@@ -97,8 +96,7 @@ class InProcessSampler final : public rpc::SampleRouter {
   // The ids of the base models it serves.
   std::vector<std::string> BaseModelIds() const;
 
-  std::optional<rpc::BaseModelSampling> SamplingOf(
-      const std::string& base_model_id) const override;
+  std::optional<rpc::BaseModelSampling> SamplingOf(const std::string& base_model_id) const override;
 
   // What identifies a recipe's folded weights in the cache (recipes of
   // different models with the same base and adapters share an entry).

@@ -6,9 +6,9 @@
 // builds folded models from the base model it has locally and the adapter
 // artifacts it reads from staminad's BlobService on its internal listener
 // (only those of models sent to it; cached under --data_dir,
-// digest-checked), into an LRU cache of --cache_bytes. Flags are parsed here only. On SIGTERM/SIGINT it drains
-// (new calls are UNAVAILABLE, so the front end tries the next replica), then
-// in-flight calls get --grace_seconds.
+// digest-checked), into an LRU cache of --cache_bytes. Flags are parsed here only. On
+// SIGTERM/SIGINT it drains (new calls are UNAVAILABLE, so the front end tries the next replica),
+// then in-flight calls get --grace_seconds.
 //
 //   bazel run //sampler:stamina-sampler -- --listen=0.0.0.0:7071
 //       --blob_server=staminad:7071 --internal_token_file=/run/secrets/token
@@ -44,8 +44,7 @@ ABSL_FLAG(std::string, internal_token_file, "",
           "--internal_tokens_file; empty = $STAMINA_INTERNAL_TOKEN");
 ABSL_FLAG(std::string, data_dir, "stamina-sampler-data",
           "Local cache of fetched adapter artifacts");
-ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30,
-          "Memory budget of the folded-model cache");
+ABSL_FLAG(int64_t, cache_bytes, int64_t{1} << 30, "Memory budget of the folded-model cache");
 ABSL_FLAG(int, max_concurrent, 0, "Concurrent Sample calls; 0 = no cap");
 ABSL_FLAG(int64_t, memory_bytes, int64_t{2} << 30,
           "Working memory of the Sample requests running at once (beyond the cache)");
@@ -91,11 +90,10 @@ int main(int argc, char** argv) {
        .token_file = absl::GetFlag(FLAGS_internal_token_file),
        .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
   if (!internal.ok()) return Fail(internal.status());
-  auto base = stamina::worker::StartModelProcess(
-      {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = absl::GetFlag(FLAGS_base_model_dir),
-       .seed = absl::GetFlag(FLAGS_base_model_seed)},
-      absl::GetFlag(FLAGS_torch_threads), LogLine);
+  auto base = stamina::worker::StartModelProcess({.id = absl::GetFlag(FLAGS_base_model),
+                                                  .dir = absl::GetFlag(FLAGS_base_model_dir),
+                                                  .seed = absl::GetFlag(FLAGS_base_model_seed)},
+                                                 absl::GetFlag(FLAGS_torch_threads), LogLine);
   if (!base.ok()) return Fail(base.status());
 
   auto blobs = stamina::sampler::GrpcBlobStore::Create(
@@ -131,8 +129,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   LogLine(absl::StrCat("serving ", base->id, " on port ", port,
                        absl::GetFlag(FLAGS_tls_cert).empty() ? " (plaintext)" : " (TLS)",
-                       ", adapters from ",
-                       absl::GetFlag(FLAGS_blob_server), ", cache budget ",
+                       ", adapters from ", absl::GetFlag(FLAGS_blob_server), ", cache budget ",
                        absl::GetFlag(FLAGS_cache_bytes), " bytes"));
   const int signal_number = stamina::AwaitStopSignal();
   LogLine(absl::StrCat("signal ", signal_number, ", draining"));

@@ -50,8 +50,7 @@ absl::StatusOr<ResolvedBaseModel> ResolveBaseModel(const BaseModelSpec& spec);
 
 // The warning a binary logs when `resolved` fell back to random weights
 // (`dir_label` names where files were looked for); empty otherwise.
-std::string RandomWeightsWarning(const ResolvedBaseModel& resolved,
-                                 const std::string& dir_label);
+std::string RandomWeightsWarning(const ResolvedBaseModel& resolved, const std::string& dir_label);
 
 }  // namespace stamina::worker
 

@@ -66,21 +66,17 @@ int main(int argc, char** argv) {
     char host[256] = {};
     name = gethostname(host, sizeof(host) - 1) == 0 ? host : "worker";
   }
-  auto base = stamina::worker::StartModelProcess(
-      {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = absl::GetFlag(FLAGS_base_model_dir),
-       .seed = absl::GetFlag(FLAGS_base_model_seed)},
-      absl::GetFlag(FLAGS_torch_threads), LogLine);
+  auto base = stamina::worker::StartModelProcess({.id = absl::GetFlag(FLAGS_base_model),
+                                                  .dir = absl::GetFlag(FLAGS_base_model_dir),
+                                                  .seed = absl::GetFlag(FLAGS_base_model_seed)},
+                                                 absl::GetFlag(FLAGS_torch_threads), LogLine);
   if (!base.ok()) {
     LogLine(base.status().ToString());
     return 1;
   }
   auto source = stamina::worker::GrpcJobSource::Create(
-      {.channel = internal->channel,
-       .internal_token = internal->token,
-       .base_models = {base->id}});
-  auto executor =
-      stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
+      {.channel = internal->channel, .internal_token = internal->token, .base_models = {base->id}});
+  auto executor = stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
   if (!source.ok() || !executor.ok()) {
     LogLine((source.ok() ? executor.status() : source.status()).ToString());
     return 1;

@@ -26,8 +26,7 @@ absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
   std::map<std::string, ResolvedBaseModel> by_id;
   for (const auto& base : bases) {
     if (!by_id.emplace(base.id, base).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("base model ", base.id, " given twice"));
+      return absl::InvalidArgumentError(absl::StrCat("base model ", base.id, " given twice"));
     }
   }
   // Configs of bases with files are read once, here: a folder whose configs
@@ -35,8 +34,7 @@ absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
   std::map<std::string, core::DiffusionModelConfig> file_configs;
   for (const auto& [id, base] : by_id) {
     if (base.dir.empty()) continue;
-    absl::StatusOr<core::DiffusionModelConfig> config =
-        core::ReadDiffusionModelConfig(base.dir);
+    absl::StatusOr<core::DiffusionModelConfig> config = core::ReadDiffusionModelConfig(base.dir);
     if (!config.ok()) {
       return absl::Status(config.status().code(),
                           absl::StrCat("base model ", id, ": ", config.status().message()));
@@ -47,30 +45,26 @@ absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
       new BaseModelLibrary(std::move(by_id), std::move(file_configs)));
 }
 
-absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(
-    const std::string& id, const std::string& digest) const {
+absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(const std::string& id,
+                                                            const std::string& digest) const {
   const auto it = bases_.find(id);
   if (it == bases_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("base model ", id, " is not available on this worker"));
+    return absl::NotFoundError(absl::StrCat("base model ", id, " is not available on this worker"));
   }
   const ResolvedBaseModel& base = it->second;
   if (!digest.empty() && digest != base.digest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "base model ", id, ": the model was created on weights ",
-        digest.substr(0, 12), "... but this process has ",
-        base.digest.substr(0, 12), "..."));
+    return absl::FailedPreconditionError(
+        absl::StrCat("base model ", id, ": the model was created on weights ", digest.substr(0, 12),
+                     "... but this process has ", base.digest.substr(0, 12), "..."));
   }
   if (base.dir.empty()) return core::CreateBaseModel(id, base.random_seed);
   return core::LoadDiffusionModel(base.dir);
 }
 
-absl::StatusOr<core::DiffusionModelConfig> BaseModelLibrary::Config(
-    const std::string& id) const {
+absl::StatusOr<core::DiffusionModelConfig> BaseModelLibrary::Config(const std::string& id) const {
   const auto it = bases_.find(id);
   if (it == bases_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("base model ", id, " is not available on this worker"));
+    return absl::NotFoundError(absl::StrCat("base model ", id, " is not available on this worker"));
   }
   const auto config = file_configs_.find(id);
   if (config != file_configs_.end()) return config->second;
@@ -78,8 +72,7 @@ absl::StatusOr<core::DiffusionModelConfig> BaseModelLibrary::Config(
 }
 
 int64_t ModelBytes(core::DiffusionModel& model) {
-  return ModuleBytes(*model.text_encoder) + ModuleBytes(*model.unet) +
-         ModuleBytes(*model.vae);
+  return ModuleBytes(*model.text_encoder) + ModuleBytes(*model.unet) + ModuleBytes(*model.vae);
 }
 
 absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
@@ -89,12 +82,10 @@ absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
   std::vector<core::AdapterArtifact> parsed;
   std::set<std::string> targets(extra_targets.begin(), extra_targets.end());
   for (size_t i = 0; i < artifacts.size(); ++i) {
-    absl::StatusOr<core::AdapterArtifact> artifact =
-        core::ParseAdapterArtifact(artifacts[i]);
+    absl::StatusOr<core::AdapterArtifact> artifact = core::ParseAdapterArtifact(artifacts[i]);
     if (!artifact.ok()) {
-      return absl::Status(artifact.status().code(),
-                          absl::StrCat("lineage adapter ", i + 1, ": ",
-                                       artifact.status().message()));
+      return absl::Status(artifact.status().code(), absl::StrCat("lineage adapter ", i + 1, ": ",
+                                                                 artifact.status().message()));
     }
     targets.insert(artifact->config.targets.begin(), artifact->config.targets.end());
     parsed.push_back(*std::move(artifact));
@@ -102,18 +93,17 @@ absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
   FoldedModel folded{.model = std::move(base)};
   STAMINA_ASSIGN_OR_RETURN(
       folded.state,
-      core::ContinualState::Create(folded.model.unet, std::vector<std::string>(
-                                                          targets.begin(), targets.end())));
+      core::ContinualState::Create(folded.model.unet,
+                                   std::vector<std::string>(targets.begin(), targets.end())));
   for (size_t i = 0; i < parsed.size(); ++i) {
     if (stop != nullptr && stop->load()) {
       return absl::CancelledError("cancelled while folding the lineage");
     }
-    absl::Status folded_one =
-        core::FoldAdapterArtifact(parsed[i], folded.model, folded.state);
+    absl::Status folded_one = core::FoldAdapterArtifact(parsed[i], folded.model, folded.state);
     if (!folded_one.ok()) {
       return absl::Status(folded_one.code(),
-                          absl::StrCat("folding lineage adapter ", i + 1, " (",
-                                       parsed[i].token, "): ", folded_one.message()));
+                          absl::StrCat("folding lineage adapter ", i + 1, " (", parsed[i].token,
+                                       "): ", folded_one.message()));
     }
     folded.tokens.push_back(parsed[i].token);
   }

@@ -41,8 +41,7 @@ class BaseModelLibrary {
   // A new copy of the base model `id`. NOT_FOUND for an unknown id;
   // FAILED_PRECONDITION when `digest` (the digest a user model was created
   // on; empty skips the check) is not this process's copy.
-  absl::StatusOr<core::DiffusionModel> Load(const std::string& id,
-                                            const std::string& digest) const;
+  absl::StatusOr<core::DiffusionModel> Load(const std::string& id, const std::string& digest) const;
 
   // The configs of base model `id` without loading its weights (read from
   // its files, or its architecture's for random weights). NOT_FOUND for an

@@ -23,8 +23,7 @@ absl::StatusOr<ResolvedBaseModel> StartModelProcess(
                                              .dir = WorkspacePath(flags.dir),
                                              .random_fallback = true,
                                              .random_seed = flags.seed}));
-  const std::string warning =
-      RandomWeightsWarning(resolved, "--base_model_dir=" + flags.dir);
+  const std::string warning = RandomWeightsWarning(resolved, "--base_model_dir=" + flags.dir);
   if (!warning.empty()) log(warning);
   STAMINA_ASSIGN_OR_RETURN(std::string torch, SetUpTorch(torch_threads));
   log(torch);

@@ -34,8 +34,8 @@ bool Retryable(absl::StatusCode code) {
 // One job on one slot: the phases, the heartbeats and the ending.
 class JobRun {
  public:
-  JobRun(const TrainingExecutorOptions& options, const BaseModelLibrary& library,
-         JobSource& source, const Lease& lease, const std::atomic<bool>& shutdown)
+  JobRun(const TrainingExecutorOptions& options, const BaseModelLibrary& library, JobSource& source,
+         const Lease& lease, const std::atomic<bool>& shutdown)
       : options_(options),
         library_(library),
         source_(source),
@@ -53,8 +53,7 @@ class JobRun {
     // last beat.
     absl::Notification done;
     std::thread keepalive([this, &done] {
-      const absl::Duration wake =
-          std::min(absl::Milliseconds(50), lease_.heartbeat_interval);
+      const absl::Duration wake = std::min(absl::Milliseconds(50), lease_.heartbeat_interval);
       while (!done.WaitForNotificationWithTimeout(wake)) KeepAlive();
     });
     absl::StatusOr<int64_t> result = Work();
@@ -106,17 +105,15 @@ class JobRun {
     }
     Beat(/*force=*/true);
     if (stop_.load()) {
-      return absl::CancelledError(absl::StrCat("stopped before phase ",
-                                               static_cast<int>(phase)));
+      return absl::CancelledError(absl::StrCat("stopped before phase ", static_cast<int>(phase)));
     }
     return absl::OkStatus();
   }
 
   absl::StatusOr<int64_t> Work() {
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kPreparing));
-    STAMINA_ASSIGN_OR_RETURN(
-        core::DiffusionModel base,
-        library_.Load(task_.base_model_id, task_.base_model_digest));
+    STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
+                             library_.Load(task_.base_model_id, task_.base_model_digest));
     std::vector<std::string> artifacts;
     for (const ParentAdapter& adapter : task_.parent_adapters) {
       STAMINA_ASSIGN_OR_RETURN(std::string bytes,
@@ -146,37 +143,33 @@ class JobRun {
       absl::MutexLock lock(&mu_);
       progress_.total_steps = request.training.steps;
     }
-    STAMINA_ASSIGN_OR_RETURN(
-        core::ConceptTrainingResult result,
-        core::TrainConcept(
-            parent.model, parent.state, request,
-            [this](const core::ConceptTrainingProgress& p) {
-              {
-                absl::MutexLock lock(&mu_);
-                progress_.step = p.step;
-                progress_.total_steps = p.total_steps;
-                progress_.loss = static_cast<float>(p.loss);
-                progress_.training_seconds = p.seconds;
-              }
-              Beat(/*force=*/false);
-            },
-            &stop_));
+    STAMINA_ASSIGN_OR_RETURN(core::ConceptTrainingResult result,
+                             core::TrainConcept(
+                                 parent.model, parent.state, request,
+                                 [this](const core::ConceptTrainingProgress& p) {
+                                   {
+                                     absl::MutexLock lock(&mu_);
+                                     progress_.step = p.step;
+                                     progress_.total_steps = p.total_steps;
+                                     progress_.loss = static_cast<float>(p.loss);
+                                     progress_.training_seconds = p.seconds;
+                                   }
+                                   Beat(/*force=*/false);
+                                 },
+                                 &stop_));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kFolding));
-    STAMINA_ASSIGN_OR_RETURN(std::string bytes,
-                             core::SerializeAdapterArtifact(result.artifact));
+    STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(result.artifact));
     // The artifact must replay onto its parent exactly as the sampler and the
     // next job will replay it.
-    STAMINA_RETURN_IF_ERROR(
-        core::FoldAdapterArtifact(result.artifact, parent.model, parent.state));
+    STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(result.artifact, parent.model, parent.state));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kCommitting));
     {
       absl::MutexLock lock(&keepalive_mu_);
       committing_ = true;
     }
-    STAMINA_ASSIGN_OR_RETURN(std::string digest,
-                             source_.StoreArtifact(lease_.lease_id, bytes));
+    STAMINA_ASSIGN_OR_RETURN(std::string digest, source_.StoreArtifact(lease_.lease_id, bytes));
     const double seconds = absl::ToDoubleSeconds(options_.clock->Now() - start_);
     committed_ = true;
     return source_.Complete(lease_.lease_id, digest,
@@ -186,9 +179,9 @@ class JobRun {
   absl::StatusOr<int64_t> Finish(absl::StatusOr<int64_t> result) {
     if (lost_ || absl::IsAborted(result.status())) {
       Log("lease lost; the work is dropped");
-      return absl::AbortedError(absl::StrCat(
-          "job ", task_.job_id, ": lease lost",
-          result.ok() ? "" : absl::StrCat(" (", result.status().message(), ")")));
+      return absl::AbortedError(
+          absl::StrCat("job ", task_.job_id, ": lease lost",
+                       result.ok() ? "" : absl::StrCat(" (", result.status().message(), ")")));
     }
     if (result.ok()) {
       Log(absl::StrCat("succeeded: version ", *result));
@@ -210,8 +203,7 @@ class JobRun {
                .retryable = true};
       outcome = absl::UnavailableError(error.message);
     }
-    absl::StatusOr<storage::JobState> state =
-        source_.Fail(lease_.lease_id, error, cancelled_);
+    absl::StatusOr<storage::JobState> state = source_.Fail(lease_.lease_id, error, cancelled_);
     if (absl::IsAborted(state.status())) {
       return absl::AbortedError(absl::StrCat("job ", task_.job_id, ": lease lost"));
     }
@@ -248,8 +240,7 @@ class JobRun {
 
 class TrainingExecutor final : public JobExecutor {
  public:
-  TrainingExecutor(TrainingExecutorOptions options,
-                   std::unique_ptr<BaseModelLibrary> library)
+  TrainingExecutor(TrainingExecutorOptions options, std::unique_ptr<BaseModelLibrary> library)
       : options_(std::move(options)), library_(std::move(library)) {}
 
   absl::StatusOr<int64_t> Run(JobSource& source, const Lease& lease,
@@ -264,16 +255,14 @@ class TrainingExecutor final : public JobExecutor {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(
-    TrainingExecutorOptions options) {
+absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(TrainingExecutorOptions options) {
   if (options.clock == nullptr) return absl::InvalidArgumentError("clock: required");
   if (options.base_models.empty()) {
     return absl::InvalidArgumentError("base_models: at least one");
   }
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<BaseModelLibrary> library,
                            BaseModelLibrary::Create(options.base_models));
-  return std::unique_ptr<JobExecutor>(
-      new TrainingExecutor(std::move(options), std::move(library)));
+  return std::unique_ptr<JobExecutor>(new TrainingExecutor(std::move(options), std::move(library)));
 }
 
 }  // namespace stamina::worker

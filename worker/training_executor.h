@@ -44,8 +44,7 @@ struct TrainingExecutorOptions {
   std::function<void(const std::string&)> log;
 };
 
-absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(
-    TrainingExecutorOptions options);
+absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(TrainingExecutorOptions options);
 
 }  // namespace stamina::worker
 

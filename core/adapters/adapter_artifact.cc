@@ -35,8 +35,8 @@ constexpr FactorField kFactorFields[] = {
 absl::Status CheckShape(const std::string& name, const torch::Tensor& tensor,
                         std::vector<int64_t> shape) {
   if (!tensor.defined() || tensor.sizes().vec() != shape) {
-    return absl::DataLossError(absl::StrCat(
-        "adapter artifact: ", name, " has the wrong shape for this model"));
+    return absl::DataLossError(
+        absl::StrCat("adapter artifact: ", name, " has the wrong shape for this model"));
   }
   return absl::OkStatus();
 }
@@ -67,20 +67,17 @@ absl::StatusOr<AdapterArtifact> ParseAdapterArtifact(absl::string_view bytes) {
   STAMINA_ASSIGN_OR_RETURN(Safetensors file, ParseSafetensors(bytes));
   std::map<std::string, std::string> metadata = file.header.metadata;
   if (metadata["format"] != kAdapterArtifactFormat) {
-    return absl::DataLossError(absl::StrCat(
-        "adapter artifact: format is \"", metadata["format"], "\", want \"",
-        kAdapterArtifactFormat, "\""));
+    return absl::DataLossError(absl::StrCat("adapter artifact: format is \"", metadata["format"],
+                                            "\", want \"", kAdapterArtifactFormat, "\""));
   }
   AdapterArtifact artifact;
   absl::StatusOr<AdapterConfig> config = AdapterConfigFromJson(metadata["config"]);
   if (!config.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("adapter artifact: ", config.status().message()));
+    return absl::DataLossError(absl::StrCat("adapter artifact: ", config.status().message()));
   }
   artifact.config = *config;
   artifact.token = metadata["token"];
-  if (!absl::SimpleAtoi(metadata["token_id"], &artifact.token_id) ||
-      artifact.token_id < 0) {
+  if (!absl::SimpleAtoi(metadata["token_id"], &artifact.token_id) || artifact.token_id < 0) {
     return absl::DataLossError("adapter artifact: bad token_id");
   }
   for (const char* key : {"format", "config", "token", "token_id"}) {
@@ -107,22 +104,20 @@ absl::StatusOr<AdapterArtifact> ParseAdapterArtifact(absl::string_view bytes) {
       }
     }
     if (!known) {
-      return absl::DataLossError(
-          absl::StrCat("adapter artifact: unexpected tensor ", name));
+      return absl::DataLossError(absl::StrCat("adapter artifact: unexpected tensor ", name));
     }
   }
   return artifact;
 }
 
-absl::StatusOr<int64_t> EnsureConceptToken(DiffusionModel& model,
-                                           const std::string& token) {
+absl::StatusOr<int64_t> EnsureConceptToken(DiffusionModel& model, const std::string& token) {
   absl::StatusOr<int32_t> id = model.tokenizer->TokenId(token);
   if (absl::IsNotFound(id.status())) {
     const int64_t rows = model.config.text_encoder.vocab_size;
     if (model.tokenizer->vocab_size() >= rows) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the text encoder's ", rows,
-          " embedding rows are all taken: no room for concept token ", token));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the text encoder's ", rows,
+                       " embedding rows are all taken: no room for concept token ", token));
     }
     id = model.tokenizer->AddToken(token);
   }
@@ -130,8 +125,8 @@ absl::StatusOr<int64_t> EnsureConceptToken(DiffusionModel& model,
   return static_cast<int64_t>(*id);
 }
 
-absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact,
-                                 DiffusionModel& model, ContinualState& state) {
+absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact, DiffusionModel& model,
+                                 ContinualState& state) {
   STAMINA_ASSIGN_OR_RETURN(std::vector<AdaptedLayer> layers,
                            FindAdaptedLayers(model.unet, artifact.config.targets));
   const bool masked = UsesMask(artifact.config);
@@ -142,8 +137,7 @@ absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact,
     }
     const auto it = artifact.layers.find(layer.name);
     if (it == artifact.layers.end()) {
-      return absl::DataLossError(
-          absl::StrCat("adapter artifact: no factors for ", layer.name));
+      return absl::DataLossError(absl::StrCat("adapter artifact: no factors for ", layer.name));
     }
     const LayerFactors& f = it->second;
     const int64_t out = layer.linear->weight.size(0);
@@ -159,23 +153,20 @@ absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact,
     }
     if (f.context_basis.defined() &&
         (f.context_basis.dim() != 2 || f.context_basis.size(0) != in)) {
-      return absl::DataLossError(absl::StrCat(
-          "adapter artifact: ", layer.name, ".context_basis has the wrong shape"));
+      return absl::DataLossError(
+          absl::StrCat("adapter artifact: ", layer.name, ".context_basis has the wrong shape"));
     }
   }
   if (layers.size() != artifact.layers.size()) {
-    return absl::DataLossError(
-        "adapter artifact: factors for layers the targets do not name");
+    return absl::DataLossError("adapter artifact: factors for layers the targets do not name");
   }
-  torch::nn::Embedding& table =
-      model.text_encoder->text_model->embeddings->token_embedding;
-  STAMINA_RETURN_IF_ERROR(CheckShape("token_row", artifact.token_row,
-                                     {table->weight.size(1)}));
+  torch::nn::Embedding& table = model.text_encoder->text_model->embeddings->token_embedding;
+  STAMINA_RETURN_IF_ERROR(CheckShape("token_row", artifact.token_row, {table->weight.size(1)}));
   STAMINA_ASSIGN_OR_RETURN(const int64_t id, EnsureConceptToken(model, artifact.token));
   if (id != artifact.token_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "concept token ", artifact.token, " has id ", id, " in this model but ",
-        artifact.token_id, " in the artifact: replay artifacts in lineage order"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("concept token ", artifact.token, " has id ", id, " in this model but ",
+                     artifact.token_id, " in the artifact: replay artifacts in lineage order"));
   }
   return RunTorchVoid([&] {
     torch::NoGradGuard no_grad;

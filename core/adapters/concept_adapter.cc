@@ -22,21 +22,19 @@ bool UsesForgettingPenalty(const AdapterConfig& config) {
 
 // Whether `layer` reads the text encoder's output (a cross-attention K/V).
 bool ReadsTextContext(const AdaptedLayer& layer) {
-  return absl::EndsWith(layer.name, "attn2.to_k") ||
-         absl::EndsWith(layer.name, "attn2.to_v");
+  return absl::EndsWith(layer.name, "attn2.to_k") || absl::EndsWith(layer.name, "attn2.to_v");
 }
 
 // The preserved context of every layer (context_preservation.h); all
 // undefined for context = none and for layers that do not read text.
-absl::StatusOr<std::vector<LayerContext>> LayerContexts(
-    DiffusionModel& model, const std::vector<AdaptedLayer>& layers,
-    const ConceptAdapterOptions& options) {
+absl::StatusOr<std::vector<LayerContext>> LayerContexts(DiffusionModel& model,
+                                                        const std::vector<AdaptedLayer>& layers,
+                                                        const ConceptAdapterOptions& options) {
   const AdapterConfig& config = options.config;
   std::vector<LayerContext> contexts(layers.size());
   if (config.context == ContextPreservation::kNone) return contexts;
-  const std::vector<std::string> prompts = options.preserved_prompts.empty()
-                                               ? std::vector<std::string>{""}
-                                               : options.preserved_prompts;
+  const std::vector<std::string> prompts =
+      options.preserved_prompts.empty() ? std::vector<std::string>{""} : options.preserved_prompts;
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor outputs, ContextOutputs(model, prompts));
   STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
     torch::NoGradGuard no_grad;
@@ -50,12 +48,12 @@ absl::StatusOr<std::vector<LayerContext>> LayerContexts(
         contexts[i].basis = basis;
       } else {
         contexts[i].outputs = outputs;
-        contexts[i].reference = std::max(
-            1e-12, torch::matmul(outputs, weight.detach().to(torch::kFloat32).t())
-                       .pow(2)
-                       .sum(1)
-                       .mean()
-                       .item<double>());
+        contexts[i].reference =
+            std::max(1e-12, torch::matmul(outputs, weight.detach().to(torch::kFloat32).t())
+                                .pow(2)
+                                .sum(1)
+                                .mean()
+                                .item<double>());
       }
     }
   }));
@@ -74,9 +72,9 @@ absl::StatusOr<int64_t> InitializerId(const Tokenizer& tokenizer, const std::str
     }
   }
   const auto refused = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "token_initializer: \"", word, "\" ", why,
-        " (it must be one word of the base model's vocabulary)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("token_initializer: \"", word, "\" ", why,
+                     " (it must be one word of the base model's vocabulary)"));
   };
   if (pieces.size() != 1) {
     return refused(absl::StrCat("is ", pieces.size(), " tokens"));
@@ -95,8 +93,7 @@ ConceptAdapter::ConceptAdapter(DiffusionModel& model, ConceptAdapterOptions opti
     : model_(model), options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
-    DiffusionModel& model, const ContinualState& state,
-    const ConceptAdapterOptions& options) {
+    DiffusionModel& model, const ContinualState& state, const ConceptAdapterOptions& options) {
   STAMINA_RETURN_IF_ERROR(ValidateAdapterConfig(options.config));
   STAMINA_RETURN_IF_ERROR(ValidateConceptToken(options.token)) << "token";
   auto& embeddings = model.text_encoder->text_model->embeddings;
@@ -105,8 +102,7 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
   }
   std::unique_ptr<ConceptAdapter> adapter(new ConceptAdapter(model, options));
   const AdapterConfig& config = adapter->options_.config;
-  STAMINA_ASSIGN_OR_RETURN(adapter->layers_,
-                           FindAdaptedLayers(model.unet, config.targets));
+  STAMINA_ASSIGN_OR_RETURN(adapter->layers_, FindAdaptedLayers(model.unet, config.targets));
   for (const AdaptedLayer& layer : adapter->layers_) {
     if (*layer.slot) {
       return absl::FailedPreconditionError(
@@ -114,12 +110,11 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
     }
     if (UsesForgettingPenalty(config)) {
       STAMINA_ASSIGN_OR_RETURN(torch::Tensor base, state.base_weight(layer.name));
-      adapter->previous_deltas_.push_back(RunTorch([&] {
-                                            torch::NoGradGuard no_grad;
-                                            return layer.linear->weight.detach().to(
-                                                       torch::kFloat32) -
-                                                   base;
-                                          }).value());
+      adapter->previous_deltas_.push_back(
+          RunTorch([&] {
+            torch::NoGradGuard no_grad;
+            return layer.linear->weight.detach().to(torch::kFloat32) - base;
+          }).value());
     }
   }
   STAMINA_ASSIGN_OR_RETURN(const int64_t initializer_id,
@@ -132,26 +127,24 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
   }
   STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
     at::Generator generator = at::detail::createCPUGenerator(options.seed);
-    at::Generator mask_generator =
-        at::detail::createCPUGenerator(options.seed ^ 0x5DEECE66DULL);
+    at::Generator mask_generator = at::detail::createCPUGenerator(options.seed ^ 0x5DEECE66DULL);
     for (size_t i = 0; i < adapter->layers_.size(); ++i) {
       const AdaptedLayer& layer = adapter->layers_[i];
       const torch::Tensor& weight = layer.linear->weight;
       adapter->adapters_.emplace_back(weight.size(1), weight.size(0), config,
-                                      state.cumulative_mask(layer.name), contexts[i],
-                                      generator, mask_generator);
+                                      state.cumulative_mask(layer.name), contexts[i], generator,
+                                      mask_generator);
     }
-    adapter->token_ = ConceptToken(config.token, config.token_mlp_hidden,
-                                   config.token_max_rms,
+    adapter->token_ = ConceptToken(config.token, config.token_mlp_hidden, config.token_max_rms,
                                    embeddings->token_embedding->weight.detach(),
-                                   model.tokenizer->base_vocab_size(), initializer_id,
-                                   generator);
+                                   model.tokenizer->base_vocab_size(), initializer_id, generator);
   }));
   for (size_t i = 0; i < adapter->layers_.size(); ++i) {
     *adapter->layers_[i].slot = adapter->adapters_[i].ptr();
   }
-  embeddings->token_overrides[adapter->token_id_] =
-      [token = adapter->token_]() mutable { return token->Row(); };
+  embeddings->token_overrides[adapter->token_id_] = [token = adapter->token_]() mutable {
+    return token->Row();
+  };
   adapter->attached_ = true;
   return adapter;
 }
@@ -185,9 +178,7 @@ std::vector<torch::Tensor> ConceptAdapter::MaskParameters() const {
   return parameters;
 }
 
-std::vector<torch::Tensor> ConceptAdapter::TokenParameters() const {
-  return token_->parameters();
-}
+std::vector<torch::Tensor> ConceptAdapter::TokenParameters() const { return token_->parameters(); }
 
 int64_t ConceptAdapter::trainable_parameter_count() const {
   int64_t count = 0;
@@ -197,8 +188,7 @@ int64_t ConceptAdapter::trainable_parameter_count() const {
   return count;
 }
 
-absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(
-    RegularizationTerms* terms) {
+absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(RegularizationTerms* terms) {
   const AdapterConfig& config = options_.config;
   return RunTorch([&] {
     torch::Tensor total = torch::zeros({});
@@ -257,8 +247,8 @@ absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(
 std::map<std::string, double> ConceptAdapter::MaskDensity() const {
   std::map<std::string, double> density;
   for (size_t i = 0; i < adapters_.size(); ++i) {
-    const torch::Tensor mask = FoldMask(options_.config, adapters_[i]->Factors(),
-                                        adapters_[i]->cumulative_mask());
+    const torch::Tensor mask =
+        FoldMask(options_.config, adapters_[i]->Factors(), adapters_[i]->cumulative_mask());
     density[layers_[i].name] = mask.defined() ? mask.mean().item<double>() : 1.0;
   }
   return density;

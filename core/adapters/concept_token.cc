@@ -18,20 +18,17 @@ torch::nn::Linear SeededLinear(int64_t in, int64_t out, at::Generator& generator
 }  // namespace
 
 ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
-                                   const torch::Tensor& embedding_table,
-                                   int64_t base_vocab_size, int64_t initializer_id,
-                                   at::Generator& generator)
+                                   const torch::Tensor& embedding_table, int64_t base_vocab_size,
+                                   int64_t initializer_id, at::Generator& generator)
     : kind_(kind), max_rms_(max_rms) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor words =
-      embedding_table.slice(0, 0, base_vocab_size).to(torch::kFloat32);
+  const torch::Tensor words = embedding_table.slice(0, 0, base_vocab_size).to(torch::kFloat32);
   const torch::Tensor mean = initializer_id >= 0 ? words[initializer_id] : words.mean(0);
   const torch::Tensor std = words.std(0);
   const int64_t dim = words.size(1);
   if (kind == TokenKind::kDirect) {
-    row_ = register_parameter("row", initializer_id >= 0
-                                         ? mean.clone()
-                                         : mean + std * torch::randn({dim}, generator));
+    row_ = register_parameter(
+        "row", initializer_id >= 0 ? mean.clone() : mean + std * torch::randn({dim}, generator));
     return;
   }
   const int64_t width = hidden > 0 ? hidden : dim;
@@ -39,8 +36,7 @@ ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
   mean_ = register_buffer("mean", mean.clone());
   std_ = register_buffer("std", std.clone());
   mlp_ = register_module(
-      "mlp", torch::nn::Sequential(SeededLinear(dim, width, generator),
-                                   torch::nn::GELU(),
+      "mlp", torch::nn::Sequential(SeededLinear(dim, width, generator), torch::nn::GELU(),
                                    SeededLinear(width, dim, generator)));
 }
 

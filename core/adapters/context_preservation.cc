@@ -16,14 +16,13 @@ namespace {
 std::string Substitute(const std::string& caption, const std::string& token,
                        const std::string& replacement) {
   const std::string replaced = absl::StrReplaceAll(caption, {{token, replacement}});
-  return absl::StrJoin(
-      std::vector<std::string>(absl::StrSplit(replaced, ' ', absl::SkipEmpty())), " ");
+  return absl::StrJoin(std::vector<std::string>(absl::StrSplit(replaced, ' ', absl::SkipEmpty())),
+                       " ");
 }
 
 }  // namespace
 
-std::vector<std::string> PreservedPrompts(const Tokenizer& tokenizer,
-                                          const std::string& token,
+std::vector<std::string> PreservedPrompts(const Tokenizer& tokenizer, const std::string& token,
                                           const std::vector<std::string>& captions) {
   std::vector<std::string> earlier;
   for (int32_t id = tokenizer.base_vocab_size(); id < tokenizer.vocab_size(); ++id) {
@@ -54,8 +53,7 @@ absl::StatusOr<torch::Tensor> ContextOutputs(DiffusionModel& model,
                                              const std::vector<std::string>& prompts) {
   absl::StatusOr<torch::Tensor> ids = TokenizeBatch(*model.tokenizer, prompts);
   if (!ids.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("preserved prompts: ", ids.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("preserved prompts: ", ids.status().message()));
   }
   return RunTorch([&] {
     torch::NoGradGuard no_grad;
@@ -75,8 +73,7 @@ torch::Tensor ContextBasis(const torch::Tensor& outputs, double energy) {
   const double total = power.sum().item<double>();
   if (!(total > 0)) return torch::zeros({outputs.size(1), 0}, torch::kFloat32);
   // Directions below 1e-9 of the largest are rounding noise, never kept.
-  const int64_t significant =
-      (power > power[0].item<double>() * 1e-9).sum().item<int64_t>();
+  const int64_t significant = (power > power[0].item<double>() * 1e-9).sum().item<int64_t>();
   const torch::Tensor cumulative = power.cumsum(0) / total;
   int64_t k = 1;
   while (k < significant && cumulative[k - 1].item<double>() < energy) ++k;

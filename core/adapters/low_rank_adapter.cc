@@ -10,13 +10,11 @@ double Scale(const AdapterConfig& config) {
 }
 
 torch::Tensor Activation(const AdapterConfig& config, const torch::Tensor& x) {
-  return config.mask_activation == MaskActivation::kGelu ? torch::gelu(x)
-                                                         : torch::relu(x);
+  return config.mask_activation == MaskActivation::kGelu ? torch::gelu(x) : torch::relu(x);
 }
 
 // 1 − C as a float factor, or undefined when nothing is excluded.
-torch::Tensor ExclusionFactor(const AdapterConfig& config,
-                              const torch::Tensor& cumulative_mask) {
+torch::Tensor ExclusionFactor(const AdapterConfig& config, const torch::Tensor& cumulative_mask) {
   if (config.overlap != MaskOverlap::kExclusive || !cumulative_mask.defined()) {
     return {};
   }
@@ -54,23 +52,21 @@ torch::Tensor FoldMask(const AdapterConfig& config, const LayerFactors& factors,
 torch::Tensor FoldedDelta(const AdapterConfig& config, const LayerFactors& factors,
                           const torch::Tensor& cumulative_mask) {
   torch::NoGradGuard no_grad;
-  torch::Tensor delta =
-      torch::matmul(factors.lora_B, factors.lora_A) * Scale(config);
-  if (torch::Tensor mask = FoldMask(config, factors, cumulative_mask);
-      mask.defined()) {
+  torch::Tensor delta = torch::matmul(factors.lora_B, factors.lora_A) * Scale(config);
+  if (torch::Tensor mask = FoldMask(config, factors, cumulative_mask); mask.defined()) {
     delta = delta * mask;
   }
   return ProjectOffContext(delta, factors.context_basis);
 }
 
 LowRankAdapterImpl::LowRankAdapterImpl(int64_t in_features, int64_t out_features,
-                                       const AdapterConfig& config,
-                                       torch::Tensor cumulative_mask,
-                                       LayerContext context,
-                                       at::Generator& generator,
+                                       const AdapterConfig& config, torch::Tensor cumulative_mask,
+                                       LayerContext context, at::Generator& generator,
                                        at::Generator& mask_generator)
-    : config_(config), scale_(Scale(config)),
-      cumulative_mask_(std::move(cumulative_mask)), context_(std::move(context)) {
+    : config_(config),
+      scale_(Scale(config)),
+      cumulative_mask_(std::move(cumulative_mask)),
+      context_(std::move(context)) {
   // nn.Linear's kaiming_uniform_(a=√5): U(±1/√in).
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   lora_A = register_parameter(
@@ -80,21 +76,22 @@ LowRankAdapterImpl::LowRankAdapterImpl(int64_t in_features, int64_t out_features
     // [I] V ~ N(0, 1) (the hidden code of each input column), U ~ N(0, 1/r_m):
     // U φ(V) has a spread of ~0.7, so with b = β ≈ 2 almost every entry starts
     // on and sparsity pressure prunes from there (method.md §4.2).
-    mask_U = register_parameter(
-        "mask_U", torch::randn({out_features, config.mask_rank}, mask_generator) /
-                      std::sqrt(static_cast<double>(config.mask_rank)));
-    mask_V = register_parameter(
-        "mask_V", torch::randn({config.mask_rank, in_features}, mask_generator));
-    mask_b = register_parameter(
-        "mask_b", torch::full({out_features}, config.mask_init_bias));
+    mask_U = register_parameter("mask_U",
+                                torch::randn({out_features, config.mask_rank}, mask_generator) /
+                                    std::sqrt(static_cast<double>(config.mask_rank)));
+    mask_V =
+        register_parameter("mask_V", torch::randn({config.mask_rank, in_features}, mask_generator));
+    mask_b = register_parameter("mask_b", torch::full({out_features}, config.mask_init_bias));
   }
 }
 
 torch::Tensor LowRankAdapterImpl::SoftMask() const {
-  return torch::sigmoid(
-      MaskLogits(config_, {.lora_A = lora_A, .lora_B = lora_B, .mask_U = mask_U,
-                           .mask_V = mask_V, .mask_b = mask_b}) /
-      config_.mask_tau);
+  return torch::sigmoid(MaskLogits(config_, {.lora_A = lora_A,
+                                             .lora_B = lora_B,
+                                             .mask_U = mask_U,
+                                             .mask_V = mask_V,
+                                             .mask_b = mask_b}) /
+                        config_.mask_tau);
 }
 
 torch::Tensor LowRankAdapterImpl::TrainingMask() const {
@@ -106,8 +103,7 @@ torch::Tensor LowRankAdapterImpl::TrainingMask() const {
     const torch::Tensor hard = (soft >= 0.5).to(soft.dtype());
     mask = soft + (hard - soft).detach();
   }
-  if (torch::Tensor keep = ExclusionFactor(config_, cumulative_mask_);
-      keep.defined()) {
+  if (torch::Tensor keep = ExclusionFactor(config_, cumulative_mask_); keep.defined()) {
     mask = mask * keep;
   }
   return mask;
@@ -116,8 +112,7 @@ torch::Tensor LowRankAdapterImpl::TrainingMask() const {
 torch::Tensor LowRankAdapterImpl::Delta(const torch::Tensor& input) {
   if (!has_mask() && !context_.basis.defined()) {
     // Factorized: never forms the dense [out, in] product.
-    return torch::nn::functional::linear(
-               torch::nn::functional::linear(input, lora_A), lora_B) *
+    return torch::nn::functional::linear(torch::nn::functional::linear(input, lora_A), lora_B) *
            scale_;
   }
   return torch::nn::functional::linear(input, DenseDelta().to(input.dtype()));
@@ -136,8 +131,7 @@ torch::Tensor LowRankAdapterImpl::ContextPenalty() const {
 }
 
 LayerFactors LowRankAdapterImpl::Factors() const {
-  LayerFactors factors{.lora_A = lora_A.detach().clone(),
-                       .lora_B = lora_B.detach().clone()};
+  LayerFactors factors{.lora_A = lora_A.detach().clone(), .lora_B = lora_B.detach().clone()};
   if (context_.basis.defined()) factors.context_basis = context_.basis.clone();
   if (has_mask()) {
     factors.mask_U = mask_U.detach().clone();
@@ -147,8 +141,7 @@ LayerFactors LowRankAdapterImpl::Factors() const {
   return factors;
 }
 
-torch::Tensor LowRankAdapterImpl::ForgettingPenalty(
-    const torch::Tensor& previous_delta) const {
+torch::Tensor LowRankAdapterImpl::ForgettingPenalty(const torch::Tensor& previous_delta) const {
   return (previous_delta * DenseDelta()).pow(2).sum();
 }
 

@@ -72,9 +72,8 @@ class LowRankAdapterImpl : public torch::nn::Module, public LinearAdapter {
   // (separate streams, so switching the mask off leaves A as it was);
   // `cumulative_mask` (bool [out, in] or undefined) is used by
   // overlap = penalize | exclusive, `context` by context = project | penalize.
-  LowRankAdapterImpl(int64_t in_features, int64_t out_features,
-                     const AdapterConfig& config, torch::Tensor cumulative_mask,
-                     LayerContext context, at::Generator& generator,
+  LowRankAdapterImpl(int64_t in_features, int64_t out_features, const AdapterConfig& config,
+                     torch::Tensor cumulative_mask, LayerContext context, at::Generator& generator,
                      at::Generator& mask_generator);
 
   // x [..., in] → [..., out]: x ΔWᵀ with the training-time mask.

@@ -16,13 +16,12 @@ namespace stamina::core {
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("CLIPTextConfig.", field, ": ", problem));
+  return absl::InvalidArgumentError(absl::StrCat("CLIPTextConfig.", field, ": ", problem));
 }
 
 torch::nn::LayerNorm MakeLayerNorm(const CLIPTextConfig& config) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden_size})
-                                  .eps(config.layer_norm_eps));
+  return torch::nn::LayerNorm(
+      torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps));
 }
 
 }  // namespace
@@ -56,8 +55,7 @@ absl::Status ValidateCLIPTextConfig(const CLIPTextConfig& config) {
   if (config.hidden_size <= 0 || config.num_attention_heads <= 0 ||
       config.hidden_size % config.num_attention_heads != 0) {
     return Invalid("hidden_size",
-                   absl::StrCat(config.hidden_size,
-                                " does not split into num_attention_heads ",
+                   absl::StrCat(config.hidden_size, " does not split into num_attention_heads ",
                                 config.num_attention_heads));
   }
   if (config.intermediate_size <= 0) {
@@ -71,24 +69,20 @@ absl::Status ValidateCLIPTextConfig(const CLIPTextConfig& config) {
   }
   if (config.hidden_act != "quick_gelu" && config.hidden_act != "gelu") {
     return Invalid("hidden_act",
-                   absl::StrCat("unsupported \"", config.hidden_act,
-                                "\" (quick_gelu or gelu)"));
+                   absl::StrCat("unsupported \"", config.hidden_act, "\" (quick_gelu or gelu)"));
   }
   return absl::OkStatus();
 }
 
 CLIPTextEmbeddingsImpl::CLIPTextEmbeddingsImpl(const CLIPTextConfig& config)
-    : token_embedding(register_module(
-          "token_embedding",
-          torch::nn::Embedding(config.vocab_size, config.hidden_size))),
-      position_embedding(
-          register_module("position_embedding",
-                          torch::nn::Embedding(config.max_position_embeddings,
-                                               config.hidden_size))),
+    : token_embedding(register_module("token_embedding",
+                                      torch::nn::Embedding(config.vocab_size, config.hidden_size))),
+      position_embedding(register_module(
+          "position_embedding",
+          torch::nn::Embedding(config.max_position_embeddings, config.hidden_size))),
       position_ids(register_buffer(
           "position_ids",
-          torch::arange(config.max_position_embeddings, torch::kLong)
-              .unsqueeze(0))) {}
+          torch::arange(config.max_position_embeddings, torch::kLong).unsqueeze(0))) {}
 
 torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
   const int64_t length = input_ids.size(-1);
@@ -98,11 +92,9 @@ torch::Tensor CLIPTextEmbeddingsImpl::forward(const torch::Tensor& input_ids) {
   // too, so a half-precision model holds half position_ids: cast back.
   torch::Tensor tokens = token_embedding(input_ids);
   for (const auto& [id, make_row] : token_overrides) {
-    tokens = torch::where((input_ids == id).unsqueeze(-1),
-                          make_row().to(tokens.dtype()), tokens);
+    tokens = torch::where((input_ids == id).unsqueeze(-1), make_row().to(tokens.dtype()), tokens);
   }
-  return tokens +
-         position_embedding(position_ids.slice(1, 0, length).to(torch::kLong));
+  return tokens + position_embedding(position_ids.slice(1, 0, length).to(torch::kLong));
 }
 
 CLIPAttentionImpl::CLIPAttentionImpl(const CLIPTextConfig& config)
@@ -121,17 +113,15 @@ torch::Tensor CLIPAttentionImpl::forward(const torch::Tensor& hidden_states,
   const auto split = [&](const torch::Tensor& x) {
     return x.view({batch, length, num_heads_, -1}).transpose(1, 2);
   };
-  const torch::Tensor out = ScaledDotProductAttention(
-      split(q_proj(hidden_states)), split(k_proj(hidden_states)),
-      split(v_proj(hidden_states)), mask);
+  const torch::Tensor out =
+      ScaledDotProductAttention(split(q_proj(hidden_states)), split(k_proj(hidden_states)),
+                                split(v_proj(hidden_states)), mask);
   return out_proj(out.transpose(1, 2).reshape({batch, length, -1}));
 }
 
 CLIPMLPImpl::CLIPMLPImpl(const CLIPTextConfig& config)
-    : fc1(register_module("fc1", torch::nn::Linear(config.hidden_size,
-                                                   config.intermediate_size))),
-      fc2(register_module("fc2", torch::nn::Linear(config.intermediate_size,
-                                                   config.hidden_size))),
+    : fc1(register_module("fc1", torch::nn::Linear(config.hidden_size, config.intermediate_size))),
+      fc2(register_module("fc2", torch::nn::Linear(config.intermediate_size, config.hidden_size))),
       quick_gelu_(config.hidden_act == "quick_gelu") {}
 
 torch::Tensor CLIPMLPImpl::forward(const torch::Tensor& hidden_states) {
@@ -148,8 +138,7 @@ CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPTextConfig& config)
 
 torch::Tensor CLIPEncoderLayerImpl::forward(const torch::Tensor& hidden_states,
                                             const torch::Tensor& mask) {
-  const torch::Tensor x =
-      hidden_states + self_attn(layer_norm1(hidden_states), mask);
+  const torch::Tensor x = hidden_states + self_attn(layer_norm1(hidden_states), mask);
   return x + mlp(layer_norm2(x));
 }
 
@@ -170,8 +159,7 @@ torch::Tensor CLIPEncoderImpl::forward(const torch::Tensor& hidden_states,
 CLIPTextTransformerImpl::CLIPTextTransformerImpl(const CLIPTextConfig& config)
     : embeddings(register_module("embeddings", CLIPTextEmbeddings(config))),
       encoder(register_module("encoder", CLIPEncoder(config))),
-      final_layer_norm(
-          register_module("final_layer_norm", MakeLayerNorm(config))) {}
+      final_layer_norm(register_module("final_layer_norm", MakeLayerNorm(config))) {}
 
 torch::Tensor CLIPTextTransformerImpl::forward(const torch::Tensor& input_ids) {
   TORCH_CHECK(input_ids.dim() == 2,
@@ -181,15 +169,13 @@ torch::Tensor CLIPTextTransformerImpl::forward(const torch::Tensor& input_ids) {
   const int64_t length = input_ids.size(1);
   // True where query i may attend to key j (j <= i).
   const torch::Tensor causal_mask =
-      torch::ones(
-          {length, length},
-          torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()))
+      torch::ones({length, length},
+                  torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()))
           .tril();
   return final_layer_norm(encoder(embeddings(input_ids), causal_mask));
 }
 
-CLIPTextModelImpl::CLIPTextModelImpl(const CLIPTextConfig& config)
-    : config_(config) {
+CLIPTextModelImpl::CLIPTextModelImpl(const CLIPTextConfig& config) : config_(config) {
   const absl::Status valid = ValidateCLIPTextConfig(config);
   TORCH_CHECK(valid.ok(), std::string(valid.message()));
   text_model = register_module("text_model", CLIPTextTransformer(config));
@@ -199,8 +185,7 @@ torch::Tensor CLIPTextModelImpl::forward(const torch::Tensor& input_ids) {
   return text_model(input_ids);
 }
 
-absl::StatusOr<CLIPTextModel> CreateCLIPTextModel(
-    const CLIPTextConfig& config) {
+absl::StatusOr<CLIPTextModel> CreateCLIPTextModel(const CLIPTextConfig& config) {
   if (absl::Status valid = ValidateCLIPTextConfig(config); !valid.ok()) {
     return valid;
   }

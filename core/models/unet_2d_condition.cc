@@ -24,9 +24,8 @@ constexpr char kUpBlock2D[] = "UpBlock2D";
 constexpr char kUNetMidBlock2DCrossAttn[] = "UNetMidBlock2DCrossAttn";
 
 int64_t HeadsOf(const UNet2DConditionModelConfig& config, size_t block) {
-  return config.attention_head_dim.size() == 1
-             ? config.attention_head_dim[0]
-             : config.attention_head_dim[block];
+  return config.attention_head_dim.size() == 1 ? config.attention_head_dim[0]
+                                               : config.attention_head_dim[block];
 }
 
 UNetBlockOptions BaseBlockOptions(const UNet2DConditionModelConfig& config) {
@@ -52,8 +51,8 @@ UNet2DConditionModelConfig UNet2DConditionModelConfig::StableDiffusion15() {
   config.sample_size = 64;
   config.in_channels = 4;
   config.out_channels = 4;
-  config.down_block_types = {kCrossAttnDownBlock2D, kCrossAttnDownBlock2D,
-                             kCrossAttnDownBlock2D, kDownBlock2D};
+  config.down_block_types = {kCrossAttnDownBlock2D, kCrossAttnDownBlock2D, kCrossAttnDownBlock2D,
+                             kDownBlock2D};
   config.up_block_types = {kUpBlock2D, kCrossAttnUpBlock2D, kCrossAttnUpBlock2D,
                            kCrossAttnUpBlock2D};
   config.block_out_channels = {320, 640, 1280, 1280};
@@ -70,10 +69,8 @@ UNet2DConditionModelConfig UNet2DConditionModelConfig::Tiny() {
   config.sample_size = 16;
   config.in_channels = 4;
   config.out_channels = 4;
-  config.down_block_types = {kCrossAttnDownBlock2D, kCrossAttnDownBlock2D,
-                             kDownBlock2D};
-  config.up_block_types = {kUpBlock2D, kCrossAttnUpBlock2D,
-                           kCrossAttnUpBlock2D};
+  config.down_block_types = {kCrossAttnDownBlock2D, kCrossAttnDownBlock2D, kDownBlock2D};
+  config.up_block_types = {kUpBlock2D, kCrossAttnUpBlock2D, kCrossAttnUpBlock2D};
   config.block_out_channels = {32, 64, 64};
   config.layers_per_block = 1;
   config.cross_attention_dim = 32;
@@ -82,21 +79,17 @@ UNet2DConditionModelConfig UNet2DConditionModelConfig::Tiny() {
   return config;
 }
 
-absl::Status ValidateUNet2DConditionModelConfig(
-    const UNet2DConditionModelConfig& config) {
+absl::Status ValidateUNet2DConditionModelConfig(const UNet2DConditionModelConfig& config) {
   const size_t n = config.block_out_channels.size();
   if (n == 0) return Invalid("block_out_channels", "is empty");
   if (config.down_block_types.size() != n) {
-    return Invalid("down_block_types",
-                   "needs one entry per block_out_channels");
+    return Invalid("down_block_types", "needs one entry per block_out_channels");
   }
   if (config.up_block_types.size() != n) {
     return Invalid("up_block_types", "needs one entry per block_out_channels");
   }
-  if (config.attention_head_dim.size() != 1 &&
-      config.attention_head_dim.size() != n) {
-    return Invalid("attention_head_dim",
-                   "needs one value or one per block_out_channels");
+  if (config.attention_head_dim.size() != 1 && config.attention_head_dim.size() != n) {
+    return Invalid("attention_head_dim", "needs one value or one per block_out_channels");
   }
   for (int64_t heads : config.attention_head_dim) {
     if (heads <= 0) return Invalid("attention_head_dim", "must be positive");
@@ -114,43 +107,36 @@ absl::Status ValidateUNet2DConditionModelConfig(
     return Invalid("norm_num_groups", "must be positive");
   }
   if (config.act_fn != "silu") {
-    return Invalid("act_fn", absl::StrCat("unsupported \"", config.act_fn,
-                                          "\" (only \"silu\")"));
+    return Invalid("act_fn", absl::StrCat("unsupported \"", config.act_fn, "\" (only \"silu\")"));
   }
   if (config.mid_block_type != kUNetMidBlock2DCrossAttn) {
-    return Invalid("mid_block_type",
-                   absl::StrCat("unsupported \"", config.mid_block_type, "\""));
+    return Invalid("mid_block_type", absl::StrCat("unsupported \"", config.mid_block_type, "\""));
   }
   for (size_t i = 0; i < n; ++i) {
     const int64_t channels = config.block_out_channels[i];
     if (channels <= 0 || channels % config.norm_num_groups != 0) {
-      return Invalid("block_out_channels",
-                     absl::StrCat(channels,
-                                  " is not a positive multiple of "
-                                  "norm_num_groups ",
-                                  config.norm_num_groups));
+      return Invalid("block_out_channels", absl::StrCat(channels,
+                                                        " is not a positive multiple of "
+                                                        "norm_num_groups ",
+                                                        config.norm_num_groups));
     }
     if (channels % HeadsOf(config, i) != 0) {
-      return Invalid("attention_head_dim",
-                     absl::StrCat(channels, " channels do not split into ",
-                                  HeadsOf(config, i), " heads"));
+      return Invalid("attention_head_dim", absl::StrCat(channels, " channels do not split into ",
+                                                        HeadsOf(config, i), " heads"));
     }
     const std::string& down = config.down_block_types[i];
     if (down != kCrossAttnDownBlock2D && down != kDownBlock2D) {
-      return Invalid("down_block_types",
-                     absl::StrCat("unsupported \"", down, "\""));
+      return Invalid("down_block_types", absl::StrCat("unsupported \"", down, "\""));
     }
     const std::string& up = config.up_block_types[i];
     if (up != kCrossAttnUpBlock2D && up != kUpBlock2D) {
-      return Invalid("up_block_types",
-                     absl::StrCat("unsupported \"", up, "\""));
+      return Invalid("up_block_types", absl::StrCat("unsupported \"", up, "\""));
     }
   }
   return absl::OkStatus();
 }
 
-UNet2DConditionModelImpl::UNet2DConditionModelImpl(
-    const UNet2DConditionModelConfig& config)
+UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNet2DConditionModelConfig& config)
     : config_(config) {
   const absl::Status valid = ValidateUNet2DConditionModelConfig(config);
   TORCH_CHECK(valid.ok(), std::string(valid.message()));
@@ -159,14 +145,12 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(
   const int64_t time_embed_dim = channels[0] * 4;
 
   conv_in = register_module(
-      "conv_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.in_channels,
-                                                            channels[0], 3)
-                                       .padding(1)));
-  time_proj = register_module(
-      "time_proj",
-      Timesteps(channels[0], config.flip_sin_to_cos, config.freq_shift));
-  time_embedding = register_module(
-      "time_embedding", TimestepEmbedding(channels[0], time_embed_dim));
+      "conv_in",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(config.in_channels, channels[0], 3).padding(1)));
+  time_proj = register_module("time_proj",
+                              Timesteps(channels[0], config.flip_sin_to_cos, config.freq_shift));
+  time_embedding =
+      register_module("time_embedding", TimestepEmbedding(channels[0], time_embed_dim));
 
   torch::nn::ModuleList down_blocks;
   int64_t output_channel = channels[0];
@@ -226,17 +210,15 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(
   conv_norm_out = register_module(
       "conv_norm_out",
       torch::nn::GroupNorm(
-          torch::nn::GroupNormOptions(config.norm_num_groups, channels[0])
-              .eps(config.norm_eps)));
+          torch::nn::GroupNormOptions(config.norm_num_groups, channels[0]).eps(config.norm_eps)));
   conv_out = register_module(
-      "conv_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                        channels[0], config.out_channels, 3)
-                                        .padding(1)));
+      "conv_out",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(channels[0], config.out_channels, 3).padding(1)));
 }
 
-torch::Tensor UNet2DConditionModelImpl::forward(
-    const torch::Tensor& sample, const torch::Tensor& timestep,
-    const torch::Tensor& encoder_hidden_states) {
+torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample,
+                                                const torch::Tensor& timestep,
+                                                const torch::Tensor& encoder_hidden_states) {
   TORCH_CHECK(sample.dim() == 4,
               "UNet2DConditionModel: sample must be "
               "[B, C, H, W], got ",
@@ -256,26 +238,22 @@ torch::Tensor UNet2DConditionModelImpl::forward(
   x = conv_in(x);
   std::vector<torch::Tensor> res_samples = {x};
   for (size_t i = 0; i < cross_attn_down_blocks.size(); ++i) {
-    DownBlockOutput out =
-        cross_attn_down_blocks[i].is_empty()
-            ? plain_down_blocks[i](x, emb)
-            : cross_attn_down_blocks[i](x, emb, encoder_hidden_states);
+    DownBlockOutput out = cross_attn_down_blocks[i].is_empty()
+                              ? plain_down_blocks[i](x, emb)
+                              : cross_attn_down_blocks[i](x, emb, encoder_hidden_states);
     x = out.hidden_states;
-    res_samples.insert(res_samples.end(), out.res_samples.begin(),
-                       out.res_samples.end());
+    res_samples.insert(res_samples.end(), out.res_samples.begin(), out.res_samples.end());
   }
 
   x = mid_block(x, emb, encoder_hidden_states);
 
   const size_t n = cross_attn_up_blocks.size();
-  const size_t skips_per_block =
-      static_cast<size_t>(config_.layers_per_block + 1);
+  const size_t skips_per_block = static_cast<size_t>(config_.layers_per_block + 1);
   for (size_t i = 0; i < n; ++i) {
     TORCH_CHECK(res_samples.size() >= skips_per_block,
                 "UNet2DConditionModel: ran out of skip connections");
     const std::vector<torch::Tensor> skips(
-        res_samples.end() - static_cast<std::ptrdiff_t>(skips_per_block),
-        res_samples.end());
+        res_samples.end() - static_cast<std::ptrdiff_t>(skips_per_block), res_samples.end());
     res_samples.resize(res_samples.size() - skips_per_block);
     std::vector<int64_t> upsample_size;
     if (i + 1 < n && forward_upsample_size) {
@@ -283,8 +261,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(
     }
     x = cross_attn_up_blocks[i].is_empty()
             ? plain_up_blocks[i](x, skips, emb, upsample_size)
-            : cross_attn_up_blocks[i](x, skips, emb, encoder_hidden_states,
-                                      upsample_size);
+            : cross_attn_up_blocks[i](x, skips, emb, encoder_hidden_states, upsample_size);
   }
 
   return conv_out(torch::silu(conv_norm_out(x)));
@@ -292,8 +269,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(
 
 absl::StatusOr<UNet2DConditionModel> CreateUNet2DConditionModel(
     const UNet2DConditionModelConfig& config) {
-  if (absl::Status valid = ValidateUNet2DConditionModelConfig(config);
-      !valid.ok()) {
+  if (absl::Status valid = ValidateUNet2DConditionModelConfig(config); !valid.ok()) {
     return valid;
   }
   return RunTorch([&] { return UNet2DConditionModel(config); });

@@ -11,8 +11,7 @@
 namespace stamina::core {
 namespace {
 
-ResnetBlock2D MakeResnet(const VAEBlockOptions& options, int64_t in,
-                         int64_t out) {
+ResnetBlock2D MakeResnet(const VAEBlockOptions& options, int64_t in, int64_t out) {
   ResnetBlock2DOptions resnet;
   resnet.in_channels = in;
   resnet.out_channels = out;
@@ -32,8 +31,7 @@ void BuildResnets(torch::nn::Module& parent, const VAEBlockOptions& options,
 }
 
 torch::nn::GroupNorm MakeGroupNorm(int64_t groups, int64_t channels) {
-  return torch::nn::GroupNorm(
-      torch::nn::GroupNormOptions(groups, channels).eps(1e-6));
+  return torch::nn::GroupNorm(torch::nn::GroupNormOptions(groups, channels).eps(1e-6));
 }
 
 torch::nn::Conv2d Conv3x3(int64_t in, int64_t out) {
@@ -56,13 +54,11 @@ DownEncoderBlock2DImpl::DownEncoderBlock2DImpl(const VAEBlockOptions& options) {
   if (options.add_sampler) {
     downsampler = Downsample2D(options.out_channels, options.out_channels,
                                /*padding=*/0);
-    RegisterModuleList(*this, "downsamplers",
-                       std::vector<Downsample2D>{downsampler});
+    RegisterModuleList(*this, "downsamplers", std::vector<Downsample2D>{downsampler});
   }
 }
 
-torch::Tensor DownEncoderBlock2DImpl::forward(
-    const torch::Tensor& hidden_states) {
+torch::Tensor DownEncoderBlock2DImpl::forward(const torch::Tensor& hidden_states) {
   torch::Tensor x = hidden_states;
   for (ResnetBlock2D& resnet : resnets) x = resnet(x);
   if (!downsampler.is_empty()) x = downsampler(x);
@@ -77,8 +73,7 @@ UpDecoderBlock2DImpl::UpDecoderBlock2DImpl(const VAEBlockOptions& options) {
   }
 }
 
-torch::Tensor UpDecoderBlock2DImpl::forward(
-    const torch::Tensor& hidden_states) {
+torch::Tensor UpDecoderBlock2DImpl::forward(const torch::Tensor& hidden_states) {
   torch::Tensor x = hidden_states;
   for (ResnetBlock2D& resnet : resnets) x = resnet(x);
   if (!upsampler.is_empty()) x = upsampler(x);
@@ -117,8 +112,7 @@ EncoderImpl::EncoderImpl(const VAECoderOptions& options) {
   const std::vector<int64_t>& channels = options.block_out_channels;
   TORCH_CHECK(!channels.empty(), "VAE Encoder: block_out_channels is empty");
   const size_t n = channels.size();
-  conv_in =
-      register_module("conv_in", Conv3x3(options.in_channels, channels[0]));
+  conv_in = register_module("conv_in", Conv3x3(options.in_channels, channels[0]));
   int64_t output_channel = channels[0];
   for (size_t i = 0; i < n; ++i) {
     VAEBlockOptions block;
@@ -131,12 +125,10 @@ EncoderImpl::EncoderImpl(const VAECoderOptions& options) {
     down_blocks.emplace_back(block);
   }
   RegisterModuleList(*this, "down_blocks", down_blocks);
-  mid_block =
-      register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
-  conv_norm_out = register_module(
-      "conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[n - 1]));
-  conv_out = register_module(
-      "conv_out", Conv3x3(channels[n - 1], 2 * options.out_channels));
+  mid_block = register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
+  conv_norm_out =
+      register_module("conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[n - 1]));
+  conv_out = register_module("conv_out", Conv3x3(channels[n - 1], 2 * options.out_channels));
 }
 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& sample) {
@@ -150,10 +142,8 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
   const std::vector<int64_t>& channels = options.block_out_channels;
   TORCH_CHECK(!channels.empty(), "VAE Decoder: block_out_channels is empty");
   const size_t n = channels.size();
-  conv_in =
-      register_module("conv_in", Conv3x3(options.in_channels, channels[n - 1]));
-  mid_block =
-      register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
+  conv_in = register_module("conv_in", Conv3x3(options.in_channels, channels[n - 1]));
+  mid_block = register_module("mid_block", MakeMidBlock(options, channels[n - 1]));
   int64_t output_channel = channels[n - 1];
   for (size_t i = 0; i < n; ++i) {
     VAEBlockOptions block;
@@ -166,10 +156,9 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
     up_blocks.emplace_back(block);
   }
   RegisterModuleList(*this, "up_blocks", up_blocks);
-  conv_norm_out = register_module(
-      "conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[0]));
-  conv_out =
-      register_module("conv_out", Conv3x3(channels[0], options.out_channels));
+  conv_norm_out =
+      register_module("conv_norm_out", MakeGroupNorm(options.norm_num_groups, channels[0]));
+  conv_out = register_module("conv_out", Conv3x3(channels[0], options.out_channels));
 }
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z) {
@@ -178,8 +167,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z) {
   return conv_out(torch::silu(conv_norm_out(x)));
 }
 
-DiagonalGaussianDistribution::DiagonalGaussianDistribution(
-    const torch::Tensor& parameters) {
+DiagonalGaussianDistribution::DiagonalGaussianDistribution(const torch::Tensor& parameters) {
   TORCH_CHECK(parameters.dim() >= 2 && parameters.size(1) % 2 == 0,
               "DiagonalGaussianDistribution: parameters need an even channel "
               "count, got ",
@@ -191,10 +179,8 @@ DiagonalGaussianDistribution::DiagonalGaussianDistribution(
   var_ = torch::exp(logvar_);
 }
 
-torch::Tensor DiagonalGaussianDistribution::Sample(
-    const torch::Tensor& noise) const {
-  TORCH_CHECK(noise.sizes() == mean_.sizes(),
-              "DiagonalGaussianDistribution::Sample: noise shape ",
+torch::Tensor DiagonalGaussianDistribution::Sample(const torch::Tensor& noise) const {
+  TORCH_CHECK(noise.sizes() == mean_.sizes(), "DiagonalGaussianDistribution::Sample: noise shape ",
               noise.sizes(), " differs from the mean's ", mean_.sizes());
   return mean_ + std_ * noise.to(mean_.options());
 }

@@ -8,8 +8,7 @@
 namespace stamina::core {
 namespace {
 
-torch::Tensor Project(torch::nn::Linear& linear,
-                      const std::shared_ptr<LinearAdapter>& adapter,
+torch::Tensor Project(torch::nn::Linear& linear, const std::shared_ptr<LinearAdapter>& adapter,
                       const torch::Tensor& x) {
   torch::Tensor y = linear(x);
   if (adapter) y = y + adapter->Delta(x);
@@ -18,8 +17,7 @@ torch::Tensor Project(torch::nn::Linear& linear,
 
 // [B, L, heads * d] → [B, heads, L, d].
 torch::Tensor SplitHeads(const torch::Tensor& x, int64_t heads) {
-  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads})
-      .transpose(1, 2);
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
 }
 
 // [B, heads, L, d] → [B, L, heads * d].
@@ -29,37 +27,27 @@ torch::Tensor MergeHeads(const torch::Tensor& x) {
 
 }  // namespace
 
-AttentionImpl::AttentionImpl(const AttentionOptions& options)
-    : options_(options) {
-  TORCH_CHECK(
-      options.query_dim > 0 && options.heads > 0 && options.dim_head > 0,
-      "Attention: query_dim, heads and dim_head must be positive");
+AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options) {
+  TORCH_CHECK(options.query_dim > 0 && options.heads > 0 && options.dim_head > 0,
+              "Attention: query_dim, heads and dim_head must be positive");
   const int64_t inner_dim = options.heads * options.dim_head;
-  const int64_t kv_dim = options.cross_attention_dim > 0
-                             ? options.cross_attention_dim
-                             : options.query_dim;
+  const int64_t kv_dim =
+      options.cross_attention_dim > 0 ? options.cross_attention_dim : options.query_dim;
   if (options.norm_num_groups > 0) {
     group_norm = register_module(
         "group_norm",
-        torch::nn::GroupNorm(torch::nn::GroupNormOptions(
-                                 options.norm_num_groups, options.query_dim)
+        torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.norm_num_groups, options.query_dim)
                                  .eps(options.eps)));
   }
   to_q = register_module(
       "to_q",
-      torch::nn::Linear(torch::nn::LinearOptions(options.query_dim, inner_dim)
-                            .bias(options.bias)));
+      torch::nn::Linear(torch::nn::LinearOptions(options.query_dim, inner_dim).bias(options.bias)));
   to_k = register_module(
-      "to_k",
-      torch::nn::Linear(
-          torch::nn::LinearOptions(kv_dim, inner_dim).bias(options.bias)));
+      "to_k", torch::nn::Linear(torch::nn::LinearOptions(kv_dim, inner_dim).bias(options.bias)));
   to_v = register_module(
-      "to_v",
-      torch::nn::Linear(
-          torch::nn::LinearOptions(kv_dim, inner_dim).bias(options.bias)));
-  to_out_0 =
-      torch::nn::Linear(torch::nn::LinearOptions(inner_dim, options.query_dim)
-                            .bias(options.out_bias));
+      "to_v", torch::nn::Linear(torch::nn::LinearOptions(kv_dim, inner_dim).bias(options.bias)));
+  to_out_0 = torch::nn::Linear(
+      torch::nn::LinearOptions(inner_dim, options.query_dim).bias(options.out_bias));
   to_out = register_module("to_out", torch::nn::ModuleList());
   to_out->push_back(to_out_0);
   to_out->push_back(torch::nn::Dropout(0.0));
@@ -82,16 +70,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden_states,
   if (!group_norm.is_empty()) {
     x = group_norm(x.transpose(1, 2)).transpose(1, 2);
   }
-  const torch::Tensor& context =
-      encoder_hidden_states.defined() ? encoder_hidden_states : x;
+  const torch::Tensor& context = encoder_hidden_states.defined() ? encoder_hidden_states : x;
   const int64_t heads = options_.heads;
   const torch::Tensor q = SplitHeads(Project(to_q, to_q_adapter, x), heads);
-  const torch::Tensor k =
-      SplitHeads(Project(to_k, to_k_adapter, context), heads);
-  const torch::Tensor v =
-      SplitHeads(Project(to_v, to_v_adapter, context), heads);
-  torch::Tensor out = Project(to_out_0, to_out_adapter,
-                              MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
+  const torch::Tensor k = SplitHeads(Project(to_k, to_k_adapter, context), heads);
+  const torch::Tensor v = SplitHeads(Project(to_v, to_v_adapter, context), heads);
+  torch::Tensor out =
+      Project(to_out_0, to_out_adapter, MergeHeads(ScaledDotProductAttention(q, k, v, mask)));
   if (spatial) {
     out = out.transpose(1, 2).reshape({batch, channels, height, width});
   }
@@ -124,9 +109,9 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& hidden_states) {
   return proj_out(geglu(hidden_states));
 }
 
-BasicTransformerBlockImpl::BasicTransformerBlockImpl(
-    int64_t dim, int64_t num_attention_heads, int64_t attention_head_dim,
-    int64_t cross_attention_dim) {
+BasicTransformerBlockImpl::BasicTransformerBlockImpl(int64_t dim, int64_t num_attention_heads,
+                                                     int64_t attention_head_dim,
+                                                     int64_t cross_attention_dim) {
   const auto layer_norm = [dim] {
     return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(1e-5));
   };
@@ -145,53 +130,43 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(
   ff = register_module("ff", FeedForward(dim));
 }
 
-torch::Tensor BasicTransformerBlockImpl::forward(
-    const torch::Tensor& hidden_states,
-    const torch::Tensor& encoder_hidden_states) {
+torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor& hidden_states,
+                                                 const torch::Tensor& encoder_hidden_states) {
   torch::Tensor x = attn1(norm1(hidden_states)) + hidden_states;
   x = attn2(norm2(x), encoder_hidden_states) + x;
   return ff(norm3(x)) + x;
 }
 
-Transformer2DModelImpl::Transformer2DModelImpl(
-    const Transformer2DModelOptions& options)
+Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DModelOptions& options)
     : options_(options) {
-  const int64_t inner_dim =
-      options.num_attention_heads * options.attention_head_dim;
+  const int64_t inner_dim = options.num_attention_heads * options.attention_head_dim;
   norm = register_module(
       "norm",
-      torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.norm_num_groups,
-                                                       options.in_channels)
-                               .eps(1e-6)));
+      torch::nn::GroupNorm(
+          torch::nn::GroupNormOptions(options.norm_num_groups, options.in_channels).eps(1e-6)));
   if (options.use_linear_projection) {
-    proj_in_linear = register_module(
-        "proj_in", torch::nn::Linear(options.in_channels, inner_dim));
+    proj_in_linear = register_module("proj_in", torch::nn::Linear(options.in_channels, inner_dim));
   } else {
-    proj_in_conv =
-        register_module("proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                       options.in_channels, inner_dim, 1)));
+    proj_in_conv = register_module(
+        "proj_in", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels, inner_dim, 1)));
   }
-  transformer_blocks =
-      register_module("transformer_blocks", torch::nn::ModuleList());
+  transformer_blocks = register_module("transformer_blocks", torch::nn::ModuleList());
   for (int64_t i = 0; i < options.num_layers; ++i) {
-    blocks_.emplace_back(inner_dim, options.num_attention_heads,
-                         options.attention_head_dim,
+    blocks_.emplace_back(inner_dim, options.num_attention_heads, options.attention_head_dim,
                          options.cross_attention_dim);
     transformer_blocks->push_back(blocks_.back());
   }
   if (options.use_linear_projection) {
-    proj_out_linear = register_module(
-        "proj_out", torch::nn::Linear(inner_dim, options.in_channels));
+    proj_out_linear =
+        register_module("proj_out", torch::nn::Linear(inner_dim, options.in_channels));
   } else {
-    proj_out_conv =
-        register_module("proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(
-                                        inner_dim, options.in_channels, 1)));
+    proj_out_conv = register_module(
+        "proj_out", torch::nn::Conv2d(torch::nn::Conv2dOptions(inner_dim, options.in_channels, 1)));
   }
 }
 
-torch::Tensor Transformer2DModelImpl::forward(
-    const torch::Tensor& hidden_states,
-    const torch::Tensor& encoder_hidden_states) {
+torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& hidden_states,
+                                              const torch::Tensor& encoder_hidden_states) {
   const int64_t batch = hidden_states.size(0);
   const int64_t height = hidden_states.size(2);
   const int64_t width = hidden_states.size(3);

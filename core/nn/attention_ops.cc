@@ -12,13 +12,11 @@ namespace {
 
 // softmax(q k^T * scale + mask) v for one block of query rows.
 torch::Tensor AttendBlock(const torch::Tensor& q, const torch::Tensor& k,
-                          const torch::Tensor& value, const torch::Tensor& mask,
-                          double scale) {
+                          const torch::Tensor& value, const torch::Tensor& mask, double scale) {
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
   if (mask.defined()) {
     if (mask.scalar_type() == torch::kBool) {
-      scores = scores.masked_fill(mask.logical_not(),
-                                  std::numeric_limits<float>::lowest());
+      scores = scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest());
     } else {
       scores = scores + mask.to(scores.scalar_type());
     }
@@ -28,27 +26,23 @@ torch::Tensor AttendBlock(const torch::Tensor& q, const torch::Tensor& k,
 
 }  // namespace
 
-torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
-                                        const torch::Tensor& key,
-                                        const torch::Tensor& value,
-                                        const torch::Tensor& mask) {
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
+                                        const torch::Tensor& value, const torch::Tensor& mask) {
   return ScaledDotProductAttention(query, key, value, mask, kMaxAttentionScoreElements);
 }
 
-torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
-                                        const torch::Tensor& key,
-                                        const torch::Tensor& value,
-                                        const torch::Tensor& mask,
+torch::Tensor ScaledDotProductAttention(const torch::Tensor& query, const torch::Tensor& key,
+                                        const torch::Tensor& value, const torch::Tensor& mask,
                                         int64_t max_score_elements) {
   TORCH_CHECK(query.dim() >= 2 && key.dim() >= 2 && value.dim() >= 2,
               "ScaledDotProductAttention: query, key and value need at least "
               "2 dimensions");
   TORCH_CHECK(query.size(-1) == key.size(-1),
-              "ScaledDotProductAttention: query and key head sizes differ (",
-              query.size(-1), " vs ", key.size(-1), ")");
+              "ScaledDotProductAttention: query and key head sizes differ (", query.size(-1),
+              " vs ", key.size(-1), ")");
   const double scale = 1.0 / std::sqrt(static_cast<double>(query.size(-1)));
-  const bool upcast = query.scalar_type() == torch::kHalf ||
-                      query.scalar_type() == torch::kBFloat16;
+  const bool upcast =
+      query.scalar_type() == torch::kHalf || query.scalar_type() == torch::kBFloat16;
   const torch::Tensor q = upcast ? query.to(torch::kFloat) : query;
   const torch::Tensor k = upcast ? key.to(torch::kFloat) : key;
 
@@ -69,8 +63,7 @@ torch::Tensor ScaledDotProductAttention(const torch::Tensor& query,
   for (int64_t start = 0; start < query_rows; start += block_rows) {
     const int64_t rows = std::min(block_rows, query_rows - start);
     blocks.push_back(AttendBlock(q.narrow(-2, start, rows), k, value,
-                                 mask_has_rows ? mask.narrow(-2, start, rows) : mask,
-                                 scale));
+                                 mask_has_rows ? mask.narrow(-2, start, rows) : mask, scale));
   }
   return torch::cat(blocks, -2);
 }

@@ -8,49 +8,40 @@
 namespace stamina::core {
 namespace {
 
-torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride,
-                          int64_t padding) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(padding));
+torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride, int64_t padding) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(padding));
 }
 
 }  // namespace
 
-ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& options)
-    : options_(options) {
+ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& options) : options_(options) {
   if (options_.out_channels == 0) options_.out_channels = options.in_channels;
   const int64_t in = options_.in_channels;
   const int64_t out = options_.out_channels;
   norm1 = register_module(
       "norm1",
-      torch::nn::GroupNorm(
-          torch::nn::GroupNormOptions(options.groups, in).eps(options.eps)));
+      torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.groups, in).eps(options.eps)));
   conv1 = register_module("conv1", Conv3x3(in, out, 1, 1));
   if (options.temb_channels > 0) {
-    time_emb_proj = register_module(
-        "time_emb_proj", torch::nn::Linear(options.temb_channels, out));
+    time_emb_proj = register_module("time_emb_proj", torch::nn::Linear(options.temb_channels, out));
   }
   norm2 = register_module(
       "norm2",
-      torch::nn::GroupNorm(
-          torch::nn::GroupNormOptions(options.groups, out).eps(options.eps)));
+      torch::nn::GroupNorm(torch::nn::GroupNormOptions(options.groups, out).eps(options.eps)));
   conv2 = register_module("conv2", Conv3x3(out, out, 1, 1));
   if (in != out) {
-    conv_shortcut = register_module(
-        "conv_shortcut",
-        torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1)));
+    conv_shortcut =
+        register_module("conv_shortcut", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1)));
   }
 }
 
-torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& input,
-                                         const torch::Tensor& temb) {
+torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& input, const torch::Tensor& temb) {
   torch::Tensor x = conv1(torch::silu(norm1(input)));
   if (!time_emb_proj.is_empty() && temb.defined()) {
     x = x + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);
   }
   x = conv2(torch::silu(norm2(x)));
-  const torch::Tensor shortcut =
-      conv_shortcut.is_empty() ? input : conv_shortcut(input);
+  const torch::Tensor shortcut = conv_shortcut.is_empty() ? input : conv_shortcut(input);
   torch::Tensor out = shortcut + x;
   if (options_.output_scale_factor != 1.0) {
     out = out / options_.output_scale_factor;
@@ -58,10 +49,8 @@ torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& input,
   return out;
 }
 
-Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t out_channels,
-                                   int64_t padding)
-    : conv(
-          register_module("conv", Conv3x3(channels, out_channels, 2, padding))),
+Downsample2DImpl::Downsample2DImpl(int64_t channels, int64_t out_channels, int64_t padding)
+    : conv(register_module("conv", Conv3x3(channels, out_channels, 2, padding))),
       padding_(padding) {}
 
 torch::Tensor Downsample2DImpl::forward(const torch::Tensor& hidden_states) {

@@ -58,9 +58,9 @@ struct DiffusionModel {
 // be the UNet's cross_attention_dim, the VAE's latent_channels the UNet's
 // in/out channels, the tokenizer's ids must fit the text encoder's
 // vocabulary and its max_length its position embeddings.
-absl::StatusOr<DiffusionModel> CreateDiffusionModel(
-    const DiffusionModelConfig& config, std::shared_ptr<Tokenizer> tokenizer,
-    uint64_t seed);
+absl::StatusOr<DiffusionModel> CreateDiffusionModel(const DiffusionModelConfig& config,
+                                                    std::shared_ptr<Tokenizer> tokenizer,
+                                                    uint64_t seed);
 
 }  // namespace stamina::core
 

@@ -16,12 +16,10 @@ namespace {
 
 absl::Status Validate(const TextToImageRequest& r, int64_t factor) {
   if (r.count < 1 || r.count > 64) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("count: ", r.count, " is not in [1, 64]"));
+    return absl::InvalidArgumentError(absl::StrCat("count: ", r.count, " is not in [1, 64]"));
   }
   if (r.steps < 1 || r.steps > 1000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("steps: ", r.steps, " is not in [1, 1000]"));
+    return absl::InvalidArgumentError(absl::StrCat("steps: ", r.steps, " is not in [1, 1000]"));
   }
   if (!(r.guidance_scale >= 1.0f) || r.guidance_scale > 100.0f) {
     return absl::InvalidArgumentError(
@@ -29,8 +27,8 @@ absl::Status Validate(const TextToImageRequest& r, int64_t factor) {
   }
   for (auto [name, side] : {std::pair{"width", r.width}, std::pair{"height", r.height}}) {
     if (side < 0 || side % factor != 0 || side > 4096) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ": ", side, " must be a multiple of ", factor, " up to 4096"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", side, " must be a multiple of ", factor, " up to 4096"));
     }
   }
   return absl::OkStatus();
@@ -47,8 +45,7 @@ absl::StatusOr<torch::Tensor> TokenizeBatch(const Tokenizer& tokenizer,
   }
   const int64_t length = tokenizer.max_length();
   return RunTorch([&] {
-    return torch::tensor(ids, torch::kInt64)
-        .reshape({static_cast<int64_t>(texts.size()), length});
+    return torch::tensor(ids, torch::kInt64).reshape({static_cast<int64_t>(texts.size()), length});
   });
 }
 
@@ -76,18 +73,17 @@ absl::StatusOr<torch::Tensor> EncodePrompts(DiffusionModel& model,
 // by the scheduler's initial sigma here), from a fresh run of `scheduler`.
 // `before_step(k)` may stop the loop with its status; `after_step(k)` runs
 // after evaluation k (0-based).
-absl::StatusOr<torch::Tensor> Denoise(
-    DiffusionModel& model, SamplingScheduler& scheduler, int steps,
-    const torch::Tensor& context, float guidance_scale, torch::Tensor latents,
-    const std::function<absl::Status(size_t)>& before_step,
-    const std::function<void(size_t)>& after_step) {
+absl::StatusOr<torch::Tensor> Denoise(DiffusionModel& model, SamplingScheduler& scheduler,
+                                      int steps, const torch::Tensor& context, float guidance_scale,
+                                      torch::Tensor latents,
+                                      const std::function<absl::Status(size_t)>& before_step,
+                                      const std::function<void(size_t)>& after_step) {
   torch::NoGradGuard no_grad;
   STAMINA_RETURN_IF_ERROR(scheduler.SetTimesteps(steps)) << "steps";
   const bool guided = guidance_scale > 1.0f;
   const std::vector<double>& timesteps = scheduler.timesteps();
-  STAMINA_RETURN_IF_ERROR(RunTorch([&] {
-    latents = latents * static_cast<float>(scheduler.init_noise_sigma());
-  }));
+  STAMINA_RETURN_IF_ERROR(
+      RunTorch([&] { latents = latents * static_cast<float>(scheduler.init_noise_sigma()); }));
   for (size_t k = 0; k < timesteps.size(); ++k) {
     if (before_step) {
       STAMINA_RETURN_IF_ERROR(before_step(k));
@@ -114,13 +110,12 @@ absl::StatusOr<torch::Tensor> Denoise(
   return latents;
 }
 
-absl::StatusOr<std::unique_ptr<SamplingScheduler>> SchedulerFor(
-    const DiffusionModel& model, const TextToImageRequest& request) {
+absl::StatusOr<std::unique_ptr<SamplingScheduler>> SchedulerFor(const DiffusionModel& model,
+                                                                const TextToImageRequest& request) {
   STAMINA_ASSIGN_OR_RETURN(SamplerKind kind, ParseSamplerKind(request.sampler, "sampler"));
-  STAMINA_ASSIGN_OR_RETURN(
-      std::unique_ptr<SamplingScheduler> scheduler,
-      CreateSamplingScheduler(kind, model.config.sampling_scheduler,
-                              model.config.scheduler_fields));
+  STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<SamplingScheduler> scheduler,
+                           CreateSamplingScheduler(kind, model.config.sampling_scheduler,
+                                                   model.config.scheduler_fields));
   STAMINA_RETURN_IF_ERROR(scheduler->SetTimesteps(request.steps)) << "steps";
   return scheduler;
 }
@@ -140,19 +135,21 @@ absl::StatusOr<torch::Tensor> GenerateFromLatents(DiffusionModel& model,
         torch::Tensor denoised,
         Denoise(model, *scheduler, request.steps, context, request.guidance_scale,
                 latents.slice(0, i, i + 1).to(torch::kFloat32), nullptr, nullptr));
-    STAMINA_ASSIGN_OR_RETURN(torch::Tensor image, RunTorch([&] {
-      torch::NoGradGuard no_grad;
-      torch::Tensor pixels = model.vae->Decode(denoised / model.config.vae.scaling_factor);
-      return (pixels / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
-    }));
+    STAMINA_ASSIGN_OR_RETURN(
+        torch::Tensor image, RunTorch([&] {
+          torch::NoGradGuard no_grad;
+          torch::Tensor pixels = model.vae->Decode(denoised / model.config.vae.scaling_factor);
+          return (pixels / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
+        }));
     images.push_back(image);
   }
   return RunTorch([&] { return torch::cat(images); });
 }
 
-absl::StatusOr<std::vector<Image>> GenerateImages(
-    DiffusionModel& model, const TextToImageRequest& request,
-    const DenoisingProgressFn& progress, const std::atomic<bool>* cancelled) {
+absl::StatusOr<std::vector<Image>> GenerateImages(DiffusionModel& model,
+                                                  const TextToImageRequest& request,
+                                                  const DenoisingProgressFn& progress,
+                                                  const std::atomic<bool>* cancelled) {
   const int64_t factor = model.vae_scale_factor();
   STAMINA_RETURN_IF_ERROR(Validate(request, factor));
   const int64_t native = model.config.vae.sample_size;
@@ -174,8 +171,8 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
     STAMINA_RETURN_IF_ERROR(RunTorch([&] {
       at::Generator generator =
           at::detail::createCPUGenerator(static_cast<uint64_t>(request.seed + i));
-      latents = torch::randn(
-          {1, model.config.unet.in_channels, height / factor, width / factor}, generator);
+      latents = torch::randn({1, model.config.unet.in_channels, height / factor, width / factor},
+                             generator);
     }));
     auto before_step = [&](size_t k) {
       if (cancelled != nullptr && cancelled->load()) {
@@ -189,15 +186,15 @@ absl::StatusOr<std::vector<Image>> GenerateImages(
         progress({.step = i * steps + static_cast<int>(k + 1), .total_steps = total_steps});
       }
     };
-    STAMINA_ASSIGN_OR_RETURN(latents, Denoise(model, *scheduler, request.steps, context,
-                                              request.guidance_scale, latents,
-                                              before_step, after_step));
+    STAMINA_ASSIGN_OR_RETURN(
+        latents, Denoise(model, *scheduler, request.steps, context, request.guidance_scale, latents,
+                         before_step, after_step));
     STAMINA_ASSIGN_OR_RETURN(std::vector<Image> decoded, RunTorch([&] {
-      torch::NoGradGuard no_grad;
-      torch::Tensor pixels =
-          model.vae->Decode(latents / model.config.vae.scaling_factor);
-      return TensorToImages(pixels);
-    }));
+                               torch::NoGradGuard no_grad;
+                               torch::Tensor pixels =
+                                   model.vae->Decode(latents / model.config.vae.scaling_factor);
+                               return TensorToImages(pixels);
+                             }));
     images.push_back(std::move(decoded.front()));
   }
   return images;

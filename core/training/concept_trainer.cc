@@ -22,8 +22,7 @@ absl::Status Validate(const ConceptTrainingRequest& request) {
   const ConceptTrainingOptions& o = request.training;
   if (o.steps < 1) return absl::InvalidArgumentError("steps must be >= 1");
   if (o.batch_size < 1) return absl::InvalidArgumentError("batch_size must be >= 1");
-  if (!(o.lora_learning_rate > 0) || !(o.mask_learning_rate > 0) ||
-      !(o.token_learning_rate > 0)) {
+  if (!(o.lora_learning_rate > 0) || !(o.mask_learning_rate > 0) || !(o.token_learning_rate > 0)) {
     return absl::InvalidArgumentError("learning rates must be > 0");
   }
   if (o.max_shift < 0) return absl::InvalidArgumentError("max_shift must be >= 0");
@@ -31,8 +30,8 @@ absl::Status Validate(const ConceptTrainingRequest& request) {
     return absl::InvalidArgumentError("images: at least one image");
   }
   for (const Image& image : request.images) {
-    if (image.width != request.images[0].width ||
-        image.height != request.images[0].height || image.width == 0) {
+    if (image.width != request.images[0].width || image.height != request.images[0].height ||
+        image.width == 0) {
       return absl::InvalidArgumentError("images: all must have the same size");
     }
   }
@@ -42,8 +41,8 @@ absl::Status Validate(const ConceptTrainingRequest& request) {
     }
     for (const std::string& caption : request.captions) {
       if (!absl::StrContains(caption, request.adapter.token)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "captions: \"", caption, "\" does not contain ", request.adapter.token));
+        return absl::InvalidArgumentError(
+            absl::StrCat("captions: \"", caption, "\" does not contain ", request.adapter.token));
       }
     }
   } else if (!absl::StrContains(o.prompt, "{token}")) {
@@ -76,18 +75,17 @@ class FrozenWeights {
 };
 
 // Picks, flips and shifts `batch` images of `pixels` [N, 3, H, W].
-std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(
-    const torch::Tensor& pixels, const ConceptTrainingOptions& options,
-    at::Generator& generator) {
+std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(const torch::Tensor& pixels,
+                                                              const ConceptTrainingOptions& options,
+                                                              at::Generator& generator) {
   const int64_t count = pixels.size(0);
   const int64_t height = pixels.size(2), width = pixels.size(3);
   const int64_t shift = options.max_shift;
-  const torch::Tensor picks = torch::randint(
-      0, count, {options.batch_size}, generator, torch::TensorOptions().dtype(torch::kLong));
+  const torch::Tensor picks = torch::randint(0, count, {options.batch_size}, generator,
+                                             torch::TensorOptions().dtype(torch::kLong));
   const torch::Tensor flips = torch::rand({options.batch_size}, generator);
-  const torch::Tensor offsets = torch::randint(
-      0, 2 * shift + 1, {options.batch_size, 2}, generator,
-      torch::TensorOptions().dtype(torch::kLong));
+  const torch::Tensor offsets = torch::randint(0, 2 * shift + 1, {options.batch_size, 2}, generator,
+                                               torch::TensorOptions().dtype(torch::kLong));
   std::vector<torch::Tensor> images;
   std::vector<int64_t> indices;
   for (int64_t i = 0; i < options.batch_size; ++i) {
@@ -96,8 +94,7 @@ std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(
     if (options.flip && flips[i].item<float>() < 0.5f) image = image.flip({2});
     if (shift > 0) {
       const torch::Tensor padded = torch::nn::functional::pad(
-          image.unsqueeze(0), torch::nn::functional::PadFuncOptions(
-                                  {shift, shift, shift, shift})
+          image.unsqueeze(0), torch::nn::functional::PadFuncOptions({shift, shift, shift, shift})
                                   .mode(torch::kReplicate))[0];
       const int64_t dy = offsets[i][0].item<int64_t>();
       const int64_t dx = offsets[i][1].item<int64_t>();
@@ -112,8 +109,7 @@ std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(
 }  // namespace
 
 absl::StatusOr<ConceptTrainingResult> TrainConcept(
-    DiffusionModel& model, const ContinualState& state,
-    const ConceptTrainingRequest& request,
+    DiffusionModel& model, const ContinualState& state, const ConceptTrainingRequest& request,
     const std::function<void(const ConceptTrainingProgress&)>& progress,
     const std::atomic<bool>* stop) {
   STAMINA_RETURN_IF_ERROR(Validate(request));
@@ -121,8 +117,7 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   const ConceptTrainingOptions& options = request.training;
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-        .count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::vector<std::string> captions = request.captions;
   if (captions.empty()) {
@@ -138,8 +133,7 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<ConceptAdapter> adapter,
                            ConceptAdapter::Create(model, state, adapter_options));
   result.context_rank = adapter->context_rank();
-  STAMINA_ASSIGN_OR_RETURN(torch::Tensor all_ids,
-                           TokenizeBatch(*model.tokenizer, captions));
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor all_ids, TokenizeBatch(*model.tokenizer, captions));
   STAMINA_ASSIGN_OR_RETURN(DDPMScheduler scheduler,
                            DDPMScheduler::Create(model.config.training_scheduler));
   FrozenWeights frozen(model);
@@ -155,35 +149,33 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   absl::Status trained = RunTorchVoid([&] {
     const torch::Tensor pixels = ImagesToTensor(request.images);
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(adapter->LoraParameters(),
-                        std::make_unique<torch::optim::AdamWOptions>(
-                            torch::optim::AdamWOptions(options.lora_learning_rate)
-                                .weight_decay(0)));
+    groups.emplace_back(
+        adapter->LoraParameters(),
+        std::make_unique<torch::optim::AdamWOptions>(
+            torch::optim::AdamWOptions(options.lora_learning_rate).weight_decay(0)));
     if (std::vector<torch::Tensor> mask = adapter->MaskParameters(); !mask.empty()) {
-      groups.emplace_back(mask, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(options.mask_learning_rate)
-                                        .weight_decay(0)));
+      groups.emplace_back(
+          mask, std::make_unique<torch::optim::AdamWOptions>(
+                    torch::optim::AdamWOptions(options.mask_learning_rate).weight_decay(0)));
     }
-    groups.emplace_back(adapter->TokenParameters(),
-                        std::make_unique<torch::optim::AdamWOptions>(
-                            torch::optim::AdamWOptions(options.token_learning_rate)
-                                .weight_decay(0)));
+    groups.emplace_back(
+        adapter->TokenParameters(),
+        std::make_unique<torch::optim::AdamWOptions>(
+            torch::optim::AdamWOptions(options.token_learning_rate).weight_decay(0)));
     torch::optim::AdamW optimizer(std::move(groups));
     at::Generator generator =
         at::detail::createCPUGenerator(request.adapter.seed ^ 0x9E3779B97F4A7C15ull);
     for (int step = 0; step < options.steps; ++step) {
       if (stop && stop->load()) return;
       auto [batch, indices] = AugmentedBatch(pixels, options, generator);
-      const torch::Tensor ids =
-          all_ids.index_select(0, torch::tensor(indices, torch::kLong));
+      const torch::Tensor ids = all_ids.index_select(0, torch::tensor(indices, torch::kLong));
       absl::StatusOr<NoiseDraw> draw =
           DrawNoise(model, batch.size(0), batch.size(2), batch.size(3), generator);
       if (!draw.ok()) {
         step_status = draw.status();
         return;
       }
-      absl::StatusOr<torch::Tensor> loss =
-          DenoisingLoss(model, scheduler, batch, ids, *draw);
+      absl::StatusOr<torch::Tensor> loss = DenoisingLoss(model, scheduler, batch, ids, *draw);
       if (!loss.ok()) {
         step_status = loss.status();
         return;
@@ -217,8 +209,7 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   STAMINA_RETURN_IF_ERROR(trained) << "training " << request.adapter.token;
   STAMINA_RETURN_IF_ERROR(step_status) << "training " << request.adapter.token;
   if (stop && stop->load()) {
-    return absl::CancelledError(
-        absl::StrCat("training of ", request.adapter.token, " cancelled"));
+    return absl::CancelledError(absl::StrCat("training of ", request.adapter.token, " cancelled"));
   }
   std::map<std::string, std::string> metadata = request.metadata;
   metadata["steps"] = absl::StrCat(options.steps);

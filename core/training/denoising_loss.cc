@@ -6,45 +6,41 @@
 
 namespace stamina::core {
 
-absl::StatusOr<NoiseDraw> DrawNoise(const DiffusionModel& model, int64_t batch,
-                                    int64_t height, int64_t width,
-                                    at::Generator& generator) {
+absl::StatusOr<NoiseDraw> DrawNoise(const DiffusionModel& model, int64_t batch, int64_t height,
+                                    int64_t width, at::Generator& generator) {
   const int64_t factor = model.vae_scale_factor();
   if (batch < 1 || height % factor != 0 || width % factor != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch must be >= 1 and the image sides multiples of ", factor));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch must be >= 1 and the image sides multiples of ", factor));
   }
   return RunTorch([&] {
-    const std::vector<int64_t> shape = {batch, model.config.vae.latent_channels,
-                                        height / factor, width / factor};
+    const std::vector<int64_t> shape = {batch, model.config.vae.latent_channels, height / factor,
+                                        width / factor};
     NoiseDraw draw;
     draw.latent_noise = torch::randn(shape, generator);
     draw.noise = torch::randn(shape, generator);
-    draw.timesteps = torch::randint(
-        0, model.config.training_scheduler.num_train_timesteps, {batch},
-        generator, torch::TensorOptions().dtype(torch::kInt64));
+    draw.timesteps = torch::randint(0, model.config.training_scheduler.num_train_timesteps, {batch},
+                                    generator, torch::TensorOptions().dtype(torch::kInt64));
     return draw;
   });
 }
 
-absl::StatusOr<torch::Tensor> DenoisingLoss(DiffusionModel& model,
-                                            const DDPMScheduler& scheduler,
+absl::StatusOr<torch::Tensor> DenoisingLoss(DiffusionModel& model, const DDPMScheduler& scheduler,
                                             const torch::Tensor& pixels,
-                                            const torch::Tensor& input_ids,
-                                            const NoiseDraw& draw) {
+                                            const torch::Tensor& input_ids, const NoiseDraw& draw) {
   torch::Tensor latents;
   STAMINA_RETURN_IF_ERROR(RunTorch([&] {
     torch::NoGradGuard frozen_vae;
-    latents = model.vae->Encode(pixels).Sample(draw.latent_noise) *
-              model.config.vae.scaling_factor;
+    latents = model.vae->Encode(pixels).Sample(draw.latent_noise) * model.config.vae.scaling_factor;
   }));
   return DenoisingLossOnLatents(model, scheduler, latents, input_ids, draw);
 }
 
-absl::StatusOr<torch::Tensor> DenoisingLossOnLatents(
-    DiffusionModel& model, const DDPMScheduler& scheduler,
-    const torch::Tensor& latents, const torch::Tensor& input_ids,
-    const NoiseDraw& draw) {
+absl::StatusOr<torch::Tensor> DenoisingLossOnLatents(DiffusionModel& model,
+                                                     const DDPMScheduler& scheduler,
+                                                     const torch::Tensor& latents,
+                                                     const torch::Tensor& input_ids,
+                                                     const NoiseDraw& draw) {
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor noisy,
                            scheduler.AddNoise(latents, draw.noise, draw.timesteps));
   return RunTorch([&] {
