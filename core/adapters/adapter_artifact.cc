@@ -171,15 +171,16 @@ absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact, DiffusionModel
   return RunTorchVoid([&] {
     torch::NoGradGuard no_grad;
     for (const AdaptedLayer& layer : layers) {
-      const LayerFactors& factors = artifact.layers.at(layer.name);
-      const torch::Tensor cumulative = state.cumulative_mask(layer.name);
       torch::Tensor weight = layer.linear->weight;  // shares storage
+      // Artifacts are parsed on the CPU; the fold runs where the model is.
+      const LayerFactors factors = artifact.layers.at(layer.name).To(weight.device());
+      const torch::Tensor cumulative = state.cumulative_mask(layer.name);
       weight.add_(FoldedDelta(artifact.config, factors, cumulative).to(weight.dtype()));
       if (masked) {
         state.AddToMask(layer.name, FoldMask(artifact.config, factors, cumulative));
       }
     }
-    table->weight[id].copy_(artifact.token_row.to(table->weight.dtype()));
+    table->weight[id].copy_(artifact.token_row.to(table->weight.device(), table->weight.dtype()));
     state.CountFold();
   });
 }

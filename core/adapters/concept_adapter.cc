@@ -131,13 +131,17 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
     for (size_t i = 0; i < adapter->layers_.size(); ++i) {
       const AdaptedLayer& layer = adapter->layers_[i];
       const torch::Tensor& weight = layer.linear->weight;
+      // Initialized on the CPU from the seeded CPU generators, then moved
+      // to the layer's device (core/compute_device.h).
       adapter->adapters_.emplace_back(weight.size(1), weight.size(0), config,
                                       state.cumulative_mask(layer.name), contexts[i], generator,
                                       mask_generator);
+      adapter->adapters_.back()->to(weight.device());
     }
     adapter->token_ = ConceptToken(config.token, config.token_mlp_hidden, config.token_max_rms,
                                    embeddings->token_embedding->weight.detach(),
                                    model.tokenizer->base_vocab_size(), initializer_id, generator);
+    adapter->token_->to(ModelDevice(model));
   }));
   for (size_t i = 0; i < adapter->layers_.size(); ++i) {
     *adapter->layers_[i].slot = adapter->adapters_[i].ptr();
@@ -191,10 +195,11 @@ int64_t ConceptAdapter::trainable_parameter_count() const {
 absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(RegularizationTerms* terms) {
   const AdapterConfig& config = options_.config;
   return RunTorch([&] {
-    torch::Tensor total = torch::zeros({});
+    const torch::TensorOptions on_device = torch::TensorOptions().device(ModelDevice(model_));
+    torch::Tensor total = torch::zeros({}, on_device);
     RegularizationTerms local;
     if (!previous_deltas_.empty()) {
-      torch::Tensor forgetting = torch::zeros({});
+      torch::Tensor forgetting = torch::zeros({}, on_device);
       for (size_t i = 0; i < adapters_.size(); ++i) {
         forgetting = forgetting + adapters_[i]->ForgettingPenalty(previous_deltas_[i]);
       }
@@ -202,7 +207,7 @@ absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(RegularizationTerms
       total = total + config.clora_lambda * forgetting;
     }
     if (config.context == ContextPreservation::kPenalize) {
-      torch::Tensor context = torch::zeros({});
+      torch::Tensor context = torch::zeros({}, on_device);
       for (const LowRankAdapter& adapter : adapters_) {
         if (torch::Tensor penalty = adapter->ContextPenalty(); penalty.defined()) {
           context = context + penalty;
@@ -212,8 +217,8 @@ absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(RegularizationTerms
       total = total + config.context_weight * context;
     }
     if (UsesMask(config)) {
-      torch::Tensor sparsity = torch::zeros({});
-      torch::Tensor overlap = torch::zeros({});
+      torch::Tensor sparsity = torch::zeros({}, on_device);
+      torch::Tensor overlap = torch::zeros({}, on_device);
       for (const LowRankAdapter& adapter : adapters_) {
         const torch::Tensor soft = adapter->SoftMask();
         const torch::Tensor& cumulative = adapter->cumulative_mask();
@@ -264,9 +269,10 @@ absl::StatusOr<AdapterArtifact> ConceptAdapter::Export(
   artifact.metadata["seed"] = absl::StrCat(options_.seed);
   STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
     torch::NoGradGuard no_grad;
-    artifact.token_row = token_->Row().detach().clone();
+    // Artifacts hold CPU tensors whatever the training device.
+    artifact.token_row = token_->Row().detach().to(torch::kCPU).clone();
     for (size_t i = 0; i < adapters_.size(); ++i) {
-      artifact.layers[layers_[i].name] = adapters_[i]->Factors();
+      artifact.layers[layers_[i].name] = adapters_[i]->Factors().To(torch::kCPU);
     }
   }));
   return artifact;

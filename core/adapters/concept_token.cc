@@ -23,8 +23,10 @@ ConceptTokenImpl::ConceptTokenImpl(TokenKind kind, int hidden, double max_rms,
     : kind_(kind), max_rms_(max_rms) {
   torch::NoGradGuard no_grad;
   const torch::Tensor words = embedding_table.slice(0, 0, base_vocab_size).to(torch::kFloat32);
-  const torch::Tensor mean = initializer_id >= 0 ? words[initializer_id] : words.mean(0);
-  const torch::Tensor std = words.std(0);
+  // Built on the CPU (the generator's device); the caller moves the module.
+  const torch::Tensor mean =
+      (initializer_id >= 0 ? words[initializer_id] : words.mean(0)).to(torch::kCPU);
+  const torch::Tensor std = words.std(0).to(torch::kCPU);
   const int64_t dim = words.size(1);
   if (kind == TokenKind::kDirect) {
     row_ = register_parameter(

@@ -57,7 +57,7 @@ absl::StatusOr<torch::Tensor> ContextOutputs(DiffusionModel& model,
   }
   return RunTorch([&] {
     torch::NoGradGuard no_grad;
-    const torch::Tensor outputs = model.text_encoder->forward(*ids);
+    const torch::Tensor outputs = model.text_encoder->forward(ids->to(ModelDevice(model)));
     return outputs.reshape({-1, outputs.size(-1)}).to(torch::kFloat32).contiguous();
   });
 }
@@ -71,7 +71,9 @@ torch::Tensor ContextBasis(const torch::Tensor& outputs, double energy) {
   const torch::Tensor power = values.flip(0).clamp_min(0);
   const torch::Tensor ordered = vectors.flip(1);
   const double total = power.sum().item<double>();
-  if (!(total > 0)) return torch::zeros({outputs.size(1), 0}, torch::kFloat32);
+  if (!(total > 0)) {
+    return torch::zeros({outputs.size(1), 0}, outputs.options().dtype(torch::kFloat32));
+  }
   // Directions below 1e-9 of the largest are rounding noise, never kept.
   const int64_t significant = (power > power[0].item<double>() * 1e-9).sum().item<int64_t>();
   const torch::Tensor cumulative = power.cumsum(0) / total;

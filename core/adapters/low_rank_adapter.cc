@@ -59,6 +59,16 @@ torch::Tensor FoldedDelta(const AdapterConfig& config, const LayerFactors& facto
   return ProjectOffContext(delta, factors.context_basis);
 }
 
+LayerFactors LayerFactors::To(const torch::Device& device) const {
+  auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  return {.lora_A = move(lora_A),
+          .lora_B = move(lora_B),
+          .mask_U = move(mask_U),
+          .mask_V = move(mask_V),
+          .mask_b = move(mask_b),
+          .context_basis = move(context_basis)};
+}
+
 LowRankAdapterImpl::LowRankAdapterImpl(int64_t in_features, int64_t out_features,
                                        const AdapterConfig& config, torch::Tensor cumulative_mask,
                                        LayerContext context, at::Generator& generator,

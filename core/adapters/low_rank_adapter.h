@@ -39,6 +39,10 @@ struct LayerFactors {
   // [in, k] orthonormal, context = project on a cross-attention K/V layer;
   // else undefined.
   torch::Tensor context_basis;
+
+  // The same factors on `device` (the defined ones; no copy where they are
+  // there already).
+  LayerFactors To(const torch::Device& device) const;
 };
 
 // What a layer keeps unchanged (context_preservation.h); all undefined for

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "core/nn/attention_ops.h"
 #include "core/nn/module_list.h"
+#include "core/nn/norms.h"
 #include "core/torch_status.h"
 #include "torch/torch.h"
 
@@ -138,8 +139,8 @@ CLIPEncoderLayerImpl::CLIPEncoderLayerImpl(const CLIPTextConfig& config)
 
 torch::Tensor CLIPEncoderLayerImpl::forward(const torch::Tensor& hidden_states,
                                             const torch::Tensor& mask) {
-  const torch::Tensor x = hidden_states + self_attn(layer_norm1(hidden_states), mask);
-  return x + mlp(layer_norm2(x));
+  const torch::Tensor x = hidden_states + self_attn(Normalize(layer_norm1, hidden_states), mask);
+  return x + mlp(Normalize(layer_norm2, x));
 }
 
 CLIPEncoderImpl::CLIPEncoderImpl(const CLIPTextConfig& config) {
@@ -172,7 +173,7 @@ torch::Tensor CLIPTextTransformerImpl::forward(const torch::Tensor& input_ids) {
       torch::ones({length, length},
                   torch::TensorOptions().dtype(torch::kBool).device(input_ids.device()))
           .tril();
-  return final_layer_norm(encoder(embeddings(input_ids), causal_mask));
+  return Normalize(final_layer_norm, encoder(embeddings(input_ids), causal_mask));
 }
 
 CLIPTextModelImpl::CLIPTextModelImpl(const CLIPTextConfig& config) : config_(config) {

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "core/models/unet_2d_blocks.h"
 #include "core/nn/embeddings.h"
+#include "core/nn/norms.h"
 #include "core/torch_status.h"
 #include "torch/torch.h"
 
@@ -264,7 +265,7 @@ torch::Tensor UNet2DConditionModelImpl::forward(const torch::Tensor& sample,
             : cross_attn_up_blocks[i](x, skips, emb, encoder_hidden_states, upsample_size);
   }
 
-  return conv_out(torch::silu(conv_norm_out(x)));
+  return conv_out(torch::silu(Normalize(conv_norm_out, x)));
 }
 
 absl::StatusOr<UNet2DConditionModel> CreateUNet2DConditionModel(

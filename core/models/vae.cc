@@ -5,6 +5,7 @@
 
 #include "core/nn/attention.h"
 #include "core/nn/module_list.h"
+#include "core/nn/norms.h"
 #include "core/nn/resnet.h"
 #include "torch/torch.h"
 
@@ -135,7 +136,7 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& sample) {
   torch::Tensor x = conv_in(sample);
   for (DownEncoderBlock2D& block : down_blocks) x = block(x);
   x = mid_block(x);
-  return conv_out(torch::silu(conv_norm_out(x)));
+  return conv_out(torch::silu(Normalize(conv_norm_out, x)));
 }
 
 DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
@@ -164,7 +165,7 @@ DecoderImpl::DecoderImpl(const VAECoderOptions& options) {
 torch::Tensor DecoderImpl::forward(const torch::Tensor& z) {
   torch::Tensor x = mid_block(conv_in(z));
   for (UpDecoderBlock2D& block : up_blocks) x = block(x);
-  return conv_out(torch::silu(conv_norm_out(x)));
+  return conv_out(torch::silu(Normalize(conv_norm_out, x)));
 }
 
 DiagonalGaussianDistribution::DiagonalGaussianDistribution(const torch::Tensor& parameters) {

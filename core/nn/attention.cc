@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/nn/attention_ops.h"
+#include "core/nn/norms.h"
 #include "torch/torch.h"
 
 namespace stamina::core {
@@ -68,7 +69,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& hidden_states,
     x = x.view({batch, channels, height * width}).transpose(1, 2);
   }
   if (!group_norm.is_empty()) {
-    x = group_norm(x.transpose(1, 2)).transpose(1, 2);
+    x = Normalize(group_norm, x.transpose(1, 2)).transpose(1, 2);
   }
   const torch::Tensor& context = encoder_hidden_states.defined() ? encoder_hidden_states : x;
   const int64_t heads = options_.heads;
@@ -132,9 +133,9 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(int64_t dim, int64_t num_at
 
 torch::Tensor BasicTransformerBlockImpl::forward(const torch::Tensor& hidden_states,
                                                  const torch::Tensor& encoder_hidden_states) {
-  torch::Tensor x = attn1(norm1(hidden_states)) + hidden_states;
-  x = attn2(norm2(x), encoder_hidden_states) + x;
-  return ff(norm3(x)) + x;
+  torch::Tensor x = attn1(Normalize(norm1, hidden_states)) + hidden_states;
+  x = attn2(Normalize(norm2, x), encoder_hidden_states) + x;
+  return ff(Normalize(norm3, x)) + x;
 }
 
 Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DModelOptions& options)
@@ -170,7 +171,7 @@ torch::Tensor Transformer2DModelImpl::forward(const torch::Tensor& hidden_states
   const int64_t batch = hidden_states.size(0);
   const int64_t height = hidden_states.size(2);
   const int64_t width = hidden_states.size(3);
-  torch::Tensor x = norm(hidden_states);
+  torch::Tensor x = Normalize(norm, hidden_states);
   const auto to_tokens = [&](const torch::Tensor& t) {
     return t.permute({0, 2, 3, 1}).reshape({batch, height * width, -1});
   };

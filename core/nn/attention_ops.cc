@@ -10,13 +10,26 @@
 namespace stamina::core {
 namespace {
 
+// The most negative finite value of the scores' dtype: a masked score must
+// vanish in the softmax without overflowing a bf16/fp16 tensor (autocast).
+double LowestScore(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kBFloat16:
+      return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+    case torch::kHalf:
+      return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
+    default:
+      return std::numeric_limits<float>::lowest();
+  }
+}
+
 // softmax(q k^T * scale + mask) v for one block of query rows.
 torch::Tensor AttendBlock(const torch::Tensor& q, const torch::Tensor& k,
                           const torch::Tensor& value, const torch::Tensor& mask, double scale) {
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) * scale;
   if (mask.defined()) {
     if (mask.scalar_type() == torch::kBool) {
-      scores = scores.masked_fill(mask.logical_not(), std::numeric_limits<float>::lowest());
+      scores = scores.masked_fill(mask.logical_not(), LowestScore(scores.scalar_type()));
     } else {
       scores = scores + mask.to(scores.scalar_type());
     }

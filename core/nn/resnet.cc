@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/nn/norms.h"
 #include "torch/torch.h"
 
 namespace stamina::core {
@@ -36,11 +37,11 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions& options) : opti
 }
 
 torch::Tensor ResnetBlock2DImpl::forward(const torch::Tensor& input, const torch::Tensor& temb) {
-  torch::Tensor x = conv1(torch::silu(norm1(input)));
+  torch::Tensor x = conv1(torch::silu(Normalize(norm1, input)));
   if (!time_emb_proj.is_empty() && temb.defined()) {
     x = x + time_emb_proj(torch::silu(temb)).unsqueeze(-1).unsqueeze(-1);
   }
-  x = conv2(torch::silu(norm2(x)));
+  x = conv2(torch::silu(Normalize(norm2, x)));
   const torch::Tensor shortcut = conv_shortcut.is_empty() ? input : conv_shortcut(input);
   torch::Tensor out = shortcut + x;
   if (options_.output_scale_factor != 1.0) {

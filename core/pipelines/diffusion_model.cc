@@ -44,4 +44,17 @@ absl::StatusOr<DiffusionModel> CreateDiffusionModel(const DiffusionModelConfig& 
   return model;
 }
 
+torch::Device ModelDevice(const DiffusionModel& model) { return model.compute.device; }
+
+absl::Status PlaceModel(DiffusionModel& model, const ComputeOptions& options) {
+  STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
+    model.text_encoder->to(options.device);
+    model.unet->to(options.device);
+    model.vae->to(options.device);
+  })) << "placing the model on "
+      << DeviceName(options.device);
+  model.compute = options;
+  return absl::OkStatus();
+}
+
 }  // namespace stamina::core

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/compute_device.h"
 #include "core/models/autoencoder_kl.h"
 #include "core/models/clip_text_model.h"
 #include "core/models/unet_2d_condition.h"
@@ -48,6 +49,9 @@ struct DiffusionModel {
   UNet2DConditionModel unet{nullptr};
   AutoencoderKL vae{nullptr};
   std::shared_ptr<Tokenizer> tokenizer;
+  // Where the networks are and the precision their forward passes compute
+  // in; set by PlaceModel (a new model is on the CPU in fp32).
+  ComputeOptions compute;
 
   // Pixels per latent cell along each side: 2^(VAE down blocks - 1).
   int64_t vae_scale_factor() const;
@@ -61,6 +65,15 @@ struct DiffusionModel {
 absl::StatusOr<DiffusionModel> CreateDiffusionModel(const DiffusionModelConfig& config,
                                                     std::shared_ptr<Tokenizer> tokenizer,
                                                     uint64_t seed);
+
+// The device the model's networks are on (core/compute_device.h: every
+// tensor made for the model is made there or moved there).
+torch::Device ModelDevice(const DiffusionModel& model);
+
+// Moves the model's three networks to options.device, weights staying fp32,
+// and records `options` in model.compute. A model is placed once, after it
+// is built or loaded and before it is adapted, trained, folded or sampled.
+absl::Status PlaceModel(DiffusionModel& model, const ComputeOptions& options);
 
 }  // namespace stamina::core
 

@@ -21,7 +21,7 @@ torch::Tensor ImagesToTensor(const std::vector<Image>& images) {
 std::vector<Image> TensorToImages(const torch::Tensor& batch) {
   TORCH_CHECK(batch.dim() == 4 && batch.size(1) == 3, "TensorToImages: expected [B, 3, H, W]");
   torch::Tensor bytes = batch.detach()
-                            .to(torch::kFloat32)
+                            .to(torch::kCPU, torch::kFloat32)
                             .clamp(-1.0, 1.0)
                             .add(1.0)
                             .mul(127.5)

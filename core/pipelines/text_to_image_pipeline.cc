@@ -6,6 +6,7 @@
 #include "ATen/CPUGeneratorImpl.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "core/compute_device.h"
 #include "core/pipelines/image_tensor.h"
 #include "core/schedulers/classifier_free_guidance.h"
 #include "core/schedulers/sampling_scheduler.h"
@@ -64,7 +65,9 @@ absl::StatusOr<torch::Tensor> EncodePrompts(DiffusionModel& model,
     model.text_encoder->eval();
     model.unet->eval();
     model.vae->eval();
-    const torch::Tensor embeddings = model.text_encoder->forward(ids);
+    AutocastScope autocast(model.compute);
+    const torch::Tensor embeddings =
+        model.text_encoder->forward(ids.to(ModelDevice(model))).to(torch::kFloat32);
     return guided ? torch::stack({embeddings[1], embeddings[0]}) : embeddings;
   });
 }
@@ -96,9 +99,12 @@ absl::StatusOr<torch::Tensor> Denoise(DiffusionModel& model, SamplingScheduler& 
       const double step = timesteps[k];
       torch::Tensor t =
           step == std::floor(step)
-              ? torch::full({input.size(0)}, static_cast<int64_t>(step), torch::kInt64)
-              : torch::full({input.size(0)}, step, torch::kFloat32);
-      noise_pred = model.unet->forward(input, t, context);
+              ? torch::full({input.size(0)}, static_cast<int64_t>(step),
+                            input.options().dtype(torch::kInt64))
+              : torch::full({input.size(0)}, step, input.options().dtype(torch::kFloat32));
+      AutocastScope autocast(model.compute);
+      // The scheduler's arithmetic stays in fp32 whatever the compute dtype.
+      noise_pred = model.unet->forward(input, t, context).to(torch::kFloat32);
     }));
     if (guided) {
       auto halves = noise_pred.chunk(2);
@@ -134,11 +140,14 @@ absl::StatusOr<torch::Tensor> GenerateFromLatents(DiffusionModel& model,
     STAMINA_ASSIGN_OR_RETURN(
         torch::Tensor denoised,
         Denoise(model, *scheduler, request.steps, context, request.guidance_scale,
-                latents.slice(0, i, i + 1).to(torch::kFloat32), nullptr, nullptr));
+                latents.slice(0, i, i + 1).to(ModelDevice(model), torch::kFloat32), nullptr,
+                nullptr));
     STAMINA_ASSIGN_OR_RETURN(
         torch::Tensor image, RunTorch([&] {
           torch::NoGradGuard no_grad;
-          torch::Tensor pixels = model.vae->Decode(denoised / model.config.vae.scaling_factor);
+          AutocastScope autocast(model.compute);
+          torch::Tensor pixels = model.vae->Decode(denoised / model.config.vae.scaling_factor)
+                                     .to(torch::kCPU, torch::kFloat32);
           return (pixels / 2 + 0.5).clamp(0, 1).permute({0, 2, 3, 1}).contiguous();
         }));
     images.push_back(image);
@@ -171,8 +180,11 @@ absl::StatusOr<std::vector<Image>> GenerateImages(DiffusionModel& model,
     STAMINA_RETURN_IF_ERROR(RunTorch([&] {
       at::Generator generator =
           at::detail::createCPUGenerator(static_cast<uint64_t>(request.seed + i));
+      // Drawn on the CPU whatever the device: a seed starts from the same
+      // noise everywhere (core/compute_device.h).
       latents = torch::randn({1, model.config.unet.in_channels, height / factor, width / factor},
-                             generator);
+                             generator)
+                    .to(ModelDevice(model));
     }));
     auto before_step = [&](size_t k) {
       if (cancelled != nullptr && cancelled->load()) {
@@ -191,6 +203,7 @@ absl::StatusOr<std::vector<Image>> GenerateImages(DiffusionModel& model,
                          before_step, after_step));
     STAMINA_ASSIGN_OR_RETURN(std::vector<Image> decoded, RunTorch([&] {
                                torch::NoGradGuard no_grad;
+                               AutocastScope autocast(model.compute);
                                torch::Tensor pixels =
                                    model.vae->Decode(latents / model.config.vae.scaling_factor);
                                return TensorToImages(pixels);

@@ -154,7 +154,10 @@ absl::StatusOr<DDIMStepOutput> DDIMScheduler::Step(const torch::Tensor& model_ou
       if (!noise.defined()) {
         c10::optional<at::Generator> generator;
         if (options.generator.has_value()) generator = *options.generator;
-        noise = torch::randn(sample.sizes(), generator, sample.options());
+        // Seeded generators are CPU generators (core/compute_device.h).
+        noise = torch::randn(
+            sample.sizes(), generator,
+            sample.options().device(generator.has_value() ? generator->device() : sample.device()));
       }
       prev_sample = prev_sample + std_dev_t * noise.to(sample.options());
     }

@@ -167,8 +167,12 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
         at::detail::createCPUGenerator(request.adapter.seed ^ 0x9E3779B97F4A7C15ull);
     for (int step = 0; step < options.steps; ++step) {
       if (stop && stop->load()) return;
-      auto [batch, indices] = AugmentedBatch(pixels, options, generator);
-      const torch::Tensor ids = all_ids.index_select(0, torch::tensor(indices, torch::kLong));
+      // Augmented on the CPU (the draws come from the CPU generator), then
+      // moved: a small copy per step.
+      auto [cpu_batch, indices] = AugmentedBatch(pixels, options, generator);
+      const torch::Tensor batch = cpu_batch.to(ModelDevice(model));
+      const torch::Tensor ids =
+          all_ids.index_select(0, torch::tensor(indices, torch::kLong)).to(ModelDevice(model));
       absl::StatusOr<NoiseDraw> draw =
           DrawNoise(model, batch.size(0), batch.size(2), batch.size(3), generator);
       if (!draw.ok()) {

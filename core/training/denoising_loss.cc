@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "core/compute_device.h"
 #include "core/torch_status.h"
 
 namespace stamina::core {
@@ -16,11 +17,14 @@ absl::StatusOr<NoiseDraw> DrawNoise(const DiffusionModel& model, int64_t batch, 
   return RunTorch([&] {
     const std::vector<int64_t> shape = {batch, model.config.vae.latent_channels, height / factor,
                                         width / factor};
+    // Drawn on the CPU, then moved (core/compute_device.h).
+    const torch::Device device = ModelDevice(model);
     NoiseDraw draw;
-    draw.latent_noise = torch::randn(shape, generator);
-    draw.noise = torch::randn(shape, generator);
+    draw.latent_noise = torch::randn(shape, generator).to(device);
+    draw.noise = torch::randn(shape, generator).to(device);
     draw.timesteps = torch::randint(0, model.config.training_scheduler.num_train_timesteps, {batch},
-                                    generator, torch::TensorOptions().dtype(torch::kInt64));
+                                    generator, torch::TensorOptions().dtype(torch::kInt64))
+                         .to(device);
     return draw;
   });
 }
@@ -31,7 +35,11 @@ absl::StatusOr<torch::Tensor> DenoisingLoss(DiffusionModel& model, const DDPMSch
   torch::Tensor latents;
   STAMINA_RETURN_IF_ERROR(RunTorch([&] {
     torch::NoGradGuard frozen_vae;
-    latents = model.vae->Encode(pixels).Sample(draw.latent_noise) * model.config.vae.scaling_factor;
+    AutocastScope autocast(model.compute);
+    latents = model.vae->Encode(pixels.to(ModelDevice(model)))
+                  .Sample(draw.latent_noise)
+                  .to(torch::kFloat32) *
+              model.config.vae.scaling_factor;
   }));
   return DenoisingLossOnLatents(model, scheduler, latents, input_ids, draw);
 }
@@ -44,9 +52,11 @@ absl::StatusOr<torch::Tensor> DenoisingLossOnLatents(DiffusionModel& model,
   STAMINA_ASSIGN_OR_RETURN(torch::Tensor noisy,
                            scheduler.AddNoise(latents, draw.noise, draw.timesteps));
   return RunTorch([&] {
-    torch::Tensor context = model.text_encoder->forward(input_ids);
+    AutocastScope autocast(model.compute);
+    torch::Tensor context = model.text_encoder->forward(input_ids.to(ModelDevice(model)));
     torch::Tensor predicted = model.unet->forward(noisy, draw.timesteps, context);
-    return torch::mse_loss(predicted, draw.noise);
+    // The loss in fp32 (autocast computes mse_loss in fp32 as well).
+    return torch::mse_loss(predicted.to(torch::kFloat32), draw.noise);
   });
 }
 
