@@ -18,6 +18,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(Options
   if (options.sampler_cache_bytes > 0) {
     const sampler::InProcessSampler::Options sampling{
         .base_models = {s->base_},
+        .device = options.device,
         .cache_bytes = options.sampler_cache_bytes,
         .slots = options.sampler_slots,
         .dedicated_threads = options.sampler_dedicated_threads,
@@ -49,6 +50,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(Options
   STAMINA_ASSIGN_OR_RETURN(
       s->executor_,
       worker::NewTrainingExecutor({.base_models = {s->base_},
+                                   .device = options.device,
                                    .clock = clock,
                                    .min_heartbeat_interval = options.min_heartbeat_interval,
                                    .log = options.log}));

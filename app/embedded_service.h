@@ -40,6 +40,8 @@ class EmbeddedService {
     server::ApiServer::Options api;
     // The base model (files, or random weights when allowed and missing).
     worker::BaseModelSpec base_model;
+    // Where the in-process worker and sampler compute.
+    worker::DeviceSpec device;
     int worker_slots = 1;
     // false: the slots exist but wait for worker()->Start() (tests).
     bool start_worker = true;

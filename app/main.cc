@@ -93,6 +93,11 @@ ABSL_FLAG(std::string, sampler_tls_ca, "",
 ABSL_FLAG(bool, sampler_tls, false,
           "Connect to --sampler_backends over TLS, trusting the system's CA certificates");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(std::string, device, "auto",
+          "Where models compute: auto (the first CUDA device, else the CPU), cpu, cuda, cuda:N");
+ABSL_FLAG(std::string, compute_dtype, "auto",
+          "Forward-pass precision: auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, fp16; "
+          "weights stay fp32");
 ABSL_FLAG(int, memory_release_seconds, 30,
           "How often free heap pages go back to the OS (malloc_trim); 0 = never");
 ABSL_FLAG(int, lease_seconds, 60, "Lease of a training job (in-process slots and remote workers)");
@@ -181,8 +186,10 @@ int main(int argc, char** argv) {
     };
     cache_bytes = 0;  // no in-process sampler
   }
+  const stamina::worker::DeviceSpec device = {.device = absl::GetFlag(FLAGS_device),
+                                              .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)};
   if (slots > 0 || cache_bytes > 0) {
-    auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads));
+    auto torch = stamina::worker::SetUpTorch(absl::GetFlag(FLAGS_torch_threads), device);
     if (!torch.ok()) {
       LogLine(torch.status().ToString());
       return 1;
@@ -195,6 +202,7 @@ int main(int argc, char** argv) {
                       .dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model_dir)),
                       .random_fallback = true,
                       .random_seed = absl::GetFlag(FLAGS_base_model_seed)},
+       .device = device,
        .worker_slots = slots,
        .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds)),
        .sampler_cache_bytes = cache_bytes,

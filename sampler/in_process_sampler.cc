@@ -82,7 +82,7 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Optio
     return absl::InvalidArgumentError("cache_bytes: must be positive");
   }
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
-                           worker::BaseModelLibrary::Create(options.base_models));
+                           worker::BaseModelLibrary::Create(options.base_models, options.device));
   auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
   STAMINA_ASSIGN_OR_RETURN(
       std::unique_ptr<SampleAdmission> admission,

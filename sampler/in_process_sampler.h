@@ -49,6 +49,9 @@ class InProcessSampler final : public rpc::SampleRouter {
   struct Options {
     storage::BlobStore* blobs = nullptr;  // not owned
     std::vector<worker::ResolvedBaseModel> base_models;
+    // Where the models fold and sample (--device, --compute_dtype). The
+    // process has one device: `cache_bytes` bounds the folded weights there.
+    worker::DeviceSpec device;
     int64_t cache_bytes = int64_t{1} << 30;
     // Run one denoising step on a freshly built model before it serves.
     bool warm_up = true;

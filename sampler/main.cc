@@ -58,6 +58,11 @@ ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "Directory of the base model's files; when missing, random weights");
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(std::string, device, "auto",
+          "Where models compute: auto (the first CUDA device, else the CPU), cpu, cuda, cuda:N");
+ABSL_FLAG(std::string, compute_dtype, "auto",
+          "Forward-pass precision: auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, fp16; "
+          "weights stay fp32");
 ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve SamplerBackend over TLS (with --tls_key)");
@@ -90,10 +95,13 @@ int main(int argc, char** argv) {
        .token_file = absl::GetFlag(FLAGS_internal_token_file),
        .tls = {.enabled = absl::GetFlag(FLAGS_tls), .ca_file = absl::GetFlag(FLAGS_tls_ca)}});
   if (!internal.ok()) return Fail(internal.status());
-  auto base = stamina::worker::StartModelProcess({.id = absl::GetFlag(FLAGS_base_model),
-                                                  .dir = absl::GetFlag(FLAGS_base_model_dir),
-                                                  .seed = absl::GetFlag(FLAGS_base_model_seed)},
-                                                 absl::GetFlag(FLAGS_torch_threads), LogLine);
+  auto base = stamina::worker::StartModelProcess(
+      {.id = absl::GetFlag(FLAGS_base_model),
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .seed = absl::GetFlag(FLAGS_base_model_seed)},
+      absl::GetFlag(FLAGS_torch_threads),
+      {.device = absl::GetFlag(FLAGS_device), .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
+      LogLine);
   if (!base.ok()) return Fail(base.status());
 
   auto blobs = stamina::sampler::GrpcBlobStore::Create(
@@ -104,6 +112,8 @@ int main(int argc, char** argv) {
   auto sampler = stamina::sampler::InProcessSampler::Create(
       {.blobs = blobs->get(),
        .base_models = {*base},
+       .device = {.device = absl::GetFlag(FLAGS_device),
+                  .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
        .cache_bytes = absl::GetFlag(FLAGS_cache_bytes),
        .slots = absl::GetFlag(FLAGS_slots),
        .threads_per_slot = absl::GetFlag(FLAGS_threads_per_slot),

@@ -14,6 +14,9 @@
 // "random-init:<id>:<seed>"; workers refuse models whose base digest differs
 // from theirs.
 //
+// DeviceSpec is the device half of the same question (--device,
+// --compute_dtype); core/compute_device.h parses it where LibTorch is linked.
+//
 // Torch-free, so that binaries compose it without including LibTorch.
 // Thread-safe: pure functions.
 #ifndef STAMINA_WORKER_BASE_MODEL_SPEC_H_
@@ -42,6 +45,13 @@ struct ResolvedBaseModel {
   std::string dir;  // empty: random initialization from `random_seed`
   uint64_t random_seed = 1;
   std::string digest;
+};
+
+// Where a worker or sampler computes: "auto", "cpu", "cuda" or "cuda:N";
+// "auto", "fp32", "bf16" or "fp16" (core/compute_device.h).
+struct DeviceSpec {
+  std::string device = "auto";
+  std::string compute_dtype = "auto";
 };
 
 // NOT_FOUND when `spec.dir` has no model_index.json and random_fallback is

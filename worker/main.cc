@@ -39,6 +39,11 @@ ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "Directory of the base model's files; when missing, random weights");
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
+ABSL_FLAG(std::string, device, "auto",
+          "Where models compute: auto (the first CUDA device, else the CPU), cpu, cuda, cuda:N");
+ABSL_FLAG(std::string, compute_dtype, "auto",
+          "Forward-pass precision: auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, fp16; "
+          "weights stay fp32");
 ABSL_FLAG(std::string, tls_ca, "",
           "Connect to a TLS staminad (--tls_cert), trusting this PEM CA certificate");
 ABSL_FLAG(bool, tls, false, "Connect over TLS, trusting the system's CA certificates");
@@ -66,17 +71,24 @@ int main(int argc, char** argv) {
     char host[256] = {};
     name = gethostname(host, sizeof(host) - 1) == 0 ? host : "worker";
   }
-  auto base = stamina::worker::StartModelProcess({.id = absl::GetFlag(FLAGS_base_model),
-                                                  .dir = absl::GetFlag(FLAGS_base_model_dir),
-                                                  .seed = absl::GetFlag(FLAGS_base_model_seed)},
-                                                 absl::GetFlag(FLAGS_torch_threads), LogLine);
+  auto base = stamina::worker::StartModelProcess(
+      {.id = absl::GetFlag(FLAGS_base_model),
+       .dir = absl::GetFlag(FLAGS_base_model_dir),
+       .seed = absl::GetFlag(FLAGS_base_model_seed)},
+      absl::GetFlag(FLAGS_torch_threads),
+      {.device = absl::GetFlag(FLAGS_device), .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
+      LogLine);
   if (!base.ok()) {
     LogLine(base.status().ToString());
     return 1;
   }
   auto source = stamina::worker::GrpcJobSource::Create(
       {.channel = internal->channel, .internal_token = internal->token, .base_models = {base->id}});
-  auto executor = stamina::worker::NewTrainingExecutor({.base_models = {*base}, .log = LogLine});
+  auto executor = stamina::worker::NewTrainingExecutor(
+      {.base_models = {*base},
+       .device = {.device = absl::GetFlag(FLAGS_device),
+                  .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
+       .log = LogLine});
   if (!source.ok() || !executor.ok()) {
     LogLine((source.ok() ? executor.status() : source.status()).ToString());
     return 1;

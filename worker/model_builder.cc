@@ -22,7 +22,9 @@ int64_t ModuleBytes(torch::nn::Module& module) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
-    const std::vector<ResolvedBaseModel>& bases) {
+    const std::vector<ResolvedBaseModel>& bases, const DeviceSpec& device) {
+  STAMINA_ASSIGN_OR_RETURN(core::ComputeOptions compute,
+                           core::ParseComputeOptions(device.device, device.compute_dtype));
   std::map<std::string, ResolvedBaseModel> by_id;
   for (const auto& base : bases) {
     if (!by_id.emplace(base.id, base).second) {
@@ -42,11 +44,18 @@ absl::StatusOr<std::unique_ptr<BaseModelLibrary>> BaseModelLibrary::Create(
     file_configs.emplace(id, *std::move(config));
   }
   return std::unique_ptr<BaseModelLibrary>(
-      new BaseModelLibrary(std::move(by_id), std::move(file_configs)));
+      new BaseModelLibrary(std::move(by_id), std::move(file_configs), compute));
 }
 
 absl::StatusOr<core::DiffusionModel> BaseModelLibrary::Load(const std::string& id,
                                                             const std::string& digest) const {
+  STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel model, LoadOnCpu(id, digest));
+  STAMINA_RETURN_IF_ERROR(core::PlaceModel(model, compute_));
+  return model;
+}
+
+absl::StatusOr<core::DiffusionModel> BaseModelLibrary::LoadOnCpu(const std::string& id,
+                                                                 const std::string& digest) const {
   const auto it = bases_.find(id);
   if (it == bases_.end()) {
     return absl::NotFoundError(absl::StrCat("base model ", id, " is not available on this worker"));

@@ -12,6 +12,9 @@
 //   STAMINA_ASSIGN_OR_RETURN(FoldedModel folded,
 //                            FoldLineage(std::move(base), artifacts, targets, &stop));
 //
+// Every model Load returns is on the library's device (DeviceSpec), where
+// the fold, the trainer and the pipelines then run.
+//
 // BaseModelLibrary is thread-safe (every Load builds a new model); FoldLineage
 // is a pure function of its arguments.
 #ifndef STAMINA_WORKER_MODEL_BUILDER_H_
@@ -26,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/adapters/adapted_layers.h"
+#include "core/compute_device.h"
 #include "core/pipelines/diffusion_model.h"
 #include "worker/base_model_spec.h"
 
@@ -34,11 +38,13 @@ namespace stamina::worker {
 class BaseModelLibrary {
  public:
   // INVALID_ARGUMENT for duplicate ids; the configs of bases with files are
-  // read here (their errors, naming the base).
+  // read here (their errors, naming the base); `device` is parsed here
+  // (core::ParseComputeOptions's errors).
   static absl::StatusOr<std::unique_ptr<BaseModelLibrary>> Create(
-      const std::vector<ResolvedBaseModel>& bases);
+      const std::vector<ResolvedBaseModel>& bases, const DeviceSpec& device = {});
 
-  // A new copy of the base model `id`. NOT_FOUND for an unknown id;
+  // A new copy of the base model `id`, placed on the library's device.
+  // NOT_FOUND for an unknown id;
   // FAILED_PRECONDITION when `digest` (the digest a user model was created
   // on; empty skips the check) is not this process's copy.
   absl::StatusOr<core::DiffusionModel> Load(const std::string& id, const std::string& digest) const;
@@ -48,14 +54,22 @@ class BaseModelLibrary {
   // unknown id.
   absl::StatusOr<core::DiffusionModelConfig> Config(const std::string& id) const;
 
+  // Where the models compute.
+  const core::ComputeOptions& compute() const { return compute_; }
+
  private:
   BaseModelLibrary(std::map<std::string, ResolvedBaseModel> bases,
-                   std::map<std::string, core::DiffusionModelConfig> file_configs)
-      : bases_(std::move(bases)), file_configs_(std::move(file_configs)) {}
+                   std::map<std::string, core::DiffusionModelConfig> file_configs,
+                   core::ComputeOptions compute)
+      : bases_(std::move(bases)), file_configs_(std::move(file_configs)), compute_(compute) {}
+
+  absl::StatusOr<core::DiffusionModel> LoadOnCpu(const std::string& id,
+                                                 const std::string& digest) const;
 
   const std::map<std::string, ResolvedBaseModel> bases_;
   // By id, for the bases loaded from files.
   const std::map<std::string, core::DiffusionModelConfig> file_configs_;
+  const core::ComputeOptions compute_;
 };
 
 // A version's model, and the continual state its next concept trains with.

@@ -3,20 +3,30 @@
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
 #include "common/status_macros.h"
+#include "core/compute_device.h"
 #include "core/torch_runtime.h"
 
 namespace stamina::worker {
 
-absl::StatusOr<std::string> SetUpTorch(int threads) {
+absl::StatusOr<std::string> SetUpTorch(int threads, const DeviceSpec& device) {
   STAMINA_ASSIGN_OR_RETURN(core::TorchRuntimeInfo info,
                            core::ConfigureTorchRuntime({.threads = threads}));
+  STAMINA_ASSIGN_OR_RETURN(core::ComputeOptions compute,
+                           core::ParseComputeOptions(device.device, device.compute_dtype));
+  std::string described = core::DeviceName(compute.device);
+  for (const core::DeviceInfo& available : core::AvailableDevices()) {
+    if (available.name == described) {
+      absl::StrAppend(&described, " (", available.description, ")");
+    }
+  }
   return absl::StrCat("torch: ", info.threads, " threads of ", info.available_cores,
                       " cores, BLAS ", info.blas_library,
-                      info.blas_optimized ? " (optimized)" : " (NOT optimized: slow)");
+                      info.blas_optimized ? " (optimized)" : " (NOT optimized: slow)", "; device ",
+                      described, ", compute ", core::ComputeDtypeName(compute.compute_dtype));
 }
 
 absl::StatusOr<ResolvedBaseModel> StartModelProcess(
-    const BaseModelFlags& flags, int torch_threads,
+    const BaseModelFlags& flags, int torch_threads, const DeviceSpec& device,
     const std::function<void(const std::string&)>& log) {
   STAMINA_ASSIGN_OR_RETURN(ResolvedBaseModel resolved,
                            ResolveBaseModel({.id = flags.id,
@@ -25,7 +35,7 @@ absl::StatusOr<ResolvedBaseModel> StartModelProcess(
                                              .random_seed = flags.seed}));
   const std::string warning = RandomWeightsWarning(resolved, "--base_model_dir=" + flags.dir);
   if (!warning.empty()) log(warning);
-  STAMINA_ASSIGN_OR_RETURN(std::string torch, SetUpTorch(torch_threads));
+  STAMINA_ASSIGN_OR_RETURN(std::string torch, SetUpTorch(torch_threads, device));
   log(torch);
   return resolved;
 }

@@ -17,9 +17,11 @@
 
 namespace stamina::worker {
 
-// `threads` 0 means every core this process may use. Returns e.g.
-// "torch: 2 threads of 2 cores, BLAS /usr/lib/.../libblas.so.3 (optimized)".
-absl::StatusOr<std::string> SetUpTorch(int threads);
+// `threads` 0 means every core this process may use; `device` is checked
+// here, so that a bad --device fails at start-up. Returns e.g.
+// "torch: 2 threads of 2 cores, BLAS /usr/lib/.../libblas.so.3 (optimized);
+// device cpu (2 cores), compute fp32".
+absl::StatusOr<std::string> SetUpTorch(int threads, const DeviceSpec& device = {});
 
 // What the base-model flags of stamina-worker and stamina-sampler say
 // (--base_model, --base_model_dir, --base_model_seed).
@@ -32,10 +34,10 @@ struct BaseModelFlags {
 // The start-up of stamina-worker and stamina-sampler: resolves the base
 // model `flags` name, falling back to random weights when its files are
 // missing (logging RandomWeightsWarning naming --base_model_dir), then
-// SetUpTorch(`torch_threads`), logging its line. Errors as ResolveBaseModel
-// and SetUpTorch.
+// SetUpTorch(`torch_threads`, `device`), logging its line. Errors as
+// ResolveBaseModel and SetUpTorch.
 absl::StatusOr<ResolvedBaseModel> StartModelProcess(
-    const BaseModelFlags& flags, int torch_threads,
+    const BaseModelFlags& flags, int torch_threads, const DeviceSpec& device,
     const std::function<void(const std::string&)>& log);
 
 }  // namespace stamina::worker

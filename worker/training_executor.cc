@@ -261,7 +261,7 @@ absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(TrainingExecuto
     return absl::InvalidArgumentError("base_models: at least one");
   }
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<BaseModelLibrary> library,
-                           BaseModelLibrary::Create(options.base_models));
+                           BaseModelLibrary::Create(options.base_models, options.device));
   return std::unique_ptr<JobExecutor>(new TrainingExecutor(std::move(options), std::move(library)));
 }
 

@@ -36,6 +36,8 @@ namespace stamina::worker {
 
 struct TrainingExecutorOptions {
   std::vector<ResolvedBaseModel> base_models;
+  // Where the models train and fold (--device, --compute_dtype).
+  DeviceSpec device;
   Clock* clock = Clock::Real();  // not owned
   // Heartbeats during training are at most this frequent; 0 = every step.
   // Never less frequent than the lease's heartbeat_interval.
