@@ -4,6 +4,7 @@
 
 #include "common/status_macros.h"
 #include "sampler/in_process_sampler.h"
+#include "worker/torch_setup.h"
 #include "worker/training_executor.h"
 
 namespace stamina::app {
@@ -39,6 +40,9 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(Options
   Clock* clock = options.api.clock;
   STAMINA_ASSIGN_OR_RETURN(s->server_, server::ApiServer::Create(std::move(options.api)));
   if (options.worker_slots <= 0) return s;
+  STAMINA_ASSIGN_OR_RETURN(rpc::ComputeDeviceReport device,
+                           worker::DescribeDevice(options.device, rpc::kTrainingRole));
+  s->server_->devices().AddPermanent("staminad", device);
   STAMINA_ASSIGN_OR_RETURN(
       s->source_,
       worker::LocalJobSource::Create({.jobs = &s->server_->jobs(),

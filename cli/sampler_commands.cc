@@ -65,6 +65,14 @@ absl::StatusOr<int> Capabilities(Session& session, const Operands&) {
              {"NAME", "RESOLUTION", "MAX SIDE", "TRAIN STEPS", "SAMPLE STEPS",
               "GUIDANCE", "DIGEST"},
              rows);
+  std::vector<std::vector<std::string>> devices;
+  for (const v1::ComputeDevice& device : capabilities.devices()) {
+    devices.push_back({device.role(), device.device(), device.description(),
+                       device.memory_bytes() > 0 ? FormatBytes(device.memory_bytes()) : "-",
+                       device.compute_dtype(), absl::StrCat(device.processes())});
+  }
+  out << "devices:\n";
+  PrintTable(out, {"ROLE", "DEVICE", "DESCRIPTION", "MEMORY", "COMPUTE", "PROCESSES"}, devices);
   const v1::Limits& limits = capabilities.limits();
   out << "limits:\n";
   PrintTable(

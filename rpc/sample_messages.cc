@@ -1,5 +1,8 @@
 #include "rpc/sample_messages.h"
 
+#include <map>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rpc/resource_names.h"
@@ -163,6 +166,34 @@ absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& in,
                       .width = in.width(),
                       .height = in.height(),
                       .sampler = std::move(sampler)};
+}
+
+void ToProto(const ComputeDeviceReport& device, v1::ComputeDevice* out) {
+  out->set_role(device.role);
+  out->set_device(device.device);
+  out->set_description(device.description);
+  out->set_memory_bytes(device.memory_bytes);
+  out->set_compute_dtype(device.compute_dtype);
+}
+
+ComputeDeviceReport FromProto(const v1::ComputeDevice& device) {
+  return {.role = device.role(),
+          .device = device.device(),
+          .description = device.description(),
+          .memory_bytes = device.memory_bytes(),
+          .compute_dtype = device.compute_dtype()};
+}
+
+std::vector<v1::ComputeDevice> CountDevices(const std::vector<ComputeDeviceReport>& reports) {
+  std::map<ComputeDeviceReport, int> counts;
+  for (const ComputeDeviceReport& report : reports) ++counts[report];
+  std::vector<v1::ComputeDevice> devices;
+  for (const auto& [report, count] : counts) {
+    v1::ComputeDevice& device = devices.emplace_back();
+    ToProto(report, &device);
+    device.set_processes(count);
+  }
+  return devices;
 }
 
 }  // namespace stamina::rpc

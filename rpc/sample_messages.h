@@ -11,6 +11,7 @@
 #define STAMINA_RPC_SAMPLE_MESSAGES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "rpc/sample_router.h"
@@ -46,6 +47,13 @@ absl::StatusOr<ModelRecipe> RecipeFromProto(const internal::v1::ModelRecipe& rec
                                             absl::string_view field);
 absl::StatusOr<SampleParams> ParamsFromProto(const v1::SampleRequest& request,
                                              absl::string_view field);
+
+// A device report as the API's message (processes left unset), and back.
+void ToProto(const ComputeDeviceReport& device, v1::ComputeDevice* out);
+ComputeDeviceReport FromProto(const v1::ComputeDevice& device);
+
+// Reports of the same device (all fields equal) counted once each, in order.
+std::vector<v1::ComputeDevice> CountDevices(const std::vector<ComputeDeviceReport>& reports);
 
 }  // namespace stamina::rpc
 

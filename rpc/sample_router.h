@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -85,6 +86,23 @@ struct SamplerStats {
   int64_t refused_busy = 0;     // requests refused because the queue was full
 };
 
+// A device that trains or samples, as its process describes it
+// (stamina.v1.ComputeDevice without the count).
+struct ComputeDeviceReport {
+  std::string role;           // kTrainingRole or kSamplingRole
+  std::string device;         // "cpu", "cuda:0"
+  std::string description;    // e.g. "2 cores" or the GPU's name
+  int64_t memory_bytes = 0;   // device memory; 0 when unknown
+  std::string compute_dtype;  // "fp32", "bf16", "fp16"
+
+  friend bool operator<(const ComputeDeviceReport& a, const ComputeDeviceReport& b) {
+    return std::tie(a.role, a.device, a.description, a.memory_bytes, a.compute_dtype) <
+           std::tie(b.role, b.device, b.description, b.memory_bytes, b.compute_dtype);
+  }
+};
+inline constexpr char kTrainingRole[] = "training";
+inline constexpr char kSamplingRole[] = "sampling";
+
 // What a base model's sampling accepts, where the router knows it.
 struct BaseModelSampling {
   int native_side = 0;  // the resolution it was trained at
@@ -122,6 +140,10 @@ class SampleRouter {
 
   // Zeros for routers without a local sampler.
   virtual SamplerStats Stats() const { return {}; }
+
+  // The devices its samplers run on, one per process (the in-process
+  // sampler; each remote replica that has answered GetStatus).
+  virtual std::vector<ComputeDeviceReport> Devices() const { return {}; }
 
   // Generates `params.count` images from `recipe`. RESOURCE_EXHAUSTED when
   // the model or the request's working memory does not fit the sampler's

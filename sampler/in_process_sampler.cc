@@ -20,6 +20,7 @@
 #include "sampler/sample_admission.h"
 #include "sampler/sampling_threads.h"
 #include "worker/model_builder.h"
+#include "worker/torch_setup.h"
 
 namespace stamina::sampler {
 namespace {
@@ -57,12 +58,13 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(const InProcessSampler::Option
 
 }  // namespace
 
-InProcessSampler::InProcessSampler(Options options,
+InProcessSampler::InProcessSampler(Options options, rpc::ComputeDeviceReport device,
                                    std::unique_ptr<worker::BaseModelLibrary> library,
                                    std::unique_ptr<FoldedModelCache> cache,
                                    std::unique_ptr<SampleAdmission> admission,
                                    std::unique_ptr<SamplingThreads> threads)
     : options_(std::move(options)),
+      device_(std::move(device)),
       library_(std::move(library)),
       cache_(std::move(cache)),
       admission_(std::move(admission)),
@@ -83,6 +85,8 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Optio
   }
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<worker::BaseModelLibrary> library,
                            worker::BaseModelLibrary::Create(options.base_models, options.device));
+  STAMINA_ASSIGN_OR_RETURN(rpc::ComputeDeviceReport device,
+                           worker::DescribeDevice(options.device, rpc::kSamplingRole));
   auto cache = std::make_unique<FoldedModelCache>(options.cache_bytes);
   STAMINA_ASSIGN_OR_RETURN(
       std::unique_ptr<SampleAdmission> admission,
@@ -102,8 +106,8 @@ absl::StatusOr<std::unique_ptr<InProcessSampler>> InProcessSampler::Create(Optio
     STAMINA_ASSIGN_OR_RETURN(threads, SamplingThreads::Create(options.slots, on_start));
   }
   return std::unique_ptr<InProcessSampler>(
-      new InProcessSampler(std::move(options), std::move(library), std::move(cache),
-                           std::move(admission), std::move(threads)));
+      new InProcessSampler(std::move(options), std::move(device), std::move(library),
+                           std::move(cache), std::move(admission), std::move(threads)));
 }
 
 absl::Status InProcessSampler::Warm(const rpc::ModelRecipe& recipe,

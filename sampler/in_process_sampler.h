@@ -96,6 +96,9 @@ class InProcessSampler final : public rpc::SampleRouter {
 
   rpc::SamplerStats Stats() const override;
 
+  // The one device this sampler folds and samples on.
+  std::vector<rpc::ComputeDeviceReport> Devices() const override { return {device_}; }
+
   // The ids of the base models it serves.
   std::vector<std::string> BaseModelIds() const;
 
@@ -115,12 +118,14 @@ class InProcessSampler final : public rpc::SampleRouter {
   int64_t cache_budget_bytes() const { return options_.cache_bytes; }
 
  private:
-  InProcessSampler(Options options, std::unique_ptr<worker::BaseModelLibrary> library,
+  InProcessSampler(Options options, rpc::ComputeDeviceReport device,
+                   std::unique_ptr<worker::BaseModelLibrary> library,
                    std::unique_ptr<FoldedModelCache> cache,
                    std::unique_ptr<SampleAdmission> admission,
                    std::unique_ptr<SamplingThreads> threads);
 
   const Options options_;
+  const rpc::ComputeDeviceReport device_;
   const std::unique_ptr<worker::BaseModelLibrary> library_;
   const std::unique_ptr<FoldedModelCache> cache_;
   const std::unique_ptr<SampleAdmission> admission_;

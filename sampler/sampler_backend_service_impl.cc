@@ -149,6 +149,9 @@ grpc::Status SamplerBackendServiceImpl::GetStatus(
     response->set_cache_bytes(bytes);
     response->set_cache_budget_bytes(options_.sampler->cache_budget_bytes());
     response->set_draining(draining_);
+    for (const rpc::ComputeDeviceReport& device : options_.sampler->Devices()) {
+      rpc::ToProto(device, response->mutable_device());
+    }
     for (const std::string& id : options_.sampler->BaseModelIds()) {
       const std::optional<rpc::BaseModelSampling> sizes = options_.sampler->SamplingOf(id);
       if (!sizes.has_value()) continue;

@@ -74,6 +74,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   s->auth_ = std::make_unique<Authenticator>(s->cached_tenants_.get());
   s->internal_tokens_ = std::move(options.internal_tokens);
   s->blob_grants_ = std::make_unique<BlobGrants>(BlobGrants::Options{.clock = options.clock});
+  // A long-polling worker leases at least every 30 s; five minutes of
+  // silence means it left.
+  s->devices_ = std::make_unique<DeviceDirectory>(options.clock, absl::Minutes(5));
   s->notifying_jobs_ =
       std::make_unique<storage::NotifyingJobStore>(s->jobs_.get(), &s->job_changes_);
   s->calls_ = std::make_unique<CallLimits>(options.limits.concurrent_calls);
@@ -92,6 +95,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                .calls = s->calls_.get(),
                                .job_changes = &s->job_changes_,
                                .blob_grants = s->blob_grants_.get(),
+                               .devices = s->devices_.get(),
                                .clock = options.clock,
                                .ids = &s->ids_,
                                .limits = options.limits,
@@ -144,10 +148,11 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   }
 
   if (!options.metrics_address.empty()) {
-    STAMINA_ASSIGN_OR_RETURN(
-        s->metrics_, ServerMetrics::Create({.listen_address = options.metrics_address,
-                                            .jobs = s->jobs_.get(),
-                                            .sampler = s->sampler_.get()}));
+    STAMINA_ASSIGN_OR_RETURN(s->metrics_,
+                             ServerMetrics::Create({.listen_address = options.metrics_address,
+                                                    .jobs = s->jobs_.get(),
+                                                    .sampler = s->sampler_.get(),
+                                                    .devices = s->devices_.get()}));
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -31,6 +31,7 @@
 #include "server/auth.h"
 #include "server/blob_grants.h"
 #include "server/call_limits.h"
+#include "server/device_directory.h"
 #include "server/model_warmer.h"
 #include "server/sample_request.h"
 #include "server/service_context.h"
@@ -128,6 +129,9 @@ class ApiServer {
   storage::BlobStore& blobs() { return *blobs_; }
   // The registry's id generator and the options' clock (for composition).
   const ServiceContext& context() const { return context_; }
+  // The training devices GetCapabilities reports (the embedded worker adds
+  // its own).
+  DeviceDirectory& devices() { return *devices_; }
   // The Sample RPC's backend and the warmer of new versions; null without a
   // sampler (and without warming).
   const rpc::SampleRouter* sampler() const { return sampler_.get(); }
@@ -164,6 +168,7 @@ class ApiServer {
   std::unique_ptr<AdminServiceImpl> admin_service_;
   rpc::InternalTokens internal_tokens_;
   std::unique_ptr<BlobGrants> blob_grants_;
+  std::unique_ptr<DeviceDirectory> devices_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> internal_server_;
   int port_ = 0;

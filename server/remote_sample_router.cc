@@ -184,6 +184,14 @@ std::optional<rpc::BaseModelSampling> RemoteSampleRouter::SamplingOf(
   return found->second;
 }
 
+std::vector<rpc::ComputeDeviceReport> RemoteSampleRouter::Devices() const {
+  (void)SamplingOf("");  // learns the replicas' devices with their base models
+  absl::MutexLock lock(&sizes_mu_);
+  std::vector<rpc::ComputeDeviceReport> devices;
+  for (const auto& [replica, device] : devices_) devices.push_back(device);
+  return devices;
+}
+
 bool RemoteSampleRouter::LearnBaseModels() const {
   bool answered = false;
   for (const Stub& replica : stubs_) {
@@ -195,6 +203,7 @@ bool RemoteSampleRouter::LearnBaseModels() const {
       continue;
     }
     answered = true;
+    if (status.has_device()) devices_[replica.name] = rpc::FromProto(status.device());
     for (const auto& base : status.base_models()) {
       auto [entry, added] = sizes_.try_emplace(
           base.base_model_id(),

@@ -98,6 +98,10 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
 
   // The base model's sizes as the replicas report them; nullopt while no
   // replica answers or none serves it.
+  // The devices of the replicas that have answered GetStatus (learnt with
+  // the base models' sizes).
+  std::vector<rpc::ComputeDeviceReport> Devices() const override;
+
   std::optional<rpc::BaseModelSampling> SamplingOf(
       const std::string& base_model_id) const override;
 
@@ -133,6 +137,8 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
   mutable bool sizes_known_ ABSL_GUARDED_BY(sizes_mu_) = false;
   mutable absl::Time next_status_attempt_ ABSL_GUARDED_BY(sizes_mu_) = absl::InfinitePast();
   mutable std::map<std::string, rpc::BaseModelSampling> sizes_ ABSL_GUARDED_BY(sizes_mu_);
+  // By replica name: the device each replica said it samples on.
+  mutable std::map<std::string, rpc::ComputeDeviceReport> devices_ ABSL_GUARDED_BY(sizes_mu_);
 };
 
 }  // namespace stamina::server

@@ -92,6 +92,10 @@ class FakeReplica final : public iv1::SamplerBackend::Service {
     base->set_native_side(32);
     base->set_max_side(max_side_);
     base->add_tokens("<builtin>");
+    response->mutable_device()->set_role("sampling");
+    response->mutable_device()->set_device("cuda:0");
+    response->mutable_device()->set_description("GPU of " + name_);
+    response->mutable_device()->set_compute_dtype("bf16");
     return grpc::Status::OK;
   }
   void SetMaxSide(int side) { max_side_ = side; }
@@ -369,6 +373,16 @@ TEST_F(RemoteSampleRouterTest, LearnsBaseModelSizesFromTheReplicasOnce) {
   EXPECT_THAT(sizes->tokens, ::testing::ElementsAre("<builtin>"));
   EXPECT_FALSE(router_->SamplingOf("unknown-base").has_value());
   EXPECT_TRUE(router_->SamplingOf("tiny").has_value());
+  for (const auto& [name, fake] : fakes_) EXPECT_EQ(fake->status_calls(), 1) << name;
+
+  // Issue 19: each replica's device, learnt in the same call.
+  const std::vector<rpc::ComputeDeviceReport> devices = router_->Devices();
+  ASSERT_EQ(devices.size(), fakes_.size());
+  for (const rpc::ComputeDeviceReport& device : devices) {
+    EXPECT_EQ(device.device, "cuda:0");
+    EXPECT_EQ(device.compute_dtype, "bf16");
+    EXPECT_THAT(device.description, ::testing::StartsWith("GPU of "));
+  }
   for (const auto& [name, fake] : fakes_) EXPECT_EQ(fake->status_calls(), 1) << name;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <exception>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
@@ -36,6 +37,44 @@ class QueueDepthCollector final : public prometheus::Collectable {
 
  private:
   storage::JobStore* const jobs_;
+};
+
+// Counts the processes per device at scrape time: the training devices the
+// directory holds, the sampling devices the router knows.
+class DevicesCollector final : public prometheus::Collectable {
+ public:
+  DevicesCollector(const DeviceDirectory* devices, const rpc::SampleRouter* sampler)
+      : devices_(devices), sampler_(sampler) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<rpc::ComputeDeviceReport> reports;
+    if (devices_ != nullptr) reports = devices_->Current();
+    if (sampler_ != nullptr) {
+      for (const rpc::ComputeDeviceReport& device : sampler_->Devices()) {
+        reports.push_back(device);
+      }
+    }
+    std::map<rpc::ComputeDeviceReport, int> counts;
+    for (const rpc::ComputeDeviceReport& report : reports) ++counts[report];
+    prometheus::MetricFamily family;
+    family.name = "stamina_compute_devices";
+    family.help = "Processes training or sampling on each device";
+    family.type = prometheus::MetricType::Gauge;
+    for (const auto& [device, count] : counts) {
+      prometheus::ClientMetric metric;
+      metric.label = {{"role", device.role},
+                      {"device", device.device},
+                      {"compute_dtype", device.compute_dtype},
+                      {"description", device.description}};
+      metric.gauge.value = count;
+      family.metric.push_back(metric);
+    }
+    return {family};
+  }
+
+ private:
+  const DeviceDirectory* const devices_;
+  const rpc::SampleRouter* const sampler_;
 };
 
 // Reads the sampler's cache statistics at scrape time.
@@ -173,6 +212,8 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
     m->sampler_cache_ = std::make_shared<SamplerCacheCollector>(options.sampler);
     m->exposer_->RegisterCollectable(m->sampler_cache_);
   }
+  m->devices_ = std::make_shared<DevicesCollector>(options.devices, options.sampler);
+  m->exposer_->RegisterCollectable(m->devices_);
   const auto ports = m->exposer_->GetListeningPorts();
   if (ports.empty()) return absl::UnavailableError("metrics endpoint has no port");
   m->port_ = ports.front();

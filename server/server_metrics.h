@@ -14,6 +14,8 @@
 //   stamina_sampler_cache_evictions_total        counter
 //   stamina_sampler_cache_bytes                  gauge
 //   stamina_sampler_cache_models                 gauge
+//   stamina_compute_devices{role,device,compute_dtype,description}  gauge:
+//       processes training or sampling on each device
 //   stamina_sampler_running, _waiting            gauges: Sample admission
 //   stamina_sampler_working_bytes                gauge: memory reserved
 //   stamina_sampler_busy_total                   counter: refused as busy
@@ -35,6 +37,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "rpc/sample_router.h"
+#include "server/device_directory.h"
 #include "storage/job_store.h"
 
 namespace stamina::server {
@@ -46,6 +49,7 @@ class ServerMetrics {
     std::string listen_address = "127.0.0.1:0";
     storage::JobStore* jobs = nullptr;  // not owned; for the queue gauge
     const rpc::SampleRouter* sampler = nullptr;  // not owned; may be null
+    const DeviceDirectory* devices = nullptr;    // not owned; may be null
   };
   // UNAVAILABLE when the port cannot be bound.
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(Options options);
@@ -72,6 +76,7 @@ class ServerMetrics {
   prometheus::Histogram* training_seconds_ = nullptr;
   std::shared_ptr<prometheus::Collectable> queue_depth_;
   std::shared_ptr<prometheus::Collectable> sampler_cache_;
+  std::shared_ptr<prometheus::Collectable> devices_;
   int port_ = 0;
 };
 

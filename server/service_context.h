@@ -25,6 +25,7 @@
 #include "server/auth.h"
 #include "server/blob_grants.h"
 #include "server/call_limits.h"
+#include "server/device_directory.h"
 #include "server/page_tokens.h"
 #include "storage/blob_gc.h"
 #include "storage/blob_store.h"
@@ -80,6 +81,8 @@ struct ServiceContext {
   // The blobs each sampler replica may read back (RemoteSampleRouter grants
   // them, the internal BlobService checks them).
   BlobGrants* blob_grants = nullptr;
+  // The training devices workers report (GetCapabilities, metrics).
+  DeviceDirectory* devices = nullptr;
   Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
   ServiceLimits limits;

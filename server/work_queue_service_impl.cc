@@ -8,6 +8,7 @@
 #include "rpc/grpc_status.h"
 #include "rpc/internal_calls.h"
 #include "rpc/resource_names.h"
+#include "rpc/sample_messages.h"
 #include "server/proto_conversions.h"
 #include "storage/sha256.h"
 
@@ -90,6 +91,9 @@ grpc::Status WorkQueueServiceImpl::LeaseJob(
     STAMINA_RETURN_IF_ERROR(CheckCaller(call));
     if (request->worker().empty()) {
       return absl::InvalidArgumentError("worker: required");
+    }
+    if (request->has_device() && ctx_->devices != nullptr) {
+      ctx_->devices->Report(request->worker(), rpc::FromProto(request->device()));
     }
     const absl::Duration wait =
         std::min(absl::Milliseconds(std::max(0, request->wait_ms())),

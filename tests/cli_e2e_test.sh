@@ -32,6 +32,9 @@ cli capabilities || fail "capabilities"
 grep -q "baseModels/stamina-tiny-v1" "${OUT}" || fail "capabilities output"
 # The in-process sampler reports the base model's native and largest side.
 grep -Eq "baseModels/stamina-tiny-v1 +32 +64 " "${OUT}" || fail "capabilities sizes"
+# The in-process worker and sampler's device (issue #19).
+grep -Eq "^ *training +cpu +[0-9]+ cores +- +fp32 +1 *$" "${OUT}" || fail "capabilities: training device"
+grep -Eq "^ *sampling +cpu +[0-9]+ cores +- +fp32 +1 *$" "${OUT}" || fail "capabilities: sampling device"
 
 # <anna> is not trained yet: the base model does not know the token, one
 # clean line naming the field and exit 10 + 3.

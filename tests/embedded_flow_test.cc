@@ -401,6 +401,23 @@ int64_t ProcessStatusBytes(const std::string& field) {
   return -1;
 }
 
+// Issue 19: the all-in-one process reports the devices of its in-process
+// worker and sampler (the CPU here, in fp32).
+TEST_F(EmbeddedFlowTest, CapabilitiesNameTheTrainingAndSamplingDevices) {
+  Start(/*start_worker=*/false);
+  v1::Capabilities capabilities;
+  ExpectOk(api_.sampler->GetCapabilities(Call().get(), {}, &capabilities));
+  ASSERT_EQ(capabilities.devices_size(), 2);
+  for (const v1::ComputeDevice& device : capabilities.devices()) {
+    EXPECT_EQ(device.device(), "cpu");
+    EXPECT_EQ(device.compute_dtype(), "fp32");
+    EXPECT_EQ(device.processes(), 1);
+    EXPECT_THAT(device.description(), ::testing::HasSubstr("cores"));
+  }
+  EXPECT_EQ(capabilities.devices(0).role(), "sampling");
+  EXPECT_EQ(capabilities.devices(1).role(), "training");
+}
+
 // Issue 18: the largest Sample the service admits under a small memory
 // budget (the side GetCapabilities reports, the most images) is served, and
 // the process's peak RSS grows by less than the budget while it runs; one

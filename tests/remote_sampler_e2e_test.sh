@@ -117,6 +117,9 @@ for m in fam m1 m2 m3; do
     || { cat "${T}"/status-*.txt; fail "${m}'s two samples did not go to one replica"; }
 done
 grep -q "^cached models/fam models/fam/versions/1 " "${T}"/status-*.txt || fail "fam's version"
+# Each replica names the device it samples on (issue #19).
+test "$(grep -c '^device sampling cpu fp32$' "${T}"/status-*.txt | awk -F: '{s+=$2} END {print s}')" -eq 2 \
+  || { cat "${T}"/status-*.txt; fail "a replica did not report its device"; }
 test "$(find "${T}"/sampler-*/blobs -type f -not -path '*/tmp/*' | wc -l)" -eq 1 \
   || fail "the adapter was not fetched exactly once through BlobService"
 

@@ -39,5 +39,9 @@ int main(int argc, char** argv) {
                 static_cast<long long>(model.bytes()), static_cast<long long>(model.hits()));
   }
   std::printf("cache_bytes %lld\n", static_cast<long long>(status.cache_bytes()));
+  if (status.has_device()) {
+    std::printf("device %s %s %s\n", status.device().role().c_str(),
+                status.device().device().c_str(), status.device().compute_dtype().c_str());
+  }
   return 0;
 }

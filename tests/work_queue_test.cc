@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "server/api_server.h"
 #include "stamina/internal/v1/work_queue.grpc.pb.h"
+#include "stamina/v1/sampler_service.grpc.pb.h"
 #include "stamina/v1/training_service.grpc.pb.h"
 #include "storage/sha256.h"
 #include "tests/loopback.h"
@@ -169,6 +170,49 @@ TEST_F(WorkQueueTest, NotOnThePublicPort) {
   v1::ListJobsResponse jobs;
   EXPECT_EQ(training_on_internal->ListJobs(&user, v1::ListJobsRequest(), &jobs).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Issue 19: the device a worker leases with is what GetCapabilities (and
+// the metrics) report, per device and counted per worker, until the worker
+// has been silent for five minutes.
+TEST_F(WorkQueueTest, WorkersDevicesAppearInCapabilitiesUntilTheyGoSilent) {
+  auto lease_from = [&](const std::string& worker, const std::string& device) {
+    iv1::LeaseJobRequest request;
+    request.set_worker(worker);
+    request.mutable_device()->set_role("training");
+    request.mutable_device()->set_device(device);
+    request.mutable_device()->set_description("NVIDIA H200");
+    request.mutable_device()->set_memory_bytes(int64_t{141} << 30);
+    request.mutable_device()->set_compute_dtype("bf16");
+    iv1::LeaseJobResponse response;
+    grpc::Status status = queue_->LeaseJob(Worker().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  auto capabilities = [&] {
+    auto sampler = v1::SamplerService::NewStub(public_);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + key_);
+    v1::Capabilities response;
+    grpc::Status status = sampler->GetCapabilities(&context, {}, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+  lease_from("gpu-pod-1", "cuda:0");
+  lease_from("gpu-pod-2", "cuda:0");
+  v1::Capabilities seen = capabilities();
+  ASSERT_EQ(seen.devices_size(), 1);
+  EXPECT_EQ(seen.devices(0).role(), "training");
+  EXPECT_EQ(seen.devices(0).device(), "cuda:0");
+  EXPECT_EQ(seen.devices(0).compute_dtype(), "bf16");
+  EXPECT_EQ(seen.devices(0).memory_bytes(), int64_t{141} << 30);
+  EXPECT_EQ(seen.devices(0).processes(), 2);
+
+  clock_.Advance(absl::Minutes(4));
+  lease_from("gpu-pod-2", "cuda:0");
+  clock_.Advance(absl::Minutes(2));  // pod 1 silent for 6 minutes
+  seen = capabilities();
+  ASSERT_EQ(seen.devices_size(), 1);
+  EXPECT_EQ(seen.devices(0).processes(), 1);
 }
 
 TEST_F(WorkQueueTest, NoJobNoLease) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "grpcpp/client_context.h"
+#include "rpc/sample_messages.h"
 #include "storage/sha256.h"
 
 namespace stamina::worker {
@@ -123,6 +124,7 @@ absl::StatusOr<std::optional<Lease>> GrpcJobSource::LeaseJob(const std::string& 
     request.set_worker(worker);
   }
   for (const auto& base : options_.base_models) request.add_base_models(base);
+  if (!options_.device.device.empty()) rpc::ToProto(options_.device, request.mutable_device());
   internal::v1::LeaseJobResponse response;
   STAMINA_RETURN_IF_ERROR(FromGrpc(
       stub_->LeaseJob(Context(options_.call_timeout).get(), request, &response)));

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "rpc/sample_router.h"
 #include "stamina/internal/v1/work_queue.grpc.pb.h"
 #include "worker/job_source.h"
 
@@ -32,6 +33,8 @@ class GrpcJobSource final : public JobSource {
     std::string internal_token;
     // The base models this worker has (the server may use it to route).
     std::vector<std::string> base_models;
+    // The device its slots train on, sent with every LeaseJob.
+    rpc::ComputeDeviceReport device;
     // Deadline of each unary call (streams get `transfer_timeout`).
     absl::Duration call_timeout = absl::Seconds(30);
     absl::Duration transfer_timeout = absl::Minutes(10);

@@ -71,24 +71,29 @@ int main(int argc, char** argv) {
     char host[256] = {};
     name = gethostname(host, sizeof(host) - 1) == 0 ? host : "worker";
   }
-  auto base = stamina::worker::StartModelProcess(
-      {.id = absl::GetFlag(FLAGS_base_model),
-       .dir = absl::GetFlag(FLAGS_base_model_dir),
-       .seed = absl::GetFlag(FLAGS_base_model_seed)},
-      absl::GetFlag(FLAGS_torch_threads),
-      {.device = absl::GetFlag(FLAGS_device), .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
-      LogLine);
+  const stamina::worker::DeviceSpec device_spec{
+      .device = absl::GetFlag(FLAGS_device), .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)};
+  auto base =
+      stamina::worker::StartModelProcess({.id = absl::GetFlag(FLAGS_base_model),
+                                          .dir = absl::GetFlag(FLAGS_base_model_dir),
+                                          .seed = absl::GetFlag(FLAGS_base_model_seed)},
+                                         absl::GetFlag(FLAGS_torch_threads), device_spec, LogLine);
   if (!base.ok()) {
     LogLine(base.status().ToString());
     return 1;
   }
-  auto source = stamina::worker::GrpcJobSource::Create(
-      {.channel = internal->channel, .internal_token = internal->token, .base_models = {base->id}});
+  // Checked by StartModelProcess already; sent with every LeaseJob.
+  auto device = stamina::worker::DescribeDevice(device_spec, stamina::rpc::kTrainingRole);
+  if (!device.ok()) {
+    LogLine(device.status().ToString());
+    return 1;
+  }
+  auto source = stamina::worker::GrpcJobSource::Create({.channel = internal->channel,
+                                                        .internal_token = internal->token,
+                                                        .base_models = {base->id},
+                                                        .device = *device});
   auto executor = stamina::worker::NewTrainingExecutor(
-      {.base_models = {*base},
-       .device = {.device = absl::GetFlag(FLAGS_device),
-                  .compute_dtype = absl::GetFlag(FLAGS_compute_dtype)},
-       .log = LogLine});
+      {.base_models = {*base}, .device = device_spec, .log = LogLine});
   if (!source.ok() || !executor.ok()) {
     LogLine((source.ok() ? executor.status() : source.status()).ToString());
     return 1;

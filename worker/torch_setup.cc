@@ -8,21 +8,31 @@
 
 namespace stamina::worker {
 
+absl::StatusOr<rpc::ComputeDeviceReport> DescribeDevice(const DeviceSpec& spec,
+                                                        const std::string& role) {
+  STAMINA_ASSIGN_OR_RETURN(core::ComputeOptions compute,
+                           core::ParseComputeOptions(spec.device, spec.compute_dtype));
+  rpc::ComputeDeviceReport report{.role = role,
+                                  .device = core::DeviceName(compute.device),
+                                  .compute_dtype = core::ComputeDtypeName(compute.compute_dtype)};
+  for (const core::DeviceInfo& available : core::AvailableDevices()) {
+    if (available.name == report.device) {
+      report.description = available.description;
+      report.memory_bytes = available.total_bytes;
+    }
+  }
+  return report;
+}
+
 absl::StatusOr<std::string> SetUpTorch(int threads, const DeviceSpec& device) {
   STAMINA_ASSIGN_OR_RETURN(core::TorchRuntimeInfo info,
                            core::ConfigureTorchRuntime({.threads = threads}));
-  STAMINA_ASSIGN_OR_RETURN(core::ComputeOptions compute,
-                           core::ParseComputeOptions(device.device, device.compute_dtype));
-  std::string described = core::DeviceName(compute.device);
-  for (const core::DeviceInfo& available : core::AvailableDevices()) {
-    if (available.name == described) {
-      absl::StrAppend(&described, " (", available.description, ")");
-    }
-  }
+  STAMINA_ASSIGN_OR_RETURN(rpc::ComputeDeviceReport report,
+                           DescribeDevice(device, rpc::kTrainingRole));
   return absl::StrCat("torch: ", info.threads, " threads of ", info.available_cores,
                       " cores, BLAS ", info.blas_library,
                       info.blas_optimized ? " (optimized)" : " (NOT optimized: slow)", "; device ",
-                      described, ", compute ", core::ComputeDtypeName(compute.compute_dtype));
+                      report.device, " (", report.description, "), compute ", report.compute_dtype);
 }
 
 absl::StatusOr<ResolvedBaseModel> StartModelProcess(

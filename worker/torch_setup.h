@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "rpc/sample_router.h"
 #include "worker/base_model_spec.h"
 
 namespace stamina::worker {
@@ -22,6 +23,11 @@ namespace stamina::worker {
 // "torch: 2 threads of 2 cores, BLAS /usr/lib/.../libblas.so.3 (optimized);
 // device cpu (2 cores), compute fp32".
 absl::StatusOr<std::string> SetUpTorch(int threads, const DeviceSpec& device = {});
+
+// The device `spec` names, described for GetCapabilities (`role`:
+// rpc::kTrainingRole or rpc::kSamplingRole). Errors as ParseComputeOptions.
+absl::StatusOr<rpc::ComputeDeviceReport> DescribeDevice(const DeviceSpec& spec,
+                                                        const std::string& role);
 
 // What the base-model flags of stamina-worker and stamina-sampler say
 // (--base_model, --base_model_dir, --base_model_seed).
