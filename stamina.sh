@@ -3,8 +3,9 @@
 #
 #   ./stamina.sh setup   install every Debian package the project needs (idempotent;
 #                        no apt work at all when everything is present)
-#   ./stamina.sh test    setup, then `bazel test //...`, then a closing line
-#                        "N passed, N failed" counted from the test results
+#   ./stamina.sh test    setup, then `bazel test //...` and the check that
+#                        CMakeLists.txt mirrors the BUILD files, then a closing
+#                        line "N passed, N failed" counted from the results
 #   ./stamina.sh demo    setup, build, run the service demo (tools/demo.sh)
 #   ./stamina.sh build   setup, then `bazel build //...`
 #
@@ -72,6 +73,15 @@ cmd_test() {
   local log_file rc=0
   log_file="$(mktemp)"
   bazel test //... "$@" 2>&1 | tee "${log_file}" || rc=$?
+  # CMakeLists.txt (the build for machines without Bazel) must mirror the
+  # BUILD files: checked here, since a Bazel test cannot run bazel query.
+  if python3 tools/cmake/generate.py --check; then
+    echo "//:cmake_lists_current                                                  PASSED" \
+      >> "${log_file}"
+  else
+    echo "//:cmake_lists_current                                                  FAILED" \
+      | tee -a "${log_file}"
+  fi
   local passed failed
   read -r passed failed < <(count_results "${log_file}")
   rm -f "${log_file}"
