@@ -40,6 +40,7 @@ PACKAGES = {
 
 ROOTS = [
     "//bench:base_model",
+    "//bench:concept_step",
     "//bench:continual",
     "//bench:diffusers_cost",
     "//bench:read_samples",

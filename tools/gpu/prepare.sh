@@ -9,6 +9,8 @@
 #                         docs and unneeded static archives removed
 #   gpu-carry/proto-gen/  the *.pb.{h,cc} Bazel generated here (protoc and
 #                         its plugin would need more of Debian there)
+#   gpu-carry/diffusers-*.tar.gz  the diffusers sources (../shared/peers), for
+#                         the PyTorch-eager side (unpacked there: 64 MiB cap)
 #
 #   tools/gpu/prepare.sh            # then: tools/gpu/run.sh there (README)
 set -euo pipefail
@@ -45,4 +47,5 @@ mkdir -p "${carry}/proto-gen/protos" "${carry}/proto-gen/grpc_proto"
   -exec cp --parents {} "${carry}/proto-gen/protos" \;)
 (cd "${bin}/external/grpc_proto" && find . \( -name '*.pb.h' -o -name '*.pb.cc' \) \
   -exec cp --parents {} "${carry}/proto-gen/grpc_proto" \;)
+cp "${workspace}"/../shared/peers/diffusers-*-src.tar.gz "${carry}/"
 echo "gpu-carry: $(du -sh "${carry}" | cut -f1) ($(find "${carry}" -type f | wc -l) files)"

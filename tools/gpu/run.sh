@@ -47,7 +47,7 @@ cuda_include="/usr/local/cuda/include"
 targets=(
   core_compute_device_test core_training_device_flow_test core_training_cuda_flow_test
   core_training_concept_trainer_test core_pipelines_text_to_image_pipeline_test
-  sampler_in_process_sampler_test worker_torch_setup_test bench_train_step
+  sampler_in_process_sampler_test worker_torch_setup_test bench_train_step bench_concept_step
 )
 step configure cmake -S "${workspace}" -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DSTAMINA_LIBTORCH="${torch_dir}" -DSTAMINA_SYSROOT="${carry}/sysroot" \
@@ -63,8 +63,25 @@ for test in core/compute_device_test core/training/device_flow_test \
     worker/torch_setup_test; do
   step "test-${test//\//_}" "${build}/${test}"
 done
-step bench-train-step-cpu "${build}/bench/train_step" --out="${out}/train_step" --batch=8 \
-  --repeats=3
+# GPU memory in use every 200 ms while the benchmarks run (peak per run).
+nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 200 \
+  > "${out}/gpu-memory.csv" 2>/dev/null &
+smi=$!
+step bench-concept-step-tiny "${build}/bench/concept_step" --device=cuda \
+  --out="${out}/concept_step-tiny" --batches=1,8,32 --steps=30 --warmup=5
+step bench-concept-step-sd15-bf16 "${build}/bench/concept_step" --architecture=sd15 \
+  --device=cuda --compute_dtype=bf16 --out="${out}/concept_step-sd15-bf16" \
+  --batches=1,4,8 --steps=25 --warmup=5 --samples=3
+step bench-concept-step-sd15-fp32 "${build}/bench/concept_step" --architecture=sd15 \
+  --device=cuda --compute_dtype=fp32 --out="${out}/concept_step-sd15-fp32" \
+  --batches=1,4 --steps=15 --warmup=5 --samples=2
+diffusers_tar="$(ls "${carry}"/diffusers-*-src.tar.gz 2>/dev/null | head -1)"
+if [[ -n "${diffusers_tar}" ]]; then
+  mkdir -p "${build}/peers" && tar xzf "${diffusers_tar}" -C "${build}/peers"
+  step eager-unet python3 "${workspace}/tools/gpu/eager_unet.py" \
+    --diffusers="$(ls -d "${build}"/peers/diffusers-*/src)" --out="${out}/eager"
+fi
+kill "${smi}" 2>/dev/null
 cp -r "${build}/CMakeCache.txt" "${out}/" 2>/dev/null
 echo "summary:"
 cat "${summary}"
