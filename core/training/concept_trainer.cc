@@ -26,6 +26,9 @@ absl::Status Validate(const ConceptTrainingRequest& request) {
     return absl::InvalidArgumentError("learning rates must be > 0");
   }
   if (o.max_shift < 0) return absl::InvalidArgumentError("max_shift must be >= 0");
+  if (o.micro_batch_size < 0) {
+    return absl::InvalidArgumentError("micro_batch_size must be >= 0");
+  }
   if (request.images.empty()) {
     return absl::InvalidArgumentError("images: at least one image");
   }
@@ -106,6 +109,42 @@ std::pair<torch::Tensor, std::vector<int64_t>> AugmentedBatch(const torch::Tenso
   return {torch::stack(images), indices};
 }
 
+// The gradients of one step: the denoising loss of `batch` plus `extra`
+// (the adapter's regularization), backpropagated. With `micro` smaller than
+// the batch, the loss is accumulated over micro-batches, each weighted by
+// its share of the batch (the same mean, up to float rounding). Returns the
+// batch's denoising loss and `extra`, both before backward.
+absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> StepGradients(
+    DiffusionModel& model, const DDPMScheduler& scheduler, ConceptAdapter& adapter,
+    const torch::Tensor& batch, const torch::Tensor& ids, const NoiseDraw& draw, int micro,
+    RegularizationTerms* terms) {
+  const int64_t size = batch.size(0);
+  if (micro >= size) {
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor loss, DenoisingLoss(model, scheduler, batch, ids, draw));
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor extra, adapter.Regularization(terms));
+    STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] { (loss + extra).backward(); }));
+    return std::make_pair(loss, extra);
+  }
+  torch::Tensor total;
+  for (int64_t start = 0; start < size; start += micro) {
+    const int64_t end = std::min<int64_t>(size, start + micro);
+    const NoiseDraw part{.latent_noise = draw.latent_noise.slice(0, start, end),
+                         .noise = draw.noise.slice(0, start, end),
+                         .timesteps = draw.timesteps.slice(0, start, end)};
+    STAMINA_ASSIGN_OR_RETURN(torch::Tensor loss,
+                             DenoisingLoss(model, scheduler, batch.slice(0, start, end),
+                                           ids.slice(0, start, end), part));
+    STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] {
+      const torch::Tensor weighted = loss * (static_cast<double>(end - start) / size);
+      weighted.backward();
+      total = total.defined() ? total + weighted.detach() : weighted.detach();
+    }));
+  }
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor extra, adapter.Regularization(terms));
+  STAMINA_RETURN_IF_ERROR(RunTorchVoid([&] { extra.backward(); }));
+  return std::make_pair(total, extra);
+}
+
 }  // namespace
 
 absl::StatusOr<ConceptTrainingResult> TrainConcept(
@@ -165,6 +204,9 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
     torch::optim::AdamW optimizer(std::move(groups));
     at::Generator generator =
         at::detail::createCPUGenerator(request.adapter.seed ^ 0x9E3779B97F4A7C15ull);
+    int micro = options.micro_batch_size > 0
+                    ? std::min(options.micro_batch_size, options.batch_size)
+                    : options.batch_size;
     for (int step = 0; step < options.steps; ++step) {
       if (stop && stop->load()) return;
       // Augmented on the CPU (the draws come from the CPU generator), then
@@ -179,21 +221,23 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
         step_status = draw.status();
         return;
       }
-      absl::StatusOr<torch::Tensor> loss = DenoisingLoss(model, scheduler, batch, ids, *draw);
-      if (!loss.ok()) {
-        step_status = loss.status();
-        return;
-      }
       RegularizationTerms terms;
-      absl::StatusOr<torch::Tensor> extra = adapter->Regularization(&terms);
-      if (!extra.ok()) {
-        step_status = extra.status();
+      absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> gradients;
+      while (true) {
+        optimizer.zero_grad();
+        gradients = StepGradients(model, scheduler, *adapter, batch, ids, *draw, micro, &terms);
+        if (gradients.ok() || !absl::IsResourceExhausted(gradients.status()) || micro == 1) {
+          break;
+        }
+        micro = (micro + 1) / 2;  // out of memory: the same step in smaller passes
+      }
+      if (!gradients.ok()) {
+        step_status = gradients.status();
         return;
       }
-      optimizer.zero_grad();
-      (*loss + *extra).backward();
+      const auto& [loss, extra] = *gradients;
       optimizer.step();
-      const double loss_value = loss->item<double>();
+      const double loss_value = loss.item<double>();
       if (step >= tail_start) {
         tail_loss += loss_value;
         ++tail_steps;
@@ -204,11 +248,12 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
         progress({.step = step + 1,
                   .total_steps = options.steps,
                   .loss = loss_value,
-                  .regularization = extra->item<double>(),
+                  .regularization = extra.item<double>(),
                   .seconds = seconds,
                   .eta_seconds = seconds / (step + 1) * (options.steps - step - 1)});
       }
     }
+    result.micro_batch_size = micro;
   });
   STAMINA_RETURN_IF_ERROR(trained) << "training " << request.adapter.token;
   STAMINA_RETURN_IF_ERROR(step_status) << "training " << request.adapter.token;
@@ -218,6 +263,9 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   std::map<std::string, std::string> metadata = request.metadata;
   metadata["steps"] = absl::StrCat(options.steps);
   metadata["batch_size"] = absl::StrCat(options.batch_size);
+  if (result.micro_batch_size < options.batch_size) {
+    metadata["micro_batch_size"] = absl::StrCat(result.micro_batch_size);
+  }
   STAMINA_ASSIGN_OR_RETURN(result.artifact, adapter->Export(metadata));
   result.mask_density = adapter->MaskDensity();
   result.final_loss = tail_steps > 0 ? tail_loss / tail_steps : 0;

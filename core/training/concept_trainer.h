@@ -39,6 +39,12 @@ namespace stamina::core {
 struct ConceptTrainingOptions {
   int steps = 200;
   int batch_size = 4;
+  // Images per forward/backward pass; a step accumulates the gradients of
+  // ceil(batch_size / micro_batch_size) passes (0: the whole batch in one
+  // pass, the plain computation). When a pass runs out of memory
+  // (RESOURCE_EXHAUSTED: a CUDA out-of-memory), the step is redone with
+  // half the micro-batch, down to 1, before the error is returned.
+  int micro_batch_size = 0;
   double lora_learning_rate = 1e-3;
   double mask_learning_rate = 1e-2;
   double token_learning_rate = 1e-2;
@@ -73,6 +79,7 @@ struct ConceptTrainingResult {
   std::map<std::string, double> mask_density;  // by layer, at the end
   RegularizationTerms last_terms;
   int64_t context_rank = 0;  // directions kept off limits (context = project)
+  int micro_batch_size = 0;  // images per pass at the end (halved on out-of-memory)
 };
 
 // INVALID_ARGUMENT for bad options or inputs (the field named); CANCELLED

@@ -176,11 +176,9 @@ TEST(ConceptTrainerTest, LearnsTheConcept) {
   request.training.max_shift = 0;
   request.training.flip = false;
   std::vector<double> losses;
-  STAMINA_ASSERT_OK(TrainConcept(model, state, request,
-                                 [&](const ConceptTrainingProgress& p) {
-                                   losses.push_back(p.loss);
-                                 })
-                        .status());
+  STAMINA_ASSERT_OK(TrainConcept(model, state, request, [&](const ConceptTrainingProgress& p) {
+                      losses.push_back(p.loss);
+                    }).status());
   double first = 0, last = 0;
   for (int i = 0; i < 15; ++i) {
     first += losses[i];
@@ -199,11 +197,12 @@ TEST(ConceptTrainerTest, CancelLeavesTheModelUnchanged) {
   request.images = ConceptImages(0);
   request.training.steps = 50;
   std::atomic<bool> stop{false};
-  EXPECT_THAT(TrainConcept(model, state, request,
-                           [&](const ConceptTrainingProgress& p) {
-                             if (p.step == 2) stop = true;
-                           },
-                           &stop),
+  EXPECT_THAT(TrainConcept(
+                  model, state, request,
+                  [&](const ConceptTrainingProgress& p) {
+                    if (p.step == 2) stop = true;
+                  },
+                  &stop),
               StatusCodeIs(absl::StatusCode::kCancelled));
   EXPECT_TRUE(SameWeights(*model.unet, *pristine.unet));
   EXPECT_TRUE(SameWeights(*model.text_encoder, *pristine.text_encoder));
@@ -230,6 +229,47 @@ TEST(ConceptTrainerTest, RefusesBadRequestsNamingTheField) {
   request.captions = {"a face", "a face", "a face"};
   EXPECT_THAT(TrainConcept(model, state, request),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("captions")));
+}
+
+}  // namespace
+}  // namespace stamina::core
+
+namespace stamina::core {
+namespace {
+
+// Issue 19: a step in micro-batches accumulates the gradients of the whole
+// batch (what a GPU that ran out of memory falls back to), up to float
+// rounding; the artifact says so only when micro-batches were used.
+TEST(ConceptTrainerTest, MicroBatchesAccumulateTheWholeBatchsGradients) {
+  auto train = [](int micro) -> absl::StatusOr<ConceptTrainingResult> {
+    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
+    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
+                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+    ConceptTrainingRequest request;
+    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+    request.images = ConceptImages(0);
+    request.training.steps = 3;
+    request.training.batch_size = 4;
+    request.training.micro_batch_size = micro;
+    return TrainConcept(model, state, request);
+  };
+  STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult whole, train(0));
+  EXPECT_EQ(whole.micro_batch_size, 4);
+  EXPECT_EQ(whole.artifact.metadata.count("micro_batch_size"), 0u);
+  for (int micro : {1, 3}) {
+    STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult split, train(micro));
+    EXPECT_EQ(split.micro_batch_size, micro);
+    EXPECT_EQ(split.artifact.metadata.at("micro_batch_size"), std::to_string(micro));
+    EXPECT_NEAR(split.final_loss, whole.final_loss, 1e-5 * whole.final_loss) << micro;
+    for (const auto& [layer, factors] : whole.artifact.layers) {
+      const LayerFactors& other = split.artifact.layers.at(layer);
+      EXPECT_LT((factors.lora_B - other.lora_B).abs().max().item<float>(), 1e-5) << layer;
+      EXPECT_LT((factors.mask_b - other.mask_b).abs().max().item<float>(), 1e-5) << layer;
+    }
+    EXPECT_TRUE(torch::allclose(split.artifact.token_row, whole.artifact.token_row, 1e-4, 1e-5));
+  }
+  EXPECT_THAT(train(-1),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("micro_batch_size")));
 }
 
 }  // namespace
