@@ -32,4 +32,14 @@ std::vector<rpc::ComputeDeviceReport> DeviceDirectory::Current() const {
   return current;
 }
 
+std::vector<rpc::ComputeDeviceReport> ServingDevices(const DeviceDirectory* training,
+                                                     const rpc::SampleRouter* sampling) {
+  std::vector<rpc::ComputeDeviceReport> devices;
+  if (training != nullptr) devices = training->Current();
+  if (sampling != nullptr) {
+    for (const rpc::ComputeDeviceReport& device : sampling->Devices()) devices.push_back(device);
+  }
+  return devices;
+}
+
 }  // namespace stamina::server

@@ -52,6 +52,12 @@ class DeviceDirectory {
   mutable std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
+// Every device serving now, one entry per process: the training devices in
+// `training` and the sampling devices `sampling` knows (either may be null).
+// What GetCapabilities and the metrics count (rpc::CountDevices).
+std::vector<rpc::ComputeDeviceReport> ServingDevices(const DeviceDirectory* training,
+                                                     const rpc::SampleRouter* sampling);
+
 }  // namespace stamina::server
 
 #endif  // STAMINA_SERVER_DEVICE_DIRECTORY_H_

@@ -175,21 +175,24 @@ absl::Status RemoteSampleRouter::Warm(const rpc::ModelRecipe& recipe,
 std::optional<rpc::BaseModelSampling> RemoteSampleRouter::SamplingOf(
     const std::string& base_model_id) const {
   absl::MutexLock lock(&sizes_mu_);
-  if (!sizes_known_ && absl::Now() >= next_status_attempt_) {
-    sizes_known_ = LearnBaseModels();
-    if (!sizes_known_) next_status_attempt_ = absl::Now() + options_.status_retry_interval;
-  }
+  LearnBaseModelsOnce();
   const auto found = sizes_.find(base_model_id);
   if (found == sizes_.end()) return std::nullopt;
   return found->second;
 }
 
 std::vector<rpc::ComputeDeviceReport> RemoteSampleRouter::Devices() const {
-  (void)SamplingOf("");  // learns the replicas' devices with their base models
   absl::MutexLock lock(&sizes_mu_);
+  LearnBaseModelsOnce();
   std::vector<rpc::ComputeDeviceReport> devices;
   for (const auto& [replica, device] : devices_) devices.push_back(device);
   return devices;
+}
+
+void RemoteSampleRouter::LearnBaseModelsOnce() const {
+  if (sizes_known_ || absl::Now() < next_status_attempt_) return;
+  sizes_known_ = LearnBaseModels();
+  if (!sizes_known_) next_status_attempt_ = absl::Now() + options_.status_retry_interval;
 }
 
 bool RemoteSampleRouter::LearnBaseModels() const {

@@ -127,8 +127,12 @@ class RemoteSampleRouter final : public rpc::SampleRouter {
                         const internal::v1::SampleRequest& request,
                         rpc::SampleSink& sink, bool* relayed_image);
 
-  // Asks every replica for its base models; true when one answered.
+  // Asks every replica for its base models (and device); true when one
+  // answered.
   bool LearnBaseModels() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sizes_mu_);
+  // LearnBaseModels until one round is answered, at most once per
+  // status_retry_interval while none is.
+  void LearnBaseModelsOnce() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sizes_mu_);
 
   const Options options_;
   std::vector<std::string> names_;

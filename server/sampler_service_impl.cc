@@ -172,12 +172,7 @@ grpc::Status SamplerServiceImpl::GetCapabilities(
     limits->set_max_concurrent_sample_calls(l.concurrent_calls.sample.per_tenant);
     limits->set_max_concurrent_upload_calls(l.concurrent_calls.upload.per_tenant);
     limits->set_max_concurrent_watch_calls(l.concurrent_calls.watch.per_tenant);
-    std::vector<rpc::ComputeDeviceReport> devices;
-    if (ctx_->devices != nullptr) devices = ctx_->devices->Current();
-    if (router_ != nullptr) {
-      for (const rpc::ComputeDeviceReport& device : router_->Devices()) devices.push_back(device);
-    }
-    for (v1::ComputeDevice& device : rpc::CountDevices(devices)) {
+    for (v1::ComputeDevice& device : rpc::CountDevices(ServingDevices(ctx_->devices, router_))) {
       *response->add_devices() = std::move(device);
     }
     for (auto method : {v1::TRAINING_METHOD_STAMINA, v1::TRAINING_METHOD_CLORA,

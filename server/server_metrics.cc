@@ -2,12 +2,12 @@
 
 #include <chrono>
 #include <exception>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_util.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
+#include "rpc/sample_messages.h"
 
 namespace stamina::server {
 namespace {
@@ -47,26 +47,17 @@ class DevicesCollector final : public prometheus::Collectable {
       : devices_(devices), sampler_(sampler) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    std::vector<rpc::ComputeDeviceReport> reports;
-    if (devices_ != nullptr) reports = devices_->Current();
-    if (sampler_ != nullptr) {
-      for (const rpc::ComputeDeviceReport& device : sampler_->Devices()) {
-        reports.push_back(device);
-      }
-    }
-    std::map<rpc::ComputeDeviceReport, int> counts;
-    for (const rpc::ComputeDeviceReport& report : reports) ++counts[report];
     prometheus::MetricFamily family;
     family.name = "stamina_compute_devices";
     family.help = "Processes training or sampling on each device";
     family.type = prometheus::MetricType::Gauge;
-    for (const auto& [device, count] : counts) {
+    for (const v1::ComputeDevice& device : rpc::CountDevices(ServingDevices(devices_, sampler_))) {
       prometheus::ClientMetric metric;
-      metric.label = {{"role", device.role},
-                      {"device", device.device},
-                      {"compute_dtype", device.compute_dtype},
-                      {"description", device.description}};
-      metric.gauge.value = count;
+      metric.label = {{"role", device.role()},
+                      {"device", device.device()},
+                      {"compute_dtype", device.compute_dtype()},
+                      {"description", device.description()}};
+      metric.gauge.value = device.processes();
       family.metric.push_back(metric);
     }
     return {family};

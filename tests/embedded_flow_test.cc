@@ -8,6 +8,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -749,6 +750,19 @@ TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {
       "stamina_rpc_duration_seconds_count{method=\"/stamina.v1.SamplerService/Sample\"} 3"));
   EXPECT_THAT(text, HasSubstr("stamina_training_job_seconds_count 1"));
   EXPECT_THAT(text, HasSubstr("stamina_job_queue_depth{state=\"queued\"} 0"));
+  // One process on the CPU in each role (issue #19).
+  int device_lines = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("stamina_compute_devices{", 0) != 0) continue;
+    ++device_lines;
+    EXPECT_THAT(line, HasSubstr("device=\"cpu\"")) << line;
+    EXPECT_THAT(line, HasSubstr("compute_dtype=\"fp32\"")) << line;
+    EXPECT_THAT(line, ::testing::EndsWith("} 1")) << line;
+  }
+  EXPECT_EQ(device_lines, 2);
+  EXPECT_THAT(text, HasSubstr("role=\"training\""));
+  EXPECT_THAT(text, HasSubstr("role=\"sampling\""));
 
   // Debian's promtool (package prometheus) lints the exposition.
   const size_t body = text.find("\r\n\r\n");

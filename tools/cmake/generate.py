@@ -150,7 +150,6 @@ def render(rules):
                 sources.append("${CMAKE_SOURCE_DIR}/" + file_path(src))
         compiled = [s for s in sources if s.endswith((".cc", ".cpp", ".c"))]
         deps = []
-        system_flags = []
         for dep in attrs.get("deps", []):
             dep = resolve(dep)
             if excluded(dep):
@@ -161,13 +160,13 @@ def render(rules):
                 deps.append("stamina_system_" + dep.split(":")[1])
             else:
                 deps.append(target_name(dep))
-        includes = []
-        for include in attrs.get("includes", []):
-            gen_package = target_name(package + ":x")[:-2]
-            base = "${STAMINA_GEN}/" + gen_package if compiled and all(
-                s.startswith("${STAMINA_GEN}") for s in compiled) else (
-                    "${CMAKE_SOURCE_DIR}/" + package.lstrip("/"))
-            includes.append(os.path.normpath(base + "/" + include))
+        # `includes` are relative to the package: its generated folder for a
+        # library compiled from generated code only (the protos), else its sources.
+        generated_only = compiled and all(s.startswith("${STAMINA_GEN}") for s in compiled)
+        base = ("${STAMINA_GEN}/" + target_name(package + ":x")[:-2] if generated_only else
+                "${CMAKE_SOURCE_DIR}/" + package.lstrip("/"))
+        includes = [os.path.normpath(base + "/" + include)
+                    for include in attrs.get("includes", [])]
         scope = "PUBLIC"
         lines = []
         if kind == "cc_library":
@@ -182,9 +181,7 @@ def render(rules):
             lines.append(f"set_target_properties({name} PROPERTIES OUTPUT_NAME "
                          f"\"{label.split(':')[1]}\" RUNTIME_OUTPUT_DIRECTORY \"{binary_dir}\")")
             scope = "PRIVATE"
-        if kind == "cc_library" and compiled:
-            lines.append(f"stamina_project_target({name})")
-        elif kind != "cc_library":
+        if scope != "INTERFACE":
             lines.append(f"stamina_project_target({name})")
         if includes:
             lines.append(f"target_include_directories({name} {scope}{cmake_list(includes)})")
@@ -193,7 +190,7 @@ def render(rules):
         if attrs.get("copts"):
             private = "INTERFACE" if scope == "INTERFACE" else "PRIVATE"
             lines.append(f"target_compile_options({name} {private}{cmake_list(attrs['copts'])})")
-        links = deps + [opt for opt in attrs.get("linkopts", [])] + system_flags
+        links = deps + attrs.get("linkopts", [])
         if links:
             lines.append(f"target_link_libraries({name} {scope}{cmake_list(links)})")
         if kind == "cc_test":
