@@ -11,6 +11,9 @@
 //     documented answer under load), other errors (with examples), p50/p99;
 //   - the hostile client's calls by kind and status code;
 //   - staminad's RSS, read from /proc every second, plotted over time.
+// --training_stream=false and --hostile=false leave those loads out, so the
+// memory each one holds can be told apart; --staminad_flags passes flags on,
+// and GLIBC_TUNABLES (inherited by staminad) is named in the report.
 //
 //   bazel run -c opt //bench:soak -- --out=bench/results/soak [--duration_s=600]
 #include <arpa/inet.h>
@@ -39,6 +42,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "bench/bench_client.h"
 #include "bench/continual/line_plot.h"
 #include "common/process.h"
@@ -58,6 +62,10 @@ ABSL_FLAG(int, uploaders, 2, "Uploading clients");
 ABSL_FLAG(int, sample_steps, 10, "Denoising steps per Sample");
 ABSL_FLAG(int, train_steps, 20, "Training steps per concept of the training stream");
 ABSL_FLAG(int, torch_threads, 0, "staminad --torch_threads (0 = all cores)");
+ABSL_FLAG(bool, training_stream, true, "Run the training stream (false: to tell its memory apart)");
+ABSL_FLAG(bool, hostile, true, "Run the hostile client");
+ABSL_FLAG(std::vector<std::string>, staminad_flags, {},
+          "More staminad flags, comma-separated (e.g. --memory_release_seconds=5)");
 ABSL_FLAG(int64_t, sampler_cache_bytes, 0,
           "staminad --sampler_cache_bytes (folded models kept warm); 0 = staminad's default");
 
@@ -183,6 +191,7 @@ Server StartStaminad(const std::string& data_dir) {
     args.push_back(
         absl::StrCat("--sampler_cache_bytes=", absl::GetFlag(FLAGS_sampler_cache_bytes)));
   }
+  for (const std::string& flag : absl::GetFlag(FLAGS_staminad_flags)) args.push_back(flag);
   server.pid = fork();
   if (server.pid < 0) Die("fork");
   if (server.pid == 0) {
@@ -366,34 +375,36 @@ void Run() {
       }
     });
   }
-  threads.emplace_back([&] {
-    for (int64_t i = 0; !stop; ++i) {
-      const std::string concept_id = absl::StrCat("t", i);
-      Timed(ledger, "CreateConcept",
-            [&] { return api.CreateConcept("train", concept_id, "<" + concept_id + ">"); });
-      Timed(ledger, "UploadImages",
-            [&] { return api.Upload("train", concept_id, ReservedFacePngs(3, 5000 + 10 * i)); });
-      v1::Job job;
-      const grpc::Status trained = Timed(ledger, "TrainConcept+WatchJob", [&] {
-        return api.Train("train", concept_id, absl::GetFlag(FLAGS_train_steps), &job);
-      });
-      if (trained.ok() && job.state() == v1::JOB_STATE_SUCCEEDED) {
-        ledger.Record("training job outcome", grpc::Status::OK, 0);
-      } else if (trained.ok()) {
-        ledger.Record("training job outcome",
-                      grpc::Status(grpc::StatusCode::UNKNOWN,
-                                   absl::StrCat("job ended ", v1::JobState_Name(job.state()))),
-                      0);
+  if (absl::GetFlag(FLAGS_training_stream))
+    threads.emplace_back([&] {
+      for (int64_t i = 0; !stop; ++i) {
+        const std::string concept_id = absl::StrCat("t", i);
+        Timed(ledger, "CreateConcept",
+              [&] { return api.CreateConcept("train", concept_id, "<" + concept_id + ">"); });
+        Timed(ledger, "UploadImages",
+              [&] { return api.Upload("train", concept_id, ReservedFacePngs(3, 5000 + 10 * i)); });
+        v1::Job job;
+        const grpc::Status trained = Timed(ledger, "TrainConcept+WatchJob", [&] {
+          return api.Train("train", concept_id, absl::GetFlag(FLAGS_train_steps), &job);
+        });
+        if (trained.ok() && job.state() == v1::JOB_STATE_SUCCEEDED) {
+          ledger.Record("training job outcome", grpc::Status::OK, 0);
+        } else if (trained.ok()) {
+          ledger.Record("training job outcome",
+                        grpc::Status(grpc::StatusCode::UNKNOWN,
+                                     absl::StrCat("job ended ", v1::JobState_Name(job.state()))),
+                        0);
+        }
       }
-    }
-  });
-  threads.emplace_back([&] {
-    std::mt19937_64 rng(7);
-    while (!stop) {
-      HostileCall(api, address, ledger, rng);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+    });
+  if (absl::GetFlag(FLAGS_hostile))
+    threads.emplace_back([&] {
+      std::mt19937_64 rng(7);
+      while (!stop) {
+        HostileCall(api, address, ledger, rng);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
 
   // RSS once a second; a staminad that exits early is a crash.
   std::vector<double> rss;
@@ -436,6 +447,12 @@ void Run() {
     }
   }
 
+  // Extra staminad flags and allocator tunables, so a result says what it ran.
+  std::string staminad_extra = absl::StrJoin(absl::GetFlag(FLAGS_staminad_flags), " ");
+  if (const char* tunables = std::getenv("GLIBC_TUNABLES")) {
+    absl::StrAppend(&staminad_extra, staminad_extra.empty() ? "" : " and ",
+                    "GLIBC_TUNABLES=", tunables);
+  }
   double rss_max = 0, rss_first_minute_max = 0;
   for (size_t i = 0; i < rss.size(); ++i) {
     rss_max = std::max(rss_max, rss[i]);
@@ -449,6 +466,9 @@ void Run() {
                          {"sample_steps", sample_steps},
                          {"train_steps", absl::GetFlag(FLAGS_train_steps)},
                          {"sampler_cache_bytes", absl::GetFlag(FLAGS_sampler_cache_bytes)},
+                         {"training_stream", absl::GetFlag(FLAGS_training_stream)},
+                         {"hostile_client", absl::GetFlag(FLAGS_hostile)},
+                         {"staminad_extra", staminad_extra},
                          {"random_base_weights", random_weights},
                          {"crashed", crashed.load()},
                          {"sigterm_exit_status", exit_status},
@@ -458,20 +478,27 @@ void Run() {
                          {"rss_first_minute_max_mib", rss_first_minute_max}};
   std::string md = absl::StrFormat(
       "# bench:soak\n\nMachine: %s. One staminad (--torch_threads=%d) for %d s: %d sampling "
-      "clients (1 image, %d steps), %d uploaders (create, upload 3, list, delete), one training "
-      "stream (%d steps per concept), one hostile client (every 50 ms).%s\n\n"
-      "Sampler cache budget: %s.\n\n- crashes: %d\n- SIGTERM at the end: exit status %d after %.1f s\n"
+      "clients (1 image, %d steps), %d uploaders (create, upload 3, list, delete), %s, %s.%s%s\n\n"
+      "Sampler cache budget: %s.\n\n- crashes: %d\n- SIGTERM at the end: exit status %d after %.1f "
+      "s\n"
       "- RSS: max %.0f MiB (max in the first minute %.0f MiB, last %.0f MiB); rss.png\n\n"
       "| RPC (well-behaved clients) | calls | OK | RESOURCE_EXHAUSTED | other errors | p50 ms | "
       "p99 ms |\n|---|---|---|---|---|---|---|\n",
       machine, absl::GetFlag(FLAGS_torch_threads), duration_s, absl::GetFlag(FLAGS_samplers),
-      sample_steps, absl::GetFlag(FLAGS_uploaders), absl::GetFlag(FLAGS_train_steps),
+      sample_steps, absl::GetFlag(FLAGS_uploaders),
+      absl::GetFlag(FLAGS_training_stream)
+          ? absl::StrCat("one training stream (", absl::GetFlag(FLAGS_train_steps),
+                         " steps per concept)")
+          : std::string("no training stream"),
+      absl::GetFlag(FLAGS_hostile) ? "one hostile client (every 50 ms)" : "no hostile client",
       random_weights ? " Base model: random weights." : "",
+      staminad_extra.empty() ? std::string()
+                             : absl::StrCat(" staminad ran with ", staminad_extra, "."),
       absl::GetFlag(FLAGS_sampler_cache_bytes) > 0
           ? absl::StrCat(absl::GetFlag(FLAGS_sampler_cache_bytes) >> 20, " MiB")
           : std::string("staminad's default (1024 MiB)"),
-      crashed ? 1 : 0, exit_status,
-      stop_seconds, rss_max, rss_first_minute_max, rss.empty() ? 0.0 : rss.back());
+      crashed ? 1 : 0, exit_status, stop_seconds, rss_max, rss_first_minute_max,
+      rss.empty() ? 0.0 : rss.back());
   for (const auto& [name, r] : ledger.rpcs()) {
     well_behaved_errors += r.errors;
     const double p50 = Percentile(r.latency_ms, 0.5), p99 = Percentile(r.latency_ms, 0.99);
