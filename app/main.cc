@@ -50,6 +50,9 @@ ABSL_FLAG(std::string, data_dir, "stamina-data", "Registry and blob directory");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve gRPC over TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus address; empty = off");
+ABSL_FLAG(std::string, health_listen, "",
+          "Plaintext port serving only grpc.health.v1 (host:port), for probes that "
+          "cannot speak TLS (Kubernetes); empty = none");
 ABSL_FLAG(std::string, internal_listen, "",
           "Internal listener (host:port) for remote workers and sampler replicas; "
           "empty = none");
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_listen);
   options.internal_listen_address = absl::GetFlag(FLAGS_internal_listen);
+  options.health_listen_address = absl::GetFlag(FLAGS_health_listen);
   if (!absl::GetFlag(FLAGS_internal_tokens_file).empty()) {
     auto tokens = stamina::rpc::InternalTokens::ReadFile(absl::GetFlag(FLAGS_internal_tokens_file));
     if (!tokens.ok()) {
@@ -229,10 +233,10 @@ int main(int argc, char** argv) {
     }
   }
   std::fprintf(stderr,
-               "staminad: serving %s on port %d (internal port %d, metrics port %d), "
-               "%d training slots, sampler %s\n",
+               "staminad: serving %s on port %d (internal port %d, metrics port %d, health "
+               "port %d), %d training slots, sampler %s\n",
                options.tls_cert_file.empty() ? "plaintext" : "TLS", server->port(),
-               server->internal_port(), server->metrics_port(), slots,
+               server->internal_port(), server->metrics_port(), server->health_port(), slots,
                !backends.empty() ? absl::StrCat(backends.size(), " remote replicas").c_str()
                                  : (cache_bytes > 0 ? "in-process" : "off"));
   const int signal_number = stamina::AwaitStopSignal();

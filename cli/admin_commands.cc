@@ -1,4 +1,4 @@
-// `stamina admin ...`: tenants and API keys through staminad's internal
+// `stamina admin ...`: tenants, API keys and registry backups through staminad's internal
 // AdminService (--server names the internal listener; the caller presents an
 // admin token from --admin_token_file or $STAMINA_ADMIN_TOKEN).
 #include "absl/strings/str_cat.h"
@@ -88,6 +88,20 @@ absl::StatusOr<int> AdminKeysRevoke(Session& session, const Operands& operands) 
       FromGrpc(session.admin().RevokeApiKey(session.NewAdminContext().get(), request, &key)));
   session.out() << "revoked ";
   PrintKey(session.out(), key);
+  return 0;
+}
+
+absl::StatusOr<int> AdminBackup(Session& session, const Operands& /*operands*/) {
+  if (session.flags().keep < 0) return absl::InvalidArgumentError("--keep: must not be negative");
+  iv1::BackupRegistryRequest request;
+  request.set_keep(session.flags().keep);
+  iv1::BackupRegistryResponse backup;
+  STAMINA_RETURN_IF_ERROR(
+      FromGrpc(session.admin().BackupRegistry(session.NewAdminContext().get(), request, &backup)));
+  session.out() << "backed up the registry to " << backup.path() << " (" << backup.size_bytes()
+                << " bytes, " << FormatTimestamp(backup.create_time()) << ")";
+  if (backup.pruned() > 0) session.out() << "; deleted " << backup.pruned() << " older";
+  session.out() << '\n';
   return 0;
 }
 

@@ -61,6 +61,7 @@ absl::StatusOr<int> AdminTenantsList(Session& session, const Operands& operands)
 absl::StatusOr<int> AdminKeysCreate(Session& session, const Operands& operands);
 absl::StatusOr<int> AdminKeysList(Session& session, const Operands& operands);
 absl::StatusOr<int> AdminKeysRevoke(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminBackup(Session& session, const Operands& operands);
 
 }  // namespace stamina::cli
 

@@ -83,6 +83,7 @@ ABSL_FLAG(std::string, format, "diffusers",
 ABSL_FLAG(bool, half, false, "export: store the weights as 16-bit floats");
 ABSL_FLAG(std::string, label, "", "admin keys create: what the key is for");
 ABSL_FLAG(int64_t, ttl_hours, 0, "admin keys create: expire after N hours (0: never)");
+ABSL_FLAG(int, keep, 0, "admin backup: keep the newest N registry backups (0: all)");
 ABSL_FLAG(std::string, admin_token_file, "",
           "admin commands: file (mode 600) with an admin internal token; default env "
           "STAMINA_ADMIN_TOKEN");
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
   flags.half = absl::GetFlag(FLAGS_half);
   flags.label = absl::GetFlag(FLAGS_label);
   flags.ttl_hours = absl::GetFlag(FLAGS_ttl_hours);
+  flags.keep = absl::GetFlag(FLAGS_keep);
   if (!words.empty() && words[0] == "admin") {
     auto token = stamina::rpc::SecretFromFileOrEnvironment(
         absl::GetFlag(FLAGS_admin_token_file), "STAMINA_ADMIN_TOKEN", "--admin_token_file");

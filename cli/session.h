@@ -59,6 +59,7 @@ struct CommandFlags {
   bool half = false;                 // export --half
   std::string label;                 // admin keys create --label
   int64_t ttl_hours = 0;             // admin keys create --ttl_hours (0: never expires)
+  int keep = 0;                      // admin backup --keep (0: every backup)
 };
 
 struct CliOptions {

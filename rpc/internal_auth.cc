@@ -29,7 +29,22 @@ std::string DigestOf(absl::string_view secret) {
   return storage::Sha256Hex(secret);
 }
 
-// The bytes of a file only its owner may read.
+}  // namespace
+
+bool SecretFileModeIsPrivate(const SecretFileOwnership& file) {
+  if ((file.mode & S_IRWXO) != 0) return false;
+  if ((file.mode & S_IRWXG) == 0) return true;
+  // A Kubernetes Secret volume with the pod's fsGroup: owned by root (the
+  // kubelet), read-only for this process's own group, and this process is
+  // not root. Nobody but root and that group can read it.
+  return file.uid == 0 && file.process_uid != 0 && file.gid == file.process_gid &&
+         (file.mode & (S_IWGRP | S_IXGRP)) == 0;
+}
+
+namespace {
+
+// The bytes of a file only its owner (or, see SecretFileModeIsPrivate, its
+// root owner and this process's own group) may read.
 absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -37,7 +52,11 @@ absl::StatusOr<std::string> ReadPrivateFile(const std::string& path) {
     return absl::PermissionDeniedError(absl::StrCat(path, ": cannot open"));
   }
   struct stat info;
-  if (fstat(fd, &info) != 0 || (info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+  if (fstat(fd, &info) != 0 || !SecretFileModeIsPrivate({.mode = info.st_mode,
+                                                         .uid = info.st_uid,
+                                                         .gid = info.st_gid,
+                                                         .process_uid = geteuid(),
+                                                         .process_gid = getegid()})) {
     close(fd);
     return absl::FailedPreconditionError(absl::StrCat(
         path, ": group or others may read this secret; chmod 600 it"));

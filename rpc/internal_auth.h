@@ -80,9 +80,22 @@ class InternalTokens {
   std::vector<Stored> entries_;
 };
 
+// Whether a secret file's mode keeps it private: others may never read it;
+// its group may only in the one case of a Kubernetes Secret volume mounted
+// with the pod's fsGroup (owned by root, group = this process's own group,
+// read-only for it, and this process not root), which is how a non-root
+// container is given a secret at all.
+struct SecretFileOwnership {
+  unsigned mode = 0;  // st_mode
+  unsigned uid = 0, gid = 0;
+  unsigned process_uid = 0, process_gid = 0;  // effective ids of the reader
+};
+bool SecretFileModeIsPrivate(const SecretFileOwnership& file);
+
 // The whole content of a secret file, surrounding whitespace removed:
 // NOT_FOUND when missing, FAILED_PRECONDITION when group or others may read
-// it, INVALID_ARGUMENT when empty or shorter than 32 characters.
+// it (but see SecretFileModeIsPrivate), INVALID_ARGUMENT when empty or
+// shorter than 32 characters.
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 // `token` from a file when `file` is set, else $`environment` (an orchestrator

@@ -97,6 +97,36 @@ TEST(SecretFileTest, ReadsOnePrivateToken) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("--token_file")));
 }
 
+TEST(SecretFileModeTest, AllowsOnlyTheOwnerOrAKubernetesFsGroupMount) {
+  // Owner only: private whoever owns it.
+  EXPECT_TRUE(SecretFileModeIsPrivate(
+      {.mode = 0100600, .uid = 5, .gid = 5, .process_uid = 5, .process_gid = 5}));
+  EXPECT_TRUE(SecretFileModeIsPrivate({.mode = 0100400}));
+  // Others may read: never.
+  EXPECT_FALSE(SecretFileModeIsPrivate(
+      {.mode = 0100604, .uid = 5, .gid = 5, .process_uid = 5, .process_gid = 5}));
+  // A Secret volume with fsGroup 10001: root-owned 0440, read by uid 10001
+  // whose group is 10001.
+  const SecretFileOwnership mounted{
+      .mode = 0100440, .uid = 0, .gid = 10001, .process_uid = 10001, .process_gid = 10001};
+  EXPECT_TRUE(SecretFileModeIsPrivate(mounted));
+  // ...but not when the group is someone else's, may write, or the reader is
+  // root (then the group bit is a real widening), or a user owns it.
+  SecretFileOwnership other_group = mounted;
+  other_group.gid = 100;
+  EXPECT_FALSE(SecretFileModeIsPrivate(other_group));
+  SecretFileOwnership group_writable = mounted;
+  group_writable.mode = 0100460;
+  EXPECT_FALSE(SecretFileModeIsPrivate(group_writable));
+  SecretFileOwnership read_by_root = mounted;
+  read_by_root.process_uid = 0;
+  read_by_root.gid = read_by_root.process_gid = 0;
+  EXPECT_FALSE(SecretFileModeIsPrivate(read_by_root));
+  SecretFileOwnership user_owned = mounted;
+  user_owned.uid = 10001;
+  EXPECT_FALSE(SecretFileModeIsPrivate(user_owned));
+}
+
 TEST(SecretsEqualTest, ComparesWholeSecrets) {
   EXPECT_TRUE(SecretsEqual(kWorkerToken, kWorkerToken));
   EXPECT_FALSE(SecretsEqual(kWorkerToken, kWorkerToken.substr(1)));

@@ -28,6 +28,7 @@
 #include "common/process.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include "rpc/health_listener.h"
 #include "rpc/internal_channel.h"
 #include "rpc/tls_credentials.h"
 #include "sampler/grpc_blob_store.h"
@@ -63,6 +64,9 @@ ABSL_FLAG(std::string, device, "auto",
 ABSL_FLAG(std::string, compute_dtype, "auto",
           "Forward-pass precision: auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, fp16; "
           "weights stay fp32");
+ABSL_FLAG(std::string, health_listen, "",
+          "Plaintext port serving only grpc.health.v1 (host:port), for probes that "
+          "cannot speak TLS (Kubernetes); empty = none");
 ABSL_FLAG(int, grace_seconds, 10, "Shutdown grace period");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain: serve SamplerBackend over TLS (with --tls_key)");
@@ -135,6 +139,13 @@ int main(int argc, char** argv) {
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError("cannot listen on " + absl::GetFlag(FLAGS_listen)));
   }
+  std::unique_ptr<stamina::rpc::HealthListener> health;
+  if (!absl::GetFlag(FLAGS_health_listen).empty()) {
+    auto listening = stamina::rpc::HealthListener::Create(
+        {.listen_address = absl::GetFlag(FLAGS_health_listen)});
+    if (!listening.ok()) return Fail(listening.status());
+    health = std::move(*listening);
+  }
   std::printf("port %d\n", port);
   std::fflush(stdout);
   LogLine(absl::StrCat("serving ", base->id, " on port ", port,
@@ -145,6 +156,7 @@ int main(int argc, char** argv) {
   LogLine(absl::StrCat("signal ", signal_number, ", draining"));
   service.StartDraining();
   server->GetHealthCheckService()->SetServingStatus(false);
+  if (health != nullptr) health->SetServing(false);
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(absl::Seconds(absl::GetFlag(FLAGS_grace_seconds))));
   return 0;

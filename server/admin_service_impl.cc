@@ -148,4 +148,26 @@ grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* call,
   return rpc::ToGrpcStatus(run());
 }
 
+grpc::Status AdminServiceImpl::BackupRegistry(grpc::ServerContext* call,
+                                              const iv1::BackupRegistryRequest* request,
+                                              iv1::BackupRegistryResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(rpc::InternalPrincipal admin, Admin(*call));
+    if (request->keep() < 0) return absl::InvalidArgumentError("keep: must be 0 (all) or more");
+    if (!options_.backup) {
+      return absl::FailedPreconditionError("this staminad cannot back up its registry");
+    }
+    const absl::Time now = options_.clock->Now();
+    STAMINA_ASSIGN_OR_RETURN(storage::RegistryBackup backup, options_.backup(now, request->keep()));
+    Audit(admin, absl::StrCat("backed up the registry to ", backup.path, " (", backup.bytes,
+                              " bytes, ", backup.pruned, " older backups deleted)"));
+    response->set_path(backup.path);
+    response->set_size_bytes(backup.bytes);
+    response->set_pruned(backup.pruned);
+    *response->mutable_create_time() = ToTimestamp(now);
+    return absl::OkStatus();
+  };
+  return rpc::ToGrpcStatus(run());
+}
+
 }  // namespace stamina::server

@@ -21,6 +21,7 @@
 #include "server/sampler_service_impl.h"
 #include "server/server_metrics.h"
 #include "server/training_service_impl.h"
+#include "storage/registry_backup.h"
 
 namespace stamina::server {
 
@@ -143,8 +144,18 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                  .tokens = &s->internal_tokens_,
                                  .grants = s->blob_grants_.get(),
                                  .chunk_bytes = options.work_queue.chunk_bytes});
+    storage::RegistryDatabase* registry = s->db_.get();
+    const std::string backups = options.data_dir + "/backups";
     s->admin_service_ = std::make_unique<AdminServiceImpl>(AdminServiceImpl::Options{
-        .tenants = s->cached_tenants_.get(), .tokens = &s->internal_tokens_, .log = options.log});
+        .tenants = s->cached_tenants_.get(),
+        .tokens = &s->internal_tokens_,
+        .backup =
+            [registry, backups](absl::Time now, int keep) {
+              return storage::BackUpRegistry(*registry,
+                                             {.directory = backups, .now = now, .keep = keep});
+            },
+        .clock = options.clock,
+        .log = options.log});
   }
 
   if (!options.metrics_address.empty()) {
@@ -218,6 +229,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
           absl::StrCat("cannot listen on ", options.internal_listen_address));
     }
   }
+  if (!options.health_listen_address.empty()) {
+    STAMINA_ASSIGN_OR_RETURN(
+        s->health_, rpc::HealthListener::Create({.listen_address = options.health_listen_address}));
+  }
   return s;
 }
 
@@ -227,6 +242,7 @@ void ApiServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (health_ != nullptr) health_->SetServing(false);
   const auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace);
   server_->Shutdown(deadline);
   if (internal_server_ != nullptr) internal_server_->Shutdown(deadline);

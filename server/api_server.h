@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "grpcpp/server.h"
+#include "rpc/health_listener.h"
 #include "rpc/internal_auth.h"
 #include "rpc/sample_router.h"
 #include "server/auth.h"
@@ -77,6 +78,9 @@ class ApiServer {
     Clock* clock = Clock::Real();  // not owned
     // Prometheus endpoint (host:port); empty disables metrics.
     std::string metrics_address;
+    // Plaintext grpc.health.v1-only port for probes (rpc/health_listener.h);
+    // empty: none (health is still served on the API listener).
+    std::string health_listen_address;
     // The internal listener (host:port; port 0 picks one, see
     // internal_port()): the WorkQueue for remote workers, the BlobService
     // for sampler replicas and the AdminService for operators, for the
@@ -116,6 +120,8 @@ class ApiServer {
   int internal_port() const { return internal_port_; }
   // The metrics HTTP port, or 0 when metrics are off.
   int metrics_port() const;
+  // The health-only port, or 0 without one.
+  int health_port() const { return health_ == nullptr ? 0 : health_->port(); }
 
   // Health goes NOT_SERVING, then in-flight calls get up to `grace`.
   void Shutdown(absl::Duration grace);
@@ -171,6 +177,7 @@ class ApiServer {
   std::unique_ptr<DeviceDirectory> devices_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> internal_server_;
+  std::unique_ptr<rpc::HealthListener> health_;
   int port_ = 0;
   int internal_port_ = 0;
   bool shut_down_ = false;

@@ -2,6 +2,9 @@
 // listener, port 0): tenants and keys made by an operator work on the public
 // API at once, a revoked key is UNAUTHENTICATED on its very next call, only
 // admin tokens get in, and every change leaves an audit line.
+#include <sys/stat.h>
+
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,14 +32,14 @@ using ::testing::Not;
 class AdminServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto created = server::ApiServer::Create(
-        {.data_dir = FreshTestDir("admin"),
-         .internal_listen_address = "127.0.0.1:0",
-         .internal_tokens = TestInternalTokens(),
-         .log = [this](const std::string& line) {
-           absl::MutexLock lock(&mu_);
-           log_.push_back(line);
-         }});
+    data_dir_ = FreshTestDir("admin");
+    auto created = server::ApiServer::Create({.data_dir = data_dir_,
+                                              .internal_listen_address = "127.0.0.1:0",
+                                              .internal_tokens = TestInternalTokens(),
+                                              .log = [this](const std::string& line) {
+                                                absl::MutexLock lock(&mu_);
+                                                log_.push_back(line);
+                                              }});
     ASSERT_THAT(created, IsOk());
     server_ = std::move(*created);
     admin_ = iv1::AdminService::NewStub(grpc::CreateChannel(
@@ -60,6 +63,7 @@ class AdminServiceTest : public ::testing::Test {
     return log_;
   }
 
+  std::string data_dir_;
   absl::Mutex mu_;
   std::vector<std::string> log_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<server::ApiServer> server_;
@@ -158,6 +162,50 @@ TEST_F(AdminServiceTest, OnlyAdminTokensOnTheInternalListener) {
   status = admin_->CreateApiKey(As(kTestAdminToken).get(), create, &key);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("ttl"));
+}
+
+// An online backup, taken while the server runs, restores into a working
+// registry: a staminad started on a copy of it knows the tenant.
+TEST_F(AdminServiceTest, BacksUpTheRegistryOnlineAndTheBackupRestores) {
+  iv1::CreateTenantRequest tenant;
+  tenant.set_tenant_id("kept");
+  iv1::Tenant created;
+  ASSERT_TRUE(admin_->CreateTenant(As(kTestAdminToken).get(), tenant, &created).ok());
+
+  iv1::BackupRegistryRequest request;
+  request.set_keep(2);
+  iv1::BackupRegistryResponse backup;
+  EXPECT_EQ(admin_->BackupRegistry(As(kTestWorkerToken).get(), request, &backup).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(admin_->BackupRegistry(As(kTestAdminToken).get(), request, &backup).ok());
+  EXPECT_THAT(backup.path(), HasSubstr(data_dir_ + "/backups/registry-"));
+  EXPECT_GT(backup.size_bytes(), 0);
+  EXPECT_TRUE(backup.has_create_time());
+  request.set_keep(-1);
+  grpc::Status refused = admin_->BackupRegistry(As(kTestAdminToken).get(), request, &backup);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("keep"));
+  EXPECT_THAT(Log(), Contains(HasSubstr("backed up the registry to " + backup.path())));
+
+  const std::string restored = FreshTestDir("restored");
+  ASSERT_EQ(mkdir(restored.c_str(), 0755), 0);
+  {
+    std::ifstream from(backup.path(), std::ios::binary);
+    std::ofstream to(restored + "/registry.db", std::ios::binary);
+    to << from.rdbuf();
+    ASSERT_TRUE(from.good() && to.good());
+  }
+  auto server = server::ApiServer::Create({.data_dir = restored,
+                                           .internal_listen_address = "127.0.0.1:0",
+                                           .internal_tokens = TestInternalTokens()});
+  ASSERT_THAT(server, IsOk());
+  auto admin = iv1::AdminService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->internal_port()), grpc::InsecureChannelCredentials()));
+  iv1::ListTenantsResponse tenants;
+  ASSERT_TRUE(admin->ListTenants(As(kTestAdminToken).get(), {}, &tenants).ok());
+  std::vector<std::string> ids;
+  for (const auto& t : tenants.tenants()) ids.push_back(t.tenant_id());
+  EXPECT_THAT(ids, Contains("kept"));
 }
 
 }  // namespace

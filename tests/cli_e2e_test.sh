@@ -71,6 +71,12 @@ admin keys list globex || fail "admin keys list"
 grep -q "^${KEY_ID}  tenant globex  label \"ci\"" "${OUT}" || fail "admin keys list output"
 grep -qF "${NEW_KEY}" "${OUT}" && fail "admin keys list shows a secret"
 admin keys revoke globex "${KEY_ID}" || fail "admin keys revoke"
+# An online registry backup; --keep=1 leaves only the newest.
+admin backup --keep=1 || fail "admin backup"
+grep -q "^backed up the registry to .*/backups/registry-.*\.db ([0-9]* bytes, " "${OUT}" \
+  || fail "admin backup output: $(cat "${OUT}")"
+admin backup --keep=1 || fail "second admin backup"
+grep -q "; deleted 1 older" "${OUT}" || fail "admin backup --keep: $(cat "${OUT}")"
 set +e
 cli --api_key="${NEW_KEY}" models list
 CODE=$?

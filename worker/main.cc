@@ -20,6 +20,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/process.h"
+#include "rpc/health_listener.h"
 #include "rpc/internal_channel.h"
 #include "worker/grpc_job_source.h"
 #include "worker/torch_setup.h"
@@ -46,6 +47,9 @@ ABSL_FLAG(std::string, compute_dtype, "auto",
           "weights stay fp32");
 ABSL_FLAG(std::string, tls_ca, "",
           "Connect to a TLS staminad (--tls_cert), trusting this PEM CA certificate");
+ABSL_FLAG(std::string, health_listen, "",
+          "Plaintext port serving only grpc.health.v1 (host:port), for liveness "
+          "probes (Kubernetes); empty = none");
 ABSL_FLAG(bool, tls, false, "Connect over TLS, trusting the system's CA certificates");
 
 namespace {
@@ -109,10 +113,21 @@ int main(int argc, char** argv) {
     LogLine(worker.status().ToString());
     return 1;
   }
+  std::unique_ptr<stamina::rpc::HealthListener> health;
+  if (!absl::GetFlag(FLAGS_health_listen).empty()) {
+    auto listening = stamina::rpc::HealthListener::Create(
+        {.listen_address = absl::GetFlag(FLAGS_health_listen)});
+    if (!listening.ok()) {
+      LogLine(listening.status().ToString());
+      return 1;
+    }
+    health = std::move(*listening);
+  }
   (*worker)->Start();
   LogLine("pulling jobs from " + absl::GetFlag(FLAGS_server) + " as " + name);
   const int signal_number = stamina::AwaitStopSignal();
   LogLine("signal " + std::to_string(signal_number) + ", handing running jobs back");
+  if (health != nullptr) health->SetServing(false);
   (*worker)->Stop();
   return 0;
 }
