@@ -3,13 +3,15 @@
 #
 #   ./stamina.sh setup   install every Debian package the project needs (idempotent;
 #                        no apt work at all when everything is present)
-#   ./stamina.sh test    setup, then `bazel test //...` and the check that
-#                        CMakeLists.txt mirrors the BUILD files, then a closing
+#   ./stamina.sh test    setup, then `bazel test //...`, the check that
+#                        CMakeLists.txt mirrors the BUILD files and the
+#                        Kubernetes manifests' schema check, then a closing
 #                        line "N passed, N failed" counted from the results
 #   ./stamina.sh demo    setup, build, run the service demo (tools/demo.sh)
 #   ./stamina.sh build   setup, then `bazel build //...`
 #
-# Nothing here downloads anything except Debian packages through apt.
+# Nothing here downloads anything except Debian packages through apt and,
+# once, the pinned npm packages of deploy/kubernetes/validate.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +32,7 @@ PACKAGES=(
   prometheus  # promtool, for the metrics test
   openssl     # the TLS test's self-signed certificate
   python3-grpcio python3-grpc-tools python3-protobuf
+  python3-yaml  # deploy/kubernetes's manifest test
 )
 
 log() { printf '[stamina] %s\n' "$*" >&2; }
@@ -42,6 +45,12 @@ missing_packages() {
       printf '%s\n' "${p}"
     fi
   done
+  # Commands any packaging of which will do: the deploy checks render the
+  # manifests with kubectl (Debian's kubernetes-client when there is none)
+  # and validate them with node + npm.
+  command -v kubectl > /dev/null || printf 'kubernetes-client\n'
+  command -v node > /dev/null || printf 'nodejs\n'
+  command -v npm > /dev/null || printf 'npm\n'
 }
 
 cmd_setup() {
@@ -80,6 +89,16 @@ cmd_test() {
       >> "${log_file}"
   else
     echo "//:cmake_lists_current                                                  FAILED" \
+      | tee -a "${log_file}"
+  fi
+  # The rendered manifests against the Kubernetes, KEDA and Prometheus
+  # Operator schemas (npm packages, installed once): outside Bazel, whose
+  # sandbox has no node_modules.
+  if deploy/kubernetes/validate/check.sh; then
+    echo "//deploy/kubernetes:schemas                                             PASSED" \
+      >> "${log_file}"
+  else
+    echo "//deploy/kubernetes:schemas                                             FAILED" \
       | tee -a "${log_file}"
   fi
   local passed failed

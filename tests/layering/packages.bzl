@@ -22,6 +22,7 @@ PACKAGES = {
     "//core/tokenizers": True,
     "//core/training": True,
     "//core/world": True,
+    "//deploy/kubernetes": True,
     "//images": True,
     "//models": False,
     "//protos": True,
