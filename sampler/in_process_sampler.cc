@@ -32,13 +32,12 @@ absl::StatusOr<FoldedModelCache::Model> LoadModel(const InProcessSampler::Option
   auto build = [&]() -> absl::StatusOr<FoldedModelCache::Model> {
     STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
                              library.Load(recipe.base_model_id, recipe.base_model_digest));
-    std::vector<std::string> artifacts;
-    for (const std::string& digest : recipe.adapter_digests) {
-      STAMINA_ASSIGN_OR_RETURN(std::string bytes, options.blobs->Get(digest));
-      artifacts.push_back(std::move(bytes));
-    }
-    STAMINA_ASSIGN_OR_RETURN(worker::FoldedModel folded,
-                             worker::FoldLineage(std::move(base), artifacts, {}));
+    // One adapter in memory at a time, however long the lineage.
+    STAMINA_ASSIGN_OR_RETURN(
+        worker::FoldedModel folded,
+        worker::FoldLineage(
+            std::move(base), recipe.adapter_digests.size(),
+            [&](size_t i) { return options.blobs->Get(recipe.adapter_digests[i]); }, {}));
     if (!recipe.tokens.empty() && folded.tokens != recipe.tokens) {
       return absl::DataLossError(
           absl::StrCat("the version's adapters carry tokens ", absl::StrJoin(folded.tokens, ","),

@@ -84,40 +84,47 @@ int64_t ModelBytes(core::DiffusionModel& model) {
   return ModuleBytes(*model.text_encoder) + ModuleBytes(*model.unet) + ModuleBytes(*model.vae);
 }
 
-absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
-                                        const std::vector<std::string>& artifacts,
+absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base, size_t count,
+                                        const ArtifactReader& read,
                                         const std::vector<std::string>& extra_targets,
                                         const std::atomic<bool>* stop) {
-  std::vector<core::AdapterArtifact> parsed;
-  std::set<std::string> targets(extra_targets.begin(), extra_targets.end());
-  for (size_t i = 0; i < artifacts.size(); ++i) {
-    absl::StatusOr<core::AdapterArtifact> artifact = core::ParseAdapterArtifact(artifacts[i]);
+  FoldedModel folded{.model = std::move(base)};
+  // The next concept's layers, before any fold; each artifact's own layers
+  // just before its fold (ContinualState::Cover): untouched until then.
+  STAMINA_ASSIGN_OR_RETURN(folded.state,
+                           core::ContinualState::Create(folded.model.unet, extra_targets));
+  for (size_t i = 0; i < count; ++i) {
+    if (stop != nullptr && stop->load()) {
+      return absl::CancelledError("cancelled while folding the lineage");
+    }
+    absl::StatusOr<core::AdapterArtifact> artifact = [&]() -> absl::StatusOr<core::AdapterArtifact> {
+      STAMINA_ASSIGN_OR_RETURN(const std::string bytes, read(i));
+      return core::ParseAdapterArtifact(bytes);
+    }();
     if (!artifact.ok()) {
       return absl::Status(artifact.status().code(), absl::StrCat("lineage adapter ", i + 1, ": ",
                                                                  artifact.status().message()));
     }
-    targets.insert(artifact->config.targets.begin(), artifact->config.targets.end());
-    parsed.push_back(*std::move(artifact));
-  }
-  FoldedModel folded{.model = std::move(base)};
-  STAMINA_ASSIGN_OR_RETURN(
-      folded.state,
-      core::ContinualState::Create(folded.model.unet,
-                                   std::vector<std::string>(targets.begin(), targets.end())));
-  for (size_t i = 0; i < parsed.size(); ++i) {
-    if (stop != nullptr && stop->load()) {
-      return absl::CancelledError("cancelled while folding the lineage");
-    }
-    absl::Status folded_one = core::FoldAdapterArtifact(parsed[i], folded.model, folded.state);
+    absl::Status folded_one = folded.state.Cover(folded.model.unet, artifact->config.targets);
+    if (folded_one.ok()) folded_one = core::FoldAdapterArtifact(*artifact, folded.model, folded.state);
     if (!folded_one.ok()) {
       return absl::Status(folded_one.code(),
-                          absl::StrCat("folding lineage adapter ", i + 1, " (", parsed[i].token,
+                          absl::StrCat("folding lineage adapter ", i + 1, " (", artifact->token,
                                        "): ", folded_one.message()));
     }
-    folded.tokens.push_back(parsed[i].token);
+    folded.tokens.push_back(artifact->token);
   }
   folded.parameter_bytes = ModelBytes(folded.model);
   return folded;
+}
+
+absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
+                                        const std::vector<std::string>& artifacts,
+                                        const std::vector<std::string>& extra_targets,
+                                        const std::atomic<bool>* stop) {
+  return FoldLineage(
+      std::move(base), artifacts.size(),
+      [&](size_t i) -> absl::StatusOr<std::string> { return artifacts[i]; }, extra_targets, stop);
 }
 
 }  // namespace stamina::worker

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,10 +81,19 @@ struct FoldedModel {
   int64_t parameter_bytes = 0;      // memory held by the model's tensors
 };
 
-// Parses the serialized artifacts (DATA_LOSS when one is malformed) and
-// folds them into `base` in order. The continual state covers the union of
-// the artifacts' targets and `extra_targets` (the next concept's). CANCELLED
-// when `*stop` becomes true between folds.
+// Serialized lineage artifact `index` (0-based, in lineage order).
+using ArtifactReader = std::function<absl::StatusOr<std::string>(size_t index)>;
+
+// Reads, parses (DATA_LOSS when one is malformed) and folds `count`
+// artifacts into `base`, in order, one at a time: memory holds one artifact
+// beside the model whatever the lineage's length. The continual state covers
+// the union of the artifacts' targets and `extra_targets` (the next
+// concept's). CANCELLED when `*stop` becomes true between folds.
+absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base, size_t count,
+                                        const ArtifactReader& read,
+                                        const std::vector<std::string>& extra_targets,
+                                        const std::atomic<bool>* stop = nullptr);
+// The same over artifacts already in memory.
 absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base,
                                         const std::vector<std::string>& artifacts,
                                         const std::vector<std::string>& extra_targets,

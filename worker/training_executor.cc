@@ -114,16 +114,17 @@ class JobRun {
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kPreparing));
     STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
                              library_.Load(task_.base_model_id, task_.base_model_digest));
-    std::vector<std::string> artifacts;
-    for (const ParentAdapter& adapter : task_.parent_adapters) {
-      STAMINA_ASSIGN_OR_RETURN(std::string bytes,
-                               source_.ReadInput(lease_.lease_id, adapter.adapter_digest));
-      artifacts.push_back(std::move(bytes));
-    }
     const std::vector<std::string> targets(task_.settings.target_modules().begin(),
                                            task_.settings.target_modules().end());
-    STAMINA_ASSIGN_OR_RETURN(FoldedModel parent,
-                             FoldLineage(std::move(base), artifacts, targets, &stop_));
+    // One parent adapter in memory at a time, however long the lineage.
+    STAMINA_ASSIGN_OR_RETURN(
+        FoldedModel parent,
+        FoldLineage(
+            std::move(base), task_.parent_adapters.size(),
+            [&](size_t i) {
+              return source_.ReadInput(lease_.lease_id, task_.parent_adapters[i].adapter_digest);
+            },
+            targets, &stop_));
     const int side = static_cast<int>(parent.model.config.vae.sample_size);
     std::vector<core::Image> images;
     for (size_t i = 0; i < task_.images.size(); ++i) {

@@ -66,6 +66,18 @@ absl::StatusOr<ContinualState> ContinualState::Create(
   return state;
 }
 
+absl::Status ContinualState::Cover(UNet2DConditionModel& unet,
+                                   const std::vector<std::string>& targets) {
+  auto layers = FindAdaptedLayers(unet, targets);
+  if (!layers.ok()) return layers.status();
+  torch::NoGradGuard no_grad;
+  for (const AdaptedLayer& layer : *layers) {
+    if (base_weights_.count(layer.name) > 0) continue;
+    base_weights_[layer.name] = layer.linear->weight.detach().to(torch::kFloat32).clone();
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<torch::Tensor> ContinualState::base_weight(
     const std::string& layer) const {
   const auto it = base_weights_.find(layer);

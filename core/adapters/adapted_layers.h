@@ -46,6 +46,13 @@ class ContinualState {
   static absl::StatusOr<ContinualState> Create(UNet2DConditionModel& unet,
                                                const std::vector<std::string>& targets);
 
+  // Snapshots, as W_0, the layers of `targets` the state does not cover yet.
+  // Correct only while those layers still hold the base weights, i.e. no
+  // concept folded so far targeted them: a lineage's folds then cover each
+  // layer just before the first fold that touches it (worker::FoldLineage),
+  // without reading every artifact first.
+  absl::Status Cover(UNet2DConditionModel& unet, const std::vector<std::string>& targets);
+
   // W_0 of `layer`; FAILED_PRECONDITION when the state does not cover it.
   absl::StatusOr<torch::Tensor> base_weight(const std::string& layer) const;
   // C of `layer` (bool [out, in]); undefined before any masked fold.
