@@ -9,6 +9,8 @@
 #                        line "N passed, N failed" counted from the results
 #   ./stamina.sh demo    setup, build, run the service demo (tools/demo.sh)
 #   ./stamina.sh build   setup, then `bazel build //...`
+#   ./stamina.sh images  setup, then the container image as an OCI archive
+#                        (tools/images/build.sh; images-out/ by default)
 #
 # Nothing here downloads anything except Debian packages through apt and,
 # once, the pinned npm packages of deploy/kubernetes/validate.
@@ -112,6 +114,24 @@ cmd_test() {
   ((failed == 0))
 }
 
+# The container image (tools/images/build.sh): an OCI archive built from
+# Debian packages with mmdebstrap and umoci, in images-out/ (or $1).
+cmd_images() {
+  cmd_setup
+  local tool missing=()
+  for tool in mmdebstrap umoci; do
+    command -v "${tool}" > /dev/null || missing+=("${tool}")
+  done
+  if ((${#missing[@]} > 0)); then
+    log "images: installing ${missing[*]}"
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then sudo=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+      "${missing[@]}"
+  fi
+  tools/images/build.sh "$@"
+}
+
 cmd_build() {
   cmd_setup
   bazel build //... "$@"
@@ -141,8 +161,9 @@ main() {
     test) cmd_test "$@" ;;
     build) cmd_build "$@" ;;
     demo) cmd_demo "$@" ;;
+    images) cmd_images "$@" ;;
     *)
-      printf 'usage: %s {setup|test|demo|build} [bazel args...]\n' "$0" >&2
+      printf 'usage: %s {setup|test|demo|build|images} [bazel args... | images OUT_DIR]\n' "$0" >&2
       exit 2
       ;;
   esac

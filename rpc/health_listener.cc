@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -104,7 +105,13 @@ absl::StatusOr<std::unique_ptr<HealthListener>> HealthListener::Create(const Opt
   // A second process on the same port must fail, not share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(listener->service_.get());
+  // gRPC's default health service is a process-wide switch the API
+  // listeners turn on; left on, gRPC would try to register it here beside
+  // this one and log a duplicate registration.
+  const bool default_health = grpc::DefaultHealthCheckServiceEnabled();
+  grpc::EnableDefaultHealthCheckService(false);
   listener->server_ = builder.BuildAndStart();
+  grpc::EnableDefaultHealthCheckService(default_health);
   if (listener->server_ == nullptr || listener->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address, " (health listener)"));

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -35,6 +36,9 @@ grpc::Status Check(int port, const std::string& method, std::string* response_by
 }
 
 TEST(HealthListenerTest, ServesHealthUntilDrainedAndNothingElse) {
+  // As in the binaries, whose API listeners turn gRPC's default health
+  // service on for the whole process: this listener's own must answer.
+  grpc::EnableDefaultHealthCheckService(true);
   auto listener = HealthListener::Create({.listen_address = "127.0.0.1:0"});
   ASSERT_TRUE(listener.ok()) << listener.status();
   const int port = (*listener)->port();
