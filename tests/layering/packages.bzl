@@ -50,6 +50,7 @@ ROOTS = [
     "//bench:service",
     "//bench:soak",
     "//bench:train_step",
+    "//bench:work_queue",
     "//core/io:safetensors_fuzz",
     "//core/pipelines:diffusers_config_fuzz",
     "//core/world:train_oracle",
