@@ -88,12 +88,6 @@ class Latencies {
   std::map<std::string, std::vector<double>> ms_;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1))];
-}
-
 struct Result {
   int workers = 0;
   int jobs = 0;
@@ -233,20 +227,20 @@ void Run() {
   (void)!std::system(("mkdir -p '" + out + "'").c_str());
   const int jobs = absl::GetFlag(FLAGS_jobs), models = absl::GetFlag(FLAGS_models);
   const int64_t artifact_bytes = absl::GetFlag(FLAGS_artifact_bytes);
-  const unsigned cores = std::thread::hardware_concurrency();
-  nlohmann::json json = {{"cores", cores},
+  const std::string machine = MachineName();
+  nlohmann::json json = {{"machine", machine},
                          {"jobs", jobs},
                          {"models", models},
                          {"artifact_bytes", artifact_bytes}};
   std::string md = absl::StrFormat(
-      "# bench:work_queue\n\nMachine: %u cores, the server and the simulated workers on the same "
+      "# bench:work_queue\n\nMachine: %s, the server and the simulated workers on the same "
       "cores. One in-process staminad front end (registry synchronous=FULL on local disk); %d "
       "TrainConcept jobs over %d models; each simulated worker: LeaseJob (20 ms poll when idle), "
       "heartbeat, read 3 images + every parent adapter, upload a %.1f MiB artifact, heartbeat, "
       "CompleteJob; no training.\n\n| workers | jobs/s | LeaseJob p50/p99 ms | Heartbeat p50/p99 "
       "| ReadInput adapter p50/p99 | StoreArtifact p50/p99 | CompleteJob p50/p99 |\n"
       "|---|---|---|---|---|---|---|\n",
-      cores, jobs, models, artifact_bytes / 1048576.0);
+      machine, jobs, models, artifact_bytes / 1048576.0);
   std::vector<double> rates;
   for (const std::string& count : absl::GetFlag(FLAGS_workers)) {
     const Result r = RunOnce(std::stoi(count), jobs, models, artifact_bytes);
