@@ -97,7 +97,8 @@ struct Result {
 
 Result RunOnce(int worker_count, int jobs, int models, int64_t artifact_bytes) {
   char dir_template[] = "/tmp/stamina-work-queue.XXXXXX";
-  const std::string dir = Must(absl::StatusOr<std::string>(mkdtemp(dir_template)), "mkdtemp");
+  if (mkdtemp(dir_template) == nullptr) Die("mkdtemp failed");
+  const std::string dir = dir_template;
   server::ServiceLimits limits;
   limits.min_images_per_concept = 1;
   limits.max_queued_jobs_per_tenant = jobs + 1;
@@ -117,7 +118,9 @@ Result RunOnce(int worker_count, int jobs, int models, int64_t artifact_bytes) {
   const std::string key = Must(server->tenants().CreateApiKey("acme"), "key").secret;
   const std::vector<std::string> pngs = ReservedFacePngs(3);
   std::vector<std::string> image_digests;
-  for (const std::string& png : pngs) image_digests.push_back(Must(server->blobs().Put(png), "png"));
+  for (const std::string& png : pngs) {
+    image_digests.push_back(Must(server->blobs().Put(png), "png"));
+  }
   for (int m = 0; m < models; ++m) {
     Must(server->models().CreateModel(
              {.tenant_id = "acme", .id = absl::StrCat("m", m), .base_model_id = "tiny"}),

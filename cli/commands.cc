@@ -22,18 +22,21 @@ struct Command {
 constexpr size_t kMany = static_cast<size_t>(-1);
 
 const Command kCommands[] = {
-    {"models create", "<model-id>", "[--base=baseModels/...] [--display_name=...]", 1, 1,
-     &ModelsCreate},
+    {"models create", "<model-id>",
+     "[--base=baseModels/...] [--display_name=...]", 1, 1, &ModelsCreate},
     {"models list", "", "", 0, 0, &ModelsList},
     {"models get", "<model>", "", 1, 1, &ModelsGet},
     {"models delete", "<model>", "", 1, 1, &ModelsDelete},
     {"models rollback", "<model> <version-number>", "", 2, 2, &ModelsRollback},
     {"versions", "<model>", "", 1, 1, &Versions},
     {"lineage", "<model> [version-number]", "", 1, 2, &Lineage},
-    {"concepts create", "<model> <concept-id> <token>", "[--caption=...]", 3, 3, &ConceptsCreate},
+    {"concepts create", "<model> <concept-id> <token>", "[--caption=...]", 3, 3,
+     &ConceptsCreate},
     {"concepts list", "<model>", "", 1, 1, &ConceptsList},
-    {"concepts delete", "<model> <concept>", "[--force]", 2, 2, &ConceptsDelete},
-    {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3, kMany, &Upload},
+    {"concepts delete", "<model> <concept>", "[--force]", 2, 2,
+     &ConceptsDelete},
+    {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3,
+     kMany, &Upload},
     {"train", "<model> <concept>",
      "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "
      "[--token_initializer=WORD] [--augment=flip,shift|flip|shift|none] "
@@ -50,12 +53,14 @@ const Command kCommands[] = {
      "[--seed=S] [--sampler=ddim|pndm|euler] "
      "[--out=DIR]",
      1, 1, &Sample},
-    {"export", "<model>", "--out=DIR [--version=N] [--format=diffusers|adapters] [--half]", 1, 1,
-     &Export},
+    {"export", "<model>",
+     "--out=DIR [--version=N] [--format=diffusers|adapters] [--half]", 1, 1, &Export},
     // Operators, against staminad's internal listener with an admin token.
-    {"admin tenants create", "<tenant-id>", "[--display_name=...]", 1, 1, &AdminTenantsCreate},
+    {"admin tenants create", "<tenant-id>", "[--display_name=...]", 1, 1,
+     &AdminTenantsCreate},
     {"admin tenants list", "", "", 0, 0, &AdminTenantsList},
-    {"admin keys create", "<tenant-id>", "[--label=...] [--ttl_hours=N]", 1, 1, &AdminKeysCreate},
+    {"admin keys create", "<tenant-id>", "[--label=...] [--ttl_hours=N]", 1, 1,
+     &AdminKeysCreate},
     {"admin keys list", "<tenant-id>", "", 1, 1, &AdminKeysList},
     {"admin keys revoke", "<tenant-id> <key-id>", "", 2, 2, &AdminKeysRevoke},
     {"admin backup", "", "[--keep=N]", 0, 0, &AdminBackup},

@@ -2,9 +2,9 @@
 //
 // stamina.internal.v1.AdminService: tenants and API keys for operators, on
 // the internal listener only, to the `admin` principals of the internal
-// tokens file (rpc/internal_auth.h); and online backups of the registry. Every change is logged as
-// an `audit:` line naming the admin, the tenant and the key id (never a secret). Thread-safe (the
-// tenant store is).
+// tokens file (rpc/internal_auth.h); and online backups of the registry.
+// Every change is logged as an `audit:` line naming the admin, the tenant and
+// the key id (never a secret). Thread-safe (the tenant store is).
 #ifndef STAMINA_SERVER_ADMIN_SERVICE_IMPL_H_
 #define STAMINA_SERVER_ADMIN_SERVICE_IMPL_H_
 

@@ -1,6 +1,5 @@
 #include "worker/model_builder.h"
 
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -97,7 +96,7 @@ absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base, size_t count,
     if (stop != nullptr && stop->load()) {
       return absl::CancelledError("cancelled while folding the lineage");
     }
-    absl::StatusOr<core::AdapterArtifact> artifact = [&]() -> absl::StatusOr<core::AdapterArtifact> {
+    auto artifact = [&]() -> absl::StatusOr<core::AdapterArtifact> {
       STAMINA_ASSIGN_OR_RETURN(const std::string bytes, read(i));
       return core::ParseAdapterArtifact(bytes);
     }();
@@ -106,7 +105,9 @@ absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base, size_t count,
                                                                  artifact.status().message()));
     }
     absl::Status folded_one = folded.state.Cover(folded.model.unet, artifact->config.targets);
-    if (folded_one.ok()) folded_one = core::FoldAdapterArtifact(*artifact, folded.model, folded.state);
+    if (folded_one.ok()) {
+      folded_one = core::FoldAdapterArtifact(*artifact, folded.model, folded.state);
+    }
     if (!folded_one.ok()) {
       return absl::Status(folded_one.code(),
                           absl::StrCat("folding lineage adapter ", i + 1, " (", artifact->token,

@@ -55,14 +55,9 @@ absl::StatusOr<std::vector<AdaptedLayer>> FindAdaptedLayers(
 
 absl::StatusOr<ContinualState> ContinualState::Create(
     UNet2DConditionModel& unet, const std::vector<std::string>& targets) {
-  auto layers = FindAdaptedLayers(unet, targets);
-  if (!layers.ok()) return layers.status();
   ContinualState state;
-  torch::NoGradGuard no_grad;
-  for (const AdaptedLayer& layer : *layers) {
-    state.base_weights_[layer.name] =
-        layer.linear->weight.detach().to(torch::kFloat32).clone();
-  }
+  absl::Status covered = state.Cover(unet, targets);
+  if (!covered.ok()) return covered;
   return state;
 }
 
