@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -169,6 +171,36 @@ double RssMiB(pid_t pid) {
 
 // staminad as a child process with its own data directory; the bootstrap
 // tenant's key comes from the 0600 file it writes.
+// How RSS moved over the run: the largest sample in each third, and the
+// least-squares slope of the per-minute maxima after the first two minutes
+// (start-up and the first model warm-ups are not drift).
+struct RssDrift {
+  std::array<double, 3> third_max = {0, 0, 0};
+  double mib_per_minute = 0;
+};
+
+RssDrift MeasureDrift(const std::vector<double>& rss_per_second) {
+  RssDrift drift;
+  const size_t n = rss_per_second.size();
+  for (size_t i = 0; i < n; ++i) {
+    double& slot = drift.third_max[std::min<size_t>(2, i * 3 / std::max<size_t>(n, 1))];
+    slot = std::max(slot, rss_per_second[i]);
+  }
+  std::vector<double> minute_max;
+  for (size_t start = 120; start + 60 <= n; start += 60) {
+    minute_max.push_back(
+        *std::max_element(rss_per_second.begin() + start, rss_per_second.begin() + start + 60));
+  }
+  const double m = minute_max.size();
+  if (m < 2) return drift;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (size_t i = 0; i < minute_max.size(); ++i) {
+    sx += i, sy += minute_max[i], sxx += double(i) * i, sxy += i * minute_max[i];
+  }
+  drift.mib_per_minute = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  return drift;
+}
+
 struct Server {
   pid_t pid = 0;
   int port = 0;
@@ -449,15 +481,17 @@ void Run() {
 
   // Extra staminad flags and allocator tunables, so a result says what it ran.
   std::string staminad_extra = absl::StrJoin(absl::GetFlag(FLAGS_staminad_flags), " ");
-  if (const char* tunables = std::getenv("GLIBC_TUNABLES")) {
-    absl::StrAppend(&staminad_extra, staminad_extra.empty() ? "" : " and ",
-                    "GLIBC_TUNABLES=", tunables);
+  for (const char* name : {"GLIBC_TUNABLES", "LD_PRELOAD", "MALLOC_CONF"}) {
+    if (const char* value = std::getenv(name)) {
+      absl::StrAppend(&staminad_extra, staminad_extra.empty() ? "" : " and ", name, "=", value);
+    }
   }
   double rss_max = 0, rss_first_minute_max = 0;
   for (size_t i = 0; i < rss.size(); ++i) {
     rss_max = std::max(rss_max, rss[i]);
     if (i < 60) rss_first_minute_max = std::max(rss_first_minute_max, rss[i]);
   }
+  const RssDrift drift = MeasureDrift(rss);
   int64_t well_behaved_errors = 0;
   nlohmann::json json = {{"machine", machine},
                          {"duration_s", duration_s},
@@ -475,13 +509,17 @@ void Run() {
                          {"sigterm_seconds", stop_seconds},
                          {"rss_mib", rss},
                          {"rss_max_mib", rss_max},
-                         {"rss_first_minute_max_mib", rss_first_minute_max}};
+                         {"rss_first_minute_max_mib", rss_first_minute_max},
+                         {"rss_third_max_mib", drift.third_max},
+                         {"rss_drift_mib_per_min", drift.mib_per_minute}};
   std::string md = absl::StrFormat(
       "# bench:soak\n\nMachine: %s. One staminad (--torch_threads=%d) for %d s: %d sampling "
       "clients (1 image, %d steps), %d uploaders (create, upload 3, list, delete), %s, %s.%s%s\n\n"
       "Sampler cache budget: %s.\n\n- crashes: %d\n- SIGTERM at the end: exit status %d after %.1f "
       "s\n"
-      "- RSS: max %.0f MiB (max in the first minute %.0f MiB, last %.0f MiB); rss.png\n\n"
+      "- RSS: max %.0f MiB (max in the first minute %.0f MiB, last %.0f MiB); rss.png\n"
+      "- RSS drift: max per third of the run %.0f / %.0f / %.0f MiB; least-squares slope of the "
+      "per-minute max after minute 2: %+.2f MiB/min\n\n"
       "| RPC (well-behaved clients) | calls | OK | RESOURCE_EXHAUSTED | other errors | p50 ms | "
       "p99 ms |\n|---|---|---|---|---|---|---|\n",
       machine, absl::GetFlag(FLAGS_torch_threads), duration_s, absl::GetFlag(FLAGS_samplers),
@@ -498,7 +536,8 @@ void Run() {
           ? absl::StrCat(absl::GetFlag(FLAGS_sampler_cache_bytes) >> 20, " MiB")
           : std::string("staminad's default (1024 MiB)"),
       crashed ? 1 : 0, exit_status, stop_seconds, rss_max, rss_first_minute_max,
-      rss.empty() ? 0.0 : rss.back());
+      rss.empty() ? 0.0 : rss.back(), drift.third_max[0], drift.third_max[1], drift.third_max[2],
+      drift.mib_per_minute);
   for (const auto& [name, r] : ledger.rpcs()) {
     well_behaved_errors += r.errors;
     const double p50 = Percentile(r.latency_ms, 0.5), p99 = Percentile(r.latency_ms, 0.99);
