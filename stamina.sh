@@ -5,7 +5,8 @@
 #                        no apt work at all when everything is present)
 #   ./stamina.sh test    setup, then `bazel test //...`, the check that
 #                        CMakeLists.txt mirrors the BUILD files and the
-#                        Kubernetes manifests' schema check, then a closing
+#                        Kubernetes manifests' schema check and the Node
+#                        SDK and web app tests (client_examples/node), then a closing
 #                        line "N passed, N failed" counted from the results
 #   ./stamina.sh demo    setup, build, run the service demo (tools/demo.sh)
 #   ./stamina.sh build   setup, then `bazel build //...`
@@ -35,6 +36,7 @@ PACKAGES=(
   openssl     # the TLS test's self-signed certificate
   python3-grpcio python3-grpc-tools python3-protobuf
   python3-yaml  # deploy/kubernetes's manifest test
+  chromium      # the web app example's browser test (client_examples/node)
 )
 
 log() { printf '[stamina] %s\n' "$*" >&2; }
@@ -79,6 +81,15 @@ count_results() {
   printf '%s %s\n' "${passed}" "${failed}"
 }
 
+# Runs a check outside Bazel and adds its result to LOG as Bazel would
+# report a test: record_check LOG LABEL COMMAND...
+record_check() {
+  local log_file="$1" label="$2" result=PASSED
+  "${@:3}" || result=FAILED
+  printf '%-72s%s\n' "${label}" "${result}" >> "${log_file}"
+  if [[ "${result}" == FAILED ]]; then printf '%-72s%s\n' "${label}" "${result}"; fi
+}
+
 cmd_test() {
   cmd_setup
   local log_file rc=0
@@ -86,23 +97,14 @@ cmd_test() {
   bazel test //... "$@" 2>&1 | tee "${log_file}" || rc=$?
   # CMakeLists.txt (the build for machines without Bazel) must mirror the
   # BUILD files: checked here, since a Bazel test cannot run bazel query.
-  if python3 tools/cmake/generate.py --check; then
-    echo "//:cmake_lists_current                                                  PASSED" \
-      >> "${log_file}"
-  else
-    echo "//:cmake_lists_current                                                  FAILED" \
-      | tee -a "${log_file}"
-  fi
+  record_check "${log_file}" //:cmake_lists_current python3 tools/cmake/generate.py --check
   # The rendered manifests against the Kubernetes, KEDA and Prometheus
-  # Operator schemas (npm packages, installed once): outside Bazel, whose
-  # sandbox has no node_modules.
-  if deploy/kubernetes/validate/check.sh; then
-    echo "//deploy/kubernetes:schemas                                             PASSED" \
-      >> "${log_file}"
-  else
-    echo "//deploy/kubernetes:schemas                                             FAILED" \
-      | tee -a "${log_file}"
-  fi
+  # Operator schemas, and the Node SDK against the staminad just built (npm
+  # packages, installed once): outside Bazel, whose sandbox has no
+  # node_modules.
+  record_check "${log_file}" //deploy/kubernetes:schemas deploy/kubernetes/validate/check.sh
+  record_check "${log_file}" //client_examples/node:sdk client_examples/node/check.sh sdk
+  record_check "${log_file}" //client_examples/node:webapp client_examples/node/check.sh webapp
   local passed failed
   read -r passed failed < <(count_results "${log_file}")
   rm -f "${log_file}"

@@ -217,7 +217,15 @@ TEST_F(CliTest, TrainWatchLineageAndErase) {
   worker.join();
   EXPECT_EQ(watched, 0) << err_;
   EXPECT_THAT(out_, HasSubstr("SUCCEEDED: models/family/versions/1"));
-  EXPECT_THAT(err_, HasSubstr("SUCCEEDED"));  // the progress bar's last line
+  // The progress bar's last line, once (the stream's last snapshot and the
+  // final state are the same line).
+  size_t succeeded_lines = 0;
+  for (size_t at = err_.find("100% SUCCEEDED"); at != std::string::npos;
+       at = err_.find("100% SUCCEEDED", at + 1)) {
+    ++succeeded_lines;
+  }
+  EXPECT_EQ(succeeded_lines, 1u) << err_;
+  EXPECT_THAT(err_, Not(HasSubstr("ETA -")));
 
   ASSERT_EQ(Run({"lineage", "family"}), 0) << err_;
   EXPECT_THAT(

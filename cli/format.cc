@@ -103,8 +103,14 @@ std::string JobProgressLabel(const v1::Job& job) {
   }
   if (progress.loss() > 0)
     absl::StrAppend(&label, absl::StrFormat(" loss %.4f", progress.loss()));
-  if (progress.has_eta())
-    absl::StrAppend(&label, " ETA ", FormatDuration(progress.eta()));
+  // An ETA only while running; the last second reads "<1s", not "-".
+  if (job.state() == v1::JOB_STATE_RUNNING && progress.has_eta()) {
+    const bool under_a_second = progress.eta().seconds() <= 0;
+    absl::StrAppend(&label, " ETA ", under_a_second ? "<1s" : FormatDuration(progress.eta()));
+  }
+  if (job.state() == v1::JOB_STATE_SUCCEEDED && job.training_seconds() > 0) {
+    absl::StrAppend(&label, absl::StrFormat(" in %.1fs", job.training_seconds()));
+  }
   if (job.cancel_requested()) absl::StrAppend(&label, " (cancel requested)");
   return label;
 }

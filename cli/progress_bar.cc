@@ -43,13 +43,21 @@ void ProgressBar::Update(double fraction, absl::string_view label, bool force) {
     drawn_ = true;
     return;
   }
+  // Plain lines: on a new phase (first word), each tenth of the way, after
+  // min_interval, or when forced; never the same line twice in a row.
   const std::string first_word = FirstWord(label);
-  const bool due = force || !drawn_ || first_word != last_first_word_ ||
+  const int tenth = fraction < 0 || std::isnan(fraction)
+                        ? -1
+                        : static_cast<int>(std::floor(std::min(fraction, 1.0) * 10));
+  const bool new_phase = first_word != last_first_word_;
+  const bool due = force || !drawn_ || new_phase || tenth > last_tenth_ ||
                    now - last_print_ >= options_.min_interval;
-  if (!due) return;
+  if (!due || line == last_line_) return;
   out_ << line << '\n' << std::flush;
   drawn_ = true;
   last_first_word_ = first_word;
+  last_tenth_ = tenth;
+  last_line_ = line;
   last_print_ = now;
 }
 

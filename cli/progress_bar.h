@@ -3,8 +3,9 @@
 // A one-line text progress bar for the `stamina` CLI. On a terminal the line
 // is rewritten in place with `\r` (padded so a shorter line erases a longer
 // one) and ended with a newline by Finish(). On anything else (a pipe, a log
-// file, a test's string stream) it writes plain lines, at most one per
-// `min_interval` unless the update is forced, so logs stay readable.
+// file, a test's string stream) it writes plain lines: one per phase change
+// and per tenth of the way, plus one per `min_interval`, never the same line
+// twice, so logs stay short and still show steady progress.
 //
 //   ProgressBar bar(std::cerr, {.tty = isatty(2) != 0});
 //   bar.Update(0.5, "uploading 3/6 files");
@@ -41,11 +42,13 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   // Shows `fraction` (clamped to [0, 1]; negative = unknown, no bar) and
-  // `label`. Plain mode prints only when `force`, on the first update, when
-  // the label's first word changed, or after min_interval.
+  // `label`. Plain mode prints only a line that differs from the last one,
+  // and only when `force`, on the first update, when the label's first word
+  // changed, when the fraction reached a new tenth, or after min_interval.
   void Update(double fraction, absl::string_view label, bool force = false);
 
-  // Prints the final state and ends the line. Later calls do nothing.
+  // Prints the final state (unless the last line already showed it) and
+  // ends the line. Later calls do nothing.
   void Finish(double fraction, absl::string_view label);
 
   // The line Update would draw (without `\r` or padding).
@@ -58,6 +61,8 @@ class ProgressBar {
   bool drawn_ = false;
   size_t last_length_ = 0;
   std::string last_first_word_;
+  int last_tenth_ = -1;
+  std::string last_line_;
   absl::Time last_print_ = absl::InfinitePast();
 };
 
