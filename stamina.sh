@@ -28,6 +28,7 @@ PACKAGES=(
   libabsl-dev libgoogle-glog-dev
   libtorch-dev libopenblas0-openmp
   libsqlite3-dev
+  libjemalloc-dev  # the service binaries' allocator (common/allocator.h)
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcivetweb-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev

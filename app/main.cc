@@ -24,7 +24,6 @@
 // The base model's files come from --base_model_dir; while they are missing
 // (development), the architecture's random weights are used, with a warning.
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/embedded_service.h"
+#include "common/allocator.h"
 #include "common/process.h"
 #include "rpc/internal_auth.h"
 #include "rpc/tls_credentials.h"
@@ -102,7 +102,8 @@ ABSL_FLAG(std::string, compute_dtype, "auto",
           "Forward-pass precision: auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, fp16; "
           "weights stay fp32");
 ABSL_FLAG(int, memory_release_seconds, 30,
-          "How often free heap pages go back to the OS (malloc_trim); 0 = never");
+          "How often free heap pages go back to the OS at once (jemalloc also returns them "
+          "by itself within about a second); 0 = never");
 ABSL_FLAG(int, lease_seconds, 60, "Lease of a training job (in-process slots and remote workers)");
 // Quotas (published in Limits; 0 = none for the per-tenant ones).
 ABSL_FLAG(int, max_models_per_tenant, stamina::server::ServiceLimits{}.max_models_per_tenant,
@@ -145,7 +146,7 @@ int main(int argc, char** argv) {
   }
   options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
   if (absl::GetFlag(FLAGS_memory_release_seconds) > 0) {
-    options.release_free_memory = [] { malloc_trim(0); };
+    options.release_free_memory = [] { stamina::ReleaseFreeMemory(); };
     options.memory_release_interval = absl::Seconds(absl::GetFlag(FLAGS_memory_release_seconds));
   }
   options.limits.max_models_per_tenant = absl::GetFlag(FLAGS_max_models_per_tenant);
@@ -200,6 +201,7 @@ int main(int argc, char** argv) {
     }
     LogLine(*torch);
   }
+  LogLine("allocator: " + stamina::AllocatorDescription());
   auto service = stamina::app::EmbeddedService::Create(
       {.api = options,
        .base_model = {.id = absl::GetFlag(FLAGS_base_model),

@@ -35,7 +35,7 @@ class Upkeep {
     storage::BlobCollector* blob_collector = nullptr;  // not owned; null: no sweep
     absl::Duration lease_check_interval = absl::Seconds(5);
     absl::Duration blob_sweep_interval = absl::Hours(1);
-    // Returns free heap pages to the OS (staminad: glibc's malloc_trim);
+    // Returns free heap pages to the OS (staminad: ReleaseFreeMemory);
     // null: never.
     std::function<void()> release_free_memory;
     absl::Duration memory_release_interval = absl::Seconds(30);

@@ -1,6 +1,7 @@
 #include "worker/torch_setup.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/allocator.h"
 #include "common/process.h"
 #include "common/status_macros.h"
 #include "core/compute_device.h"
@@ -47,6 +48,7 @@ absl::StatusOr<ResolvedBaseModel> StartModelProcess(
   if (!warning.empty()) log(warning);
   STAMINA_ASSIGN_OR_RETURN(std::string torch, SetUpTorch(torch_threads, device));
   log(torch);
+  log("allocator: " + AllocatorDescription());
   return resolved;
 }
 
