@@ -29,6 +29,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp
   libsqlite3-dev
   libjemalloc-dev  # the service binaries' allocator (common/allocator.h)
+  libcurl4-openssl-dev  # webhook deliveries (webhooks/)
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcivetweb-dev
   libpng-dev libjpeg62-turbo-dev libwebp-dev

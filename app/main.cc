@@ -105,6 +105,14 @@ ABSL_FLAG(int, memory_release_seconds, 30,
           "How often free heap pages go back to the OS at once (jemalloc also returns them "
           "by itself within about a second); 0 = never");
 ABSL_FLAG(int, lease_seconds, 60, "Lease of a training job (in-process slots and remote workers)");
+ABSL_FLAG(bool, webhooks, true,
+          "Deliver signed job events to webhook URLs (docs/api.md, Webhooks)");
+ABSL_FLAG(bool, webhook_allow_private_targets, false,
+          "Accept webhook URLs on loopback, link-local and private addresses (tests, private "
+          "deployments); refused otherwise");
+ABSL_FLAG(int, webhook_initial_backoff_ms, 5000,
+          "First retry delay of a failed webhook delivery; doubles per attempt up to an hour");
+ABSL_FLAG(int, webhook_max_attempts, 24, "Delivery attempts of one webhook event in all");
 // Quotas (published in Limits; 0 = none for the per-tenant ones).
 ABSL_FLAG(int, max_models_per_tenant, stamina::server::ServiceLimits{}.max_models_per_tenant,
           "Models one tenant may have");
@@ -145,6 +153,11 @@ int main(int argc, char** argv) {
     options.internal_tokens = std::move(*tokens);
   }
   options.work_queue.lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds));
+  options.webhooks = {
+      .enabled = absl::GetFlag(FLAGS_webhooks),
+      .allow_private_targets = absl::GetFlag(FLAGS_webhook_allow_private_targets),
+      .initial_backoff = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_initial_backoff_ms)),
+      .max_attempts = absl::GetFlag(FLAGS_webhook_max_attempts)};
   if (absl::GetFlag(FLAGS_memory_release_seconds) > 0) {
     options.release_free_memory = [] { stamina::ReleaseFreeMemory(); };
     options.memory_release_interval = absl::Seconds(absl::GetFlag(FLAGS_memory_release_seconds));

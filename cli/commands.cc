@@ -23,7 +23,8 @@ constexpr size_t kMany = static_cast<size_t>(-1);
 
 const Command kCommands[] = {
     {"models create", "<model-id>",
-     "[--base=baseModels/...] [--display_name=...]", 1, 1, &ModelsCreate},
+     "[--base=baseModels/...] [--display_name=...] [--webhook_url=URL]", 1, 1,
+     &ModelsCreate},
     {"models list", "", "", 0, 0, &ModelsList},
     {"models get", "<model>", "", 1, 1, &ModelsGet},
     {"models delete", "<model>", "", 1, 1, &ModelsDelete},
@@ -40,13 +41,15 @@ const Command kCommands[] = {
     {"train", "<model> <concept>",
      "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "
      "[--token_initializer=WORD] [--augment=flip,shift|flip|shift|none] "
-     "[--settings='<TrainingSettings text>'] [--seed=S] [--request_id=...] [--no_wait]",
+     "[--settings='<TrainingSettings text>'] [--seed=S] [--request_id=...] [--no_wait] "
+     "[--webhook_url=URL]",
      2, 2, &Train},
     {"jobs list", "<model|->", "", 1, 1, &JobsList},
     {"jobs get", "<model> <job>", "", 2, 2, &JobsGet},
     {"jobs cancel", "<model> <job>", "", 2, 2, &JobsCancel},
     {"jobs retry", "<model> <job>", "", 2, 2, &JobsRetry},
     {"jobs watch", "<model> <job>", "", 2, 2, &JobsWatch},
+    {"webhooks secret", "", "[--rotate]", 0, 0, &WebhooksSecret},
     {"capabilities", "", "", 0, 0, &Capabilities},
     {"sample", "<model>",
      "--prompt=... [--version=N] [--count=N] [--steps=N] [--guidance=G] "

@@ -158,6 +158,26 @@ TEST_F(CliTest, ModelsCreateListGet) {
   EXPECT_THAT(err_, StartsWith("stamina: NOT_FOUND: "));
 }
 
+TEST_F(CliTest, WebhookUrlsAreCheckedAndTheSecretShownAndRotated) {
+  CommandFlags flags;
+  flags.webhook_url = "http://127.0.0.1:9/hook";  // loopback: refused by default
+  EXPECT_EQ(Run({"models", "create", "family"}, flags), kExitStatusBase + 3);
+  EXPECT_THAT(err_, HasSubstr("INVALID_ARGUMENT: model.webhook_url: "));
+  flags.webhook_url = "https://hooks.example.com/stamina";
+  ASSERT_EQ(Run({"models", "create", "family"}, flags), 0) << err_;
+
+  ASSERT_EQ(Run({"webhooks", "secret"}), 0) << err_;
+  const std::string secret = out_;
+  EXPECT_THAT(secret, StartsWith("whsec_"));
+  ASSERT_EQ(Run({"webhooks", "secret"}), 0) << err_;
+  EXPECT_EQ(out_, secret);
+  CommandFlags rotate;
+  rotate.rotate = true;
+  ASSERT_EQ(Run({"webhooks", "secret"}, rotate), 0) << err_;
+  EXPECT_THAT(out_, StartsWith("whsec_"));
+  EXPECT_NE(out_, secret);
+}
+
 TEST_F(CliTest, UploadStreamsADirectoryAndReportsEachImage) {
   ASSERT_EQ(Run({"models", "create", "family"}), 0) << err_;
   ASSERT_EQ(Run({"concepts", "create", "family", "anna", "<anna>"}), 0) << err_;

@@ -145,6 +145,7 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   request.set_parent(ModelName(operands[0]));
   request.set_concept(ChildName(operands[0], "concepts", operands[1]));
   request.set_request_id(flags.request_id);
+  request.set_webhook_url(flags.webhook_url);
   STAMINA_ASSIGN_OR_RETURN(v1::TrainingMethod method,
                            ParseMethod(flags.method));
   request.mutable_settings()->set_method(method);
@@ -232,6 +233,24 @@ absl::StatusOr<int> JobsRetry(Session& session, const Operands& operands) {
 
 absl::StatusOr<int> JobsWatch(Session& session, const Operands& operands) {
   return Watch(session, JobName(operands));
+}
+
+// The tenant's webhook signing secret (created on first use), or a new one.
+absl::StatusOr<int> WebhooksSecret(Session& session, const Operands&) {
+  std::string secret;
+  if (session.flags().rotate) {
+    v1::RotateWebhookSecretResponse rotated;
+    STAMINA_RETURN_IF_ERROR(
+        FromGrpc(session.training().RotateWebhookSecret(session.NewContext().get(), {}, &rotated)));
+    secret = rotated.secret();
+  } else {
+    v1::WebhookSecret current;
+    STAMINA_RETURN_IF_ERROR(
+        FromGrpc(session.training().GetWebhookSecret(session.NewContext().get(), {}, &current)));
+    secret = current.secret();
+  }
+  session.out() << secret << '\n';
+  return kExitOk;
 }
 
 }  // namespace stamina::cli

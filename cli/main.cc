@@ -70,6 +70,9 @@ ABSL_FLAG(std::string, settings, "",
 ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
 ABSL_FLAG(std::string, request_id, "", "train: idempotency key");
 ABSL_FLAG(bool, no_wait, false, "train: return once the job is queued");
+ABSL_FLAG(std::string, webhook_url, "",
+          "train, models create: where the job's (the model's jobs') state changes are POSTed");
+ABSL_FLAG(bool, rotate, false, "webhooks secret: replace the secret and print the new one");
 ABSL_FLAG(std::string, prompt, "", "sample: the prompt");
 ABSL_FLAG(int64_t, sample_version, 0,
           "sample: version number (0 = head); also --version");
@@ -150,6 +153,8 @@ int main(int argc, char** argv) {
   flags.seed = absl::GetFlag(FLAGS_seed);
   flags.request_id = absl::GetFlag(FLAGS_request_id);
   flags.no_wait = absl::GetFlag(FLAGS_no_wait);
+  flags.webhook_url = absl::GetFlag(FLAGS_webhook_url);
+  flags.rotate = absl::GetFlag(FLAGS_rotate);
   flags.prompt = absl::GetFlag(FLAGS_prompt);
   flags.version = absl::GetFlag(FLAGS_sample_version);
   flags.count = absl::GetFlag(FLAGS_count);

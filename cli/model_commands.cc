@@ -81,6 +81,7 @@ absl::StatusOr<int> ModelsCreate(Session& session, const Operands& operands) {
   }
   request.mutable_model()->set_base_model(base);
   request.mutable_model()->set_display_name(session.flags().display_name);
+  request.mutable_model()->set_webhook_url(session.flags().webhook_url);
   v1::Model model;
   STAMINA_RETURN_IF_ERROR(FromGrpc(session.models().CreateModel(
       session.NewContext().get(), request, &model)));

@@ -49,6 +49,8 @@ struct CommandFlags {
   int64_t seed = 0;           // train, sample --seed
   std::string request_id;     // train --request_id
   bool no_wait = false;       // train --no_wait
+  std::string webhook_url;    // train / models create --webhook_url
+  bool rotate = false;        // webhooks secret --rotate
   std::string prompt;         // sample --prompt
   int64_t version = 0;        // sample --version (0 = head)
   int32_t count = 0;          // sample --count

@@ -101,6 +101,25 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                .ids = &s->ids_,
                                .limits = options.limits,
                                .watch_poll_interval = options.watch_poll_interval};
+  if (options.webhooks.enabled) {
+    STAMINA_ASSIGN_OR_RETURN(s->webhook_outbox_, storage::SqliteWebhookOutbox::Create(
+                                                     {.db = s->db_.get(), .clock = options.clock}));
+    STAMINA_ASSIGN_OR_RETURN(
+        s->webhook_sender_, webhooks::CurlWebhookSender::Create(
+                                {.allow_private_targets = options.webhooks.allow_private_targets}));
+    STAMINA_ASSIGN_OR_RETURN(
+        s->webhook_dispatcher_,
+        webhooks::WebhookDispatcher::Create({.outbox = s->webhook_outbox_.get(),
+                                             .sender = s->webhook_sender_.get(),
+                                             .clock = options.clock,
+                                             .changes = &s->job_changes_,
+                                             .initial_backoff = options.webhooks.initial_backoff,
+                                             .max_backoff = options.webhooks.max_backoff,
+                                             .max_attempts = options.webhooks.max_attempts,
+                                             .log = options.log}));
+    s->context_.webhooks = s->webhook_outbox_.get();
+  }
+  s->context_.webhook_allow_private_targets = options.webhooks.allow_private_targets;
   s->context_.on_job_succeeded = [server = s.get()](const storage::JobRecord& job,
                                                      const storage::VersionRecord& version) {
     if (server->warmer_ != nullptr) {
@@ -239,6 +258,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
 void ApiServer::Shutdown(absl::Duration grace) {
   if (warmer_ != nullptr) warmer_->Stop();
   if (upkeep_ != nullptr) upkeep_->Stop();
+  // Undelivered events stay in the outbox for the next start.
+  webhook_dispatcher_.reset();
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);

@@ -47,6 +47,9 @@
 #include "storage/sqlite_lineage_store.h"
 #include "storage/sqlite_model_store.h"
 #include "storage/sqlite_tenant_store.h"
+#include "storage/sqlite_webhook_outbox.h"
+#include "webhooks/curl_sender.h"
+#include "webhooks/dispatcher.h"
 
 namespace stamina::server {
 
@@ -108,6 +111,18 @@ class ApiServer {
     std::function<void()> release_free_memory;
     absl::Duration memory_release_interval = absl::Seconds(30);
     absl::Duration blob_sweep_min_age = absl::Hours(1);
+    // Webhooks (webhooks/): each job change with a URL is delivered from
+    // the registry's outbox, signed with the tenant's secret.
+    struct Webhooks {
+      bool enabled = true;
+      // Allow loopback, link-local and private targets (tests, private
+      // deployments); otherwise such URLs are INVALID_ARGUMENT.
+      bool allow_private_targets = false;
+      absl::Duration initial_backoff = absl::Seconds(5);
+      absl::Duration max_backoff = absl::Hours(1);
+      int max_attempts = 24;
+    };
+    Webhooks webhooks;
     // One line per notable event (warm-ups); may be empty.
     std::function<void(const std::string&)> log;
   };
@@ -154,6 +169,8 @@ class ApiServer {
   std::unique_ptr<storage::SqliteModelStore> models_;
   std::unique_ptr<storage::SqliteLineageStore> lineage_;
   std::unique_ptr<storage::SqliteJobStore> jobs_;
+  std::unique_ptr<storage::SqliteWebhookOutbox> webhook_outbox_;
+  std::unique_ptr<webhooks::CurlWebhookSender> webhook_sender_;
   storage::JobChangeFeed job_changes_;
   std::unique_ptr<storage::NotifyingJobStore> notifying_jobs_;
   std::unique_ptr<CallLimits> calls_;
@@ -175,6 +192,8 @@ class ApiServer {
   rpc::InternalTokens internal_tokens_;
   std::unique_ptr<BlobGrants> blob_grants_;
   std::unique_ptr<DeviceDirectory> devices_;
+  // Reads the outbox and job_changes_: declared after them.
+  std::unique_ptr<webhooks::WebhookDispatcher> webhook_dispatcher_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<grpc::Server> internal_server_;
   std::unique_ptr<rpc::HealthListener> health_;

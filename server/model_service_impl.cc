@@ -8,6 +8,7 @@
 #include "server/page_tokens.h"
 #include "server/proto_conversions.h"
 #include "storage/sha256.h"
+#include "webhooks/url_policy.h"
 
 namespace stamina::server {
 
@@ -32,6 +33,11 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
     STAMINA_RETURN_IF_ERROR(CheckText(request->model().display_name(),
                                       ctx_->limits.max_display_name_length,
                                       "model.display_name"));
+    if (!request->model().webhook_url().empty()) {
+      STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(request->model().webhook_url(),
+                                                        "model.webhook_url",
+                                                        ctx_->webhook_allow_private_targets));
+    }
     STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
     std::string id = request->model_id();
     if (id.empty()) {
@@ -41,13 +47,13 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
     }
     // A retry (same request_id, same content) gets the first result back; the
     // registry checks the key in the create's transaction.
-    auto created = ctx_->models->CreateModel(
-        {.tenant_id = tenant,
-         .id = id,
-         .display_name = request->model().display_name(),
-         .base_model_id = base,
-         .request_id = request->request_id(),
-         .request_sha256 = RequestDigest(*request)});
+    auto created = ctx_->models->CreateModel({.tenant_id = tenant,
+                                              .id = id,
+                                              .display_name = request->model().display_name(),
+                                              .base_model_id = base,
+                                              .webhook_url = request->model().webhook_url(),
+                                              .request_id = request->request_id(),
+                                              .request_sha256 = RequestDigest(*request)});
     STAMINA_RETURN_IF_ERROR(created.status());
     *response = ToProto(*created);
     return absl::OkStatus();

@@ -30,6 +30,7 @@ v1::Model ToProto(const storage::ModelRecord& model) {
   if (!model.failed_job_id.empty()) {
     out.set_blocking_job(rpc::FormatJobName(model.id, model.failed_job_id));
   }
+  out.set_webhook_url(model.webhook_url);
   *out.mutable_create_time() = ToTimestamp(model.create_time);
   *out.mutable_update_time() = ToTimestamp(model.update_time);
   return out;
@@ -94,6 +95,7 @@ v1::Job ToProto(const storage::JobRecord& job) {
   if (job.state == storage::JobState::kRunning) {
     progress->set_phase(static_cast<v1::JobPhase>(job.progress.phase));
   }
+  out.set_webhook_url(job.webhook_url);
   if (job.state == storage::JobState::kQueued) {
     progress->set_queue_position(static_cast<int32_t>(job.open_jobs_ahead));
     if (!job.blocked_by_job_id.empty()) {

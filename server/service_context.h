@@ -35,6 +35,7 @@
 #include "storage/model_store.h"
 #include "storage/sha256.h"
 #include "storage/tenant_store.h"
+#include "storage/webhook_outbox.h"
 
 namespace stamina::server {
 
@@ -83,6 +84,11 @@ struct ServiceContext {
   BlobGrants* blob_grants = nullptr;
   // The training devices workers report (GetCapabilities, metrics).
   DeviceDirectory* devices = nullptr;
+  // Tenants' webhook secrets (the outbox itself fills with job changes);
+  // null: webhooks are off (the secret RPCs are UNIMPLEMENTED).
+  storage::WebhookOutbox* webhooks = nullptr;
+  // Webhook URLs may name loopback, link-local and private targets.
+  bool webhook_allow_private_targets = false;
   Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
   ServiceLimits limits;

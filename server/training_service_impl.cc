@@ -9,6 +9,8 @@
 #include "server/display_text.h"
 #include "server/page_tokens.h"
 #include "server/proto_conversions.h"
+#include "webhooks/signature.h"
+#include "webhooks/url_policy.h"
 
 namespace stamina::server {
 namespace {
@@ -61,6 +63,10 @@ grpc::Status TrainingServiceImpl::TrainConcept(
           "concept: ", request->concept(), " is not under ", request->parent()));
     }
     STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    if (!request->webhook_url().empty()) {
+      STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(request->webhook_url(), "webhook_url",
+                                                        ctx_->webhook_allow_private_targets));
+    }
     // A job whose client leaves the seed to the server records a fresh one;
     // a retried request (same request_id) gets its original job back.
     const int64_t seed = static_cast<int64_t>(
@@ -69,14 +75,14 @@ grpc::Status TrainingServiceImpl::TrainConcept(
         v1::TrainingSettings settings,
         EffectiveTrainingSettings(request->settings(), ctx_->limits, defaults_,
                                   seed));
-    STAMINA_ASSIGN_OR_RETURN(
-        storage::JobRecord job,
-        ctx_->jobs->Create({.tenant_id = tenant,
-                            .model_id = model.model,
-                            .concept_id = concept_name.concept_id,
-                            .settings = settings.SerializeAsString(),
-                            .request_id = request->request_id(),
-                            .request_fingerprint = RequestDigest(*request)}));
+    STAMINA_ASSIGN_OR_RETURN(storage::JobRecord job,
+                             ctx_->jobs->Create({.tenant_id = tenant,
+                                                 .model_id = model.model,
+                                                 .concept_id = concept_name.concept_id,
+                                                 .settings = settings.SerializeAsString(),
+                                                 .request_id = request->request_id(),
+                                                 .request_fingerprint = RequestDigest(*request),
+                                                 .webhook_url = request->webhook_url()}));
     *response = ToProto(job);
     return absl::OkStatus();
   };
@@ -178,6 +184,34 @@ grpc::Status TrainingServiceImpl::WatchJob(
       }
       seen = ctx_->job_changes->WaitForChange(seen, wait);
     }
+  };
+  return rpc::ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::GetWebhookSecret(grpc::ServerContext* call,
+                                                   const v1::GetWebhookSecretRequest*,
+                                                   v1::WebhookSecret* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    if (ctx_->webhooks == nullptr) return absl::UnimplementedError("webhooks are off");
+    STAMINA_ASSIGN_OR_RETURN(std::string secret,
+                             ctx_->webhooks->TenantSecret(tenant, webhooks::NewWebhookSecret()));
+    response->set_secret(secret);
+    return absl::OkStatus();
+  };
+  return rpc::ToGrpcStatus(run());
+}
+
+grpc::Status TrainingServiceImpl::RotateWebhookSecret(grpc::ServerContext* call,
+                                                      const v1::RotateWebhookSecretRequest*,
+                                                      v1::RotateWebhookSecretResponse* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    if (ctx_->webhooks == nullptr) return absl::UnimplementedError("webhooks are off");
+    const std::string secret = webhooks::NewWebhookSecret();
+    STAMINA_RETURN_IF_ERROR(ctx_->webhooks->ReplaceTenantSecret(tenant, secret));
+    response->set_secret(secret);
+    return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
 }

@@ -36,6 +36,12 @@ class TrainingServiceImpl final : public v1::TrainingService::Service {
   grpc::Status WatchJob(grpc::ServerContext* call,
                         const v1::WatchJobRequest* request,
                         grpc::ServerWriter<v1::WatchJobResponse>* writer) override;
+  grpc::Status GetWebhookSecret(grpc::ServerContext* call,
+                                const v1::GetWebhookSecretRequest* request,
+                                v1::WebhookSecret* response) override;
+  grpc::Status RotateWebhookSecret(grpc::ServerContext* call,
+                                   const v1::RotateWebhookSecretRequest* request,
+                                   v1::RotateWebhookSecretResponse* response) override;
 
  private:
   const ServiceContext* const ctx_;

@@ -2,7 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "storage/job_state.h"
 #include "storage/sql_time.h"
+#include "storage/webhook_rows.h"
 
 namespace stamina::storage {
 
@@ -17,7 +19,8 @@ const char kJobSelect[] =
     "  (SELECT count(*) FROM jobs o WHERE o.model_pk = j.model_pk"
     "     AND o.pk < j.pk AND o.state IN (1, 2, 4)),"
     "  coalesce((SELECT o.id FROM jobs o WHERE o.model_pk = j.model_pk"
-    "     AND o.pk < j.pk AND o.state = 4 ORDER BY o.pk LIMIT 1), '')"
+    "     AND o.pk < j.pk AND o.state = 4 ORDER BY o.pk LIMIT 1), ''),"
+    "  j.webhook_url"
     " FROM jobs j JOIN models m ON m.pk = j.model_pk"
     " JOIN concepts c ON c.pk = j.concept_pk ";
 
@@ -54,6 +57,7 @@ JobRow ReadJobRow(const Statement& row) {
   out.lease_expiry_us = row.ColumnInt64(27);
   job.open_jobs_ahead = row.ColumnInt64(28);
   if (job.state == JobState::kQueued) job.blocked_by_job_id = row.ColumnText(29);
+  job.webhook_url = row.ColumnText(30);
   return out;
 }
 
@@ -98,8 +102,7 @@ absl::StatusOr<JobRow> FindLeasedJob(Database& db, const std::string& lease_id,
   return row;
 }
 
-absl::Status UpdateJobState(Database& db, int64_t job_pk, JobState state,
-                            int64_t end_us) {
+absl::Status UpdateJobState(Database& db, int64_t job_pk, JobState state, int64_t now_us) {
   const bool running = state == JobState::kRunning;
   STAMINA_ASSIGN_OR_RETURN(
       Statement update,
@@ -112,9 +115,10 @@ absl::Status UpdateJobState(Database& db, int64_t job_pk, JobState state,
   STAMINA_RETURN_IF_ERROR(update.BindInt64(2, static_cast<int64_t>(state)));
   if (!running) {
     STAMINA_RETURN_IF_ERROR(update.BindOptionalInt64(
-        3, end_us > 0 ? std::optional<int64_t>(end_us) : std::nullopt));
+        3, IsTerminal(state) ? std::optional<int64_t>(now_us) : std::nullopt));
   }
-  return update.Run();
+  STAMINA_RETURN_IF_ERROR(update.Run());
+  return RecordJobEvent(db, job_pk, now_us);
 }
 
 absl::Status SetConceptState(Database& db, int64_t concept_pk,

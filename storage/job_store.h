@@ -6,7 +6,9 @@
 // job and holds a lease it must renew; a lease that expires re-queues the job
 // and every later call with it is ABORTED, so a lost worker's late results are
 // never committed. Completion creates exactly one model version, atomically
-// with the job's success. The state machine is in job_state.h.
+// with the job's success. Every state change of a job with a webhook URL
+// writes its event to the webhook outbox in the same transaction
+// (webhook_rows.h). The state machine is in job_state.h.
 //
 // Implementations are thread-safe.
 #ifndef STAMINA_STORAGE_JOB_STORE_H_
@@ -33,6 +35,8 @@ struct NewJob {
   // different fingerprint, ALREADY_EXISTS.
   std::string request_id;
   std::string request_fingerprint;
+  // Where state changes are POSTed; "" = the model's webhook URL, if any.
+  std::string webhook_url;
 };
 
 struct JobLease {

@@ -9,15 +9,14 @@ namespace stamina::storage {
 
 absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
                                    const std::string& model_id) {
-  STAMINA_ASSIGN_OR_RETURN(
-      Statement query,
-      db.Prepare("SELECT pk, display_name, base_model_id, base_digest,"
-                 " head_version, create_time_us, update_time_us,"
-                 " (SELECT count(*) FROM versions v WHERE v.model_pk = m.pk),"
-                 " (SELECT count(*) FROM concepts c WHERE c.model_pk = m.pk),"
-                 " coalesce((SELECT j.id FROM jobs j WHERE j.model_pk = m.pk"
-                 "   AND j.state = 4 ORDER BY j.pk LIMIT 1), '')"
-                 " FROM models m WHERE tenant_id = ?1 AND id = ?2"));
+  STAMINA_ASSIGN_OR_RETURN(Statement query,
+                           db.Prepare("SELECT pk, display_name, base_model_id, base_digest,"
+                                      " head_version, create_time_us, update_time_us,"
+                                      " (SELECT count(*) FROM versions v WHERE v.model_pk = m.pk),"
+                                      " (SELECT count(*) FROM concepts c WHERE c.model_pk = m.pk),"
+                                      " coalesce((SELECT j.id FROM jobs j WHERE j.model_pk = m.pk"
+                                      "   AND j.state = 4 ORDER BY j.pk LIMIT 1), ''), webhook_url"
+                                      " FROM models m WHERE tenant_id = ?1 AND id = ?2"));
   STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
   STAMINA_RETURN_IF_ERROR(query.BindText(2, model_id));
   STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
@@ -38,6 +37,7 @@ absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
   m.version_count = query.ColumnInt64(7);
   m.concept_count = query.ColumnInt64(8);
   m.failed_job_id = query.ColumnText(9);
+  m.webhook_url = query.ColumnText(10);
   return row;
 }
 

@@ -23,6 +23,7 @@ struct NewModel {
   std::string id;
   std::string display_name;
   std::string base_model_id;
+  std::string webhook_url;  // "" = none
   // Idempotency (AIP-155): the same request_id with the same request_sha256
   // returns the model it made; with another, ALREADY_EXISTS.
   std::string request_id;

@@ -54,6 +54,8 @@ struct ModelRecord {
   std::string failed_job_id;
   absl::Time create_time;
   absl::Time update_time;
+  // Where the state changes of its jobs without a URL of their own go.
+  std::string webhook_url;
 };
 
 // Numbering as stamina.v1.ConceptState.
@@ -149,6 +151,9 @@ struct JobRecord {
   // QUEUED jobs: the earliest FAILED job created before this one on the same
   // model, which holds it until RetryJob or CancelJob; "" when none.
   std::string blocked_by_job_id;
+  // Where the job's state changes are POSTed ("" = nowhere): the request's
+  // URL, else its model's at creation.
+  std::string webhook_url;
 };
 
 struct VersionRecord {

@@ -174,25 +174,64 @@ constexpr char kSchemaV4[] = R"sql(
 ALTER TABLE concept_images ADD COLUMN original_filename TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 5: webhooks. A job carries the URL its state changes are POSTed
+// to (from TrainConceptRequest, else its model's); every change of a job
+// with one writes an event to the outbox in the same transaction, and the
+// dispatcher delivers it from there, signed with the tenant's secret, until
+// the receiver answers 2xx (so an event survives restarts and may arrive
+// twice). Old code ignores the columns and tables but records no events:
+// compatible with version 1, without webhooks.
+constexpr char kSchemaV5[] = R"sql(
+ALTER TABLE jobs ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE models ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+CREATE TABLE webhook_secrets (
+  tenant_id TEXT PRIMARY KEY NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  -- "whsec_" + base64 of the key: HMAC needs the key itself.
+  secret TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE TABLE webhook_outbox (
+  pk INTEGER PRIMARY KEY,
+  -- The webhook-id header: receivers deduplicate by it.
+  id TEXT NOT NULL UNIQUE,
+  tenant_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  type TEXT NOT NULL,
+  -- The JSON payload, exactly as sent and signed.
+  body TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_us INTEGER NOT NULL,
+  delivered_time_us INTEGER,
+  abandoned INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_us)
+  WHERE delivered_time_us IS NULL AND abandoned = 0;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
-  static const std::vector<Migration>* const migrations =
-      new std::vector<Migration>{
-          {.version = 1, .description = "registry v1", .sql = kSchemaV1},
-          {.version = 2,
-           .description = "api key labels and expiry",
-           .sql = kSchemaV2,
-           .compatible_version = 1},
-          {.version = 3,
-           .description = "idempotency keys of creates",
-           .sql = kSchemaV3,
-           .compatible_version = 1},
-          {.version = 4,
-           .description = "escaped original file names of images",
-           .sql = kSchemaV4,
-           .compatible_version = 1},
-      };
+  static const std::vector<Migration>* const migrations = new std::vector<Migration>{
+      {.version = 1, .description = "registry v1", .sql = kSchemaV1},
+      {.version = 2,
+       .description = "api key labels and expiry",
+       .sql = kSchemaV2,
+       .compatible_version = 1},
+      {.version = 3,
+       .description = "idempotency keys of creates",
+       .sql = kSchemaV3,
+       .compatible_version = 1},
+      {.version = 4,
+       .description = "escaped original file names of images",
+       .sql = kSchemaV4,
+       .compatible_version = 1},
+      {.version = 5,
+       .description = "webhooks: job and model URLs, tenant secrets, the outbox",
+       .sql = kSchemaV5,
+       .compatible_version = 1},
+  };
   return *migrations;
 }
 

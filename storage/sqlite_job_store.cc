@@ -10,6 +10,7 @@
 #include "storage/job_state.h"
 #include "storage/paging.h"
 #include "storage/sql_time.h"
+#include "storage/webhook_rows.h"
 
 namespace stamina::storage {
 namespace {
@@ -136,7 +137,8 @@ absl::StatusOr<JobRecord> SqliteJobStore::Create(const NewJob& job) {
         Statement insert,
         db.Prepare("INSERT INTO jobs (id, tenant_id, model_pk, concept_pk,"
                    " request_id, request_fingerprint, settings, state,"
-                   " create_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)"));
+                   " create_time_us, webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8,"
+                   " coalesce(nullif(?9, ''), (SELECT webhook_url FROM models WHERE pk = ?3)))"));
     STAMINA_RETURN_IF_ERROR(insert.BindText(1, job_id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(2, job.tenant_id));
     STAMINA_RETURN_IF_ERROR(insert.BindInt64(3, model_pk));
@@ -148,9 +150,11 @@ absl::StatusOr<JobRecord> SqliteJobStore::Create(const NewJob& job) {
     }
     STAMINA_RETURN_IF_ERROR(insert.BindText(6, job.request_fingerprint));
     STAMINA_RETURN_IF_ERROR(insert.BindBlob(7, job.settings));
-    STAMINA_RETURN_IF_ERROR(
-        insert.BindInt64(8, ToMicros(options_.clock->Now())));
+    const int64_t now_us = ToMicros(options_.clock->Now());
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(8, now_us));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(9, job.webhook_url));
     STAMINA_RETURN_IF_ERROR(insert.Run());
+    STAMINA_RETURN_IF_ERROR(RecordJobEvent(db, db.last_insert_rowid(), now_us));
     STAMINA_RETURN_IF_ERROR(
         SetConceptState(db, concept_pk, ConceptState::kTraining));
     STAMINA_ASSIGN_OR_RETURN(
@@ -262,7 +266,7 @@ absl::StatusOr<int> RequeueExpired(Database& db, int64_t now_us,
       STAMINA_RETURN_IF_ERROR(
           UpdateJobState(db, job.pk, JobState::kFailed, now_us));
     } else {
-      STAMINA_RETURN_IF_ERROR(UpdateJobState(db, job.pk, JobState::kQueued, 0));
+      STAMINA_RETURN_IF_ERROR(UpdateJobState(db, job.pk, JobState::kQueued, now_us));
     }
   }
   return static_cast<int>(rows.size());
@@ -329,6 +333,7 @@ absl::StatusOr<std::optional<JobLease>> SqliteJobStore::Claim(
     STAMINA_RETURN_IF_ERROR(claim.BindInt64(5, ToMicros(now)));
     STAMINA_RETURN_IF_ERROR(claim.BindInt64(6, model_pk));
     STAMINA_RETURN_IF_ERROR(claim.Run());
+    STAMINA_RETURN_IF_ERROR(RecordJobEvent(db, job_pk, ToMicros(now)));
     STAMINA_ASSIGN_OR_RETURN(JobRow row,
                              FindLeasedJob(db, result.lease_id, ToMicros(now)));
     result.job = row.record;

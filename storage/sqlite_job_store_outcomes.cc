@@ -174,8 +174,7 @@ absl::StatusOr<JobState> SqliteJobStore::Fail(const std::string& lease_id,
     state = error.retryable && row.record.attempt < options_.max_attempts
                 ? JobState::kQueued
                 : JobState::kFailed;
-    return UpdateJobState(db, row.pk, state,
-                          state == JobState::kFailed ? now_us : 0);
+    return UpdateJobState(db, row.pk, state, now_us);
   }));
   return state;
 }
@@ -221,7 +220,7 @@ absl::StatusOr<JobRecord> SqliteJobStore::Retry(const std::string& tenant_id,
                        " error_retryable = 0 WHERE pk = ?1"));
         STAMINA_RETURN_IF_ERROR(clear.BindInt64(1, row.pk));
         STAMINA_RETURN_IF_ERROR(clear.Run());
-        return UpdateJobState(db, row.pk, JobState::kQueued, 0);
+        return UpdateJobState(db, row.pk, JobState::kQueued, ToMicros(options_.clock->Now()));
       });
 }
 

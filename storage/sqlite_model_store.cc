@@ -147,13 +147,14 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
         Statement insert,
         db.Prepare("INSERT INTO models (tenant_id, id, display_name,"
                    " base_model_id, base_digest, create_time_us,"
-                   " update_time_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+                   " update_time_us, webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"));
     STAMINA_RETURN_IF_ERROR(insert.BindText(1, model.tenant_id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(2, model.id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(3, model.display_name));
     STAMINA_RETURN_IF_ERROR(insert.BindText(4, model.base_model_id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(5, base.ColumnText(0)));
     STAMINA_RETURN_IF_ERROR(insert.BindInt64(6, now_us));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(7, model.webhook_url));
     absl::Status inserted = insert.Run();
     if (absl::IsFailedPrecondition(inserted)) {  // foreign key: no tenant
       return absl::NotFoundError(

@@ -35,6 +35,7 @@ PACKAGES = {
     "//third_party/tsan": True,
     "//tests": True,
     "//tools": True,
+    "//webhooks": True,
     "//worker": True,
     "//worker/testing": False,
 }

@@ -22,7 +22,7 @@ packages=(
   libgrpc++-dev libgrpc++1.51 libgrpc-dev libgrpc29 libc-ares2 libre2-9 libssl3
   libsqlite3-dev libsqlite3-0 libpng-dev libpng16-16 zlib1g-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libgoogle-glog-dev libgoogle-glog0v6 libgflags-dev
-  libgflags2.2 libunwind8 grpc-proto
+  libgflags2.2 libunwind8 grpc-proto libcurl4-openssl-dev libcurl4 libjemalloc-dev libjemalloc2
 )
 
 rm -rf "${carry}"

@@ -12,6 +12,7 @@ from stamina_client.errors import (AlreadyExistsError, CancelledError, DataLossE
                                    InvalidArgumentError, JobFailedError, NotFoundError,
                                    ResourceExhaustedError, StaminaError, UnauthenticatedError,
                                    UnavailableError)
+from stamina_client.webhooks import WebhookVerificationError, verify_webhook
 from stamina_client._stubs import (concept_pb2, job_pb2, model_pb2,  # noqa: F401
                                    sampler_service_pb2)
 
@@ -20,5 +21,5 @@ __all__ = [
     "CancelledError", "DataLossError", "DeadlineExceededError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "JobFailedError", "NotFoundError",
     "ResourceExhaustedError", "UnauthenticatedError", "UnavailableError", "concept_pb2",
-    "job_pb2", "model_pb2", "sampler_service_pb2",
+    "job_pb2", "model_pb2", "sampler_service_pb2", "verify_webhook", "WebhookVerificationError",
 ]

@@ -92,8 +92,9 @@ class Client:
                            sampler_service_pb2.GetCapabilitiesRequest(), "read")
 
     def create_model(self, model_id: str, *, display_name: str = "", base_model: str = "",
-                     request_id: Optional[str] = None):
-        """Creates models/{model_id}; the base model defaults to the server's first."""
+                     webhook_url: str = "", request_id: Optional[str] = None):
+        """Creates models/{model_id}; the base model defaults to the server's first.
+        webhook_url: where its jobs' state changes are POSTed (signed)."""
         if not base_model:
             bases = self.capabilities().base_models
             if not bases:
@@ -101,7 +102,8 @@ class Client:
                                                      "the server has no base model")
             base_model = bases[0].name
         request = model_service_pb2.CreateModelRequest(
-            model=model_pb2.Model(display_name=display_name, base_model=base_model),
+            model=model_pb2.Model(display_name=display_name, base_model=base_model,
+                                  webhook_url=webhook_url),
             model_id=model_id, request_id=request_id or str(uuid.uuid4()))
         return self._unary(self.models.CreateModel, request, "create")
 
@@ -197,15 +199,26 @@ class Client:
     # ---- Training ---------------------------------------------------------
 
     def train(self, concept: str, settings: Optional[job_pb2.TrainingSettings] = None, *,
-              request_id: Optional[str] = None, **fields):
+              webhook_url: str = "", request_id: Optional[str] = None, **fields):
         """Queues a job teaching the concept to the model's head. Settings are a
-        TrainingSettings or its fields as keywords (steps=..., method=...)."""
+        TrainingSettings or its fields as keywords (steps=..., method=...);
+        webhook_url receives the job's state changes (else the model's)."""
         if settings is None:
             settings = job_pb2.TrainingSettings(**fields)
         request = training_service_pb2.TrainConceptRequest(
             parent=concept.split("/concepts/")[0], concept=concept, settings=settings,
-            request_id=request_id or str(uuid.uuid4()))
+            webhook_url=webhook_url, request_id=request_id or str(uuid.uuid4()))
         return self._unary(self.training.TrainConcept, request, "create")
+
+    def webhook_secret(self) -> str:
+        """The tenant's webhook signing secret ("whsec_..."; webhooks.verify_webhook)."""
+        return self._unary(self.training.GetWebhookSecret,
+                           training_service_pb2.GetWebhookSecretRequest(), "read").secret
+
+    def rotate_webhook_secret(self) -> str:
+        """Replaces the secret; later deliveries are signed with the new one."""
+        return self._unary(self.training.RotateWebhookSecret,
+                           training_service_pb2.RotateWebhookSecretRequest(), "none").secret
 
     def get_job(self, name: str):
         return self._unary(self.training.GetJob, training_service_pb2.GetJobRequest(name=name),

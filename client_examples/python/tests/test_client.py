@@ -105,6 +105,14 @@ class ClientTest(unittest.TestCase):
         again, = self.client.sample("family", "a photo of <anna>", seed=7, steps=4)
         self.assertEqual(again.png, image.png, "the rolled-back head draws what v1 drew")
 
+    def test_webhook_secret_is_stable_until_rotated(self):
+        first = self.client.webhook_secret()
+        self.assertTrue(first.startswith("whsec_"))
+        self.assertEqual(self.client.webhook_secret(), first)
+        rotated = self.client.rotate_webhook_secret()
+        self.assertNotEqual(rotated, first)
+        self.assertEqual(self.client.webhook_secret(), rotated)
+
     def test_a_failed_job_raises_job_failed_error(self):
         self.client.create_model("failing")
         concept = self.client.create_concept("failing", "mill", token="<mill>")
@@ -116,6 +124,29 @@ class ClientTest(unittest.TestCase):
             self.client.wait(job.name)
         self.assertEqual(raised.exception.job.state, job_pb2.JOB_STATE_FAILED)
         self.assertRegex(str(raised.exception), "token_initializer|zzqxv")
+
+
+class VerifyWebhookTest(unittest.TestCase):
+    # The Standard Webhooks specification's example.
+    SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    HEADERS = {"Webhook-Id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
+               "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
+    BODY = b'{"test": 2432232314}'
+
+    def test_accepts_the_specifications_example(self):
+        event = stamina_client.verify_webhook(self.SECRET, self.HEADERS, self.BODY,
+                                              now=1614265330 + 5)
+        self.assertEqual(event, {"test": 2432232314})
+
+    def test_refuses_tampering_and_replays(self):
+        with self.assertRaisesRegex(stamina_client.WebhookVerificationError, "no signature"):
+            stamina_client.verify_webhook(self.SECRET, self.HEADERS, b'{"test": 1}',
+                                          now=1614265330)
+        with self.assertRaisesRegex(stamina_client.WebhookVerificationError, "replay"):
+            stamina_client.verify_webhook(self.SECRET, self.HEADERS, self.BODY,
+                                          now=1614265330 + 3600)
+        with self.assertRaisesRegex(stamina_client.WebhookVerificationError, "missing"):
+            stamina_client.verify_webhook(self.SECRET, {}, self.BODY)
 
 
 class BarTest(unittest.TestCase):

@@ -36,6 +36,8 @@ import type { ListVersionsRequest } from './generated/stamina/v1/ListVersionsReq
 import type { ListConceptsRequest } from './generated/stamina/v1/ListConceptsRequest';
 import type { ListImagesRequest } from './generated/stamina/v1/ListImagesRequest';
 import type { ListJobsRequest } from './generated/stamina/v1/ListJobsRequest';
+import type { RotateWebhookSecretResponse__Output } from './generated/stamina/v1/RotateWebhookSecretResponse';
+import type { WebhookSecret__Output } from './generated/stamina/v1/WebhookSecret';
 import type { Model, Model__Output } from './generated/stamina/v1/Model';
 import type { ModelVersion__Output } from './generated/stamina/v1/ModelVersion';
 import type { SampleProgress__Output } from './generated/stamina/v1/SampleProgress';
@@ -323,20 +325,53 @@ export class StaminaClient {
 
   // ---- Training -----------------------------------------------------------
 
-  /** Queues a job that teaches the concept to the model's head. */
+  /**
+   * Queues a job that teaches the concept to the model's head. `webhookUrl`
+   * receives its state changes, signed (else the model's webhookUrl).
+   */
   train(
     concept: string,
     settings: TrainingSettings = {},
-    options: CreateOptions = {},
+    options: CreateOptions & { webhookUrl?: string } = {},
   ): Promise<Job__Output> {
     const s = this.services.training;
     const requestId = options.requestId ?? randomUUID();
     return this.unary(
       s.TrainConcept.bind(s),
-      { parent: concept.split('/concepts/')[0], concept, settings, requestId },
+      {
+        parent: concept.split('/concepts/')[0],
+        concept,
+        settings,
+        requestId,
+        webhookUrl: options.webhookUrl ?? '',
+      },
       'create',
       options,
     );
+  }
+
+  /** The tenant's webhook signing secret, "whsec_..." (see verifyWebhook). */
+  async webhookSecret(options: CallOptions = {}): Promise<string> {
+    const s = this.services.training;
+    const answer: WebhookSecret__Output = await this.unary(
+      s.GetWebhookSecret.bind(s),
+      {},
+      'read',
+      options,
+    );
+    return answer.secret;
+  }
+
+  /** Replaces the secret; later deliveries are signed with the new one. */
+  async rotateWebhookSecret(options: CallOptions = {}): Promise<string> {
+    const s = this.services.training;
+    const answer: RotateWebhookSecretResponse__Output = await this.unary(
+      s.RotateWebhookSecret.bind(s),
+      {},
+      'none',
+      options,
+    );
+    return answer.secret;
   }
 
   getJob(name: string, options: CallOptions = {}): Promise<Job__Output> {

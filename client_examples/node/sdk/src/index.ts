@@ -11,6 +11,8 @@ export type {
   WatchOptions,
 } from './client';
 export * from './errors';
+export { verifyWebhook, WebhookVerificationError } from './webhooks';
+export type { WebhookEvent } from './webhooks';
 export type { ImageSource, UploadProgress } from './upload';
 export type { ExportedFile } from './export';
 // Every stamina.v1 message, as sent (T) and as received (T__Output).

@@ -1,0 +1,70 @@
+// File: storage/webhook_outbox.h
+//
+// WebhookOutbox: the read side of the durable webhook outbox (events are
+// written with the job changes they describe, webhook_rows.h) and the
+// tenants' signing secrets. The dispatcher takes due events, and marks each
+// delivered, rescheduled after a failed attempt, or abandoned after the
+// last one; an event not marked (a crash mid-delivery) is due again, so a
+// receiver may see it twice and deduplicates by its id.
+//
+// Implementations are thread-safe.
+#ifndef STAMINA_STORAGE_WEBHOOK_OUTBOX_H_
+#define STAMINA_STORAGE_WEBHOOK_OUTBOX_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace stamina::storage {
+
+struct OutboxEvent {
+  int64_t pk = 0;
+  std::string id;  // webhook-id
+  std::string tenant_id;
+  std::string url;
+  std::string type;
+  std::string body;  // the JSON payload, as signed and sent
+  int attempts = 0;  // failed attempts so far
+  absl::Time create_time;
+};
+
+struct OutboxCounts {
+  int64_t pending = 0;
+  int64_t delivered = 0;
+  int64_t abandoned = 0;
+};
+
+class WebhookOutbox {
+ public:
+  virtual ~WebhookOutbox() = default;
+
+  // Undelivered, not abandoned events due at `now`, in the order they were
+  // recorded.
+  virtual absl::StatusOr<std::vector<OutboxEvent>> Due(absl::Time now, int limit) = 0;
+  // When the next undelivered event falls due; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<absl::Time>> NextDue() = 0;
+
+  virtual absl::Status MarkDelivered(int64_t pk, absl::Time now) = 0;
+  // One more failed attempt; due again at `next_attempt`.
+  virtual absl::Status Reschedule(int64_t pk, absl::Time next_attempt,
+                                  const std::string& error) = 0;
+  // The last attempt failed: the event is kept, never sent again.
+  virtual absl::Status Abandon(int64_t pk, const std::string& error) = 0;
+
+  // The tenant's signing secret; `candidate` becomes it if it has none.
+  virtual absl::StatusOr<std::string> TenantSecret(const std::string& tenant_id,
+                                                   const std::string& candidate) = 0;
+  // Replaces the tenant's secret; later deliveries are signed with it.
+  virtual absl::Status ReplaceTenantSecret(const std::string& tenant_id,
+                                           const std::string& secret) = 0;
+
+  virtual absl::StatusOr<OutboxCounts> Count() = 0;
+};
+
+}  // namespace stamina::storage
+
+#endif  // STAMINA_STORAGE_WEBHOOK_OUTBOX_H_
