@@ -17,7 +17,7 @@ import sys
 TORCH = "@system//:torch"
 
 # Never LibTorch, not even through another package.
-TORCH_FREE = ["cli", "common", "images", "protos", "rpc", "server", "storage"]
+TORCH_FREE = ["cli", "common", "images", "protos", "rpc", "server", "storage", "webhooks"]
 
 # Top-level package -> top-level packages it must not depend on (the DAG:
 # common -> {storage, core, images, rpc} -> {worker, sampler, server} ->

@@ -9,6 +9,7 @@ PACKAGES = {
     "//app": False,
     "//bench": True,
     "//cli": True,
+    "//client_examples": False,
     "//common": True,
     "//common/testing": False,
     "//core": True,
