@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { startStaminad } from './staminad.mjs';
+import { basePhotos, startStaminad } from './staminad.mjs';
 
 const require = createRequire(import.meta.url);
 const sdk = require('../dist/index.js');
@@ -78,21 +78,12 @@ describe('StaminaClient against staminad', () => {
   });
 
   test('upload, train, watch, sample, lineage, rollback, export', async () => {
-    const base = caps.baseModels[0];
     const model = await client.createModel('family', { displayName: 'Family' });
     assert.equal(model.name, 'models/family');
     assert.equal(model.headVersion, '', 'a new model starts at the base');
 
     // Real PNGs for the concept: samples of the base model itself.
-    const photos = await client.sample({
-      model: 'family',
-      prompt: 'a photo of a person',
-      imageCount: caps.limits.minImagesPerConcept,
-      width: base.resolution,
-      height: base.resolution,
-      steps: caps.limits.minSampleSteps,
-      seed: 11,
-    });
+    const photos = await basePhotos(client, 'family', { seed: 11 });
     assert.equal(photos.length, caps.limits.minImagesPerConcept);
 
     const concept = await client.createConcept('family', 'anna', {
@@ -185,16 +176,8 @@ describe('StaminaClient against staminad', () => {
   });
 
   test('a job that fails rejects wait() with JobFailedError', async () => {
-    const base = caps.baseModels[0];
     await client.createModel('failing', {});
-    const photos = await client.sample({
-      model: 'failing',
-      prompt: 'a tower',
-      imageCount: caps.limits.minImagesPerConcept,
-      width: base.resolution,
-      height: base.resolution,
-      steps: caps.limits.minSampleSteps,
-    });
+    const photos = await basePhotos(client, 'failing', { prompt: 'a tower' });
     const concept = await client.createConcept('failing', 'tower', { token: '<tower>' });
     await client.uploadImages(
       concept.name,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 
-import { startStaminad } from './staminad.mjs';
+import { basePhotos, startStaminad } from './staminad.mjs';
 
 const require = createRequire(import.meta.url);
 const { StaminaClient } = require('../dist/index.js');
@@ -22,16 +22,8 @@ after(async () => server?.stop());
 test('the quickstart trains a concept and writes its sample', async () => {
   // Photos for the concept: samples of the base model, through another model.
   const client = new StaminaClient({ address: server.address, apiKey: server.key });
-  const caps = await client.capabilities();
   await client.createModel('photos');
-  const photos = await client.sample({
-    model: 'photos',
-    prompt: 'a person',
-    imageCount: caps.limits.minImagesPerConcept,
-    width: caps.baseModels[0].resolution,
-    height: caps.baseModels[0].resolution,
-    seed: 3,
-  });
+  const photos = await basePhotos(client, 'photos', { seed: 3 });
   client.close();
   const dir = join(server.dir, 'photos');
   mkdirSync(dir);

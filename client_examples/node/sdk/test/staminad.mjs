@@ -71,3 +71,21 @@ export async function startStaminad({ tenant = 'nodetest', flags = [] } = {}) {
     },
   };
 }
+
+/**
+ * Real PNGs for a concept: as many samples of the base model (through
+ * `model`, which exists) as a concept needs at least, at its native size.
+ */
+export async function basePhotos(client, model, { prompt = 'a photo of a person', seed = 1 } = {}) {
+  const caps = await client.capabilities();
+  const base = caps.baseModels[0];
+  return client.sample({
+    model,
+    prompt,
+    imageCount: caps.limits.minImagesPerConcept,
+    width: base.resolution,
+    height: base.resolution,
+    steps: caps.limits.minSampleSteps,
+    seed,
+  });
+}

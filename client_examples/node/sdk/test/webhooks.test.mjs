@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 
-import { startStaminad } from './staminad.mjs';
+import { basePhotos, startStaminad } from './staminad.mjs';
 
 const require = createRequire(import.meta.url);
 const sdk = require('../dist/index.js');
@@ -62,16 +62,8 @@ test('a job posts signed events to its webhook URL', async () => {
   receiver.listen(0, '127.0.0.1');
   await once(receiver, 'listening');
   try {
-    const caps = await client.capabilities();
     await client.createModel('hooked');
-    const photos = await client.sample({
-      model: 'hooked',
-      prompt: 'a person',
-      imageCount: caps.limits.minImagesPerConcept,
-      width: caps.baseModels[0].resolution,
-      height: caps.baseModels[0].resolution,
-      seed: 4,
-    });
+    const photos = await basePhotos(client, 'hooked', { seed: 4 });
     const concept = await client.createConcept('hooked', 'anna', { token: '<anna>' });
     await client.uploadImages(concept.name, photos.map((p, i) => ({ filename: `${i}.png`, data: p.png })));
     const url = `http://127.0.0.1:${receiver.address().port}/hook`;
