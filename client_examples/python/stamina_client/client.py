@@ -307,6 +307,38 @@ class Client:
 
         return self._retrying(attempt, "read")
 
+    def export_model(self, model: str, out_dir: str, *, version: str = "",
+                     adapters_only: bool = False, half_precision: bool = False):
+        """Writes a version (the head by default) into out_dir: the folded
+        diffusers checkpoint, or only the adapters. Paths the server sends are
+        checked to stay inside out_dir. Returns (version, {path: bytes})."""
+        request = sampler_service_pb2.ExportModelRequest(
+            model=model_name(model), version=version, half_precision=half_precision,
+            format=(sampler_service_pb2.EXPORT_FORMAT_ADAPTERS if adapters_only
+                    else sampler_service_pb2.EXPORT_FORMAT_DIFFUSERS))
+        root = os.path.realpath(out_dir)
+
+        def attempt():
+            exported_version, sizes = "", {}
+            for response in self.sampler.ExportModel(request, metadata=self._metadata,
+                                                     timeout=20 * self._timeout):
+                exported_version = response.version or exported_version
+                if not response.HasField("chunk"):
+                    continue
+                chunk = response.chunk
+                target = os.path.realpath(os.path.join(root, chunk.path))
+                if not target.startswith(root + os.sep):
+                    raise ValueError(f"export: the server sent a path outside {root}: "
+                                     f"{chunk.path}")
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "r+b" if chunk.path in sizes else "wb") as f:
+                    f.seek(chunk.offset)
+                    f.write(chunk.data)
+                sizes[chunk.path] = sizes.get(chunk.path, 0) + len(chunk.data)
+            return exported_version, sizes
+
+        return self._retrying(attempt, "read")
+
     # ---- Plumbing ---------------------------------------------------------
 
     def _unary(self, method, request, retry_class: str):

@@ -100,6 +100,13 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(sorted(v.name for v in self.client.list_versions("family")),
                          sorted([done.result_version, second.result_version]))
 
+        with tempfile.TemporaryDirectory() as tmp:
+            version, sizes = self.client.export_model("family", tmp, adapters_only=True)
+            self.assertEqual(version, second.result_version)
+            self.assertTrue(sizes)
+            for path, size in sizes.items():
+                self.assertEqual(os.path.getsize(os.path.join(tmp, path)), size)
+
         self.assertEqual(self.client.rollback("family", done.result_version).head_version,
                          done.result_version)
         again, = self.client.sample("family", "a photo of <anna>", seed=7, steps=4)
