@@ -144,6 +144,20 @@ absl::Status SqliteWebhookOutbox::ReplaceTenantSecret(const std::string& tenant_
   });
 }
 
+absl::StatusOr<int64_t> SqliteWebhookOutbox::Prune(absl::Time before) {
+  int64_t pruned = 0;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(Statement prune,
+                             db.Prepare("DELETE FROM webhook_outbox WHERE create_time_us < ?1"
+                                        " AND (delivered_time_us IS NOT NULL OR abandoned = 1)"));
+    STAMINA_RETURN_IF_ERROR(prune.BindInt64(1, ToMicros(before)));
+    STAMINA_RETURN_IF_ERROR(prune.Run());
+    pruned = db.changes();
+    return absl::OkStatus();
+  }));
+  return pruned;
+}
+
 absl::StatusOr<OutboxCounts> SqliteWebhookOutbox::Count() {
   OutboxCounts counts;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {

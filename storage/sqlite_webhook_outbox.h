@@ -31,6 +31,7 @@ class SqliteWebhookOutbox final : public WebhookOutbox {
                                            const std::string& candidate) override;
   absl::Status ReplaceTenantSecret(const std::string& tenant_id,
                                    const std::string& secret) override;
+  absl::StatusOr<int64_t> Prune(absl::Time before) override;
   absl::StatusOr<OutboxCounts> Count() override;
 
  private:

@@ -118,6 +118,15 @@ TEST_F(WebhookOutboxTest, DeliveredRescheduledAndAbandonedEventsLeaveTheDueList)
   EXPECT_EQ(counts.pending, 0);
   EXPECT_EQ(counts.delivered, 1);
   EXPECT_EQ(counts.abandoned, 1);
+
+  // Pruning keeps pending events and recent ones.
+  Train("rex", "http://receiver.example/hook");
+  EXPECT_THAT(outbox_->Prune(r_->clock().Now() - absl::Hours(1)), IsOkAndHolds(0));
+  r_->clock().Advance(absl::Hours(2));
+  EXPECT_THAT(outbox_->Prune(r_->clock().Now() - absl::Hours(1)), IsOkAndHolds(2));
+  STAMINA_ASSERT_OK_AND_ASSIGN(counts, outbox_->Count());
+  EXPECT_EQ(counts.pending, 1);
+  EXPECT_EQ(counts.delivered + counts.abandoned, 0);
 }
 
 TEST_F(WebhookOutboxTest, TenantSecretIsCreatedOnceAndReplaced) {

@@ -62,6 +62,10 @@ class WebhookOutbox {
   virtual absl::Status ReplaceTenantSecret(const std::string& tenant_id,
                                            const std::string& secret) = 0;
 
+  // Deletes delivered and abandoned events recorded before `before` (the
+  // outbox would otherwise grow with every job forever). Returns how many.
+  virtual absl::StatusOr<int64_t> Prune(absl::Time before) = 0;
+
   virtual absl::StatusOr<OutboxCounts> Count() = 0;
 };
 

@@ -15,9 +15,11 @@ absl::StatusOr<std::unique_ptr<WebhookDispatcher>> WebhookDispatcher::Create(Opt
   }
   if (options.max_attempts < 1 || options.batch < 1 ||
       options.initial_backoff <= absl::ZeroDuration() ||
-      options.max_backoff < options.initial_backoff || options.idle_poll <= absl::ZeroDuration()) {
+      options.max_backoff < options.initial_backoff || options.idle_poll <= absl::ZeroDuration() ||
+      options.retention <= absl::ZeroDuration() || options.prune_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "max_attempts and batch must be >= 1, backoffs and idle_poll positive");
+        "max_attempts and batch must be >= 1; backoffs, idle_poll, retention and "
+        "prune_interval positive");
   }
   auto dispatcher = std::unique_ptr<WebhookDispatcher>(new WebhookDispatcher(std::move(options)));
   if (dispatcher->options_.start_thread) {
@@ -111,7 +113,16 @@ absl::StatusOr<int> WebhookDispatcher::DeliverDue() {
 
 void WebhookDispatcher::Run() {
   uint64_t seen = options_.changes != nullptr ? options_.changes->version() : 0;
+  absl::Time next_prune = options_.clock->Now();
   while (!stop_.HasBeenNotified()) {
+    if (options_.clock->Now() >= next_prune) {
+      absl::StatusOr<int64_t> pruned =
+          options_.outbox->Prune(options_.clock->Now() - options_.retention);
+      if (!pruned.ok() && options_.log) {
+        options_.log(absl::StrCat("webhooks: pruning: ", pruned.status().ToString()));
+      }
+      next_prune = options_.clock->Now() + options_.prune_interval;
+    }
     absl::StatusOr<int> delivered = DeliverDue();
     if (!delivered.ok() && options_.log) {
       options_.log(absl::StrCat("webhooks: ", delivered.status().ToString()));

@@ -45,6 +45,10 @@ class WebhookDispatcher {
     int max_attempts = 24;
     int batch = 32;
     absl::Duration idle_poll = absl::Seconds(5);
+    // Delivered and abandoned events are deleted after `retention`, checked
+    // every `prune_interval`.
+    absl::Duration retention = absl::Hours(24 * 7);
+    absl::Duration prune_interval = absl::Hours(1);
     // false: no thread; tests call DeliverDue().
     bool start_thread = true;
     std::function<void(const std::string&)> log;
