@@ -50,6 +50,8 @@ void ProgressBar::Update(double fraction, absl::string_view label, bool force) {
                         ? -1
                         : static_cast<int>(std::floor(std::min(fraction, 1.0) * 10));
   const bool new_phase = first_word != last_first_word_;
+  // A phase that starts over (an upload retried from 0) counts its tenths anew.
+  if (tenth < last_tenth_) last_tenth_ = tenth;
   const bool due = force || !drawn_ || new_phase || tenth > last_tenth_ ||
                    now - last_print_ >= options_.min_interval;
   if (!due || line == last_line_) return;

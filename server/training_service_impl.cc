@@ -194,9 +194,9 @@ grpc::Status TrainingServiceImpl::GetWebhookSecret(grpc::ServerContext* call,
   auto run = [&]() -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
     if (ctx_->webhooks == nullptr) return absl::UnimplementedError("webhooks are off");
-    STAMINA_ASSIGN_OR_RETURN(std::string secret,
+    STAMINA_ASSIGN_OR_RETURN(storage::TenantSecrets secrets,
                              ctx_->webhooks->TenantSecret(tenant, webhooks::NewWebhookSecret()));
-    response->set_secret(secret);
+    response->set_secret(secrets.current);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -209,7 +209,9 @@ grpc::Status TrainingServiceImpl::RotateWebhookSecret(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
     if (ctx_->webhooks == nullptr) return absl::UnimplementedError("webhooks are off");
     const std::string secret = webhooks::NewWebhookSecret();
-    STAMINA_RETURN_IF_ERROR(ctx_->webhooks->ReplaceTenantSecret(tenant, secret));
+    // Deliveries carry both signatures for a day, so receivers can switch.
+    STAMINA_RETURN_IF_ERROR(
+        ctx_->webhooks->ReplaceTenantSecret(tenant, secret, ctx_->clock->Now() + absl::Hours(24)));
     response->set_secret(secret);
     return absl::OkStatus();
   };

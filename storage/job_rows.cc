@@ -115,7 +115,8 @@ absl::Status UpdateJobState(Database& db, int64_t job_pk, JobState state, int64_
   STAMINA_RETURN_IF_ERROR(update.BindInt64(2, static_cast<int64_t>(state)));
   if (!running) {
     STAMINA_RETURN_IF_ERROR(update.BindOptionalInt64(
-        3, IsTerminal(state) ? std::optional<int64_t>(now_us) : std::nullopt));
+        3, IsTerminal(state) || state == JobState::kFailed ? std::optional<int64_t>(now_us)
+                                                           : std::nullopt));
   }
   STAMINA_RETURN_IF_ERROR(update.Run());
   return RecordJobEvent(db, job_pk, now_us);

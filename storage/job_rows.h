@@ -42,7 +42,7 @@ absl::StatusOr<JobRow> FindJob(Database& db, const std::string& tenant_id,
 absl::StatusOr<JobRow> FindLeasedJob(Database& db, const std::string& lease_id,
                                      int64_t now_us);
 
-// Sets the state at `now_us` (the end time too when it is terminal),
+// Sets the state at `now_us` (the end time too when it is terminal or FAILED),
 // clearing lease and phase unless the new state is RUNNING, and records the
 // change in the webhook outbox when the job has a URL.
 absl::Status UpdateJobState(Database& db, int64_t job_pk, JobState state, int64_t now_us);

@@ -188,7 +188,11 @@ CREATE TABLE webhook_secrets (
   tenant_id TEXT PRIMARY KEY NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   -- "whsec_" + base64 of the key: HMAC needs the key itself.
   secret TEXT NOT NULL,
-  create_time_us INTEGER NOT NULL
+  create_time_us INTEGER NOT NULL,
+  -- After a rotation deliveries are signed with both until this time, so
+  -- receivers can switch without refusing any.
+  previous_secret TEXT NOT NULL DEFAULT '',
+  previous_expire_us INTEGER
 ) STRICT;
 CREATE TABLE webhook_outbox (
   pk INTEGER PRIMARY KEY,
@@ -196,6 +200,8 @@ CREATE TABLE webhook_outbox (
   id TEXT NOT NULL UNIQUE,
   tenant_id TEXT NOT NULL,
   url TEXT NOT NULL,
+  -- The job the event is about: one job's events go out in order.
+  subject TEXT NOT NULL,
   type TEXT NOT NULL,
   -- The JSON payload, exactly as sent and signed.
   body TEXT NOT NULL,
@@ -207,6 +213,8 @@ CREATE TABLE webhook_outbox (
   last_error TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_us)
+  WHERE delivered_time_us IS NULL AND abandoned = 0;
+CREATE INDEX webhook_outbox_pending_by_subject ON webhook_outbox(subject, pk)
   WHERE delivered_time_us IS NULL AND abandoned = 0;
 )sql";
 

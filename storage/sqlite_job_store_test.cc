@@ -280,6 +280,7 @@ TEST_F(JobStoreTest, FailedJobBlocksTheModelUntilRetriedOrCancelled) {
   STAMINA_ASSERT_OK_AND_ASSIGN(JobRecord failed, r_->jobs().Get("t1", "m1", a.id));
   EXPECT_EQ(failed.error.code, 3);
   EXPECT_EQ(failed.error.message, "bad images");
+  EXPECT_EQ(failed.end_time, r_->clock().Now());  // FAILED ends the attempt
   EXPECT_THAT(r_->jobs().Claim("w1", kTtl), IsOkAndHolds(::testing::Eq(std::nullopt)));
   // Visible: the model names its failed job, the held job names what holds it.
   EXPECT_THAT(r_->models().GetModel("t1", "m1"),

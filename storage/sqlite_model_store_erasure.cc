@@ -12,6 +12,7 @@
 #include "storage/model_rows.h"
 #include "storage/sql_time.h"
 #include "storage/sqlite_model_store.h"
+#include "storage/webhook_rows.h"
 
 namespace stamina::storage {
 namespace {
@@ -201,6 +202,8 @@ absl::StatusOr<ErasureReport> SqliteModelStore::DeleteModel(
     for (const std::string& c : concepts) {
       report.concepts.push_back(ConceptName(model_id, c));
     }
+    STAMINA_RETURN_IF_ERROR(
+        RecordDeletedJobEvents(db, "model_pk", model.pk, ToMicros(options_.clock->Now())));
     for (const char* sql :
          {"DELETE FROM concept_images WHERE concept_pk IN"
           " (SELECT pk FROM concepts WHERE model_pk = ?1)",
@@ -284,6 +287,8 @@ absl::StatusOr<DeletedConcept> SqliteModelStore::DeleteConcept(
     STAMINA_RETURN_IF_ERROR(head.BindOptionalInt64(2, result.head_version));
     STAMINA_RETURN_IF_ERROR(head.BindInt64(3, ToMicros(options_.clock->Now())));
     STAMINA_RETURN_IF_ERROR(head.Run());
+    STAMINA_RETURN_IF_ERROR(
+        RecordDeletedJobEvents(db, "concept_pk", c.pk, ToMicros(options_.clock->Now())));
     for (const char* sql : {"DELETE FROM concept_images WHERE concept_pk = ?1",
                             "DELETE FROM jobs WHERE concept_pk = ?1",
                             "DELETE FROM concepts WHERE pk = ?1"}) {

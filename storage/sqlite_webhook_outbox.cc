@@ -1,5 +1,7 @@
 #include "storage/sqlite_webhook_outbox.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/sql_time.h"
@@ -26,8 +28,11 @@ absl::StatusOr<std::vector<OutboxEvent>> SqliteWebhookOutbox::Due(absl::Time now
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
         db.Prepare("SELECT pk, id, tenant_id, url, type, body, attempts, create_time_us"
-                   " FROM webhook_outbox WHERE delivered_time_us IS NULL AND abandoned = 0"
-                   " AND next_attempt_us <= ?1 ORDER BY pk LIMIT ?2"));
+                   " FROM webhook_outbox w WHERE delivered_time_us IS NULL AND abandoned = 0"
+                   " AND next_attempt_us <= ?1 AND NOT EXISTS (SELECT 1 FROM webhook_outbox o"
+                   "   WHERE o.subject = w.subject AND o.pk < w.pk"
+                   "   AND o.delivered_time_us IS NULL AND o.abandoned = 0)"
+                   " ORDER BY pk LIMIT ?2"));
     STAMINA_RETURN_IF_ERROR(query.BindInt64(1, ToMicros(now)));
     STAMINA_RETURN_IF_ERROR(query.BindInt64(2, limit));
     for (;;) {
@@ -50,10 +55,12 @@ absl::StatusOr<std::vector<OutboxEvent>> SqliteWebhookOutbox::Due(absl::Time now
 absl::StatusOr<std::optional<absl::Time>> SqliteWebhookOutbox::NextDue() {
   std::optional<absl::Time> next;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement query,
-        db.Prepare("SELECT min(next_attempt_us) FROM webhook_outbox"
-                   " WHERE delivered_time_us IS NULL AND abandoned = 0"));
+    STAMINA_ASSIGN_OR_RETURN(Statement query,
+                             db.Prepare("SELECT min(next_attempt_us) FROM webhook_outbox w"
+                                        " WHERE delivered_time_us IS NULL AND abandoned = 0"
+                                        " AND NOT EXISTS (SELECT 1 FROM webhook_outbox o"
+                                        "   WHERE o.subject = w.subject AND o.pk < w.pk"
+                                        "   AND o.delivered_time_us IS NULL AND o.abandoned = 0)"));
     STAMINA_RETURN_IF_ERROR(query.Step().status());
     next = FromMicros(query.ColumnOptionalInt64(0));
     return absl::OkStatus();
@@ -99,9 +106,34 @@ absl::Status SqliteWebhookOutbox::Abandon(int64_t pk, const std::string& error) 
   });
 }
 
-absl::StatusOr<std::string> SqliteWebhookOutbox::TenantSecret(const std::string& tenant_id,
-                                                              const std::string& candidate) {
-  std::string secret;
+namespace {
+
+// The secrets row, read in `db`; nullopt when the tenant has none.
+absl::StatusOr<std::optional<TenantSecrets>> ReadSecrets(Database& db, const std::string& tenant_id,
+                                                         int64_t now_us) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT secret, CASE WHEN previous_expire_us > ?2 THEN previous_secret"
+                 " ELSE '' END FROM webhook_secrets WHERE tenant_id = ?1"));
+  STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
+  STAMINA_RETURN_IF_ERROR(query.BindInt64(2, now_us));
+  STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::nullopt;
+  return TenantSecrets{.current = query.ColumnText(0), .previous = query.ColumnText(1)};
+}
+
+}  // namespace
+
+absl::StatusOr<TenantSecrets> SqliteWebhookOutbox::TenantSecret(const std::string& tenant_id,
+                                                                const std::string& candidate) {
+  const int64_t now_us = ToMicros(options_.clock->Now());
+  std::optional<TenantSecrets> secrets;
+  // Almost always there already: a read, not a write, per delivery.
+  STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(secrets, ReadSecrets(db, tenant_id, now_us));
+    return absl::OkStatus();
+  }));
+  if (secrets.has_value()) return *secrets;
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement insert,
@@ -109,33 +141,33 @@ absl::StatusOr<std::string> SqliteWebhookOutbox::TenantSecret(const std::string&
                    " VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO NOTHING"));
     STAMINA_RETURN_IF_ERROR(insert.BindText(1, tenant_id));
     STAMINA_RETURN_IF_ERROR(insert.BindText(2, candidate));
-    STAMINA_RETURN_IF_ERROR(insert.BindInt64(3, ToMicros(options_.clock->Now())));
+    STAMINA_RETURN_IF_ERROR(insert.BindInt64(3, now_us));
     absl::Status inserted = insert.Run();
     if (absl::IsFailedPrecondition(inserted)) {  // foreign key: no tenant
       return absl::NotFoundError(absl::StrCat("tenant ", tenant_id, " not found"));
     }
     STAMINA_RETURN_IF_ERROR(inserted);
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement query, db.Prepare("SELECT secret FROM webhook_secrets WHERE tenant_id = ?1"));
-    STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
-    STAMINA_RETURN_IF_ERROR(query.Step().status());
-    secret = query.ColumnText(0);
+    STAMINA_ASSIGN_OR_RETURN(secrets, ReadSecrets(db, tenant_id, now_us));
     return absl::OkStatus();
   }));
-  return secret;
+  if (!secrets.has_value()) return absl::InternalError("webhook secret vanished");
+  return *secrets;
 }
 
 absl::Status SqliteWebhookOutbox::ReplaceTenantSecret(const std::string& tenant_id,
-                                                      const std::string& secret) {
+                                                      const std::string& secret,
+                                                      absl::Time previous_valid_until) {
   return options_.db->Write([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement upsert,
         db.Prepare("INSERT INTO webhook_secrets (tenant_id, secret, create_time_us)"
                    " VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE SET"
+                   " previous_secret = secret, previous_expire_us = ?4,"
                    " secret = excluded.secret, create_time_us = excluded.create_time_us"));
     STAMINA_RETURN_IF_ERROR(upsert.BindText(1, tenant_id));
     STAMINA_RETURN_IF_ERROR(upsert.BindText(2, secret));
     STAMINA_RETURN_IF_ERROR(upsert.BindInt64(3, ToMicros(options_.clock->Now())));
+    STAMINA_RETURN_IF_ERROR(upsert.BindInt64(4, ToMicros(previous_valid_until)));
     absl::Status done = upsert.Run();
     if (absl::IsFailedPrecondition(done)) {
       return absl::NotFoundError(absl::StrCat("tenant ", tenant_id, " not found"));

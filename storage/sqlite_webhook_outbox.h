@@ -27,10 +27,10 @@ class SqliteWebhookOutbox final : public WebhookOutbox {
   absl::Status MarkDelivered(int64_t pk, absl::Time now) override;
   absl::Status Reschedule(int64_t pk, absl::Time next_attempt, const std::string& error) override;
   absl::Status Abandon(int64_t pk, const std::string& error) override;
-  absl::StatusOr<std::string> TenantSecret(const std::string& tenant_id,
-                                           const std::string& candidate) override;
-  absl::Status ReplaceTenantSecret(const std::string& tenant_id,
-                                   const std::string& secret) override;
+  absl::StatusOr<TenantSecrets> TenantSecret(const std::string& tenant_id,
+                                             const std::string& candidate) override;
+  absl::Status ReplaceTenantSecret(const std::string& tenant_id, const std::string& secret,
+                                   absl::Time previous_valid_until) override;
   absl::StatusOr<int64_t> Prune(absl::Time before) override;
   absl::StatusOr<OutboxCounts> Count() override;
 

@@ -32,6 +32,13 @@ struct OutboxEvent {
   absl::Time create_time;
 };
 
+// The key that signs a tenant's deliveries, and for a while after a
+// rotation the one before it (both sign, so receivers can switch over).
+struct TenantSecrets {
+  std::string current;
+  std::string previous;  // "" when none, or its grace period is over
+};
+
 struct OutboxCounts {
   int64_t pending = 0;
   int64_t delivered = 0;
@@ -43,9 +50,10 @@ class WebhookOutbox {
   virtual ~WebhookOutbox() = default;
 
   // Undelivered, not abandoned events due at `now`, in the order they were
-  // recorded.
+  // recorded, leaving out any event whose job has an older one pending (a
+  // job's events are delivered in order).
   virtual absl::StatusOr<std::vector<OutboxEvent>> Due(absl::Time now, int limit) = 0;
-  // When the next undelivered event falls due; nullopt when there is none.
+  // When the next event Due() would return falls due; nullopt when none.
   virtual absl::StatusOr<std::optional<absl::Time>> NextDue() = 0;
 
   virtual absl::Status MarkDelivered(int64_t pk, absl::Time now) = 0;
@@ -55,12 +63,14 @@ class WebhookOutbox {
   // The last attempt failed: the event is kept, never sent again.
   virtual absl::Status Abandon(int64_t pk, const std::string& error) = 0;
 
-  // The tenant's signing secret; `candidate` becomes it if it has none.
-  virtual absl::StatusOr<std::string> TenantSecret(const std::string& tenant_id,
-                                                   const std::string& candidate) = 0;
-  // Replaces the tenant's secret; later deliveries are signed with it.
-  virtual absl::Status ReplaceTenantSecret(const std::string& tenant_id,
-                                           const std::string& secret) = 0;
+  // The tenant's signing secrets; `candidate` becomes the current one if it
+  // has none.
+  virtual absl::StatusOr<TenantSecrets> TenantSecret(const std::string& tenant_id,
+                                                     const std::string& candidate) = 0;
+  // Replaces the tenant's secret; later deliveries are signed with it, and
+  // with the one it replaces until `previous_valid_until`.
+  virtual absl::Status ReplaceTenantSecret(const std::string& tenant_id, const std::string& secret,
+                                           absl::Time previous_valid_until) = 0;
 
   // Deletes delivered and abandoned events recorded before `before` (the
   // outbox would otherwise grow with every job forever). Returns how many.

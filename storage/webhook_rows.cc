@@ -1,5 +1,7 @@
 #include "storage/webhook_rows.h"
 
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -16,7 +18,7 @@ std::string JobEventType(JobState state) {
   return absl::StrCat("job.", absl::AsciiStrToLower(JobStateName(state)));
 }
 
-std::string JobEventBody(const JobRecord& job, int64_t now_us) {
+std::string JobEventBody(const JobRecord& job, int64_t now_us, const std::string& type) {
   const std::string model = absl::StrCat("models/", job.model_id);
   nlohmann::json data = {
       {"job", JobName(job)},
@@ -34,15 +36,15 @@ std::string JobEventBody(const JobRecord& job, int64_t now_us) {
                      {"retryable", job.error.retryable}};
   }
   const nlohmann::json event = {
-      {"type", JobEventType(job.state)},
-      {"timestamp", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", FromMicros(now_us),
-                                     absl::UTCTimeZone())},
+      {"type", type.empty() ? JobEventType(job.state) : type},
+      {"timestamp",
+       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", FromMicros(now_us), absl::UTCTimeZone())},
       {"data", data},
   };
   return event.dump();
 }
 
-absl::Status RecordJobEvent(Database& db, int64_t job_pk, int64_t now_us) {
+absl::Status RecordJobEvent(Database& db, int64_t job_pk, int64_t now_us, const std::string& type) {
   STAMINA_ASSIGN_OR_RETURN(Statement query,
                            db.Prepare(absl::StrCat(kJobSelect, "WHERE j.pk = ?1")));
   STAMINA_RETURN_IF_ERROR(query.BindInt64(1, job_pk));
@@ -52,15 +54,36 @@ absl::Status RecordJobEvent(Database& db, int64_t job_pk, int64_t now_us) {
   if (job.webhook_url.empty()) return absl::OkStatus();
   STAMINA_ASSIGN_OR_RETURN(
       Statement insert,
-      db.Prepare("INSERT INTO webhook_outbox (id, tenant_id, url, type, body,"
-                 " create_time_us, next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+      db.Prepare("INSERT INTO webhook_outbox (id, tenant_id, url, subject, type, body,"
+                 " create_time_us, next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"));
+  const std::string event_type = type.empty() ? JobEventType(job.state) : type;
   STAMINA_RETURN_IF_ERROR(insert.BindText(1, absl::StrCat("msg_", RandomHex(16))));
   STAMINA_RETURN_IF_ERROR(insert.BindText(2, job.tenant_id));
   STAMINA_RETURN_IF_ERROR(insert.BindText(3, job.webhook_url));
-  STAMINA_RETURN_IF_ERROR(insert.BindText(4, JobEventType(job.state)));
-  STAMINA_RETURN_IF_ERROR(insert.BindText(5, JobEventBody(job, now_us)));
-  STAMINA_RETURN_IF_ERROR(insert.BindInt64(6, now_us));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(4, JobName(job)));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(5, event_type));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(6, JobEventBody(job, now_us, event_type)));
+  STAMINA_RETURN_IF_ERROR(insert.BindInt64(7, now_us));
   return insert.Run();
+}
+
+absl::Status RecordDeletedJobEvents(Database& db, absl::string_view column, int64_t key,
+                                    int64_t now_us) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement open,
+      db.Prepare(absl::StrCat("SELECT pk FROM jobs WHERE ", column,
+                              " = ?1 AND state IN (1, 2, 4) AND webhook_url != '' ORDER BY pk")));
+  STAMINA_RETURN_IF_ERROR(open.BindInt64(1, key));
+  std::vector<int64_t> jobs;
+  for (;;) {
+    STAMINA_ASSIGN_OR_RETURN(bool row, open.Step());
+    if (!row) break;
+    jobs.push_back(open.ColumnInt64(0));
+  }
+  for (int64_t job : jobs) {
+    STAMINA_RETURN_IF_ERROR(RecordJobEvent(db, job, now_us, "job.deleted"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace stamina::storage

@@ -14,20 +14,30 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "storage/database.h"
 #include "storage/records.h"
 
 namespace stamina::storage {
 
-// "job.queued", "job.running", "job.succeeded", "job.failed", "job.cancelled".
+// "job.queued", "job.running", "job.succeeded", "job.failed", "job.cancelled"
+// ("job.deleted" is RecordDeletedJobEvents's).
 std::string JobEventType(JobState state);
 
-// The event payload for `job` at `now_us`, as sent (docs/api.md, Webhooks).
-std::string JobEventBody(const JobRecord& job, int64_t now_us);
+// The event payload for `job` at `now_us`, as sent (docs/api.md, Webhooks);
+// `type` overrides the one its state gives.
+std::string JobEventBody(const JobRecord& job, int64_t now_us, const std::string& type = "");
 
 // Adds the event for job `job_pk`'s current state to the outbox, due now;
-// nothing when the job has no webhook URL.
-absl::Status RecordJobEvent(Database& db, int64_t job_pk, int64_t now_us);
+// nothing when the job has no webhook URL. `type` as JobEventBody's.
+absl::Status RecordJobEvent(Database& db, int64_t job_pk, int64_t now_us,
+                            const std::string& type = "");
+
+// "job.deleted" events for the open (QUEUED, RUNNING, FAILED) jobs with a
+// URL whose `column` ("model_pk" or "concept_pk") is `key`, before an
+// erasure deletes them: their receivers learn they will never end.
+absl::Status RecordDeletedJobEvents(Database& db, absl::string_view column, int64_t key,
+                                    int64_t now_us);
 
 }  // namespace stamina::storage
 

@@ -5,8 +5,9 @@
 #   - with the flag, a job trains while its receiver is down, staminad is
 #     stopped before any delivery succeeded, the receiver comes up, staminad
 #     restarts on the same data directory, and the receiver then gets every
-#     event (job.queued, job.running, job.succeeded) with a signature that
-#     verifies with the tenant's secret (stamina_client.verify_webhook).
+#     event (job.queued, job.running, job.succeeded), in that order, with a
+#     signature that verifies with the tenant's secret
+#     (stamina_client.verify_webhook).
 set -euo pipefail
 STAMINAD="$1"
 T="${TEST_TMPDIR}"
@@ -121,7 +122,10 @@ for _ in $(seq 1 300); do
 done
 [[ -f "${T}/events" ]] || fail "no event arrived"
 cat "${T}/events"
-# Deduplicated by webhook-id: exactly the three state changes, all of this job.
+# One job's events arrive in order; deduplicated by webhook-id: exactly the
+# three state changes, all of this job.
+[[ "$(awk '!seen[$1]++ {print $2}' "${T}/events" | tr '\n' ' ')" == "job.queued job.running job.succeeded " ]] \
+  || fail "events out of order"
 [[ "$(sort -u "${T}/events" | cut -d' ' -f1 | sort -u | wc -l)" == 3 ]] || fail "not 3 distinct events"
 [[ "$(cut -d' ' -f2 "${T}/events" | sort -u | tr '\n' ' ')" == "job.queued job.running job.succeeded " ]] \
   || fail "missing event types"

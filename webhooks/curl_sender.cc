@@ -1,6 +1,9 @@
 #include "webhooks/curl_sender.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <string>
@@ -14,6 +17,24 @@ namespace {
 
 // The answer's body is not needed; reading it lets the connection finish.
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
+
+// Every socket curl opens is checked against the policy once more, with
+// the address it will really connect to: whatever curl resolved or was
+// pinned to, a non-public address gets no socket.
+curl_socket_t OpenCheckedSocket(void* allow_private, curlsocktype, curl_sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* raw = address->family == AF_INET
+                        ? static_cast<const void*>(
+                              &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr)
+                        : static_cast<const void*>(
+                              &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr);
+  if ((address->family != AF_INET && address->family != AF_INET6) ||
+      inet_ntop(address->family, raw, text, sizeof(text)) == nullptr ||
+      (!*static_cast<const bool*>(allow_private) && !IsPublicAddress(text))) {
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
 
 struct CurlDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
@@ -61,6 +82,10 @@ absl::StatusOr<int> CurlWebhookSender::Post(const WebhookRequest& request) {
   curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  // No proxy from the environment: it would resolve and connect for us.
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &OpenCheckedSocket);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, const_cast<bool*>(&options_.allow_private_targets));
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_POST, 1L);

@@ -2,9 +2,10 @@
 //
 // CurlWebhookSender: POSTs with libcurl after the URL policy (url_policy.h):
 // the host is resolved here, every address checked, and curl pinned to the
-// checked addresses (CURLOPT_RESOLVE), so DNS cannot be asked twice; no
-// redirects are followed; only http and https; the answer's body is read
-// and dropped. Thread-compatible: one curl handle per call.
+// checked addresses (CURLOPT_RESOLVE), so DNS cannot be asked twice, and
+// every socket is checked again against the address it connects to; no
+// proxy from the environment, no redirects, only http and https; the
+// answer's body is read and dropped. Thread-compatible: one handle per call.
 #ifndef STAMINA_WEBHOOKS_CURL_SENDER_H_
 #define STAMINA_WEBHOOKS_CURL_SENDER_H_
 

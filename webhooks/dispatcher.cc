@@ -56,11 +56,19 @@ absl::StatusOr<int> WebhookDispatcher::DeliverDue() {
   int delivered = 0;
   for (const storage::OutboxEvent& event : *due) {
     if (stop_.HasBeenNotified()) break;
-    absl::StatusOr<std::string> secret =
+    absl::StatusOr<storage::TenantSecrets> secrets =
         options_.outbox->TenantSecret(event.tenant_id, NewWebhookSecret());
     const int64_t timestamp = absl::ToUnixSeconds(options_.clock->Now());
     absl::StatusOr<std::string> signature =
-        secret.ok() ? SignWebhook(*secret, event.id, timestamp, event.body) : secret.status();
+        secrets.ok() ? SignWebhook(secrets->current, event.id, timestamp, event.body)
+                     : secrets.status();
+    if (signature.ok() && !secrets->previous.empty()) {
+      // Right after a rotation: both keys sign, so receivers still holding
+      // the old one keep verifying while they switch.
+      absl::StatusOr<std::string> old =
+          SignWebhook(secrets->previous, event.id, timestamp, event.body);
+      if (old.ok()) signature = absl::StrCat(*signature, " ", *old);
+    }
     if (absl::IsNotFound(signature.status()) || absl::IsInvalidArgument(signature.status())) {
       // The tenant is gone, or its secret unusable: nothing can be sent.
       if (absl::Status gone = options_.outbox->Abandon(event.pk, signature.status().ToString());
@@ -91,7 +99,11 @@ absl::StatusOr<int> WebhookDispatcher::DeliverDue() {
     const std::string error =
         answer.ok() ? absl::StrCat("HTTP ", *answer) : std::string(answer.status().message());
     const int failed = event.attempts + 1;
-    const bool gone = answer.ok() && *answer == 410;
+    // 410 Gone, or a target the policy refuses or cannot parse: retrying
+    // would not help.
+    const bool gone = (answer.ok() && *answer == 410) ||
+                      absl::IsPermissionDenied(answer.status()) ||
+                      absl::IsInvalidArgument(answer.status());
     absl::Status recorded;
     if (gone || failed >= options_.max_attempts) {
       recorded = options_.outbox->Abandon(event.pk, error);

@@ -3,7 +3,8 @@
 // WebhookDispatcher: delivers the outbox's due events (storage/
 // webhook_outbox.h), one at a time, oldest first: signs each with its
 // tenant's secret (created on first use), POSTs it, and marks it delivered
-// on a 2xx answer; abandons it on 410 Gone or after max_attempts; else
+// on a 2xx answer; abandons it on 410 Gone, on a target the URL policy
+// refuses, or after max_attempts; else
 // retries it after an exponential back-off with jitter (initial_backoff,
 // doubling, capped at max_backoff). Its thread wakes when a job changes
 // (the JobChangeFeed, so an event leaves at once), when a retry falls due,

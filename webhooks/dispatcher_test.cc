@@ -100,12 +100,28 @@ TEST_F(DispatcherTest, SignsWithTheTenantsSecretAndDeliversOnce) {
   ASSERT_EQ(sender_.requests().size(), 1u);
   const WebhookRequest request = sender_.requests()[0];
   EXPECT_EQ(request.url, "https://hooks.example.com/in");
-  STAMINA_ASSERT_OK_AND_ASSIGN(std::string secret, outbox_->TenantSecret("t1", "unused"));
-  STAMINA_EXPECT_OK(VerifyWebhook(secret, Header(request, "webhook-id"),
-                                  Header(request, "webhook-timestamp"),
-                                  Header(request, "webhook-signature"), request.body,
-                                  r_->clock().Now()));
+  STAMINA_ASSERT_OK_AND_ASSIGN(storage::TenantSecrets secrets,
+                               outbox_->TenantSecret("t1", "unused"));
+  STAMINA_EXPECT_OK(VerifyWebhook(
+      secrets.current, Header(request, "webhook-id"), Header(request, "webhook-timestamp"),
+      Header(request, "webhook-signature"), request.body, r_->clock().Now()));
   EXPECT_EQ(dispatcher->counts().delivered, 1);
+}
+
+TEST_F(DispatcherTest, AfterARotationBothSecretsSign) {
+  QueueJob("anna");
+  STAMINA_ASSERT_OK_AND_ASSIGN(storage::TenantSecrets old,
+                               outbox_->TenantSecret("t1", NewWebhookSecret()));
+  const std::string fresh = NewWebhookSecret();
+  STAMINA_ASSERT_OK(outbox_->ReplaceTenantSecret("t1", fresh, r_->clock().Now() + absl::Hours(24)));
+  auto dispatcher = Dispatcher();
+  EXPECT_THAT(dispatcher->DeliverDue(), IsOkAndHolds(1));
+  const WebhookRequest request = sender_.requests().at(0);
+  for (const std::string& secret : {old.current, fresh}) {
+    STAMINA_EXPECT_OK(
+        VerifyWebhook(secret, Header(request, "webhook-id"), Header(request, "webhook-timestamp"),
+                      Header(request, "webhook-signature"), request.body, r_->clock().Now()));
+  }
 }
 
 TEST_F(DispatcherTest, ADownReceiverGetsEveryEventWhenItComesBack) {
@@ -138,15 +154,20 @@ TEST_F(DispatcherTest, GoneOrTooManyFailuresAbandonTheEvent) {
   EXPECT_EQ(dispatcher->counts().abandoned, 1);
 
   QueueJob("mill");
-  sender_.Script({500, 500, 500});
+  sender_.Script({500, 500});
   EXPECT_THAT(dispatcher->DeliverDue(), IsOkAndHolds(0));
   r_->clock().Advance(absl::Minutes(1));
   EXPECT_THAT(dispatcher->DeliverDue(), IsOkAndHolds(0));
   r_->clock().Advance(absl::Minutes(1));
   EXPECT_THAT(dispatcher->DeliverDue(), IsOkAndHolds(0));
   EXPECT_EQ(sender_.requests().size(), 3u);  // 410 once, then 500 twice: max_attempts
+
+  QueueJob("rex");  // the refused target: abandoned at the first attempt
+  sender_.Script({absl::PermissionDeniedError("resolves to 10.0.0.1")});
+  EXPECT_THAT(dispatcher->DeliverDue(), IsOkAndHolds(0));
+  EXPECT_EQ(sender_.requests().size(), 4u);
   STAMINA_ASSERT_OK_AND_ASSIGN(storage::OutboxCounts counts, outbox_->Count());
-  EXPECT_EQ(counts.abandoned, 2);
+  EXPECT_EQ(counts.abandoned, 3);
   EXPECT_EQ(counts.pending, 0);
 }
 

@@ -42,18 +42,33 @@ bool PublicV4(uint32_t a) {  // host byte order
            in(0xF0000000, 4));     // 240/4 reserved, broadcast
 }
 
+uint32_t V4At(const unsigned char* b) {
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+}
+
 bool PublicV6(const unsigned char b[16]) {
-  static const unsigned char kZero[16] = {};
-  if (std::memcmp(b, kZero, 16) == 0) return false;                    // ::
-  if (std::memcmp(b, kZero, 15) == 0 && b[15] == 1) return false;      // ::1
-  if (std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff) {  // ::ffff:a.b.c.d
-    return PublicV4((uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) |
-                    b[15]);
-  }
-  if ((b[0] & 0xfe) == 0xfc) return false;                 // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false; // fe80::/10 link-local
-  if (b[0] == 0xff) return false;                          // ff00::/8 multicast
+  static const unsigned char kZero[10] = {};
+  // ::ffff:a.b.c.d (IPv4-mapped): the IPv4 address decides.
+  if (std::memcmp(b, kZero, 10) == 0 && b[10] == 0xff && b[11] == 0xff)
+    return PublicV4(V4At(b + 12));
+  // Only global unicast (2000::/3) is public; that also refuses ::, ::1,
+  // IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, unique local fc00::/7,
+  // link- and site-local fe80::/10 and fec0::/10, and multicast.
+  if ((b[0] & 0xe0) != 0x20) return false;
+  if (b[0] == 0x20 && b[1] == 0x02) return PublicV4(V4At(b + 2));                  // 2002::/16 6to4
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) return false;  // Teredo
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // docs
   return true;
+}
+
+// A host name as DNS spells it: letters, digits, hyphens and dots. Anything
+// else (percent-escapes, underscores, Unicode) could be read differently by
+// the resolver here and by curl, defeating the address check.
+bool IsPlainHostName(absl::string_view host) {
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return !host.empty() && host.front() != '-' && host.front() != '.';
 }
 
 }  // namespace
@@ -96,6 +111,18 @@ absl::StatusOr<WebhookTarget> ParseWebhookUrl(absl::string_view url, absl::strin
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return Bad(field, "no host");
+  if (!absl::StartsWith(authority, "[")) {
+    if (!IsPlainHostName(host)) {
+      return Bad(field, "the host may hold only letters, digits, '-' and '.'");
+    }
+    // 2130706433, 0x7f.1, 127.1, 0177.0.0.1: IPv4 in forms only some parsers
+    // take. Four decimal numbers or a name.
+    in_addr any_form, strict;
+    const std::string text(host);
+    if (inet_aton(text.c_str(), &any_form) != 0 && inet_pton(AF_INET, text.c_str(), &strict) != 1) {
+      return Bad(field, "write an IPv4 address as four decimal numbers");
+    }
+  }
   if (!port.empty() || absl::EndsWith(authority, ":")) {
     int number = 0;
     if (!absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {

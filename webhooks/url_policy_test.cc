@@ -27,10 +27,12 @@ TEST(UrlPolicyTest, ParsesHttpAndHttpsUrls) {
 }
 
 TEST(UrlPolicyTest, RefusesOtherSchemesAndMalformedUrlsNamingTheField) {
-  for (const char* bad : {"ftp://example.com/x", "example.com/x", "https://", "https://:80/",
-                          "https://user:pw@example.com/", "https://example.com:0/",
-                          "https://example.com:99999/", "https://exa mple.com/",
-                          "https://example.com/#frag", "http://[::1/", "file:///etc/passwd"}) {
+  for (const char* bad :
+       {"ftp://example.com/x", "example.com/x", "https://", "https://:80/",
+        "https://user:pw@example.com/", "https://example.com:0/", "https://example.com:99999/",
+        "https://exa mple.com/", "https://example.com/#frag", "http://[::1/", "file:///etc/passwd",
+        "http://a%2eb.example.com/", "http://ex_ample.com/", "http://-x.com/", "http://2130706433/",
+        "http://0x7f.1/", "http://127.1/", "http://0177.0.0.1/"}) {
     EXPECT_THAT(ParseWebhookUrl(bad, "webhook_url"),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("webhook_url: ")))
         << bad;
@@ -40,13 +42,37 @@ TEST(UrlPolicyTest, RefusesOtherSchemesAndMalformedUrlsNamingTheField) {
 }
 
 TEST(UrlPolicyTest, OnlyPublicUnicastAddressesArePublic) {
-  for (const char* ip : {"8.8.8.8", "93.184.216.34", "2001:4860:4860::8888"}) {
+  for (const char* ip : {"8.8.8.8", "93.184.216.34", "2001:4860:4860::8888", "2002:5db8:d822::1",
+                         "::ffff:8.8.8.8"}) {
     EXPECT_TRUE(IsPublicAddress(ip)) << ip;
   }
-  for (const char* ip : {"127.0.0.1", "127.1.2.3", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                         "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-                         "255.255.255.255", "::", "::1", "fe80::1", "fd00::1", "fc00::2",
-                         "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "not an ip"}) {
+  for (const char* ip : {"127.0.0.1",
+                         "127.1.2.3",
+                         "10.1.2.3",
+                         "172.16.0.1",
+                         "172.31.255.255",
+                         "192.168.1.1",
+                         "169.254.169.254",
+                         "100.64.0.1",
+                         "0.0.0.0",
+                         "224.0.0.1",
+                         "255.255.255.255",
+                         "::",
+                         "::1",
+                         "fe80::1",
+                         "fd00::1",
+                         "fc00::2",
+                         "ff02::1",
+                         "::ffff:127.0.0.1",
+                         "::ffff:10.0.0.1",
+                         "::a9fe:a9fe",
+                         "64:ff9b::a9fe:a9fe",
+                         "2002:7f00:1::1",
+                         "2002:a9fe:a9fe::1",
+                         "fec0::1",
+                         "2001:0:4136:e378::1",
+                         "2001:db8::1",
+                         "not an ip"}) {
     EXPECT_FALSE(IsPublicAddress(ip)) << ip;
   }
 }

@@ -246,6 +246,13 @@ class Client:
                     yield update.job
                     if update.job.state in _TERMINAL:
                         return
+                # Ended before a final state: a broken connection (a proxy
+                # closing idle streams); reconnect after a back-off.
+                failures += 1
+                if failures >= 3 * self._max_attempts:
+                    raise errors.UnavailableError(grpc.StatusCode.UNAVAILABLE,
+                                                  f"{job}: the watch kept ending early")
+                self._sleep(failures)
             except grpc.RpcError as error:
                 typed = errors.from_rpc_error(error)
                 failures += 1

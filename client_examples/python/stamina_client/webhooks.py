@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 
 
 class WebhookVerificationError(Exception):
@@ -28,7 +28,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     raise WebhookVerificationError(f"missing header {name}")
 
 
-def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes, *,
+def verify_webhook(secret: str, headers: Mapping[str, str], body: Union[bytes, str], *,
                    tolerance_seconds: int = 300, now: Optional[float] = None) -> Dict[str, Any]:
     """Returns the parsed event, or raises WebhookVerificationError."""
     if not secret.startswith("whsec_"):
@@ -42,9 +42,11 @@ def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes, *,
         raise WebhookVerificationError("webhook-timestamp is not a number") from None
     if abs((time.time() if now is None else now) - seconds) > tolerance_seconds:
         raise WebhookVerificationError("webhook-timestamp is too far from now (a replay?)")
-    signed = message_id.encode() + b"." + timestamp.encode() + b"." + body
-    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    signed = message_id.encode() + b"." + timestamp.encode() + b"." + raw
+    expected = b"v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
     for candidate in _header(headers, "webhook-signature").split():
-        if hmac.compare_digest(candidate, expected):
-            return json.loads(body)
+        # Bytes, so a non-ASCII header is a mismatch, not a TypeError.
+        if hmac.compare_digest(candidate.encode("utf-8", "replace"), expected):
+            return json.loads(raw)
     raise WebhookVerificationError("no signature matches")

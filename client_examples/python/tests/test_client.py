@@ -154,6 +154,13 @@ class VerifyWebhookTest(unittest.TestCase):
                                           now=1614265330 + 3600)
         with self.assertRaisesRegex(stamina_client.WebhookVerificationError, "missing"):
             stamina_client.verify_webhook(self.SECRET, {}, self.BODY)
+        forged = dict(self.HEADERS, **{"webhook-signature": "v1,\u00e9t\u00e9"})
+        with self.assertRaisesRegex(stamina_client.WebhookVerificationError, "no signature"):
+            stamina_client.verify_webhook(self.SECRET, forged, self.BODY, now=1614265330)
+        # A str body is the same bytes.
+        self.assertEqual(stamina_client.verify_webhook(self.SECRET, self.HEADERS,
+                                                       self.BODY.decode(), now=1614265330),
+                         {"test": 2432232314})
 
 
 class BarTest(unittest.TestCase):

@@ -414,6 +414,9 @@ export class StaminaClient {
     const s = this.services.training;
     let failures = 0;
     for (;;) {
+      if (options.signal?.aborted) {
+        throw new StaminaError(grpc.status.CANCELLED, 'aborted by the caller');
+      }
       const call = s.WatchJob(
         { name: job, minIntervalMs: options.minIntervalMs ?? 0 },
         this.metadata(),
@@ -428,7 +431,12 @@ export class StaminaClient {
           if (TERMINAL.has(String(update.job.state))) return;
         }
         // The server ends the stream only after a terminal state; anything
-        // else is a broken connection: reconnect.
+        // else is a broken connection (a proxy closing idle streams):
+        // reconnect after a back-off.
+        if (++failures >= this.retry.maxAttempts * 3) {
+          throw new StaminaError(grpc.status.UNAVAILABLE, `${job}: the watch kept ending early`);
+        }
+        await this.backoff(failures, options.signal);
       } catch (error) {
         const typed = fromGrpcError(error);
         if (options.signal?.aborted) throw typed;
@@ -523,10 +531,13 @@ export class StaminaClient {
   ): Promise<Res> {
     return this.withRetries(retryClass, options.signal, () =>
       new Promise<Res>((resolve, reject) => {
-        const call = method(request, this.metadata(), this.callOptions(options), (error, res) =>
-          error ? reject(error) : resolve(res as Res),
-        );
-        abortWith(options.signal, () => call.cancel());
+        let unhook = () => undefined as void;
+        const call = method(request, this.metadata(), this.callOptions(options), (error, res) => {
+          unhook();
+          if (error) reject(error);
+          else resolve(res as Res);
+        });
+        unhook = abortWith(options.signal, () => call.cancel());
       }),
     );
   }
@@ -557,11 +568,14 @@ export class StaminaClient {
     );
     const ms = Math.random() * ceiling;
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      abortWith(signal, () => {
+      const unhook = abortWith(signal, () => {
         clearTimeout(timer);
         resolve();
       });
+      const timer = setTimeout(() => {
+        unhook();
+        resolve();
+      }, ms);
     });
   }
 
@@ -600,10 +614,15 @@ function modelName(name: string): string {
   return name.startsWith('models/') ? name : `models/${name}`;
 }
 
-function abortWith(signal: AbortSignal | undefined, onAbort: () => void): void {
-  if (!signal) return;
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
+/** Runs onAbort when the signal aborts; returns the function that unhooks it. */
+function abortWith(signal: AbortSignal | undefined, onAbort: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    onAbort();
+    return () => undefined;
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 function toSampledImage(image: GeneratedImage__Output): SampledImage {
@@ -625,7 +644,8 @@ function collect<Acc extends unknown[], Msg>(
 ): Promise<Acc> {
   const acc = [] as unknown as Acc;
   return new Promise((resolve, reject) => {
-    abortWith(signal, () => call.cancel());
+    const unhook = abortWith(signal, () => call.cancel());
+    call.on('close', unhook);
     call.on('data', (message: Msg) => {
       try {
         onMessage(acc, message);

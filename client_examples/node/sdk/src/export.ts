@@ -1,6 +1,7 @@
 // ExportModel's chunk stream written into a directory, each path checked to
 // stay inside it.
-import { mkdir, open, FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, realpath, FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 
 import type * as grpc from '@grpc/grpc-js';
@@ -19,6 +20,8 @@ export async function writeExport(
   typed: (error: unknown) => unknown,
 ): Promise<{ version: string; files: ExportedFile[] }> {
   const root = resolve(outDir);
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
   const files = new Map<string, { handle: FileHandle; bytes: number }>();
   let version = '';
   const onAbort = () => call.cancel();
@@ -35,7 +38,14 @@ export async function writeExport(
           throw new Error(`export: the server sent a path outside ${root}: ${chunk.path}`);
         }
         await mkdir(dirname(target), { recursive: true });
-        file = { handle: await open(target, 'w'), bytes: 0 };
+        // A symlinked folder inside outDir must not lead outside it, and the
+        // file itself is never followed if it is a link.
+        const realDir = await realpath(dirname(target));
+        if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) {
+          throw new Error(`export: ${chunk.path} leads outside ${root} through a link`);
+        }
+        const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+        file = { handle: await open(target, flags, 0o644), bytes: 0 };
         files.set(chunk.path, file);
       }
       await file.handle.write(chunk.data, 0, chunk.data.byteLength, Number(chunk.offset));

@@ -67,9 +67,17 @@ export async function streamImages(
   const all = await Promise.all(images.map(sized));
   const totalBytes = all.reduce((sum, image) => sum + image.size, 0);
   let settle!: (error: Error | null, response?: UploadImagesResponse__Output) => void;
+  let settled = false;
   const result = new Promise<UploadImagesResponse__Output>((resolve, reject) => {
-    settle = (error, response) => (error ? reject(error) : resolve(response!));
+    settle = (error, response) => {
+      settled = true;
+      if (error) reject(error);
+      else resolve(response!);
+    };
   });
+  // The server may end the call early (a concept no longer DRAFT): that
+  // rejection is read below, never left unhandled meanwhile.
+  result.catch(() => undefined);
   const call = open((error, response) => settle(error, response));
   const onAbort = () => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -80,6 +88,7 @@ export async function streamImages(
     await write({ header });
     let sentBytes = 0;
     for (const [index, image] of all.entries()) {
+      if (settled) break;  // ended by the server: its status is in `result`
       const data = await image.load();
       await write({
         imageStart: {
@@ -89,14 +98,14 @@ export async function streamImages(
           sha256: createHash('sha256').update(data).digest('hex'),
         },
       });
-      for (let offset = 0; offset < data.byteLength; offset += CHUNK_BYTES) {
+      for (let offset = 0; offset < data.byteLength && !settled; offset += CHUNK_BYTES) {
         const chunk = data.subarray(offset, Math.min(offset + CHUNK_BYTES, data.byteLength));
         await write({ chunk: Buffer.from(chunk) });
         sentBytes += chunk.byteLength;
         onProgress?.({ sentBytes, totalBytes, index, filename: image.filename });
       }
     }
-    call.end();
+    if (!settled) call.end();
   } catch (error) {
     // The server ended the call early (its status is in `result`), or reading
     // a file failed.
