@@ -217,6 +217,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   STAMINA_ASSIGN_OR_RETURN(
       s->upkeep_, Upkeep::Create({.jobs = s->notifying_jobs_.get(),
                                   .blob_collector = s->blob_collector_.get(),
+                                  .models = s->models_.get(),
+                                  .clock = options.clock,
                                   .lease_check_interval = options.lease_check_interval,
                                   .blob_sweep_interval = options.blob_sweep_interval,
                                   .release_free_memory = options.release_free_memory,

@@ -12,7 +12,9 @@ absl::StatusOr<std::unique_ptr<Upkeep>> Upkeep::Create(Options options) {
   if (options.jobs == nullptr) return absl::InvalidArgumentError("jobs: required");
   if (options.lease_check_interval <= absl::ZeroDuration() ||
       options.blob_sweep_interval <= absl::ZeroDuration() ||
-      options.memory_release_interval <= absl::ZeroDuration()) {
+      options.memory_release_interval <= absl::ZeroDuration() ||
+      options.request_id_sweep_interval <= absl::ZeroDuration() ||
+      options.request_id_retention <= absl::ZeroDuration() || options.clock == nullptr) {
     return absl::InvalidArgumentError("intervals: must be positive");
   }
   std::unique_ptr<Upkeep> upkeep(new Upkeep(std::move(options)));
@@ -40,6 +42,7 @@ void Upkeep::Run() {
   // registry's (injected) clock.
   absl::Time next_sweep = absl::Now() + options_.blob_sweep_interval;
   absl::Time next_release = absl::Now() + options_.memory_release_interval;
+  absl::Time next_forget = absl::Now();
   do {
     absl::StatusOr<int> requeued = options_.jobs->RequeueExpiredLeases();
     if (!requeued.ok()) {
@@ -71,13 +74,26 @@ void Upkeep::Run() {
       absl::MutexLock lock(&mu_);
       ++counts_.memory_releases;
     }
+    if (options_.models != nullptr && absl::Now() >= next_forget) {
+      next_forget = absl::Now() + options_.request_id_sweep_interval;
+      absl::StatusOr<int64_t> forgotten =
+          options_.models->ForgetRequestIds(options_.clock->Now() - options_.request_id_retention);
+      if (!forgotten.ok()) {
+        log(absl::StrCat("upkeep: forgetting request ids: ", forgotten.status().ToString()));
+      }
+      absl::MutexLock lock(&mu_);
+      ++counts_.request_id_sweeps;
+      if (forgotten.ok()) counts_.request_ids_forgotten += *forgotten;
+    }
     const absl::Duration until_sweep =
         options_.blob_collector != nullptr ? next_sweep - absl::Now() : absl::InfiniteDuration();
     const absl::Duration until_release =
         options_.release_free_memory ? next_release - absl::Now() : absl::InfiniteDuration();
-    const absl::Duration wait =
-        std::max(absl::ZeroDuration(),
-                 std::min({options_.lease_check_interval, until_sweep, until_release}));
+    const absl::Duration until_forget =
+        options_.models != nullptr ? next_forget - absl::Now() : absl::InfiniteDuration();
+    const absl::Duration wait = std::max(
+        absl::ZeroDuration(),
+        std::min({options_.lease_check_interval, until_sweep, until_release, until_forget}));
     if (stop_.WaitForNotificationWithTimeout(wait)) return;
   } while (true);
 }

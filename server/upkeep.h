@@ -7,7 +7,9 @@
 // deletes stored bytes no row references (storage/blob_gc.h), on a
 // schedule, and free heap memory is handed back to the OS on a schedule (the
 // allocator keeps freed pages otherwise: under a long mixed load staminad's
-// resident memory crept up while its live heap stayed flat). Each chore's
+// resident memory crept up while its live heap stayed flat), and idempotency
+// keys older than a week are forgotten (the table grew with every create
+// that carried one). Each chore's
 // failure is logged and retried at its next turn.
 //
 // Thread-safe. Stop() (also run by the destructor) ends the thread; the
@@ -23,8 +25,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "storage/blob_gc.h"
 #include "storage/job_store.h"
+#include "storage/model_store.h"
 
 namespace stamina::server {
 
@@ -33,6 +37,12 @@ class Upkeep {
   struct Options {
     storage::JobStore* jobs = nullptr;                // not owned
     storage::BlobCollector* blob_collector = nullptr;  // not owned; null: no sweep
+    // Forgets idempotency keys older than request_id_retention, every
+    // request_id_sweep_interval; null: never.
+    storage::ModelStore* models = nullptr;  // not owned
+    absl::Duration request_id_retention = absl::Hours(24 * 7);
+    absl::Duration request_id_sweep_interval = absl::Hours(1);
+    Clock* clock = Clock::Real();  // the registry's time, for the retention
     absl::Duration lease_check_interval = absl::Seconds(5);
     absl::Duration blob_sweep_interval = absl::Hours(1);
     // Returns free heap pages to the OS (staminad: ReleaseFreeMemory);
@@ -56,6 +66,8 @@ class Upkeep {
     int64_t sweeps = 0;
     int64_t blobs_deleted = 0;
     int64_t memory_releases = 0;
+    int64_t request_id_sweeps = 0;
+    int64_t request_ids_forgotten = 0;
   };
   Counts counts() const;
 

@@ -30,6 +30,31 @@ TEST(UpkeepTest, ReturnsFreeMemoryOnItsSchedule) {
   EXPECT_EQ(upkeep->counts().memory_releases, releases.load());
 }
 
+TEST(UpkeepTest, ForgetsIdempotencyKeysAfterTheRetention) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto registry, storage::TestRegistry::Create());
+  STAMINA_ASSERT_OK(registry->AddTenant("t1"));
+  auto create = [&](const std::string& id) {
+    return registry->models().CreateModel({.tenant_id = "t1",
+                                           .id = id,
+                                           .base_model_id = storage::TestRegistry::kBaseModel,
+                                           .request_id = "key-" + id,
+                                           .request_sha256 = id});
+  };
+  STAMINA_ASSERT_OK(create("old").status());
+  registry->clock().Advance(absl::Hours(24 * 7) + absl::Minutes(1));
+  STAMINA_ASSERT_OK(create("new").status());
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto upkeep, Upkeep::Create({.jobs = &registry->jobs(),
+                                                            .models = &registry->models(),
+                                                            .clock = &registry->clock()}));
+  upkeep->Stop();  // the first turn runs at once
+  EXPECT_EQ(upkeep->counts().request_id_sweeps, 1);
+  EXPECT_EQ(upkeep->counts().request_ids_forgotten, 1);
+  // The forgotten key no longer replays: its model id is simply taken.
+  EXPECT_THAT(create("old"), StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("models/old")));
+  // The kept one still returns what it made.
+  EXPECT_THAT(create("new"), IsOk());
+}
+
 TEST(UpkeepTest, RefusesNonPositiveIntervals) {
   STAMINA_ASSERT_OK_AND_ASSIGN(auto registry, storage::TestRegistry::Create());
   EXPECT_THAT(

@@ -125,6 +125,10 @@ class ModelStore {
   virtual absl::StatusOr<DeletedConcept> DeleteConcept(
       const std::string& tenant_id, const std::string& model_id,
       const std::string& concept_id, bool force) = 0;
+
+  // Forgets the idempotency keys of creates (request_id) recorded before
+  // `before`, so the table does not grow forever. Returns how many.
+  virtual absl::StatusOr<int64_t> ForgetRequestIds(absl::Time before) = 0;
 };
 
 }  // namespace stamina::storage

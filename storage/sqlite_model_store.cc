@@ -444,4 +444,17 @@ absl::StatusOr<std::vector<ImageRecord>> SqliteModelStore::ListImages(
   return images;
 }
 
+absl::StatusOr<int64_t> SqliteModelStore::ForgetRequestIds(absl::Time before) {
+  int64_t forgotten = 0;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(Statement forget,
+                             db.Prepare("DELETE FROM request_ids WHERE create_time_us < ?1"));
+    STAMINA_RETURN_IF_ERROR(forget.BindInt64(1, ToMicros(before)));
+    STAMINA_RETURN_IF_ERROR(forget.Run());
+    forgotten = db.changes();
+    return absl::OkStatus();
+  }));
+  return forgotten;
+}
+
 }  // namespace stamina::storage

@@ -60,6 +60,7 @@ class SqliteModelStore final : public ModelStore {
       const std::string& concept_id, const std::string& digest) override;
   absl::StatusOr<ErasureReport> DeleteModel(
       const std::string& tenant_id, const std::string& model_id) override;
+  absl::StatusOr<int64_t> ForgetRequestIds(absl::Time before) override;
   absl::StatusOr<DeletedConcept> DeleteConcept(const std::string& tenant_id,
                                                const std::string& model_id,
                                                const std::string& concept_id,
