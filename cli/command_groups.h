@@ -50,6 +50,7 @@ absl::StatusOr<int> JobsWatch(Session& session, const Operands& operands);
 
 // sampler_commands.cc
 absl::StatusOr<int> Capabilities(Session& session, const Operands& operands);
+absl::StatusOr<int> ModelsFork(Session& session, const Operands& operands);
 absl::StatusOr<int> WebhooksSecret(Session& session, const Operands& operands);
 absl::StatusOr<int> Sample(Session& session, const Operands& operands);
 

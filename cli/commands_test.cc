@@ -257,6 +257,13 @@ TEST_F(CliTest, TrainWatchLineageAndErase) {
   EXPECT_THAT(out_, AllOf(HasSubstr("<anna>"), HasSubstr("STAMINA")));
   ASSERT_EQ(Run({"jobs", "list", "-"}), 0) << err_;
   EXPECT_THAT(out_, AllOf(HasSubstr(job), HasSubstr("SUCCEEDED")));
+  ASSERT_EQ(Run({"models", "fork", "family", "1", "family-copy"}), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("created models/family-copy from models/family/versions/1 "
+                              "(1 versions, head models/family-copy/versions/1)"));
+  ASSERT_EQ(Run({"lineage", "family-copy"}), 0) << err_;
+  EXPECT_THAT(out_, AllOf(HasSubstr("<anna>"), HasSubstr(kAdapterDigest.substr(0, 12))));
+  ASSERT_EQ(Run({"models", "get", "family-copy"}), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("models/family/versions/1"));
   ASSERT_EQ(Run({"models", "rollback", "family", "1"}), 0) << err_;
   EXPECT_THAT(out_, HasSubstr("models/family/versions/1"));
 

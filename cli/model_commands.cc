@@ -18,12 +18,11 @@ void PrintModel(std::ostream& out, const v1::Model& model) {
   PrintTable(
       out, {"field", "value"},
       {{"name", model.name()},
-       {"display_name",
-        model.display_name().empty() ? "-" : model.display_name()},
+       {"display_name", model.display_name().empty() ? "-" : model.display_name()},
        {"base_model", model.base_model()},
        {"base_model_digest", model.base_model_digest()},
-       {"head_version",
-        model.head_version().empty() ? "(base model)" : model.head_version()},
+       {"forked_from", model.forked_from().empty() ? "-" : model.forked_from()},
+       {"head_version", model.head_version().empty() ? "(base model)" : model.head_version()},
        {"version_count", absl::StrCat(model.version_count())},
        {"concept_count", absl::StrCat(model.concept_count())},
        {"create_time", FormatTimestamp(model.create_time())},
@@ -144,6 +143,21 @@ absl::StatusOr<int> ModelsRollback(Session& session, const Operands& operands) {
       session.NewContext().get(), request, &model)));
   session.out() << "head of " << model.name() << " is now "
                 << model.head_version() << '\n';
+  return kExitOk;
+}
+
+// A new model starting at a version of another, sharing its artifacts.
+absl::StatusOr<int> ModelsFork(Session& session, const Operands& operands) {
+  v1::ForkModelRequest request;
+  request.set_source_version(VersionName(operands[0], operands[1]));
+  request.set_model_id(operands[2]);
+  request.mutable_model()->set_display_name(session.flags().display_name);
+  request.set_request_id(session.flags().request_id);
+  v1::Model model;
+  STAMINA_RETURN_IF_ERROR(
+      FromGrpc(session.models().ForkModel(session.NewContext().get(), request, &model)));
+  session.out() << "created " << model.name() << " from " << model.forked_from() << " ("
+                << model.version_count() << " versions, head " << model.head_version() << ")\n";
   return kExitOk;
 }
 

@@ -189,4 +189,47 @@ grpc::Status ModelServiceImpl::RollbackModel(
   return rpc::ToGrpcStatus(run());
 }
 
+grpc::Status ModelServiceImpl::ForkModel(grpc::ServerContext* call,
+                                         const v1::ForkModelRequest* request, v1::Model* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
+    if (request->source_version().empty()) {
+      return absl::InvalidArgumentError("source_version: required");
+    }
+    STAMINA_ASSIGN_OR_RETURN(rpc::VersionName source,
+                             rpc::ParseVersionName(request->source_version(), "source_version"));
+    if (!request->model().base_model().empty()) {
+      return absl::InvalidArgumentError(
+          "model.base_model: a fork keeps its source's base model; leave it empty");
+    }
+    STAMINA_RETURN_IF_ERROR(CheckText(request->model().display_name(),
+                                      ctx_->limits.max_display_name_length, "model.display_name"));
+    if (!request->model().webhook_url().empty()) {
+      STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(request->model().webhook_url(),
+                                                        "model.webhook_url",
+                                                        ctx_->webhook_allow_private_targets));
+    }
+    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    std::string id = request->model_id();
+    if (id.empty()) {
+      id = request->request_id().empty() ? "m" + ctx_->ids->NewId()
+                                         : IdForRequest(tenant, request->request_id(), "m");
+    }
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::ModelRecord forked,
+        ctx_->models->ForkModel({.tenant_id = tenant,
+                                 .source_model_id = source.model,
+                                 .source_version = source.version,
+                                 .model = {.tenant_id = tenant,
+                                           .id = id,
+                                           .display_name = request->model().display_name(),
+                                           .webhook_url = request->model().webhook_url(),
+                                           .request_id = request->request_id(),
+                                           .request_sha256 = RequestDigest(*request)}}));
+    *response = ToProto(forked);
+    return absl::OkStatus();
+  };
+  return rpc::ToGrpcStatus(run());
+}
+
 }  // namespace stamina::server

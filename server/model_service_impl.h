@@ -36,6 +36,8 @@ class ModelServiceImpl final : public v1::ModelService::Service {
   grpc::Status GetLineage(grpc::ServerContext* call,
                           const v1::GetLineageRequest* request,
                           v1::Lineage* response) override;
+  grpc::Status ForkModel(grpc::ServerContext* call, const v1::ForkModelRequest* request,
+                         v1::Model* response) override;
   grpc::Status RollbackModel(grpc::ServerContext* call,
                              const v1::RollbackModelRequest* request,
                              v1::Model* response) override;

@@ -31,6 +31,7 @@ v1::Model ToProto(const storage::ModelRecord& model) {
     out.set_blocking_job(rpc::FormatJobName(model.id, model.failed_job_id));
   }
   out.set_webhook_url(model.webhook_url);
+  out.set_forked_from(model.forked_from);
   *out.mutable_create_time() = ToTimestamp(model.create_time);
   *out.mutable_update_time() = ToTimestamp(model.update_time);
   return out;
@@ -151,6 +152,7 @@ v1::Lineage ToProto(const storage::ModelRecord& model,
   }
   out.set_base_model(rpc::FormatBaseModelName(model.base_model_id));
   out.set_base_model_digest(model.base_digest);
+  out.set_forked_from(model.forked_from);
   int64_t position = 1;
   for (const auto& step : steps) {
     const storage::VersionRecord& v = step.version;

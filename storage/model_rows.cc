@@ -9,14 +9,15 @@ namespace stamina::storage {
 
 absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
                                    const std::string& model_id) {
-  STAMINA_ASSIGN_OR_RETURN(Statement query,
-                           db.Prepare("SELECT pk, display_name, base_model_id, base_digest,"
-                                      " head_version, create_time_us, update_time_us,"
-                                      " (SELECT count(*) FROM versions v WHERE v.model_pk = m.pk),"
-                                      " (SELECT count(*) FROM concepts c WHERE c.model_pk = m.pk),"
-                                      " coalesce((SELECT j.id FROM jobs j WHERE j.model_pk = m.pk"
-                                      "   AND j.state = 4 ORDER BY j.pk LIMIT 1), ''), webhook_url"
-                                      " FROM models m WHERE tenant_id = ?1 AND id = ?2"));
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement query,
+      db.Prepare("SELECT pk, display_name, base_model_id, base_digest,"
+                 " head_version, create_time_us, update_time_us,"
+                 " (SELECT count(*) FROM versions v WHERE v.model_pk = m.pk),"
+                 " (SELECT count(*) FROM concepts c WHERE c.model_pk = m.pk),"
+                 " coalesce((SELECT j.id FROM jobs j WHERE j.model_pk = m.pk"
+                 "   AND j.state = 4 ORDER BY j.pk LIMIT 1), ''), webhook_url, forked_from"
+                 " FROM models m WHERE tenant_id = ?1 AND id = ?2"));
   STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
   STAMINA_RETURN_IF_ERROR(query.BindText(2, model_id));
   STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
@@ -38,6 +39,7 @@ absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
   m.concept_count = query.ColumnInt64(8);
   m.failed_job_id = query.ColumnText(9);
   m.webhook_url = query.ColumnText(10);
+  m.forked_from = query.ColumnText(11);
   return row;
 }
 
@@ -125,6 +127,45 @@ absl::StatusOr<int64_t> TenantStoredBytes(Database& db, const std::string& tenan
   STAMINA_RETURN_IF_ERROR(query.BindText(1, tenant_id));
   STAMINA_RETURN_IF_ERROR(query.Step().status());
   return query.ColumnInt64(0);
+}
+
+absl::Status CheckModelQuota(Database& db, const std::string& tenant_id, int max_models) {
+  if (max_models <= 0) return absl::OkStatus();
+  STAMINA_ASSIGN_OR_RETURN(Statement count,
+                           db.Prepare("SELECT COUNT(*) FROM models WHERE tenant_id = ?1"));
+  STAMINA_RETURN_IF_ERROR(count.BindText(1, tenant_id));
+  STAMINA_RETURN_IF_ERROR(count.Step().status());
+  if (count.ColumnInt64(0) >= max_models) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the tenant has ", count.ColumnInt64(0), " models; its quota is ", max_models,
+                     " (Limits.max_models_per_tenant): delete one first"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> InsertModelRow(Database& db, const ModelRowSpec& spec) {
+  STAMINA_ASSIGN_OR_RETURN(
+      Statement insert,
+      db.Prepare("INSERT INTO models (tenant_id, id, display_name, base_model_id, base_digest,"
+                 " create_time_us, update_time_us, webhook_url, forked_from)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)"));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(1, spec.tenant_id));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(2, spec.id));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(3, spec.display_name));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(4, spec.base_model_id));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(5, spec.base_digest));
+  STAMINA_RETURN_IF_ERROR(insert.BindInt64(6, spec.now_us));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(7, spec.webhook_url));
+  STAMINA_RETURN_IF_ERROR(insert.BindText(8, spec.forked_from));
+  absl::Status inserted = insert.Run();
+  if (absl::IsFailedPrecondition(inserted)) {  // foreign key: no tenant
+    return absl::NotFoundError(absl::StrCat("tenant ", spec.tenant_id, " not found"));
+  }
+  if (absl::IsAlreadyExists(inserted)) {
+    return absl::AlreadyExistsError(absl::StrCat(ModelName(spec.id), " already exists"));
+  }
+  STAMINA_RETURN_IF_ERROR(inserted);
+  return db.last_insert_rowid();
 }
 
 }  // namespace stamina::storage

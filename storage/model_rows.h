@@ -26,6 +26,24 @@ struct ConceptRow {
   ConceptRecord record;
 };
 
+// RESOURCE_EXHAUSTED when the tenant already has `max_models` (> 0) models.
+absl::Status CheckModelQuota(Database& db, const std::string& tenant_id, int max_models);
+
+struct ModelRowSpec {
+  std::string tenant_id;
+  std::string id;
+  std::string display_name;
+  std::string base_model_id;
+  std::string base_digest;
+  std::string webhook_url;
+  std::string forked_from;
+  int64_t now_us = 0;
+};
+
+// Inserts a model; NOT_FOUND (no such tenant), ALREADY_EXISTS (id taken).
+// Returns its pk.
+absl::StatusOr<int64_t> InsertModelRow(Database& db, const ModelRowSpec& spec);
+
 // NOT_FOUND "models/{model} not found" unless the tenant owns it.
 absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
                                    const std::string& model_id);

@@ -30,6 +30,16 @@ struct NewModel {
   std::string request_sha256;
 };
 
+// A model that starts at another model's version (ForkModel).
+struct ModelFork {
+  std::string tenant_id;
+  std::string source_model_id;
+  int64_t source_version = 0;
+  // The new model: id, display_name, webhook_url, request_id and
+  // request_sha256 as for CreateModel; its base is the source's.
+  NewModel model;
+};
+
 struct NewConcept {
   std::string tenant_id;
   std::string model_id;
@@ -125,6 +135,15 @@ class ModelStore {
   virtual absl::StatusOr<DeletedConcept> DeleteConcept(
       const std::string& tenant_id, const std::string& model_id,
       const std::string& concept_id, bool force) = 0;
+
+  // Creates fork.model as a copy of the source's lineage up to
+  // source_version: the same concepts (TRAINED, with their image references
+  // and captions) and versions 1..N with the same adapters, settings and
+  // metrics, all shared by digest (no bytes copied; the source's later
+  // erasures leave the fork intact), head at N and forked_from set.
+  // NOT_FOUND (source model or version), ALREADY_EXISTS (id taken),
+  // RESOURCE_EXHAUSTED (model quota); request_id as CreateModel's.
+  virtual absl::StatusOr<ModelRecord> ForkModel(const ModelFork& fork) = 0;
 
   // Forgets the idempotency keys of creates (request_id) recorded before
   // `before`, so the table does not grow forever. Returns how many.

@@ -56,6 +56,8 @@ struct ModelRecord {
   absl::Time update_time;
   // Where the state changes of its jobs without a URL of their own go.
   std::string webhook_url;
+  // ForkModel: the source version it started from, "models/{m}/versions/{v}"; "".
+  std::string forked_from;
 };
 
 // Numbering as stamina.v1.ConceptState.

@@ -184,6 +184,8 @@ ALTER TABLE concept_images ADD COLUMN original_filename TEXT NOT NULL DEFAULT ''
 constexpr char kSchemaV5[] = R"sql(
 ALTER TABLE jobs ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE models ADD COLUMN webhook_url TEXT NOT NULL DEFAULT '';
+-- ForkModel: the source version a model started from, "models/{m}/versions/{v}".
+ALTER TABLE models ADD COLUMN forked_from TEXT NOT NULL DEFAULT '';
 CREATE TABLE webhook_secrets (
   tenant_id TEXT PRIMARY KEY NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
   -- "whsec_" + base64 of the key: HMAC needs the key itself.
@@ -236,7 +238,7 @@ const std::vector<Migration>& RegistryMigrations() {
        .sql = kSchemaV4,
        .compatible_version = 1},
       {.version = 5,
-       .description = "webhooks: job and model URLs, tenant secrets, the outbox",
+       .description = "webhooks (job and model URLs, tenant secrets, the outbox); forks",
        .sql = kSchemaV5,
        .compatible_version = 1},
   };

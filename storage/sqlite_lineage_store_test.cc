@@ -123,5 +123,65 @@ TEST_F(LineageStoreTest, RollbackRefusedWhileAJobRuns) {
               StatusCodeIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(LineageStoreTest, AForkSharesTheChainByDigestAndOutlivesTheSourcesErasures) {
+  STAMINA_ASSERT_OK(r_->AddModel("t1", "m"));
+  STAMINA_ASSERT_OK(TrainNow("anna").status());
+  STAMINA_ASSERT_OK(TrainNow("mill").status());
+  STAMINA_ASSERT_OK(TrainNow("rex").status());
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<LineageStep> source,
+                               r_->lineage().Lineage("t1", "m", 2));
+  const ModelFork fork = {.tenant_id = "t1",
+                          .source_model_id = "m",
+                          .source_version = 2,
+                          .model = {.tenant_id = "t1",
+                                    .id = "f",
+                                    .display_name = "Fork",
+                                    .request_id = "fork-1",
+                                    .request_sha256 = "x"}};
+  STAMINA_ASSERT_OK_AND_ASSIGN(ModelRecord forked, r_->models().ForkModel(fork));
+  EXPECT_EQ(forked.forked_from, "models/m/versions/2");
+  EXPECT_EQ(forked.head_version, 2);
+  EXPECT_EQ(forked.version_count, 2);
+  EXPECT_EQ(forked.concept_count, 2);
+  EXPECT_EQ(forked.base_digest, source[0].version.base_digest);
+  // A retry returns the same fork.
+  EXPECT_THAT(r_->models().ForkModel(fork),
+              IsOkAndHolds(::testing::Field(&ModelRecord::create_time, forked.create_time)));
+
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::vector<LineageStep> steps,
+                               r_->lineage().Lineage("t1", "f", std::nullopt));
+  ASSERT_EQ(steps.size(), 2u);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].version.version, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(steps[i].version.concept_id, source[i].version.concept_id);
+    EXPECT_EQ(steps[i].version.token, source[i].version.token);
+    EXPECT_EQ(steps[i].version.adapter_digest, source[i].version.adapter_digest);
+    EXPECT_EQ(steps[i].version.settings, source[i].version.settings);
+    EXPECT_EQ(steps[i].image_digests, source[i].image_digests);
+  }
+  STAMINA_ASSERT_OK_AND_ASSIGN(ConceptRecord anna, r_->models().GetConcept("t1", "f", "anna"));
+  EXPECT_EQ(anna.state, ConceptState::kTrained);
+
+  EXPECT_THAT(r_->models().ForkModel({.tenant_id = "t1",
+                                      .source_model_id = "m",
+                                      .source_version = 3,
+                                      .model = {.tenant_id = "t1", .id = "f"}}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("models/f")));
+  EXPECT_THAT(r_->models().ForkModel({.tenant_id = "t1",
+                                      .source_model_id = "m",
+                                      .source_version = 9,
+                                      .model = {.tenant_id = "t1", .id = "g"}}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("models/m/versions/9")));
+
+  // Erasing anna from the source (versions 1-3 go) frees rex's adapter but
+  // none of the bytes the fork uses.
+  STAMINA_ASSERT_OK_AND_ASSIGN(DeletedConcept erased,
+                               r_->models().DeleteConcept("t1", "m", "anna", /*force=*/true));
+  EXPECT_THAT(erased.erased.unreferenced_blobs, ElementsAre(Sha256Hex("adapter-rex")));
+  STAMINA_ASSERT_OK_AND_ASSIGN(steps, r_->lineage().Lineage("t1", "f", std::nullopt));
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].version.adapter_digest, Sha256Hex("adapter-anna"));
+}
+
 }  // namespace
 }  // namespace stamina::storage

@@ -130,41 +130,16 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
       return absl::InvalidArgumentError(absl::StrCat(
           "base_model: baseModels/", model.base_model_id, " does not exist"));
     }
-    if (options_.max_models_per_tenant > 0) {
-      STAMINA_ASSIGN_OR_RETURN(Statement count,
-                               db.Prepare("SELECT COUNT(*) FROM models WHERE tenant_id = ?1"));
-      STAMINA_RETURN_IF_ERROR(count.BindText(1, model.tenant_id));
-      STAMINA_RETURN_IF_ERROR(count.Step().status());
-      if (count.ColumnInt64(0) >= options_.max_models_per_tenant) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "the tenant has ", count.ColumnInt64(0), " models; its quota is ",
-            options_.max_models_per_tenant,
-            " (Limits.max_models_per_tenant): delete one first"));
-      }
-    }
+    STAMINA_RETURN_IF_ERROR(CheckModelQuota(db, model.tenant_id, options_.max_models_per_tenant));
     const int64_t now_us = ToMicros(options_.clock->Now());
-    STAMINA_ASSIGN_OR_RETURN(
-        Statement insert,
-        db.Prepare("INSERT INTO models (tenant_id, id, display_name,"
-                   " base_model_id, base_digest, create_time_us,"
-                   " update_time_us, webhook_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(1, model.tenant_id));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(2, model.id));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(3, model.display_name));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(4, model.base_model_id));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(5, base.ColumnText(0)));
-    STAMINA_RETURN_IF_ERROR(insert.BindInt64(6, now_us));
-    STAMINA_RETURN_IF_ERROR(insert.BindText(7, model.webhook_url));
-    absl::Status inserted = insert.Run();
-    if (absl::IsFailedPrecondition(inserted)) {  // foreign key: no tenant
-      return absl::NotFoundError(
-          absl::StrCat("tenant ", model.tenant_id, " not found"));
-    }
-    if (absl::IsAlreadyExists(inserted)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat(ModelName(model.id), " already exists"));
-    }
-    STAMINA_RETURN_IF_ERROR(inserted);
+    STAMINA_RETURN_IF_ERROR(InsertModelRow(db, {.tenant_id = model.tenant_id,
+                                                .id = model.id,
+                                                .display_name = model.display_name,
+                                                .base_model_id = model.base_model_id,
+                                                .base_digest = base.ColumnText(0),
+                                                .webhook_url = model.webhook_url,
+                                                .now_us = now_us})
+                                .status());
     STAMINA_ASSIGN_OR_RETURN(ModelRow row,
                              FindModel(db, model.tenant_id, model.id));
     created = row.record;

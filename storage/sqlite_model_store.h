@@ -61,6 +61,7 @@ class SqliteModelStore final : public ModelStore {
   absl::StatusOr<ErasureReport> DeleteModel(
       const std::string& tenant_id, const std::string& model_id) override;
   absl::StatusOr<int64_t> ForgetRequestIds(absl::Time before) override;
+  absl::StatusOr<ModelRecord> ForkModel(const ModelFork& fork) override;
   absl::StatusOr<DeletedConcept> DeleteConcept(const std::string& tenant_id,
                                                const std::string& model_id,
                                                const std::string& concept_id,

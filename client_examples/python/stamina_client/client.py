@@ -107,6 +107,16 @@ class Client:
             model_id=model_id, request_id=request_id or str(uuid.uuid4()))
         return self._unary(self.models.CreateModel, request, "create")
 
+    def fork_model(self, source_version: str, model_id: str, *, display_name: str = "",
+                   webhook_url: str = "", request_id: Optional[str] = None):
+        """A new model that starts at source_version ("models/m/versions/3"),
+        sharing its concepts, images and adapters (nothing is retrained)."""
+        request = model_service_pb2.ForkModelRequest(
+            source_version=source_version, model_id=model_id,
+            model=model_pb2.Model(display_name=display_name, webhook_url=webhook_url),
+            request_id=request_id or str(uuid.uuid4()))
+        return self._unary(self.models.ForkModel, request, "create")
+
     def get_model(self, name: str):
         return self._unary(self.models.GetModel,
                            model_service_pb2.GetModelRequest(name=model_name(name)), "read")

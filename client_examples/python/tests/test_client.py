@@ -107,6 +107,12 @@ class ClientTest(unittest.TestCase):
             for path, size in sizes.items():
                 self.assertEqual(os.path.getsize(os.path.join(tmp, path)), size)
 
+        fork = self.client.fork_model(done.result_version, "family-v1")
+        self.assertEqual(fork.forked_from, done.result_version)
+        forked, = self.client.sample("family-v1", "a photo of <anna>", seed=7, steps=4)
+        self.assertEqual(forked.png, image.png, "the fork draws what version 1 drew")
+        self.assertEqual(self.client.lineage("family-v1").forked_from, done.result_version)
+
         self.assertEqual(self.client.rollback("family", done.result_version).head_version,
                          done.result_version)
         again, = self.client.sample("family", "a photo of <anna>", seed=7, steps=4)

@@ -238,6 +238,26 @@ export class StaminaClient {
     );
   }
 
+  /**
+   * A new model `id` that starts at `sourceVersion`
+   * ("models/m/versions/3"), sharing its concepts, images and adapters.
+   */
+  forkModel(
+    sourceVersion: string,
+    id: string,
+    model: Model = {},
+    options: CreateOptions = {},
+  ): Promise<Model__Output> {
+    const s = this.services.models;
+    const requestId = options.requestId ?? randomUUID();
+    return this.unary(
+      s.ForkModel.bind(s),
+      { sourceVersion, modelId: id, model, requestId },
+      'create',
+      options,
+    );
+  }
+
   // ---- Concepts and images ------------------------------------------------
 
   /** Creates models/{model}/concepts/{id}; concept.token is its own new token. */

@@ -167,6 +167,13 @@ describe('StaminaClient against staminad', () => {
       assert.equal(statSync(join(dir, file.path)).size, file.bytes);
     }
 
+    // A fork at version 1 draws what version 1 drew.
+    const fork = await client.forkModel(done.resultVersion, 'family-v1');
+    assert.equal(fork.forkedFrom, done.resultVersion);
+    assert.equal(fork.headVersion, 'models/family-v1/versions/1');
+    const [fromFork] = await client.sample({ ...request, model: 'family-v1' });
+    assert.ok(fromFork.png.equals(image.png), 'the fork samples the same bytes');
+
     const rolledBack = await client.rollback('family', done.resultVersion);
     assert.equal(rolledBack.headVersion, done.resultVersion);
     assert.equal((await client.lineage('family')).entries.length, 1);
