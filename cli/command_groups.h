@@ -38,6 +38,8 @@ absl::StatusOr<int> Lineage(Session& session, const Operands& operands);
 absl::StatusOr<int> ConceptsCreate(Session& session, const Operands& operands);
 absl::StatusOr<int> ConceptsList(Session& session, const Operands& operands);
 absl::StatusOr<int> ConceptsDelete(Session& session, const Operands& operands);
+absl::StatusOr<int> ConceptsErase(Session& session, const Operands& operands);
+absl::StatusOr<int> Erasures(Session& session, const Operands& operands);
 absl::StatusOr<int> Upload(Session& session, const Operands& operands);
 
 // job_commands.cc
@@ -47,6 +49,8 @@ absl::StatusOr<int> JobsGet(Session& session, const Operands& operands);
 absl::StatusOr<int> JobsCancel(Session& session, const Operands& operands);
 absl::StatusOr<int> JobsRetry(Session& session, const Operands& operands);
 absl::StatusOr<int> JobsWatch(Session& session, const Operands& operands);
+// Follows a job with a progress bar until it ends; the exit code says how.
+absl::StatusOr<int> WatchJob(Session& session, const std::string& job_name);
 
 // sampler_commands.cc
 absl::StatusOr<int> Capabilities(Session& session, const Operands& operands);

@@ -35,6 +35,9 @@ const Command kCommands[] = {
     {"concepts create", "<model> <concept-id> <token>", "[--caption=...]", 3, 3, &ConceptsCreate},
     {"concepts list", "<model>", "", 1, 1, &ConceptsList},
     {"concepts delete", "<model> <concept>", "[--force]", 2, 2, &ConceptsDelete},
+    {"concepts erase", "<model> <concept>", "[--mode=replay|drop] [--request_id=...] [--no_wait]",
+     2, 2, &ConceptsErase},
+    {"erasures", "<model>", "", 1, 1, &Erasures},
     {"upload", "<model> <concept> <dir-or-file>...", "[--skip_invalid]", 3, kMany, &Upload},
     {"train", "<model> <concept>",
      "[--steps=N] [--method=stamina|clora|lora] [--context=none|project|penalize] "

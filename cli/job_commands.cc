@@ -91,8 +91,10 @@ void PrintJob(std::ostream& out, const v1::Job& job) {
   PrintTable(out, {"field", "value"}, rows);
 }
 
+}  // namespace
+
 // Follows the job until its stream ends; the exit code says how it ended.
-absl::StatusOr<int> Watch(Session& session, const std::string& job_name) {
+absl::StatusOr<int> WatchJob(Session& session, const std::string& job_name) {
   ProgressBar bar(session.err(),
                   {.tty = session.options().progress_tty,
                    .min_interval = session.options().progress_interval,
@@ -137,8 +139,6 @@ absl::StatusOr<int> Watch(Session& session, const std::string& job_name) {
   }
 }
 
-}  // namespace
-
 absl::StatusOr<int> Train(Session& session, const Operands& operands) {
   const CommandFlags& flags = session.flags();
   v1::TrainConceptRequest request;
@@ -171,7 +171,7 @@ absl::StatusOr<int> Train(Session& session, const Operands& operands) {
                 << job.settings().steps() << " steps, seed "
                 << job.settings().seed() << ")\n";
   if (flags.no_wait) return kExitOk;
-  return Watch(session, job.name());
+  return WatchJob(session, job.name());
 }
 
 absl::StatusOr<int> JobsList(Session& session, const Operands& operands) {
@@ -232,7 +232,7 @@ absl::StatusOr<int> JobsRetry(Session& session, const Operands& operands) {
 }
 
 absl::StatusOr<int> JobsWatch(Session& session, const Operands& operands) {
-  return Watch(session, JobName(operands));
+  return WatchJob(session, JobName(operands));
 }
 
 // The tenant's webhook signing secret (created on first use), or a new one.

@@ -68,8 +68,12 @@ ABSL_FLAG(std::string, settings, "",
           "train: more TrainingSettings in protobuf text format, e.g. "
           "'stamina { overlap: MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99'");
 ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
-ABSL_FLAG(std::string, request_id, "", "train: idempotency key");
-ABSL_FLAG(bool, no_wait, false, "train: return once the job is queued");
+ABSL_FLAG(std::string, request_id, "", "train, concepts erase: idempotency key");
+ABSL_FLAG(bool, no_wait, false,
+          "train, concepts erase: return once the job (the replay jobs) are queued");
+ABSL_FLAG(std::string, mode, "replay",
+          "concepts erase: replay (retrain the later concepts without it) or drop (they "
+          "become DRAFT again)");
 ABSL_FLAG(std::string, webhook_url, "",
           "train, models create: where the job's (the model's jobs') state changes are POSTed");
 ABSL_FLAG(bool, rotate, false, "webhooks secret: replace the secret and print the new one");
@@ -143,6 +147,7 @@ int main(int argc, char** argv) {
   flags.display_name = absl::GetFlag(FLAGS_display_name);
   flags.caption = absl::GetFlag(FLAGS_caption);
   flags.force = absl::GetFlag(FLAGS_force);
+  flags.mode = absl::GetFlag(FLAGS_mode);
   flags.skip_invalid = absl::GetFlag(FLAGS_skip_invalid);
   flags.steps = absl::GetFlag(FLAGS_steps);
   flags.method = absl::GetFlag(FLAGS_method);

@@ -201,16 +201,21 @@ absl::StatusOr<int> Lineage(Session& session, const Operands& operands) {
                 << Prefix(lineage.base_model_digest(), 12) << ")\n";
   std::vector<std::vector<std::string>> rows;
   for (const v1::LineageEntry& entry : lineage.entries()) {
-    rows.push_back({absl::StrCat(entry.position()),
-                    LastSegment(entry.version()), entry.token(),
-                    absl::StrCat(entry.image_digests_size()),
-                    Prefix(entry.adapter_digest(), 12),
+    rows.push_back({absl::StrCat(entry.position()), LastSegment(entry.version()), entry.token(),
+                    absl::StrCat(entry.image_digests_size()), Prefix(entry.adapter_digest(), 12),
                     absl::StrCat(entry.settings().steps()),
-                    absl::StrFormat("%.4f", entry.metrics().final_loss())});
+                    absl::StrFormat("%.4f", entry.metrics().final_loss()),
+                    entry.replay_of().empty() ? "" : LastSegment(entry.replay_of())});
   }
   PrintTable(session.out(),
-             {"POS", "VERSION", "TOKEN", "IMAGES", "ADAPTER", "STEPS", "LOSS"},
-             rows);
+             {"POS", "VERSION", "TOKEN", "IMAGES", "ADAPTER", "STEPS", "LOSS", "REPLAY OF"}, rows);
+  for (const v1::Erasure& erasure : lineage.erasures()) {
+    session.out() << "erased " << erasure.token() << " by " << LastSegment(erasure.requested_by())
+                  << " at " << FormatTimestamp(erasure.create_time()) << " ("
+                  << erasure.erased_versions_size() << " version(s) removed, "
+                  << erasure.replays_succeeded() << "/" << erasure.replay_jobs_size()
+                  << " replayed): " << erasure.name() << '\n';
+  }
   return kExitOk;
 }
 

@@ -36,6 +36,7 @@ struct CommandFlags {
   std::string display_name;   // models create --display_name
   std::string caption;        // concepts create --caption
   bool force = false;         // concepts delete --force
+  std::string mode;           // concepts erase --mode=replay|drop
   bool skip_invalid = false;  // upload --skip_invalid
   int32_t steps = 0;          // train, sample --steps
   std::string method;         // train --method=stamina|clora|lora
@@ -47,8 +48,8 @@ struct CommandFlags {
   // MASK_OVERLAP_EXCLUSIVE } context_energy: 0.99").
   std::string settings;
   int64_t seed = 0;           // train, sample --seed
-  std::string request_id;     // train --request_id
-  bool no_wait = false;       // train --no_wait
+  std::string request_id;     // train, concepts erase --request_id
+  bool no_wait = false;       // train, concepts erase --no_wait
   std::string webhook_url;    // train / models create --webhook_url
   bool rotate = false;        // webhooks secret --rotate
   std::string prompt;         // sample --prompt

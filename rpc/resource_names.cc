@@ -99,6 +99,14 @@ absl::StatusOr<JobName> ParseJobName(absl::string_view name,
   return JobName{v[0], v[1]};
 }
 
+absl::StatusOr<ErasureName> ParseErasureName(absl::string_view name, absl::string_view field) {
+  STAMINA_ASSIGN_OR_RETURN(auto v, Match(name, field, {"models", "*", "erasures", "*"},
+                                         "models/{model}/erasures/{erasure}"));
+  STAMINA_RETURN_IF_ERROR(CheckId(v[0], field));
+  STAMINA_RETURN_IF_ERROR(CheckId(v[1], field));
+  return ErasureName{v[0], v[1]};
+}
+
 absl::StatusOr<std::string> ParseBaseModelName(absl::string_view name,
                                                absl::string_view field) {
   STAMINA_ASSIGN_OR_RETURN(auto v, Match(name, field, {"baseModels", "*"},
@@ -125,6 +133,9 @@ std::string FormatImageName(absl::string_view model,
 }
 std::string FormatJobName(absl::string_view model, absl::string_view job) {
   return absl::StrCat("models/", model, "/jobs/", job);
+}
+std::string FormatErasureName(absl::string_view model, absl::string_view erasure) {
+  return absl::StrCat("models/", model, "/erasures/", erasure);
 }
 std::string FormatBaseModelName(absl::string_view base_model) {
   return absl::StrCat("baseModels/", base_model);

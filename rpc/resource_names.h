@@ -41,6 +41,10 @@ struct JobName {
   std::string model;  // "-" allowed only where the API says so
   std::string job;
 };
+struct ErasureName {
+  std::string model;
+  std::string erasure;
+};
 
 absl::StatusOr<ModelName> ParseModelName(absl::string_view name,
                                          absl::string_view field);
@@ -52,6 +56,7 @@ absl::StatusOr<ImageName> ParseImageName(absl::string_view name,
                                          absl::string_view field);
 absl::StatusOr<JobName> ParseJobName(absl::string_view name,
                                      absl::string_view field);
+absl::StatusOr<ErasureName> ParseErasureName(absl::string_view name, absl::string_view field);
 // `baseModels/{id}` → id.
 absl::StatusOr<std::string> ParseBaseModelName(absl::string_view name,
                                                absl::string_view field);
@@ -64,6 +69,7 @@ std::string FormatImageName(absl::string_view model,
                             absl::string_view concept_id,
                             absl::string_view image);
 std::string FormatJobName(absl::string_view model, absl::string_view job);
+std::string FormatErasureName(absl::string_view model, absl::string_view erasure);
 std::string FormatBaseModelName(absl::string_view base_model);
 
 }  // namespace stamina::rpc

@@ -23,6 +23,8 @@ TEST(ResourceNamesTest, ParsesEveryForm) {
       ImageName i, ParseImageName("models/m/concepts/c/images/" + digest, "name"));
   EXPECT_EQ(i.image, digest);
   EXPECT_EQ(ParseJobName("models/m/jobs/j1", "name")->job, "j1");
+  EXPECT_EQ(ParseErasureName("models/m/erasures/e1", "name")->erasure, "e1");
+  EXPECT_EQ(FormatErasureName("m", "e1"), "models/m/erasures/e1");
   EXPECT_THAT(ParseBaseModelName("baseModels/stamina-tiny-v1", "model.base_model"),
               IsOkAndHolds(std::string("stamina-tiny-v1")));
 }

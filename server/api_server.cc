@@ -55,6 +55,9 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
            .max_stored_bytes_per_tenant = options.limits.max_stored_bytes_per_tenant}));
   STAMINA_ASSIGN_OR_RETURN(s->lineage_, storage::SqliteLineageStore::Create(
                                             {.db = s->db_.get(), .clock = options.clock}));
+  STAMINA_ASSIGN_OR_RETURN(s->erasures_,
+                           storage::SqliteErasureStore::Create(
+                               {.db = s->db_.get(), .clock = options.clock, .ids = &s->ids_}));
   STAMINA_ASSIGN_OR_RETURN(
       s->jobs_,
       storage::SqliteJobStore::Create(
@@ -89,6 +92,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
   s->context_ = ServiceContext{.tenants = s->cached_tenants_.get(),
                                .models = s->models_.get(),
                                .lineage = s->lineage_.get(),
+                               .erasures = s->erasures_.get(),
                                .jobs = s->notifying_jobs_.get(),
                                .blobs = s->blobs_.get(),
                                .blob_collector = s->blob_collector_.get(),

@@ -43,6 +43,7 @@
 #include "storage/file_blob_store.h"
 #include "storage/job_change_feed.h"
 #include "storage/registry_database.h"
+#include "storage/sqlite_erasure_store.h"
 #include "storage/sqlite_job_store.h"
 #include "storage/sqlite_lineage_store.h"
 #include "storage/sqlite_model_store.h"
@@ -168,6 +169,7 @@ class ApiServer {
   std::unique_ptr<storage::CachingTenantStore> cached_tenants_;
   std::unique_ptr<storage::SqliteModelStore> models_;
   std::unique_ptr<storage::SqliteLineageStore> lineage_;
+  std::unique_ptr<storage::SqliteErasureStore> erasures_;
   std::unique_ptr<storage::SqliteJobStore> jobs_;
   std::unique_ptr<storage::SqliteWebhookOutbox> webhook_outbox_;
   std::unique_ptr<webhooks::CurlWebhookSender> webhook_sender_;

@@ -1,6 +1,7 @@
 #include "server/auth.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rpc/internal_auth.h"
 
 namespace stamina::server {
@@ -9,6 +10,12 @@ constexpr size_t kMaxApiKeyLength = 256;
 }  // namespace
 
 absl::StatusOr<std::string> Authenticator::Authenticate(
+    std::optional<absl::string_view> authorization) const {
+  STAMINA_ASSIGN_OR_RETURN(Caller caller, AuthenticateCaller(authorization));
+  return std::move(caller.tenant_id);
+}
+
+absl::StatusOr<Authenticator::Caller> Authenticator::AuthenticateCaller(
     std::optional<absl::string_view> authorization) const {
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
@@ -30,7 +37,7 @@ absl::StatusOr<std::string> Authenticator::Authenticate(
     return absl::UnauthenticatedError("unknown or revoked API key");
   }
   if (!resolved.ok()) return resolved.status();
-  return resolved->tenant.id;
+  return Caller{.tenant_id = resolved->tenant.id, .key_id = resolved->key_id};
 }
 
 }  // namespace stamina::server

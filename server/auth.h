@@ -26,6 +26,13 @@ class Authenticator {
   absl::StatusOr<std::string> Authenticate(
       std::optional<absl::string_view> authorization) const;
 
+  struct Caller {
+    std::string tenant_id;
+    std::string key_id;
+  };
+  // As Authenticate, with the key's id (what records of who did what name).
+  absl::StatusOr<Caller> AuthenticateCaller(std::optional<absl::string_view> authorization) const;
+
  private:
   storage::TenantStore* const tenants_;
 };

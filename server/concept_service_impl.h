@@ -36,6 +36,13 @@ class ConceptServiceImpl final : public v1::ConceptService::Service {
   grpc::Status DeleteImage(grpc::ServerContext* call,
                            const v1::DeleteImageRequest* request,
                            v1::DeleteImageResponse* response) override;
+  // Erasures: concept_erasure_impl.cc.
+  grpc::Status EraseConcept(grpc::ServerContext* call, const v1::EraseConceptRequest* request,
+                            v1::EraseConceptResponse* response) override;
+  grpc::Status GetErasure(grpc::ServerContext* call, const v1::GetErasureRequest* request,
+                          v1::Erasure* response) override;
+  grpc::Status ListErasures(grpc::ServerContext* call, const v1::ListErasuresRequest* request,
+                            v1::ListErasuresResponse* response) override;
 
  private:
   const ServiceContext* const ctx_;

@@ -132,10 +132,12 @@ grpc::Status ModelServiceImpl::GetVersion(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(std::string tenant, TenantOf(*ctx_, call));
     STAMINA_ASSIGN_OR_RETURN(rpc::VersionName name,
                              rpc::ParseVersionName(request->name(), "name"));
-    STAMINA_ASSIGN_OR_RETURN(
-        storage::VersionRecord version,
-        ctx_->lineage->GetVersion(tenant, name.model, name.version));
-    *response = ToProto(version);
+    absl::StatusOr<storage::VersionRecord> version =
+        ctx_->lineage->GetVersion(tenant, name.model, name.version);
+    if (!version.ok()) {
+      return ExplainErasedVersion(*ctx_, tenant, name.model, name.version, version.status());
+    }
+    *response = ToProto(*version);
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());
@@ -158,9 +160,18 @@ grpc::Status ModelServiceImpl::GetLineage(grpc::ServerContext* call,
     }
     STAMINA_ASSIGN_OR_RETURN(storage::ModelRecord model,
                              ctx_->models->GetModel(tenant, model_id));
-    STAMINA_ASSIGN_OR_RETURN(std::vector<storage::LineageStep> steps,
-                             ctx_->lineage->Lineage(tenant, model_id, version));
-    *response = ToProto(model, steps);
+    absl::StatusOr<std::vector<storage::LineageStep>> steps =
+        ctx_->lineage->Lineage(tenant, model_id, version);
+    if (!steps.ok() && version.has_value()) {
+      return ExplainErasedVersion(*ctx_, tenant, model_id, *version, steps.status());
+    }
+    STAMINA_RETURN_IF_ERROR(steps.status());
+    *response = ToProto(model, *steps);
+    if (ctx_->erasures != nullptr) {
+      STAMINA_ASSIGN_OR_RETURN(std::vector<storage::ErasureRecord> erasures,
+                               ctx_->erasures->ListErasures(tenant, model_id));
+      for (const auto& erasure : erasures) *response->add_erasures() = ToProto(erasure);
+    }
     return absl::OkStatus();
   };
   return rpc::ToGrpcStatus(run());

@@ -79,6 +79,10 @@ v1::ModelVersion ToProto(const storage::VersionRecord& v) {
   out.mutable_metrics()->ParseFromString(v.metrics);
   out.set_concept_count(v.depth);
   *out.mutable_create_time() = ToTimestamp(v.create_time);
+  if (!v.erasure_id.empty()) out.set_erasure(rpc::FormatErasureName(v.model_id, v.erasure_id));
+  if (v.replay_of_version.has_value()) {
+    out.set_replay_of(rpc::FormatVersionName(v.model_id, *v.replay_of_version));
+  }
   return out;
 }
 
@@ -97,6 +101,11 @@ v1::Job ToProto(const storage::JobRecord& job) {
     progress->set_phase(static_cast<v1::JobPhase>(job.progress.phase));
   }
   out.set_webhook_url(job.webhook_url);
+  if (!job.erasure_id.empty())
+    out.set_erasure(rpc::FormatErasureName(job.model_id, job.erasure_id));
+  if (job.replay_of_version.has_value()) {
+    out.set_replay_of(rpc::FormatVersionName(job.model_id, *job.replay_of_version));
+  }
   if (job.state == storage::JobState::kQueued) {
     progress->set_queue_position(static_cast<int32_t>(job.open_jobs_ahead));
     if (!job.blocked_by_job_id.empty()) {
@@ -168,6 +177,12 @@ v1::Lineage ToProto(const storage::ModelRecord& model,
     if (!v.job_id.empty())
       entry->set_job(rpc::FormatJobName(v.model_id, v.job_id));
     *entry->mutable_create_time() = ToTimestamp(v.create_time);
+    if (!v.erasure_id.empty()) {
+      entry->set_erasure(rpc::FormatErasureName(v.model_id, v.erasure_id));
+    }
+    if (v.replay_of_version.has_value()) {
+      entry->set_replay_of(rpc::FormatVersionName(v.model_id, *v.replay_of_version));
+    }
   }
   return out;
 }
@@ -181,6 +196,38 @@ v1::ErasureReport ToProto(const storage::ErasureReport& report) {
   out.set_image_references(report.image_references);
   for (const auto& d : report.released_blobs) out.add_deleted_blob_digests(d);
   out.set_freed_bytes(report.released_bytes);
+  return out;
+}
+
+v1::Erasure ToProto(const storage::ErasureRecord& e) {
+  v1::Erasure out;
+  out.set_name(rpc::FormatErasureName(e.model_id, e.id));
+  out.set_concept(rpc::FormatConceptName(e.model_id, e.concept_id));
+  out.set_token(e.token);
+  out.set_mode(static_cast<v1::ErasureMode>(e.mode));
+  out.set_state(static_cast<v1::ErasureState>(e.state));
+  out.set_requested_by(e.requested_by);
+  *out.mutable_create_time() = ToTimestamp(e.create_time);
+  if (e.restart_version.has_value()) {
+    out.set_restart_version(rpc::FormatVersionName(e.model_id, *e.restart_version));
+  }
+  for (const storage::ErasedVersionRecord& v : e.erased_versions) {
+    v1::ErasedVersion* erased = out.add_erased_versions();
+    erased->set_version(rpc::FormatVersionName(e.model_id, v.version));
+    if (v.parent_version.has_value()) {
+      erased->set_parent_version(rpc::FormatVersionName(e.model_id, *v.parent_version));
+    }
+    erased->set_concept(rpc::FormatConceptName(e.model_id, v.concept_id));
+    erased->set_token(v.token);
+    erased->set_concept_count(v.depth);
+    *erased->mutable_create_time() = ToTimestamp(v.create_time);
+  }
+  for (const std::string& job : e.replay_job_ids) {
+    out.add_replay_jobs(rpc::FormatJobName(e.model_id, job));
+  }
+  out.set_replays_succeeded(e.replay_succeeded);
+  out.set_image_references(e.image_references);
+  out.set_freed_bytes(e.released_bytes);
   return out;
 }
 

@@ -29,6 +29,7 @@ v1::Job ToProto(const storage::JobRecord& job);
 v1::Lineage ToProto(const storage::ModelRecord& model,
                     const std::vector<storage::LineageStep>& steps);
 v1::ErasureReport ToProto(const storage::ErasureReport& report);
+v1::Erasure ToProto(const storage::ErasureRecord& erasure);
 
 }  // namespace stamina::server
 

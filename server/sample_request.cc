@@ -80,10 +80,12 @@ absl::StatusOr<rpc::ModelRecipe> RecipeOf(const ServiceContext& context,
                      .base_model_id = model.base_model_id,
                      .base_model_digest = model.base_digest};
   if (!recipe.version.has_value()) return recipe;  // the base model
-  STAMINA_ASSIGN_OR_RETURN(
-      std::vector<storage::LineageStep> chain,
-      context.lineage->Lineage(tenant, model.id, recipe.version));
-  for (const auto& step : chain) {
+  absl::StatusOr<std::vector<storage::LineageStep>> chain =
+      context.lineage->Lineage(tenant, model.id, recipe.version);
+  if (!chain.ok()) {
+    return ExplainErasedVersion(context, tenant, model.id, *recipe.version, chain.status());
+  }
+  for (const auto& step : *chain) {
     recipe.adapter_digests.push_back(step.version.adapter_digest);
     recipe.tokens.push_back(step.version.token);
   }

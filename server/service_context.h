@@ -29,6 +29,7 @@
 #include "server/page_tokens.h"
 #include "storage/blob_gc.h"
 #include "storage/blob_store.h"
+#include "storage/erasure_store.h"
 #include "storage/job_change_feed.h"
 #include "storage/job_store.h"
 #include "storage/lineage_store.h"
@@ -71,6 +72,7 @@ struct ServiceContext {
   storage::TenantStore* tenants = nullptr;
   storage::ModelStore* models = nullptr;
   storage::LineageStore* lineage = nullptr;
+  storage::ErasureStore* erasures = nullptr;
   storage::JobStore* jobs = nullptr;
   storage::BlobStore* blobs = nullptr;
   // Pins digests across an upload's store + row, and deletes freed blobs.
@@ -107,6 +109,16 @@ struct ServiceContext {
 // The caller's tenant, from `authorization` metadata.
 absl::StatusOr<std::string> TenantOf(const ServiceContext& context,
                                      const grpc::ServerContext* call);
+
+// The caller's tenant and API key, from `authorization` metadata.
+absl::StatusOr<Authenticator::Caller> CallerOf(const ServiceContext& context,
+                                               const grpc::ServerContext* call);
+
+// `status`, a failed lookup of version `version` of a model, explained when an
+// erasure removed that version: NOT_FOUND naming the erasure and its concept.
+absl::Status ExplainErasedVersion(const ServiceContext& context, const std::string& tenant,
+                                  const std::string& model_id, int64_t version,
+                                  absl::Status status);
 
 // Deletes blobs a cascading delete left unreferenced, unless a concurrent
 // upload of the same bytes references them again (storage/blob_gc.h). Best

@@ -20,7 +20,9 @@ const char kJobSelect[] =
     "     AND o.pk < j.pk AND o.state IN (1, 2, 4)),"
     "  coalesce((SELECT o.id FROM jobs o WHERE o.model_pk = j.model_pk"
     "     AND o.pk < j.pk AND o.state = 4 ORDER BY o.pk LIMIT 1), ''),"
-    "  j.webhook_url"
+    "  j.webhook_url,"
+    "  coalesce((SELECT e.id FROM erasures e WHERE e.pk = j.erasure_pk), ''),"
+    "  j.replay_of_version"
     " FROM jobs j JOIN models m ON m.pk = j.model_pk"
     " JOIN concepts c ON c.pk = j.concept_pk ";
 
@@ -58,6 +60,8 @@ JobRow ReadJobRow(const Statement& row) {
   job.open_jobs_ahead = row.ColumnInt64(28);
   if (job.state == JobState::kQueued) job.blocked_by_job_id = row.ColumnText(29);
   job.webhook_url = row.ColumnText(30);
+  job.erasure_id = row.ColumnText(31);
+  job.replay_of_version = row.ColumnOptionalInt64(32);
   return out;
 }
 

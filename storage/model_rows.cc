@@ -79,7 +79,9 @@ absl::StatusOr<ConceptRow> FindConcept(Database& db, const ModelRow& model,
 const char kVersionSelect[] =
     "SELECT m.tenant_id, m.id, v.version, v.parent_version, c.id, v.token,"
     "  coalesce(j.id, ''), v.adapter_digest, v.base_digest, v.settings,"
-    "  v.metrics, v.depth, v.create_time_us"
+    "  v.metrics, v.depth, v.create_time_us,"
+    "  coalesce((SELECT e.id FROM erasures e WHERE e.pk = j.erasure_pk), ''),"
+    "  j.replay_of_version"
     " FROM versions v JOIN models m ON m.pk = v.model_pk"
     " JOIN concepts c ON c.pk = v.concept_pk"
     " LEFT JOIN jobs j ON j.pk = v.job_pk ";
@@ -99,6 +101,8 @@ VersionRecord ReadVersionRow(const Statement& row) {
   v.metrics = row.ColumnBlob(10);
   v.depth = row.ColumnInt64(11);
   v.create_time = FromMicros(row.ColumnInt64(12));
+  v.erasure_id = row.ColumnText(13);
+  v.replay_of_version = row.ColumnOptionalInt64(14);
   return v;
 }
 

@@ -156,6 +156,10 @@ struct JobRecord {
   // Where the job's state changes are POSTed ("" = nowhere): the request's
   // URL, else its model's at creation.
   std::string webhook_url;
+  // Replay jobs of an erasure: its id, and the version (now erased) whose
+  // concept and settings they train again; "" and nullopt otherwise.
+  std::string erasure_id;
+  std::optional<int64_t> replay_of_version;
 };
 
 struct VersionRecord {
@@ -172,6 +176,10 @@ struct VersionRecord {
   std::string metrics;   // opaque (serialized stamina.v1.TrainingMetrics)
   int64_t depth = 0;     // number of concepts folded in
   absl::Time create_time;
+  // Made by a replay job of an erasure: its id and the erased version it
+  // re-created; "" and nullopt otherwise.
+  std::string erasure_id;
+  std::optional<int64_t> replay_of_version;
 };
 
 // One step of a version's lineage, oldest first.
@@ -196,6 +204,54 @@ struct ErasureReport {
   // Internal: the blobs no row of any tenant references any more, whose files
   // can be removed from the blob store. Never shown to a tenant.
   std::vector<std::string> unreferenced_blobs;
+};
+
+// Numbering as stamina.v1.ErasureMode.
+enum class ErasureMode : int {
+  // Later concepts are trained again, in order, on the newest version
+  // without the erased one (their adapters were learned on a model that
+  // contained it).
+  kReplay = 1,
+  // Later concepts become DRAFT again; the head is the newest version
+  // without the erased one.
+  kDrop = 2,
+};
+
+// Numbering as stamina.v1.ErasureState; derived from the replay jobs.
+enum class ErasureState : int {
+  kReplaying = 1,   // replay jobs are open
+  kSucceeded = 2,   // every replay job succeeded (at once for kDrop)
+  kIncomplete = 3,  // a replay job was cancelled or deleted: its concept is DRAFT
+};
+
+// A version an erasure removed: kept as a lineage record, without weights.
+struct ErasedVersionRecord {
+  int64_t version = 0;
+  std::optional<int64_t> parent_version;
+  std::string concept_id;
+  std::string token;
+  int64_t depth = 0;
+  absl::Time create_time;
+};
+
+struct ErasureRecord {
+  std::string tenant_id;
+  std::string model_id;
+  std::string id;
+  std::string concept_id;  // no longer exists
+  std::string token;
+  ErasureMode mode = ErasureMode::kReplay;
+  ErasureState state = ErasureState::kReplaying;
+  std::string requested_by;                          // "apiKeys/{key}" or "admin"
+  std::optional<int64_t> restart_version;            // nullopt: the base model
+  std::vector<ErasedVersionRecord> erased_versions;  // oldest first
+  // Replay jobs in the order they run; ids of jobs since deleted stay out.
+  std::vector<std::string> replay_job_ids;
+  int64_t replay_count = 0;
+  int64_t replay_succeeded = 0;
+  int64_t image_references = 0;
+  int64_t released_bytes = 0;
+  absl::Time create_time;
 };
 
 }  // namespace stamina::storage

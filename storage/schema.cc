@@ -220,6 +220,44 @@ CREATE INDEX webhook_outbox_pending_by_subject ON webhook_outbox(subject, pk)
   WHERE delivered_time_us IS NULL AND abandoned = 0;
 )sql";
 
+constexpr char kSchemaV6[] = R"sql(
+-- EraseConcept: one row per erasure of a trained concept, kept after the
+-- concept, its images and its versions are gone (who, when, what).
+CREATE TABLE erasures (
+  pk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  model_pk INTEGER NOT NULL REFERENCES models(pk),
+  concept_id TEXT NOT NULL,
+  token TEXT NOT NULL,
+  -- 1 replay (later concepts retrained), 2 drop (later concepts DRAFT again).
+  mode INTEGER NOT NULL,
+  -- "apiKeys/{key}" of the caller, or "admin".
+  requested_by TEXT NOT NULL,
+  -- The newest version without the concept: the replay starts there.
+  restart_version INTEGER,
+  replay_count INTEGER NOT NULL DEFAULT 0,
+  image_references INTEGER NOT NULL DEFAULT 0,
+  released_bytes INTEGER NOT NULL DEFAULT 0,
+  create_time_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX erasures_by_model ON erasures(model_pk, pk);
+-- Versions an erasure removed: lineage records without weights, never servable.
+CREATE TABLE erased_versions (
+  model_pk INTEGER NOT NULL REFERENCES models(pk),
+  version INTEGER NOT NULL,
+  parent_version INTEGER,
+  concept_id TEXT NOT NULL,
+  token TEXT NOT NULL,
+  depth INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  erasure_pk INTEGER NOT NULL REFERENCES erasures(pk),
+  PRIMARY KEY (model_pk, version)
+) STRICT;
+-- Replay jobs: the erasure that queued them and the version they re-create.
+ALTER TABLE jobs ADD COLUMN erasure_pk INTEGER REFERENCES erasures(pk);
+ALTER TABLE jobs ADD COLUMN replay_of_version INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -240,6 +278,10 @@ const std::vector<Migration>& RegistryMigrations() {
       {.version = 5,
        .description = "webhooks (job and model URLs, tenant secrets, the outbox); forks",
        .sql = kSchemaV5,
+       .compatible_version = 1},
+      {.version = 6,
+       .description = "concept erasures and the versions they removed",
+       .sql = kSchemaV6,
        .compatible_version = 1},
   };
   return *migrations;

@@ -129,7 +129,7 @@ absl::StatusOr<ResolvedApiKey> SqliteTenantStore::ResolveApiKey(
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
-        db.Prepare("SELECT t.id, t.display_name, t.create_time_us, k.expire_time_us"
+        db.Prepare("SELECT t.id, t.display_name, t.create_time_us, k.expire_time_us, k.id"
                    " FROM api_keys k"
                    " JOIN tenants t ON t.id = k.tenant_id"
                    " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"
@@ -141,6 +141,7 @@ absl::StatusOr<ResolvedApiKey> SqliteTenantStore::ResolveApiKey(
     if (!found) return absl::NotFoundError("unknown, revoked or expired API key");
     resolved.tenant = ReadTenant(query);
     if (!query.ColumnIsNull(3)) resolved.expire_time = FromMicros(query.ColumnInt64(3));
+    resolved.key_id = query.ColumnText(4);
     return absl::OkStatus();
   }));
   return resolved;

@@ -32,6 +32,7 @@ struct NewApiKey {
 // Who a secret belongs to, and until when.
 struct ResolvedApiKey {
   TenantRecord tenant;
+  std::string key_id;
   std::optional<absl::Time> expire_time;  // nullopt: never expires
 };
 

@@ -75,9 +75,9 @@ start_staminad() {
 }
 
 render_concept() {
-  local model="$1" id="$2" kind="$3"
+  local model="$1" id="$2" kind="$3" seed="${4:-1000000}"
   mkdir -p "${T}/${id}"
-  "${RENDER}" --kind="${kind}" --seed=1000000 --count=1 --renders=3 --out_dir="${T}/${id}" \
+  "${RENDER}" --kind="${kind}" --seed="${seed}" --count=1 --renders=3 --out_dir="${T}/${id}" \
     > /dev/null || fail "render ${id}"
   cli concepts create "${model}" "${id}" "<${id}>" --caption='a photo of {}' \
     || fail "concepts create ${id}"

@@ -40,6 +40,9 @@ absl::StatusOr<std::unique_ptr<TestRegistry>> TestRegistry::Create(
       r->lineage_,
       SqliteLineageStore::Create({.db = r->db_.get(), .clock = &r->clock_}));
   STAMINA_ASSIGN_OR_RETURN(
+      r->erasures_,
+      SqliteErasureStore::Create({.db = r->db_.get(), .clock = &r->clock_, .ids = &r->ids_}));
+  STAMINA_ASSIGN_OR_RETURN(
       r->jobs_,
       SqliteJobStore::Create(
           {.db = r->db_.get(),

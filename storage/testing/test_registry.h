@@ -19,6 +19,7 @@
 #include "common/ids.h"
 #include "common/testing/fake_clock.h"
 #include "storage/registry_database.h"
+#include "storage/sqlite_erasure_store.h"
 #include "storage/sqlite_job_store.h"
 #include "storage/sqlite_lineage_store.h"
 #include "storage/sqlite_model_store.h"
@@ -66,6 +67,7 @@ class TestRegistry {
   SqliteTenantStore& tenants() { return *tenants_; }
   SqliteModelStore& models() { return *models_; }
   SqliteLineageStore& lineage() { return *lineage_; }
+  SqliteErasureStore& erasures() { return *erasures_; }
   SqliteJobStore& jobs() { return *jobs_; }
   const std::string& path() const { return path_; }
 
@@ -79,6 +81,7 @@ class TestRegistry {
   std::unique_ptr<SqliteTenantStore> tenants_;
   std::unique_ptr<SqliteModelStore> models_;
   std::unique_ptr<SqliteLineageStore> lineage_;
+  std::unique_ptr<SqliteErasureStore> erasures_;
   std::unique_ptr<SqliteJobStore> jobs_;
 };
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# EraseConcept end to end with the real binaries: a model learns <anna>,
+# <mill> and <rex>; <zed> is queued; <mill> is erased by replay. The erasure
+# removes mill's image and adapter files at once and makes versions 2 and 3
+# unservable; rex is trained again on version 1 before zed runs; staminad is
+# killed (SIGKILL) in the middle of the replay and, restarted on the same
+# data directory, finishes it: one head, lineage anna → rex → zed, the
+# erasure recorded. The random stamina-test-tiny architecture keeps it fast.
+set -euo pipefail
+STAMINAD="$1"
+STAMINA="$2"
+RENDER="$3"
+T="${TEST_TMPDIR}"
+source tests/e2e_lib.sh
+
+PORT="$(free_port)"
+SERVER=""
+start() {
+  "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=er \
+    --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
+    > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
+  SERVER=$!
+  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.err" "${SERVER}" "${T}/data/bootstrap-er.key")" \
+    || { cat "${T}/staminad-$1.err"; return 1; }
+  export STAMINA_API_KEY
+}
+stop() {
+  kill -TERM "${SERVER}" 2>/dev/null || true
+  wait "${SERVER}" 2>/dev/null || true
+}
+trap stop EXIT
+
+OUT="${T}/cli.out"
+cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err"
+  for f in "${T}"/staminad-*.err; do echo "--- ${f}"; tail -30 "${f}"; done
+  exit 1
+}
+job_of() { grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4; }
+blob_files() { find "${T}/data/blobs" -type f -name "$1*" | wc -l; }
+
+start 1 || fail "staminad did not start"
+cli models create fam --base=baseModels/stamina-test-tiny || fail "models create"
+render_concept fam anna face 1000000
+render_concept fam mill landmark 2000000
+render_concept fam rex face 3000000
+cli train fam anna --steps=5 || fail "train anna"
+cli train fam mill --steps=5 || fail "train mill"
+cli train fam rex --steps=200 --seed=7 || fail "train rex"
+cli lineage fam || fail "lineage before"
+MILL_ADAPTER="$(awk '$3 == "<mill>" {print $5}' "${OUT}")"
+REX_ADAPTER="$(awk '$3 == "<rex>" {print $5}' "${OUT}")"
+[[ -n "${MILL_ADAPTER}" && -n "${REX_ADAPTER}" ]] || fail "no adapters in the lineage"
+test "$(blob_files "${MILL_ADAPTER}")" -eq 1 || fail "mill's adapter is not on disk"
+MILL_IMAGES=()
+for f in "${T}"/mill/*.png; do MILL_IMAGES+=("$(sha256sum "${f}" | cut -d' ' -f1)"); done
+for d in "${MILL_IMAGES[@]}"; do test "$(blob_files "${d}")" -eq 1 || fail "mill image ${d} missing"; done
+
+render_concept fam zed landmark 4000000
+cli train fam zed --steps=5 --no_wait || fail "train zed"
+ZED="$(job_of)"
+
+cli concepts erase fam mill --no_wait || fail "concepts erase"
+grep -q "versions removed: 2, 3" "${OUT}" || fail "versions 2 and 3 not removed"
+grep -q "restarts from: models/fam/versions/1" "${OUT}" || fail "not restarting from version 1"
+REPLAY="$(grep -o 'replaying 1 later concept(s): models/fam/jobs/[a-z0-9]*' "${OUT}" | cut -d/ -f4)"
+[[ -n "${REPLAY}" ]] || fail "no replay job"
+# Gone from disk before the call returned: mill's images and both adapters
+# that were trained on a model containing it.
+for d in "${MILL_IMAGES[@]}"; do test "$(blob_files "${d}")" -eq 0 || fail "mill image ${d} kept"; done
+test "$(blob_files "${MILL_ADAPTER}")" -eq 0 || fail "mill's adapter kept"
+test "$(blob_files "${REX_ADAPTER}")" -eq 0 || fail "rex's old adapter (trained on mill) kept"
+cli concepts list fam || fail "concepts list"
+grep -q "mill" "${OUT}" && fail "mill still listed"
+# The erased versions are not servable; the head is version 1 meanwhile.
+"${STAMINA}" --server="127.0.0.1:${PORT}" sample fam --version=3 --prompt='a photo of <rex>' \
+  --out="${T}/old" > "${OUT}" 2> "${T}/cli.err" && fail "sampled an erased version"
+grep -q "was erased by models/fam/erasures/" "${T}/cli.err" || fail "no erasure in the refusal"
+
+# SIGKILL in the middle of the replay; the restarted staminad finishes it.
+await_training fam "${REPLAY}" || fail "the replay never started"
+kill -KILL "${SERVER}"; wait "${SERVER}" 2>/dev/null || true
+start 2 || fail "staminad did not restart"
+cli jobs watch fam "${REPLAY}" || fail "watch the replay"
+cli jobs watch fam "${ZED}" || fail "watch zed"
+cli lineage fam || fail "lineage after"
+grep -Eq "^1 +1 +<anna>" "${OUT}" || fail "anna is not first"
+grep -Eq "^2 +[0-9]+ +<rex> .* 3 *$" "${OUT}" || fail "rex is not second, replaying version 3"
+grep -Eq "^3 +[0-9]+ +<zed>" "${OUT}" || fail "zed did not run after the replay"
+grep -q "erased <mill> by " "${OUT}" || fail "the lineage does not show the erasure"
+grep -q "<mill>" <(grep -E "^[0-9]" "${OUT}") && fail "mill is in the lineage"
+cli versions fam || fail "versions"
+test "$(grep -c '<' "${OUT}")" -eq 3 || fail "not exactly three versions"
+cli erasures fam || fail "erasures"
+grep -Eq "<mill> +replay +SUCCEEDED +2, 3 +1/1 +apiKeys/" "${OUT}" || fail "erasure not SUCCEEDED"
+echo "erase end to end OK"
