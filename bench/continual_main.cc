@@ -26,9 +26,10 @@
 #include "bench/continual/concept_sequence.h"
 #include "bench/continual/continual_report.h"
 #include "bench/continual/continual_run.h"
+#include "bench/continual/method_names.h"
+#include "bench/oracle_file.h"
 #include "common/process.h"
 #include "core/torch_runtime.h"
-#include "bench/oracle_file.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "Comma-separated: stamina, clora, lora, each optionally with switches after '-' "
@@ -68,73 +69,17 @@ ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
 namespace stamina::bench {
 namespace {
 
-absl::StatusOr<MethodSpec> MethodFromName(const std::string& name) {
-  core::ConceptTrainingOptions training;
-  training.steps = absl::GetFlag(FLAGS_steps);
-  training.batch_size = absl::GetFlag(FLAGS_batch);
-  training.lora_learning_rate = absl::GetFlag(FLAGS_lora_lr);
-  training.mask_learning_rate = absl::GetFlag(FLAGS_mask_lr);
-  training.token_learning_rate = absl::GetFlag(FLAGS_token_lr);
-  const std::string base = name.substr(0, name.find('-'));
-  absl::StatusOr<core::AdapterMethod> method = core::ParseAdapterMethod(base);
-  if (!method.ok()) return method.status();
-  core::AdapterConfig config = core::DefaultAdapterConfig(*method);
-  config.rank = absl::GetFlag(FLAGS_rank);
-  config.clora_lambda = absl::GetFlag(FLAGS_clora_lambda);
-  config.sparsity_weight = absl::GetFlag(FLAGS_sparsity_weight);
-  // Switches after the first '-', joined by '+': "stamina-project+exclusive".
-  bool class_word_init = false;
-  const std::string variants = name.size() > base.size() ? name.substr(base.size() + 1) : "";
-  for (const std::string& variant :
-       std::vector<std::string>(absl::StrSplit(variants, '+', absl::SkipEmpty()))) {
-    const bool stamina = *method == core::AdapterMethod::kStamina;
-    if (variant == "nomask" && stamina) {
-      config.mask = false;
-    } else if (variant == "direct" && stamina) {
-      config.token = core::TokenKind::kDirect;
-    } else if (variant == "soft" && stamina) {
-      config.hard_mask = false;
-    } else if (variant == "clora" && stamina) {
-      config.clora_regularization = true;
-    } else if (variant == "half") {
-      training.steps = std::max(1, training.steps / 2);
-    } else if (variant == "noctx") {
-      config.context = core::ContextPreservation::kNone;
-    } else if (variant == "project") {
-      config.context = core::ContextPreservation::kProject;
-    } else if (variant == "penalize") {
-      config.context = core::ContextPreservation::kPenalize;
-    } else if (variant == "free" && stamina) {
-      config.overlap = core::MaskOverlap::kFree;
-    } else if (variant == "exclusive" && stamina) {
-      config.overlap = core::MaskOverlap::kExclusive;
-    } else if (variant == "overlap" && stamina) {
-      config.overlap = core::MaskOverlap::kPenalize;
-    } else if (variant == "rms" && stamina) {
-      config.token_max_rms = 2;
-    } else if (variant == "norms" && stamina) {
-      config.token_max_rms = 0;
-    } else if (absl::StartsWith(variant, "rms") && stamina &&
-               absl::SimpleAtod(variant.substr(3), &config.token_max_rms) &&
-               config.token_max_rms > 0) {
-      // "rms4": the token rows held to rms <= 4.
-    } else if (variant == "init") {
-      class_word_init = true;
-    } else if (variant == "noflip") {
-      training.flip = false;
-    } else if (variant == "noshift") {
-      training.max_shift = 0;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("methods: unknown variant ", variant,
-                                                     " in ", name));
-    }
-  }
-  config.context_energy = absl::GetFlag(FLAGS_context_energy);
-  config.context_weight = absl::GetFlag(FLAGS_context_weight);
-  return MethodSpec{.label = name,
-                    .config = config,
-                    .training = training,
-                    .class_word_init = class_word_init};
+MethodDefaults DefaultsFromFlags() {
+  return {.steps = absl::GetFlag(FLAGS_steps),
+          .batch = absl::GetFlag(FLAGS_batch),
+          .lora_lr = absl::GetFlag(FLAGS_lora_lr),
+          .mask_lr = absl::GetFlag(FLAGS_mask_lr),
+          .token_lr = absl::GetFlag(FLAGS_token_lr),
+          .rank = absl::GetFlag(FLAGS_rank),
+          .clora_lambda = absl::GetFlag(FLAGS_clora_lambda),
+          .sparsity_weight = absl::GetFlag(FLAGS_sparsity_weight),
+          .context_energy = absl::GetFlag(FLAGS_context_energy),
+          .context_weight = absl::GetFlag(FLAGS_context_weight)};
 }
 
 int Run() {
@@ -148,7 +93,7 @@ int Run() {
   std::vector<MethodSpec> methods;
   for (const std::string& name : std::vector<std::string>(
            absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty()))) {
-    auto method = MethodFromName(name);
+    auto method = MethodFromName(name, DefaultsFromFlags());
     if (!method.ok()) {
       std::fprintf(stderr, "%s\n", method.status().ToString().c_str());
       return 2;

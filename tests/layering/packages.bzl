@@ -46,6 +46,7 @@ ROOTS = [
     "//bench:concept_step",
     "//bench:continual",
     "//bench:diffusers_cost",
+    "//bench:erasure",
     "//bench:read_samples",
     "//bench:registry",
     "//bench:sample_batch",

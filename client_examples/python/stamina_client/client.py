@@ -169,6 +169,30 @@ class Client:
         return self._unary(self.concepts.DeleteConcept,
                            concept_service_pb2.DeleteConceptRequest(name=name, force=force), "none")
 
+    def erase_concept(self, name: str, *, mode: str = "replay",
+                      request_id: Optional[str] = None):
+        """Erases a trained concept for good and keeps the others: its images
+        and every version containing it go at once; mode "replay" queues the
+        later concepts to train again (response.erasure.replay_jobs: wait on
+        them as on any job), "drop" leaves them DRAFT."""
+        if mode not in ("replay", "drop"):
+            raise ValueError(f'mode: "{mode}" is not "replay" or "drop"')
+        request = concept_service_pb2.EraseConceptRequest(
+            name=name,
+            mode=model_pb2.ERASURE_MODE_DROP if mode == "drop" else model_pb2.ERASURE_MODE_REPLAY,
+            request_id=request_id or str(uuid.uuid4()))
+        return self._unary(self.concepts.EraseConcept, request, "create")
+
+    def get_erasure(self, name: str):
+        return self._unary(self.concepts.GetErasure,
+                           concept_service_pb2.GetErasureRequest(name=name), "read")
+
+    def list_erasures(self, model: str) -> Iterator:
+        return self._pages(lambda token: self._unary(
+            self.concepts.ListErasures,
+            concept_service_pb2.ListErasuresRequest(parent=model_name(model), page_token=token),
+            "read"), "erasures")
+
     def upload_images(self, concept: str, images: Iterable[ImageSource], *,
                       skip_invalid: bool = False, progress: Optional[bool] = None,
                       on_progress: Optional[Callable[[int, int, str], None]] = None):

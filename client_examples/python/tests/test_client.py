@@ -118,6 +118,38 @@ class ClientTest(unittest.TestCase):
         again, = self.client.sample("family", "a photo of <anna>", seed=7, steps=4)
         self.assertEqual(again.png, image.png, "the rolled-back head draws what v1 drew")
 
+    def test_erase_concept_replays_the_later_one(self):
+        model_pb2 = stamina_client.model_pb2
+        self.client.create_model("erasing")
+        photos = self.photos("erasing", "a photo of a person", 5)
+        versions = []
+        for concept_id in ("anna", "rex"):
+            concept = self.client.create_concept("erasing", concept_id, token=f"<{concept_id}>")
+            self.client.upload_images(
+                concept.name, [(f"{concept_id}-{i}.png", p.png) for i, p in enumerate(photos)])
+            versions.append(self.client.wait(
+                self.client.train(concept.name, steps=self.steps).name).result_version)
+        with self.assertRaises(ValueError):
+            self.client.erase_concept("models/erasing/concepts/anna", mode="forget")
+        response = self.client.erase_concept("models/erasing/concepts/anna")
+        erasure = response.erasure
+        self.assertEqual(erasure.token, "<anna>")
+        self.assertEqual(erasure.state, model_pb2.ERASURE_STATE_REPLAYING)
+        self.assertEqual([v.version for v in erasure.erased_versions], versions)
+        self.assertEqual(list(response.erased.concepts), ["models/erasing/concepts/anna"])
+        self.assertEqual(len(erasure.replay_jobs), 1)
+        replayed = self.client.wait(erasure.replay_jobs[0])
+        self.assertEqual(replayed.replay_of, versions[1])
+        lineage = self.client.lineage("erasing")
+        self.assertEqual([(e.token, e.replay_of) for e in lineage.entries],
+                         [("<rex>", versions[1])])
+        self.assertEqual(self.client.get_erasure(erasure.name).state,
+                         model_pb2.ERASURE_STATE_SUCCEEDED)
+        self.assertEqual([e.name for e in self.client.list_erasures("erasing")], [erasure.name])
+        with self.assertRaises(stamina_client.NotFoundError) as raised:
+            self.client.sample("erasing", "a photo of <rex>", version=versions[0], steps=2)
+        self.assertIn("was erased by models/erasing/erasures/", str(raised.exception))
+
     def test_webhook_secret_is_stable_until_rotated(self):
         first = self.client.webhook_secret()
         self.assertTrue(first.startswith("whsec_"))

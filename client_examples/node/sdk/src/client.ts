@@ -20,6 +20,10 @@ import type { Capabilities__Output } from './generated/stamina/v1/Capabilities';
 import type { Concept, Concept__Output } from './generated/stamina/v1/Concept';
 import type { DeleteConceptResponse__Output } from './generated/stamina/v1/DeleteConceptResponse';
 import type { DeleteModelResponse__Output } from './generated/stamina/v1/DeleteModelResponse';
+import type { EraseConceptResponse__Output } from './generated/stamina/v1/EraseConceptResponse';
+import type { Erasure__Output } from './generated/stamina/v1/Erasure';
+import type { ListErasuresRequest } from './generated/stamina/v1/ListErasuresRequest';
+import type { ListErasuresResponse__Output } from './generated/stamina/v1/ListErasuresResponse';
 import type { ExportFormat } from './generated/stamina/v1/ExportFormat';
 import type { GeneratedImage__Output } from './generated/stamina/v1/GeneratedImage';
 import type { Image__Output } from './generated/stamina/v1/Image';
@@ -304,6 +308,41 @@ export class StaminaClient {
       { name, force: options.force ?? false },
       'none',
       options,
+    );
+  }
+
+  /**
+   * Erases a trained concept for good, keeping the others (docs/api.md,
+   * ConceptService.EraseConcept): its images and every version containing it
+   * are deleted at once; with mode 'replay' (the default) the later concepts
+   * are queued to train again (`erasure.replayJobs`, watch them as any job),
+   * with 'drop' they become DRAFT. Retried safely with a request id.
+   */
+  eraseConcept(
+    name: string,
+    options: CreateOptions & { mode?: 'replay' | 'drop' } = {},
+  ): Promise<EraseConceptResponse__Output> {
+    const s = this.services.concepts;
+    const requestId = options.requestId ?? randomUUID();
+    const mode = options.mode === 'drop' ? 'ERASURE_MODE_DROP' : 'ERASURE_MODE_REPLAY';
+    return this.unary(s.EraseConcept.bind(s), { name, mode, requestId }, 'create', options);
+  }
+
+  getErasure(name: string, options: CallOptions = {}): Promise<Erasure__Output> {
+    const s = this.services.concepts;
+    return this.unary(s.GetErasure.bind(s), { name }, 'read', options);
+  }
+
+  /** A model's erasures, oldest first. */
+  listErasures(model: string, options: CallOptions = {}): AsyncIterable<Erasure__Output> {
+    const s = this.services.concepts;
+    return this.pages((pageToken) =>
+      this.unary<ListErasuresRequest, ListErasuresResponse__Output>(
+        s.ListErasures.bind(s),
+        { parent: model, pageToken },
+        'read',
+        options,
+      ).then((r: ListErasuresResponse__Output) => ({ items: r.erasures, next: r.nextPageToken })),
     );
   }
 

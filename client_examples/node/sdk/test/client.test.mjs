@@ -182,6 +182,46 @@ describe('StaminaClient against staminad', () => {
     assert.ok(fromV1.png.equals(image.png));
   });
 
+  test('eraseConcept removes a concept and replays the later one', async () => {
+    await client.createModel('erasing', {});
+    const photos = await basePhotos(client, 'erasing', { seed: 5 });
+    const steps = Math.max(caps.limits.minTrainingSteps, 5);
+    const versions = [];
+    for (const id of ['anna', 'rex']) {
+      const concept = await client.createConcept('erasing', id, { token: `<${id}>` });
+      await client.uploadImages(
+        concept.name,
+        photos.map((p, i) => ({ filename: `${id}-${i}.png`, data: p.png })),
+      );
+      versions.push((await client.wait((await client.train(concept.name, { steps })).name)).resultVersion);
+    }
+    const { erasure, erased } = await client.eraseConcept('models/erasing/concepts/anna');
+    assert.equal(erasure.token, '<anna>');
+    assert.equal(erasure.state, 'ERASURE_STATE_REPLAYING');
+    assert.deepEqual(erasure.erasedVersions.map((v) => v.version), versions);
+    assert.deepEqual(erased.concepts, ['models/erasing/concepts/anna']);
+    assert.match(erasure.requestedBy, /^apiKeys\//);
+    assert.equal(erasure.replayJobs.length, 1);
+    const replayed = await client.wait(erasure.replayJobs[0]);
+    assert.equal(replayed.replayOf, versions[1]);
+    const lineage = await client.lineage('erasing');
+    assert.deepEqual(lineage.entries.map((e) => [e.token, e.replayOf]), [['<rex>', versions[1]]]);
+    assert.equal(lineage.erasures.length, 1);
+    assert.equal((await client.getErasure(erasure.name)).state, 'ERASURE_STATE_SUCCEEDED');
+    const all = [];
+    for await (const e of client.listErasures('models/erasing')) all.push(e.name);
+    assert.deepEqual(all, [erasure.name]);
+    // An erased version is gone, and the refusal says why.
+    await assert.rejects(
+      client.sample({ model: 'erasing', version: versions[0], prompt: 'a photo of <rex>', steps: 2 }),
+      (error) => {
+        assert.ok(error instanceof sdk.NotFoundError);
+        assert.match(error.message, /was erased by models\/erasing\/erasures\//);
+        return true;
+      },
+    );
+  });
+
   test('a job that fails rejects wait() with JobFailedError', async () => {
     await client.createModel('failing', {});
     const photos = await basePhotos(client, 'failing', { prompt: 'a tower' });
