@@ -40,6 +40,7 @@ absl::StatusOr<int> ConceptsList(Session& session, const Operands& operands);
 absl::StatusOr<int> ConceptsDelete(Session& session, const Operands& operands);
 absl::StatusOr<int> ConceptsErase(Session& session, const Operands& operands);
 absl::StatusOr<int> Erasures(Session& session, const Operands& operands);
+absl::StatusOr<int> Compare(Session& session, const Operands& operands);
 absl::StatusOr<int> Upload(Session& session, const Operands& operands);
 
 // job_commands.cc

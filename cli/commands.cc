@@ -57,6 +57,8 @@ const Command kCommands[] = {
      "[--seed=S] [--sampler=ddim|pndm|euler] "
      "[--out=DIR]",
      1, 1, &Sample},
+    {"compare", "<model> <version-a|head> <version-b>",
+     "[--prompt=...] [--count=N] [--steps=N] [--seed=S] [--out=DIR]", 3, 3, &Compare},
     {"export", "<model>", "--out=DIR [--version=N] [--format=diffusers|adapters] [--half]", 1, 1,
      &Export},
     // Operators, against staminad's internal listener with an admin token.

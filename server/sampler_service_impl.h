@@ -40,6 +40,10 @@ class SamplerServiceImpl final : public v1::SamplerService::Service {
                                const v1::GetCapabilitiesRequest* request,
                                v1::Capabilities* response) override;
 
+  // compare_versions_impl.cc.
+  grpc::Status CompareVersions(grpc::ServerContext* call, const v1::CompareVersionsRequest* request,
+                               v1::CompareVersionsResponse* response) override;
+
  private:
   const ServiceContext* const ctx_;
   const TrainingDefaults defaults_;

@@ -90,8 +90,23 @@ grep -Eq "^2 +[0-9]+ +<rex> .* 3 *$" "${OUT}" || fail "rex is not second, replay
 grep -Eq "^3 +[0-9]+ +<zed>" "${OUT}" || fail "zed did not run after the replay"
 grep -q "erased <mill> by " "${OUT}" || fail "the lineage does not show the erasure"
 grep -q "<mill>" <(grep -E "^[0-9]" "${OUT}") && fail "mill is in the lineage"
+HEAD="$(grep -o 'lineage of models/fam/versions/[0-9]*' "${OUT}" | cut -d/ -f4)"
 cli versions fam || fail "versions"
 test "$(grep -c '<' "${OUT}")" -eq 3 || fail "not exactly three versions"
 cli erasures fam || fail "erasures"
 grep -Eq "<mill> +replay +SUCCEEDED +2, 3 +1/1 +apiKeys/" "${OUT}" || fail "erasure not SUCCEEDED"
+
+# CompareVersions: a version against itself draws the same bytes (drift 0);
+# version 1 (anna only) against the head differs where <rex> was learned.
+cli compare fam head "${HEAD}" --out="${T}/same" || fail "compare head with itself"
+test "$(grep -c ' 0.0000$' "${OUT}")" -eq 3 || fail "a version differs from itself"
+cli compare fam 1 "${HEAD}" --out="${T}/cmp" || fail "compare 1 with the head"
+grep -Eq "^a photo of <anna> +[0-9.]+$" "${OUT}" || fail "no <anna> row"
+grep -Eq "^a photo of <rex> +0\.0*[1-9][0-9]*$" "${OUT}" || fail "<rex> did not move from version 1"
+test "$(head -c 8 "${T}/cmp/compare.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a \
+  || fail "no contact sheet"
+cp "${T}/cmp/compare.png" "${TEST_UNDECLARED_OUTPUTS_DIR:-${T}}/" || true
+"${STAMINA}" --server="127.0.0.1:${PORT}" compare fam 2 "${HEAD}" --out="${T}/old" \
+  > "${OUT}" 2> "${T}/cli.err" && fail "compared an erased version"
+grep -q "was erased by" "${T}/cli.err" || fail "no erasure in the compare refusal"
 echo "erase end to end OK"

@@ -1,7 +1,7 @@
 // contact_sheet: tiles PNG/JPEG/WebP files into one PNG contact sheet, each
 // image scaled up by an integer factor (nearest neighbour) so 32-pixel
 // samples are visible. Used by `./stamina.sh demo` for demo-out/samples.png.
-// --row_labels names the rows in a left margin (tools/contact_sheet.h).
+// --row_labels names the rows in a left margin (core/world/contact_sheet.h).
 //
 //   contact_sheet --out=samples.png --cols=3 --scale=4 a.png b.png c.png
 //   contact_sheet --out=s.png --cols=2 --row_labels="stamina|lora" a.png b.png c.png d.png
@@ -18,8 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "core/image.h"
+#include "core/world/contact_sheet.h"
 #include "core/world/png.h"
-#include "tools/contact_sheet.h"
 #include "tools/image_file.h"
 
 ABSL_FLAG(std::string, out, "", "PNG file to write");
@@ -46,8 +46,8 @@ absl::Status Run(const std::vector<std::string>& paths) {
   }
   STAMINA_ASSIGN_OR_RETURN(
       stamina::core::Image sheet,
-      stamina::tools::MakeContactSheet(
-          images, cols, stamina::tools::ParseRowLabels(absl::GetFlag(FLAGS_row_labels))));
+      stamina::core::MakeContactSheet(
+          images, cols, stamina::core::ParseRowLabels(absl::GetFlag(FLAGS_row_labels))));
   return stamina::core::WritePng(sheet, out);
 }
 

@@ -319,6 +319,17 @@ class Client:
 
     # ---- Sampling ---------------------------------------------------------
 
+    def compare_versions(self, model: str, version_b: str, *, version_a: str = "",
+                         prompts: Iterable[str] = (), image_count: int = 0, steps: int = 0,
+                         seed: int = 0):
+        """Samples the same prompts and seeds from two versions (A: the head
+        by default); each comparison has both versions' images and the pixel
+        drift (0 = the same images). Without prompts, one per concept token."""
+        request = sampler_service_pb2.CompareVersionsRequest(
+            model=model_name(model), version_a=version_a, version_b=version_b,
+            prompts=list(prompts), image_count=image_count, steps=steps, seed=seed)
+        return self._unary(self.sampler.CompareVersions, request, "read")
+
     def sample(self, model: str, prompt: str, *, progress: Optional[bool] = None,
                on_progress: Optional[Callable] = None, **fields) -> List[SampledImage]:
         """Samples a model's head (or version=...) as PNG bytes; other fields

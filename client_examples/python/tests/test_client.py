@@ -146,6 +146,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(self.client.get_erasure(erasure.name).state,
                          model_pb2.ERASURE_STATE_SUCCEEDED)
         self.assertEqual([e.name for e in self.client.list_erasures("erasing")], [erasure.name])
+        same = self.client.compare_versions("erasing", replayed.result_version, steps=2)
+        self.assertEqual([(c.token, c.drift) for c in same.comparisons], [("<rex>", 0.0)])
+        self.assertEqual(len(same.comparisons[0].images_b), 2)
         with self.assertRaises(stamina_client.NotFoundError) as raised:
             self.client.sample("erasing", "a photo of <rex>", version=versions[0], steps=2)
         self.assertIn("was erased by models/erasing/erasures/", str(raised.exception))

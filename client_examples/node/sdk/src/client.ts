@@ -17,6 +17,7 @@ import { loadServices, Services } from './services';
 import { ImageSource, streamImages, UploadProgress } from './upload';
 import { writeExport, ExportedFile } from './export';
 import type { Capabilities__Output } from './generated/stamina/v1/Capabilities';
+import type { CompareVersionsResponse__Output } from './generated/stamina/v1/CompareVersionsResponse';
 import type { Concept, Concept__Output } from './generated/stamina/v1/Concept';
 import type { DeleteConceptResponse__Output } from './generated/stamina/v1/DeleteConceptResponse';
 import type { DeleteModelResponse__Output } from './generated/stamina/v1/DeleteModelResponse';
@@ -541,6 +542,38 @@ export class StaminaClient {
         if (response.progress) options.onProgress?.(response.progress);
         if (response.image) images.push(toSampledImage(response.image));
       });
+    });
+  }
+
+  /**
+   * Samples the same prompts and seeds from two versions (A: the head by
+   * default) and reports each prompt's images and pixel drift (0 = the same
+   * images). Without prompts, one per concept token of either version.
+   */
+  compareVersions(
+    model: string,
+    versionB: string,
+    options: CallOptions & {
+      versionA?: string;
+      prompts?: string[];
+      imageCount?: number;
+      steps?: number;
+      seed?: number;
+    } = {},
+  ): Promise<CompareVersionsResponse__Output> {
+    const s = this.services.sampler;
+    const request = {
+      model: modelName(model),
+      versionA: options.versionA ?? '',
+      versionB,
+      prompts: options.prompts ?? [],
+      imageCount: options.imageCount ?? 0,
+      steps: options.steps ?? 0,
+      seed: options.seed ?? 0,
+    };
+    return this.unary(s.CompareVersions.bind(s), request, 'read', {
+      ...options,
+      timeoutMs: options.timeoutMs ?? 20 * this.timeoutMs,
     });
   }
 

@@ -211,6 +211,10 @@ describe('StaminaClient against staminad', () => {
     const all = [];
     for await (const e of client.listErasures('models/erasing')) all.push(e.name);
     assert.deepEqual(all, [erasure.name]);
+    // The head against itself draws the same bytes (drift 0).
+    const same = await client.compareVersions('erasing', replayed.resultVersion, { steps: 2 });
+    assert.deepEqual(same.comparisons.map((c) => [c.token, c.drift]), [['<rex>', 0]]);
+    assert.equal(same.comparisons[0].imagesA.length, 2);
     // An erased version is gone, and the refusal says why.
     await assert.rejects(
       client.sample({ model: 'erasing', version: versions[0], prompt: 'a photo of <rex>', steps: 2 }),

@@ -1,12 +1,12 @@
-// File: tools/contact_sheet.h
+// File: core/world/contact_sheet.h
 //
-// Owns the layout of the contact_sheet tool: the image grid of
+// Owns the layout of contact sheets (tools/contact_sheet, `stamina compare`): the image grid of
 // core::MakeGrid, optionally with a white left margin that names each row
 // (dark text, vertically centred on its row, wrapped to a few lines and
 // ended with "..." when it does not fit).
 // Thread-safe: pure functions.
-#ifndef STAMINA_TOOLS_CONTACT_SHEET_H_
-#define STAMINA_TOOLS_CONTACT_SHEET_H_
+#ifndef STAMINA_CORE_WORLD_CONTACT_SHEET_H_
+#define STAMINA_CORE_WORLD_CONTACT_SHEET_H_
 
 #include <string>
 #include <vector>
@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "core/image.h"
 
-namespace stamina::tools {
+namespace stamina::core {
 
 // Label lines are at most this many characters (longer labels wrap).
 inline constexpr int kMaxLabelChars = 16;
@@ -37,6 +37,6 @@ int LabelScale(int row_height);
 absl::StatusOr<core::Image> MakeContactSheet(const std::vector<core::Image>& images, int cols,
                                              const std::vector<std::string>& row_labels);
 
-}  // namespace stamina::tools
+}  // namespace stamina::core
 
-#endif  // STAMINA_TOOLS_CONTACT_SHEET_H_
+#endif  // STAMINA_CORE_WORLD_CONTACT_SHEET_H_

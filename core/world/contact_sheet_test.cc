@@ -1,4 +1,4 @@
-#include "tools/contact_sheet.h"
+#include "core/world/contact_sheet.h"
 
 #include <string>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace stamina::tools {
+namespace stamina::core {
 namespace {
 
 using ::testing::ElementsAre;
@@ -97,4 +97,4 @@ TEST(ContactSheetTest, RefusesAWrongNumberOfLabels) {
 }
 
 }  // namespace
-}  // namespace stamina::tools
+}  // namespace stamina::core

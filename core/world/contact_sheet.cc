@@ -1,4 +1,4 @@
-#include "tools/contact_sheet.h"
+#include "core/world/contact_sheet.h"
 
 #include <algorithm>
 
@@ -9,7 +9,7 @@
 #include "core/world/png.h"
 #include "core/world/text.h"
 
-namespace stamina::tools {
+namespace stamina::core {
 
 std::vector<std::string> ParseRowLabels(absl::string_view flag) {
   if (flag.empty()) return {};
@@ -59,4 +59,4 @@ absl::StatusOr<core::Image> MakeContactSheet(const std::vector<core::Image>& ima
   return sheet;
 }
 
-}  // namespace stamina::tools
+}  // namespace stamina::core

@@ -1,0 +1,51 @@
+#include "server/version_comparison.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "images/image_decoder.h"
+
+namespace stamina::server {
+
+std::vector<ComparisonPrompt> DefaultComparisonPrompts(const std::vector<std::string>& tokens_a,
+                                                       const std::vector<std::string>& tokens_b) {
+  std::vector<ComparisonPrompt> prompts;
+  auto add = [&](const std::string& token) {
+    if (static_cast<int>(prompts.size()) >= kMaxComparisonPrompts) return;
+    for (const ComparisonPrompt& p : prompts) {
+      if (p.token == token) return;
+    }
+    prompts.push_back({.prompt = absl::StrCat("a photo of ", token), .token = token});
+  };
+  for (const std::string& token : tokens_a) add(token);
+  for (const std::string& token : tokens_b) add(token);
+  return prompts;
+}
+
+absl::StatusOr<double> PixelDrift(const std::vector<std::string>& pngs_a,
+                                  const std::vector<std::string>& pngs_b) {
+  if (pngs_a.size() != pngs_b.size() || pngs_a.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("drift of ", pngs_a.size(), " and ", pngs_b.size(), " images"));
+  }
+  const images::ImageLimits limits{.max_bytes = 64 << 20, .max_pixels = 16 << 20, .min_side = 1};
+  double total = 0;
+  for (size_t i = 0; i < pngs_a.size(); ++i) {
+    STAMINA_ASSIGN_OR_RETURN(images::DecodedImage a, images::DecodeImage(pngs_a[i], limits));
+    STAMINA_ASSIGN_OR_RETURN(images::DecodedImage b, images::DecodeImage(pngs_b[i], limits));
+    if (a.width != b.width || a.height != b.height || a.rgb.size() != b.rgb.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("image ", i, " differs in size"));
+    }
+    double squares = 0;
+    for (size_t k = 0; k < a.rgb.size(); ++k) {
+      const double d = (static_cast<double>(a.rgb[k]) - b.rgb[k]) / 255.0;
+      squares += d * d;
+    }
+    total += std::sqrt(squares / std::max<size_t>(1, a.rgb.size()));
+  }
+  return total / static_cast<double>(pngs_a.size());
+}
+
+}  // namespace stamina::server
