@@ -32,6 +32,25 @@ absl::StatusOr<int> AdminTenantsCreate(Session& session, const Operands& operand
   return 0;
 }
 
+absl::StatusOr<int> AdminTenantsErasurePolicy(Session& session, const Operands& operands) {
+  iv1::SetErasurePolicyRequest request;
+  request.set_tenant_id(operands[0]);
+  if (operands[1] == "replay") {
+    request.set_erasure_policy(iv1::ERASURE_POLICY_REPLAY);
+  } else if (operands[1] == "drop-only") {
+    request.set_erasure_policy(iv1::ERASURE_POLICY_DROP_ONLY);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("policy: \"", operands[1], "\" is not replay or drop-only"));
+  }
+  iv1::Tenant tenant;
+  STAMINA_RETURN_IF_ERROR(FromGrpc(
+      session.admin().SetErasurePolicy(session.NewAdminContext().get(), request, &tenant)));
+  session.out() << "tenant " << tenant.tenant_id() << ": erasure policy "
+                << iv1::ErasurePolicy_Name(tenant.erasure_policy()) << '\n';
+  return 0;
+}
+
 absl::StatusOr<int> AdminTenantsList(Session& session, const Operands& /*operands*/) {
   iv1::ListTenantsRequest request;
   request.set_page_size(1000);

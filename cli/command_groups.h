@@ -64,6 +64,7 @@ absl::StatusOr<int> Export(Session& session, const Operands& operands);
 
 // admin_commands.cc (the internal AdminService, with an admin token)
 absl::StatusOr<int> AdminTenantsCreate(Session& session, const Operands& operands);
+absl::StatusOr<int> AdminTenantsErasurePolicy(Session& session, const Operands& operands);
 absl::StatusOr<int> AdminTenantsList(Session& session, const Operands& operands);
 absl::StatusOr<int> AdminKeysCreate(Session& session, const Operands& operands);
 absl::StatusOr<int> AdminKeysList(Session& session, const Operands& operands);

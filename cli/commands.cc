@@ -64,6 +64,8 @@ const Command kCommands[] = {
     // Operators, against staminad's internal listener with an admin token.
     {"admin tenants create", "<tenant-id>", "[--display_name=...]", 1, 1, &AdminTenantsCreate},
     {"admin tenants list", "", "", 0, 0, &AdminTenantsList},
+    {"admin tenants erasure-policy", "<tenant-id> <replay|drop-only>", "", 2, 2,
+     &AdminTenantsErasurePolicy},
     {"admin keys create", "<tenant-id>", "[--label=...] [--ttl_hours=N]", 1, 1, &AdminKeysCreate},
     {"admin keys list", "<tenant-id>", "", 1, 1, &AdminKeysList},
     {"admin keys revoke", "<tenant-id> <key-id>", "", 2, 2, &AdminKeysRevoke},

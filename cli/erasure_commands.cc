@@ -46,9 +46,9 @@ absl::StatusOr<int> ConceptsErase(Session& session, const Operands& operands) {
   request.set_name(ChildName(operands[0], "concepts", operands[1]));
   if (flags.mode == "drop") {
     request.set_mode(v1::ERASURE_MODE_DROP);
-  } else if (flags.mode.empty() || flags.mode == "replay") {
+  } else if (flags.mode == "replay") {
     request.set_mode(v1::ERASURE_MODE_REPLAY);
-  } else {
+  } else if (!flags.mode.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--mode: \"", flags.mode, "\" is not replay or drop"));
   }

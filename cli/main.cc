@@ -71,9 +71,9 @@ ABSL_FLAG(int64_t, seed, 0, "train, sample: seed (0 = server picks)");
 ABSL_FLAG(std::string, request_id, "", "train, concepts erase: idempotency key");
 ABSL_FLAG(bool, no_wait, false,
           "train, concepts erase: return once the job (the replay jobs) are queued");
-ABSL_FLAG(std::string, mode, "replay",
+ABSL_FLAG(std::string, mode, "",
           "concepts erase: replay (retrain the later concepts without it) or drop (they "
-          "become DRAFT again)");
+          "become DRAFT again); default: the account's erasure policy (replay unless set)");
 ABSL_FLAG(std::string, webhook_url, "",
           "train, models create: where the job's (the model's jobs') state changes are POSTed");
 ABSL_FLAG(bool, rotate, false, "webhooks secret: replace the secret and print the new one");

@@ -20,6 +20,7 @@ void ToProto(const storage::TenantRecord& tenant, iv1::Tenant& out) {
   out.set_tenant_id(tenant.id);
   out.set_display_name(tenant.display_name);
   *out.mutable_create_time() = ToTimestamp(tenant.create_time);
+  out.set_erasure_policy(static_cast<iv1::ErasurePolicy>(tenant.erasure_policy));
 }
 
 void ToProto(const storage::ApiKeyRecord& key, iv1::ApiKey& out) {
@@ -56,6 +57,29 @@ grpc::Status AdminServiceImpl::CreateTenant(grpc::ServerContext* call,
         storage::TenantRecord tenant,
         options_.tenants->CreateTenant(request->tenant_id(), request->display_name()));
     Audit(admin, absl::StrCat("created tenant ", tenant.id));
+    ToProto(tenant, *response);
+    return absl::OkStatus();
+  };
+  return rpc::ToGrpcStatus(run());
+}
+
+grpc::Status AdminServiceImpl::SetErasurePolicy(grpc::ServerContext* call,
+                                                const iv1::SetErasurePolicyRequest* request,
+                                                iv1::Tenant* response) {
+  auto run = [&]() -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(rpc::InternalPrincipal admin, Admin(*call));
+    const iv1::ErasurePolicy policy = request->erasure_policy();
+    if (policy != iv1::ERASURE_POLICY_REPLAY && policy != iv1::ERASURE_POLICY_DROP_ONLY) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("erasure_policy: ", static_cast<int>(policy),
+                       " is not ERASURE_POLICY_REPLAY or ERASURE_POLICY_DROP_ONLY"));
+    }
+    STAMINA_ASSIGN_OR_RETURN(
+        storage::TenantRecord tenant,
+        options_.tenants->SetErasurePolicy(request->tenant_id(),
+                                           static_cast<storage::ErasurePolicy>(policy)));
+    Audit(admin, absl::StrCat("set tenant ", tenant.id, "'s erasure policy to ",
+                              iv1::ErasurePolicy_Name(policy)));
     ToProto(tenant, *response);
     return absl::OkStatus();
   };

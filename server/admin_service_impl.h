@@ -34,6 +34,9 @@ class AdminServiceImpl final : public internal::v1::AdminService::Service {
   };
   explicit AdminServiceImpl(Options options) : options_(std::move(options)) {}
 
+  grpc::Status SetErasurePolicy(grpc::ServerContext* call,
+                                const internal::v1::SetErasurePolicyRequest* request,
+                                internal::v1::Tenant* response) override;
   grpc::Status CreateTenant(grpc::ServerContext* call,
                             const internal::v1::CreateTenantRequest* request,
                             internal::v1::Tenant* response) override;

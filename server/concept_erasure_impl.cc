@@ -7,6 +7,7 @@
 #include "server/concept_service_impl.h"
 #include "server/display_text.h"
 #include "server/proto_conversions.h"
+#include "server/training_settings.h"
 
 namespace stamina::server {
 
@@ -17,18 +18,10 @@ grpc::Status ConceptServiceImpl::EraseConcept(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(Authenticator::Caller caller, CallerOf(*ctx_, call));
     STAMINA_ASSIGN_OR_RETURN(rpc::ConceptName name, rpc::ParseConceptName(request->name(), "name"));
     STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
-    storage::ErasureMode mode = storage::ErasureMode::kReplay;
-    switch (request->mode()) {
-      case v1::ERASURE_MODE_UNSPECIFIED:
-      case v1::ERASURE_MODE_REPLAY:
-        break;
-      case v1::ERASURE_MODE_DROP:
-        mode = storage::ErasureMode::kDrop;
-        break;
-      default:
-        return absl::InvalidArgumentError(
-            absl::StrCat("mode: unknown value ", static_cast<int>(request->mode())));
-    }
+    STAMINA_ASSIGN_OR_RETURN(storage::TenantRecord tenant,
+                             ctx_->tenants->GetTenant(caller.tenant_id));
+    STAMINA_ASSIGN_OR_RETURN(storage::ErasureMode mode,
+                             ErasureModeFor(request->mode(), tenant.erasure_policy));
     STAMINA_ASSIGN_OR_RETURN(
         storage::ErasureResult result,
         ctx_->erasures->EraseConcept({.tenant_id = caller.tenant_id,

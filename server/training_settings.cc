@@ -153,4 +153,25 @@ absl::StatusOr<v1::TrainingSettings> EffectiveTrainingSettings(
   return s;
 }
 
+absl::StatusOr<storage::ErasureMode> ErasureModeFor(v1::ErasureMode requested,
+                                                    storage::ErasurePolicy policy) {
+  const bool drop_only = policy == storage::ErasurePolicy::kDropOnly;
+  switch (requested) {
+    case v1::ERASURE_MODE_UNSPECIFIED:
+      return drop_only ? storage::ErasureMode::kDrop : storage::ErasureMode::kReplay;
+    case v1::ERASURE_MODE_REPLAY:
+      if (drop_only) {
+        return absl::FailedPreconditionError(
+            "mode: this account's erasure policy is drop only (replays are not offered); use "
+            "ERASURE_MODE_DROP or leave mode unset");
+      }
+      return storage::ErasureMode::kReplay;
+    case v1::ERASURE_MODE_DROP:
+      return storage::ErasureMode::kDrop;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("mode: unknown value ", static_cast<int>(requested)));
+  }
+}
+
 }  // namespace stamina::server

@@ -4,6 +4,7 @@
 // `settings.steps`) and the defaults that turn "0 = server default" into the
 // effective settings a job records. The defaults follow docs/method.md §3.5
 // and §4 for the tiny base model; a base model may override the step count.
+// Also EraseConcept's mode under the tenant's erasure policy.
 // Thread-safe: pure functions.
 #ifndef STAMINA_SERVER_TRAINING_SETTINGS_H_
 #define STAMINA_SERVER_TRAINING_SETTINGS_H_
@@ -13,6 +14,8 @@
 #include "absl/status/statusor.h"
 #include "server/service_context.h"
 #include "stamina/v1/job.pb.h"
+#include "stamina/v1/model.pb.h"
+#include "storage/records.h"
 
 namespace stamina::server {
 
@@ -36,6 +39,12 @@ struct TrainingDefaults {
   float context_weight = 1.0f;
   float stamina_token_max_rms = 2.0f;
 };
+
+// EraseConcept's mode: the request's, else the tenant's policy's default.
+// FAILED_PRECONDITION for a replay under a drop-only policy, INVALID_ARGUMENT
+// (field `mode`) for an unknown value.
+absl::StatusOr<storage::ErasureMode> ErasureModeFor(v1::ErasureMode requested,
+                                                    storage::ErasurePolicy policy);
 
 // The effective settings, or INVALID_ARGUMENT. `seed` is used when the
 // request leaves settings.seed at 0.

@@ -121,5 +121,20 @@ TEST(TrainingSettingsTest, AugmentationDefaultsOnAndKeepsOff) {
                        HasSubstr("settings.augmentation.flip: unknown value 7")));
 }
 
+TEST(ErasureModeForTest, TheRequestElseTheTenantsPolicy) {
+  using storage::ErasureMode;
+  using storage::ErasurePolicy;
+  EXPECT_THAT(ErasureModeFor(v1::ERASURE_MODE_UNSPECIFIED, ErasurePolicy::kReplay),
+              IsOkAndHolds(ErasureMode::kReplay));
+  EXPECT_THAT(ErasureModeFor(v1::ERASURE_MODE_UNSPECIFIED, ErasurePolicy::kDropOnly),
+              IsOkAndHolds(ErasureMode::kDrop));
+  EXPECT_THAT(ErasureModeFor(v1::ERASURE_MODE_DROP, ErasurePolicy::kReplay),
+              IsOkAndHolds(ErasureMode::kDrop));
+  EXPECT_THAT(ErasureModeFor(v1::ERASURE_MODE_REPLAY, ErasurePolicy::kDropOnly),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("drop only")));
+  EXPECT_THAT(ErasureModeFor(static_cast<v1::ErasureMode>(9), ErasurePolicy::kReplay),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode")));
+}
+
 }  // namespace
 }  // namespace stamina::server

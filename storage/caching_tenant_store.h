@@ -56,6 +56,11 @@ class CachingTenantStore final : public TenantStore {
   absl::StatusOr<std::vector<TenantRecord>> ListTenants() override {
     return options_.inner->ListTenants();
   }
+  // Not cached: EraseConcept reads the policy with GetTenant, which passes through.
+  absl::StatusOr<TenantRecord> SetErasurePolicy(const std::string& id,
+                                                ErasurePolicy policy) override {
+    return options_.inner->SetErasurePolicy(id, policy);
+  }
   using TenantStore::CreateApiKey;
   absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
                                          const ApiKeySpec& spec) override {

@@ -29,6 +29,10 @@ class HookedTenantStore final : public TenantStore {
     return inner_->GetTenant(id);
   }
   absl::StatusOr<std::vector<TenantRecord>> ListTenants() override { return inner_->ListTenants(); }
+  absl::StatusOr<TenantRecord> SetErasurePolicy(const std::string& id,
+                                                ErasurePolicy policy) override {
+    return inner_->SetErasurePolicy(id, policy);
+  }
   using TenantStore::CreateApiKey;
   absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
                                          const ApiKeySpec& spec) override {

@@ -18,10 +18,18 @@
 
 namespace stamina::storage {
 
+// Numbering as stamina.internal.v1.ErasurePolicy: how EraseConcept treats
+// a tenant's later concepts when the request leaves the mode unspecified.
+enum class ErasurePolicy : int {
+  kReplay = 1,    // retrain them (the default); drop allowed on request
+  kDropOnly = 2,  // drop them; replay refused (it costs training time)
+};
+
 struct TenantRecord {
   std::string id;
   std::string display_name;
   absl::Time create_time;
+  ErasurePolicy erasure_policy = ErasurePolicy::kReplay;
 };
 
 struct ApiKeyRecord {

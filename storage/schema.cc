@@ -258,6 +258,11 @@ ALTER TABLE jobs ADD COLUMN erasure_pk INTEGER REFERENCES erasures(pk);
 ALTER TABLE jobs ADD COLUMN replay_of_version INTEGER;
 )sql";
 
+constexpr char kSchemaV7[] = R"sql(
+-- EraseConcept's default per tenant: 1 replay, 2 drop only.
+ALTER TABLE tenants ADD COLUMN erasure_policy INTEGER NOT NULL DEFAULT 1;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -282,6 +287,10 @@ const std::vector<Migration>& RegistryMigrations() {
       {.version = 6,
        .description = "concept erasures and the versions they removed",
        .sql = kSchemaV6,
+       .compatible_version = 1},
+      {.version = 7,
+       .description = "tenants' erasure policy",
+       .sql = kSchemaV7,
        .compatible_version = 1},
   };
   return *migrations;

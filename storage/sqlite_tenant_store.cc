@@ -14,13 +14,14 @@ constexpr size_t kMaxLabelBytes = 200;
 TenantRecord ReadTenant(const Statement& row) {
   return {.id = row.ColumnText(0),
           .display_name = row.ColumnText(1),
-          .create_time = FromMicros(row.ColumnInt64(2))};
+          .create_time = FromMicros(row.ColumnInt64(2)),
+          .erasure_policy = static_cast<ErasurePolicy>(row.ColumnInt64(3))};
 }
 
 absl::StatusOr<TenantRecord> FindTenant(Database& db, const std::string& id) {
   STAMINA_ASSIGN_OR_RETURN(
       Statement query,
-      db.Prepare("SELECT id, display_name, create_time_us FROM tenants"
+      db.Prepare("SELECT id, display_name, create_time_us, erasure_policy FROM tenants"
                  " WHERE id = ?1"));
   STAMINA_RETURN_IF_ERROR(query.BindText(1, id));
   STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
@@ -67,12 +68,31 @@ absl::StatusOr<TenantRecord> SqliteTenantStore::GetTenant(const std::string& id)
   return tenant;
 }
 
+absl::StatusOr<TenantRecord> SqliteTenantStore::SetErasurePolicy(const std::string& id,
+                                                                 ErasurePolicy policy) {
+  if (policy != ErasurePolicy::kReplay && policy != ErasurePolicy::kDropOnly) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("erasure_policy: unknown value ", static_cast<int>(policy)));
+  }
+  TenantRecord tenant;
+  STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(Statement update,
+                             db.Prepare("UPDATE tenants SET erasure_policy = ?2 WHERE id = ?1"));
+    STAMINA_RETURN_IF_ERROR(update.BindText(1, id));
+    STAMINA_RETURN_IF_ERROR(update.BindInt64(2, static_cast<int64_t>(policy)));
+    STAMINA_RETURN_IF_ERROR(update.Run());
+    STAMINA_ASSIGN_OR_RETURN(tenant, FindTenant(db, id));
+    return absl::OkStatus();
+  }));
+  return tenant;
+}
+
 absl::StatusOr<std::vector<TenantRecord>> SqliteTenantStore::ListTenants() {
   std::vector<TenantRecord> tenants;
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
-        db.Prepare("SELECT id, display_name, create_time_us FROM tenants"
+        db.Prepare("SELECT id, display_name, create_time_us, erasure_policy FROM tenants"
                    " ORDER BY id"));
     while (true) {
       STAMINA_ASSIGN_OR_RETURN(bool row, query.Step());
@@ -129,19 +149,21 @@ absl::StatusOr<ResolvedApiKey> SqliteTenantStore::ResolveApiKey(
   STAMINA_RETURN_IF_ERROR(options_.db->Read([&](Database& db) -> absl::Status {
     STAMINA_ASSIGN_OR_RETURN(
         Statement query,
-        db.Prepare("SELECT t.id, t.display_name, t.create_time_us, k.expire_time_us, k.id"
-                   " FROM api_keys k"
-                   " JOIN tenants t ON t.id = k.tenant_id"
-                   " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"
-                   " AND (k.expire_time_us IS NULL OR k.expire_time_us > ?2)"));
+        db.Prepare(
+            "SELECT t.id, t.display_name, t.create_time_us, t.erasure_policy, k.expire_time_us,"
+            " k.id"
+            " FROM api_keys k"
+            " JOIN tenants t ON t.id = k.tenant_id"
+            " WHERE k.secret_sha256 = ?1 AND k.revoke_time_us IS NULL"
+            " AND (k.expire_time_us IS NULL OR k.expire_time_us > ?2)"));
     STAMINA_RETURN_IF_ERROR(query.BindText(1, Sha256Hex(secret)));
     STAMINA_RETURN_IF_ERROR(query.BindInt64(2, ToMicros(options_.clock->Now())));
     STAMINA_ASSIGN_OR_RETURN(bool found, query.Step());
     // The message never echoes the secret.
     if (!found) return absl::NotFoundError("unknown, revoked or expired API key");
     resolved.tenant = ReadTenant(query);
-    if (!query.ColumnIsNull(3)) resolved.expire_time = FromMicros(query.ColumnInt64(3));
-    resolved.key_id = query.ColumnText(4);
+    if (!query.ColumnIsNull(4)) resolved.expire_time = FromMicros(query.ColumnInt64(4));
+    resolved.key_id = query.ColumnText(5);
     return absl::OkStatus();
   }));
   return resolved;

@@ -28,6 +28,8 @@ class SqliteTenantStore final : public TenantStore {
       const std::string& id, const std::string& display_name) override;
   absl::StatusOr<TenantRecord> GetTenant(const std::string& id) override;
   absl::StatusOr<std::vector<TenantRecord>> ListTenants() override;
+  absl::StatusOr<TenantRecord> SetErasurePolicy(const std::string& id,
+                                                ErasurePolicy policy) override;
   using TenantStore::CreateApiKey;
   absl::StatusOr<NewApiKey> CreateApiKey(const std::string& tenant_id,
                                          const ApiKeySpec& spec) override;

@@ -35,6 +35,24 @@ TEST(TenantStoreTest, CreateGetList) {
               StatusCodeIs(absl::StatusCode::kNotFound));
 }
 
+TEST(TenantStoreTest, ErasurePolicyDefaultsToReplayAndCanBeSet) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
+  STAMINA_ASSERT_OK_AND_ASSIGN(TenantRecord acme, r->tenants().CreateTenant("acme", ""));
+  EXPECT_EQ(acme.erasure_policy, ErasurePolicy::kReplay);
+  STAMINA_ASSERT_OK_AND_ASSIGN(TenantRecord set,
+                               r->tenants().SetErasurePolicy("acme", ErasurePolicy::kDropOnly));
+  EXPECT_EQ(set.erasure_policy, ErasurePolicy::kDropOnly);
+  EXPECT_EQ(r->tenants().GetTenant("acme")->erasure_policy, ErasurePolicy::kDropOnly);
+  EXPECT_EQ(r->tenants().ListTenants()->front().erasure_policy, ErasurePolicy::kDropOnly);
+  STAMINA_ASSERT_OK_AND_ASSIGN(NewApiKey key, r->tenants().CreateApiKey("acme"));
+  EXPECT_EQ(r->tenants().ResolveApiKey(key.secret)->tenant.erasure_policy,
+            ErasurePolicy::kDropOnly);
+  EXPECT_THAT(r->tenants().SetErasurePolicy("ghost", ErasurePolicy::kReplay),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(r->tenants().SetErasurePolicy("acme", static_cast<ErasurePolicy>(7)),
+              StatusCodeIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(TenantStoreTest, ApiKeysResolveUntilRevoked) {
   STAMINA_ASSERT_OK_AND_ASSIGN(auto r, TestRegistry::Create());
   STAMINA_ASSERT_OK(r->AddTenant("acme"));

@@ -45,6 +45,9 @@ class TenantStore {
       const std::string& id, const std::string& display_name) = 0;
   virtual absl::StatusOr<TenantRecord> GetTenant(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<TenantRecord>> ListTenants() = 0;
+  // NOT_FOUND for an unknown tenant, INVALID_ARGUMENT for an unknown policy.
+  virtual absl::StatusOr<TenantRecord> SetErasurePolicy(const std::string& id,
+                                                        ErasurePolicy policy) = 0;
 
   // NOT_FOUND for an unknown tenant; INVALID_ARGUMENT for a label over 200
   // bytes or a negative ttl.

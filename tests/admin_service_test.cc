@@ -135,6 +135,46 @@ TEST_F(AdminServiceTest, KeysWorkAtOnceAndStopAtOnceWhenRevoked) {
   }
 }
 
+TEST_F(AdminServiceTest, ADropOnlyErasurePolicyRefusesReplays) {
+  iv1::CreateTenantRequest tenant;
+  tenant.set_tenant_id("frugal");
+  iv1::Tenant created;
+  ASSERT_TRUE(admin_->CreateTenant(As(kTestAdminToken).get(), tenant, &created).ok());
+  EXPECT_EQ(created.erasure_policy(), iv1::ERASURE_POLICY_REPLAY);
+  iv1::CreateApiKeyRequest create;
+  create.set_tenant_id("frugal");
+  iv1::CreateApiKeyResponse key;
+  ASSERT_TRUE(admin_->CreateApiKey(As(kTestAdminToken).get(), create, &key).ok());
+  v1::EraseConceptRequest erase;
+  erase.set_name("models/m/concepts/anna");
+  erase.set_mode(v1::ERASURE_MODE_REPLAY);
+  v1::EraseConceptResponse erased;
+  // Replay is allowed: the model is simply not there.
+  EXPECT_EQ(
+      api_.concepts->EraseConcept(WithApiKey(key.secret()).get(), erase, &erased).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+
+  iv1::SetErasurePolicyRequest set;
+  set.set_tenant_id("frugal");
+  set.set_erasure_policy(iv1::ERASURE_POLICY_DROP_ONLY);
+  iv1::Tenant updated;
+  ASSERT_TRUE(admin_->SetErasurePolicy(As(kTestAdminToken).get(), set, &updated).ok());
+  EXPECT_EQ(updated.erasure_policy(), iv1::ERASURE_POLICY_DROP_ONLY);
+  const grpc::Status refused =
+      api_.concepts->EraseConcept(WithApiKey(key.secret()).get(), erase, &erased);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr("drop only"));
+  set.set_erasure_policy(iv1::ERASURE_POLICY_UNSPECIFIED);
+  EXPECT_EQ(admin_->SetErasurePolicy(As(kTestAdminToken).get(), set, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  set.set_tenant_id("ghost");
+  set.set_erasure_policy(iv1::ERASURE_POLICY_REPLAY);
+  EXPECT_EQ(admin_->SetErasurePolicy(As(kTestAdminToken).get(), set, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(Log(), Contains(HasSubstr("set tenant frugal's erasure policy to "
+                                        "ERASURE_POLICY_DROP_ONLY")));
+}
+
 TEST_F(AdminServiceTest, OnlyAdminTokensOnTheInternalListener) {
   iv1::ListTenantsResponse tenants;
   EXPECT_EQ(admin_->ListTenants(As("wrong").get(), {}, &tenants).error_code(),

@@ -169,18 +169,19 @@ class Client:
         return self._unary(self.concepts.DeleteConcept,
                            concept_service_pb2.DeleteConceptRequest(name=name, force=force), "none")
 
-    def erase_concept(self, name: str, *, mode: str = "replay",
+    def erase_concept(self, name: str, *, mode: Optional[str] = None,
                       request_id: Optional[str] = None):
         """Erases a trained concept for good and keeps the others: its images
         and every version containing it go at once; mode "replay" queues the
         later concepts to train again (response.erasure.replay_jobs: wait on
-        them as on any job), "drop" leaves them DRAFT."""
-        if mode not in ("replay", "drop"):
+        them as on any job), "drop" leaves them DRAFT; None: the account's
+        erasure policy decides (replay unless set to drop only)."""
+        modes = {None: model_pb2.ERASURE_MODE_UNSPECIFIED, "replay": model_pb2.ERASURE_MODE_REPLAY,
+                 "drop": model_pb2.ERASURE_MODE_DROP}
+        if mode not in modes:
             raise ValueError(f'mode: "{mode}" is not "replay" or "drop"')
         request = concept_service_pb2.EraseConceptRequest(
-            name=name,
-            mode=model_pb2.ERASURE_MODE_DROP if mode == "drop" else model_pb2.ERASURE_MODE_REPLAY,
-            request_id=request_id or str(uuid.uuid4()))
+            name=name, mode=modes[mode], request_id=request_id or str(uuid.uuid4()))
         return self._unary(self.concepts.EraseConcept, request, "create")
 
     def get_erasure(self, name: str):

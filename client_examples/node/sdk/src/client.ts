@@ -315,7 +315,8 @@ export class StaminaClient {
   /**
    * Erases a trained concept for good, keeping the others (docs/api.md,
    * ConceptService.EraseConcept): its images and every version containing it
-   * are deleted at once; with mode 'replay' (the default) the later concepts
+   * are deleted at once; with mode 'replay' (the account's default unless
+   * its erasure policy is drop only) the later concepts
    * are queued to train again (`erasure.replayJobs`, watch them as any job),
    * with 'drop' they become DRAFT. Retried safely with a request id.
    */
@@ -325,7 +326,13 @@ export class StaminaClient {
   ): Promise<EraseConceptResponse__Output> {
     const s = this.services.concepts;
     const requestId = options.requestId ?? randomUUID();
-    const mode = options.mode === 'drop' ? 'ERASURE_MODE_DROP' : 'ERASURE_MODE_REPLAY';
+    // Unset: the account's erasure policy decides (replay unless set otherwise).
+    const mode =
+      options.mode === undefined
+        ? 'ERASURE_MODE_UNSPECIFIED'
+        : options.mode === 'drop'
+          ? 'ERASURE_MODE_DROP'
+          : 'ERASURE_MODE_REPLAY';
     return this.unary(s.EraseConcept.bind(s), { name, mode, requestId }, 'create', options);
   }
 
