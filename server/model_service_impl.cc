@@ -19,6 +19,29 @@ std::string IdForRequest(absl::string_view tenant, absl::string_view request_id,
       storage::Sha256Hex(absl::StrCat(tenant, "\n", request_id)).substr(0, 24));
 }
 
+namespace {
+
+// Checks the new model's display name, webhook URL and request_id (a
+// CreateModelRequest's or ForkModelRequest's) and returns its id: the
+// request's, else one derived from request_id (a retry gets the same), else
+// a fresh one.
+template <typename Request>
+absl::StatusOr<std::string> NewModelId(const ServiceContext& ctx, const std::string& tenant,
+                                       const Request& request) {
+  STAMINA_RETURN_IF_ERROR(CheckText(request.model().display_name(),
+                                    ctx.limits.max_display_name_length, "model.display_name"));
+  if (!request.model().webhook_url().empty()) {
+    STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(
+        request.model().webhook_url(), "model.webhook_url", ctx.webhook_allow_private_targets));
+  }
+  STAMINA_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
+  if (!request.model_id().empty()) return request.model_id();
+  return request.request_id().empty() ? "m" + ctx.ids->NewId()
+                                      : IdForRequest(tenant, request.request_id(), "m");
+}
+
+}  // namespace
+
 grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
                                            const v1::CreateModelRequest* request,
                                            v1::Model* response) {
@@ -30,21 +53,7 @@ grpc::Status ModelServiceImpl::CreateModel(grpc::ServerContext* call,
     STAMINA_ASSIGN_OR_RETURN(
         std::string base,
         rpc::ParseBaseModelName(request->model().base_model(), "model.base_model"));
-    STAMINA_RETURN_IF_ERROR(CheckText(request->model().display_name(),
-                                      ctx_->limits.max_display_name_length,
-                                      "model.display_name"));
-    if (!request->model().webhook_url().empty()) {
-      STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(request->model().webhook_url(),
-                                                        "model.webhook_url",
-                                                        ctx_->webhook_allow_private_targets));
-    }
-    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
-    std::string id = request->model_id();
-    if (id.empty()) {
-      id = request->request_id().empty()
-               ? "m" + ctx_->ids->NewId()
-               : IdForRequest(tenant, request->request_id(), "m");
-    }
+    STAMINA_ASSIGN_OR_RETURN(std::string id, NewModelId(*ctx_, tenant, *request));
     // A retry (same request_id, same content) gets the first result back; the
     // registry checks the key in the create's transaction.
     auto created = ctx_->models->CreateModel({.tenant_id = tenant,
@@ -213,19 +222,7 @@ grpc::Status ModelServiceImpl::ForkModel(grpc::ServerContext* call,
       return absl::InvalidArgumentError(
           "model.base_model: a fork keeps its source's base model; leave it empty");
     }
-    STAMINA_RETURN_IF_ERROR(CheckText(request->model().display_name(),
-                                      ctx_->limits.max_display_name_length, "model.display_name"));
-    if (!request->model().webhook_url().empty()) {
-      STAMINA_RETURN_IF_ERROR(webhooks::CheckWebhookUrl(request->model().webhook_url(),
-                                                        "model.webhook_url",
-                                                        ctx_->webhook_allow_private_targets));
-    }
-    STAMINA_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
-    std::string id = request->model_id();
-    if (id.empty()) {
-      id = request->request_id().empty() ? "m" + ctx_->ids->NewId()
-                                         : IdForRequest(tenant, request->request_id(), "m");
-    }
+    STAMINA_ASSIGN_OR_RETURN(std::string id, NewModelId(*ctx_, tenant, *request));
     STAMINA_ASSIGN_OR_RETURN(
         storage::ModelRecord forked,
         ctx_->models->ForkModel({.tenant_id = tenant,

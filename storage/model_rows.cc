@@ -7,6 +7,18 @@
 
 namespace stamina::storage {
 
+absl::StatusOr<std::optional<ModelRecord>> ModelOfRequest(Database& db, const RequestKey& key) {
+  STAMINA_ASSIGN_OR_RETURN(std::optional<std::string> made, FindRequest(db, key));
+  if (!made.has_value()) return std::nullopt;
+  absl::StatusOr<ModelRow> row = FindModel(db, key.tenant_id, *made);
+  if (absl::IsNotFound(row.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("request_id: the model it created, ", ModelName(*made), ", was deleted"));
+  }
+  STAMINA_RETURN_IF_ERROR(row.status());
+  return std::move(row->record);
+}
+
 absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,
                                    const std::string& model_id) {
   STAMINA_ASSIGN_OR_RETURN(

@@ -8,11 +8,13 @@
 #define STAMINA_STORAGE_MODEL_ROWS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "storage/database.h"
 #include "storage/records.h"
+#include "storage/request_rows.h"
 
 namespace stamina::storage {
 
@@ -43,6 +45,11 @@ struct ModelRowSpec {
 // Inserts a model; NOT_FOUND (no such tenant), ALREADY_EXISTS (id taken).
 // Returns its pk.
 absl::StatusOr<int64_t> InsertModelRow(Database& db, const ModelRowSpec& spec);
+
+// The model an earlier create with the same idempotency key made (nullopt for
+// a new key); FAILED_PRECONDITION when it was deleted since, ALREADY_EXISTS
+// when the key was used with other content (request_rows.h).
+absl::StatusOr<std::optional<ModelRecord>> ModelOfRequest(Database& db, const RequestKey& key);
 
 // NOT_FOUND "models/{model} not found" unless the tenant owns it.
 absl::StatusOr<ModelRow> FindModel(Database& db, const std::string& tenant_id,

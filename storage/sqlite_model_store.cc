@@ -110,15 +110,9 @@ absl::StatusOr<ModelRecord> SqliteModelStore::CreateModel(
                        .request_id = model.request_id,
                        .request_sha256 = model.request_sha256};
   STAMINA_RETURN_IF_ERROR(options_.db->Write([&](Database& db) -> absl::Status {
-    STAMINA_ASSIGN_OR_RETURN(std::optional<std::string> made, FindRequest(db, key));
-    if (made.has_value()) {  // a retry: what the first request made
-      auto row = FindModel(db, model.tenant_id, *made);
-      if (absl::IsNotFound(row.status())) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "request_id: the model it created, ", ModelName(*made), ", was deleted"));
-      }
-      STAMINA_RETURN_IF_ERROR(row.status());
-      created = row->record;
+    STAMINA_ASSIGN_OR_RETURN(std::optional<ModelRecord> retried, ModelOfRequest(db, key));
+    if (retried.has_value()) {  // a retry: what the first request made
+      created = *std::move(retried);
       return absl::OkStatus();
     }
     STAMINA_ASSIGN_OR_RETURN(

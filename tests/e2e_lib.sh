@@ -21,9 +21,10 @@
 #                              stopped on EXIT) and KEY; status 1 (stderr shown)
 #                              when it does not start, or when the key reached
 #                              its stdout/stderr or its file is not mode 600
-#   render_concept MODEL ID KIND
-#                              renders 3 images of the first reserved KIND
-#                              (face, landmark) identity into $T/ID, creates
+#   render_concept MODEL ID KIND [SEED]
+#                              renders 3 images of a reserved KIND (face,
+#                              landmark) identity (SEED picks it; default
+#                              1000000) into $T/ID, creates
 #                              the concept ID (token <ID>, caption
 #                              'a photo of {}') under MODEL and uploads them,
 #                              with the caller's $RENDER, $T, cli and fail
@@ -32,6 +33,10 @@
 #   await_training MODEL JOB   polls `cli jobs get` (30 s at most) until the
 #                              job reports a training step; status 1 if never
 #                              (the caller's cli writes $OUT)
+#   restartable_staminad TENANT
+#                              for tests that stop and restart staminad on one
+#                              data dir: defines start N / stop (stopped on
+#                              EXIT), cli and fail (below)
 
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -92,4 +97,35 @@ await_training() {
     sleep 0.1
   done
   return 1
+}
+
+# For tests that stop and restart staminad on one data directory (PORT, T,
+# STAMINAD and STAMINA set; OUT is where cli writes): `start N` runs
+# staminad N on the stamina-test-tiny base with tenant $1 of
+# restartable_staminad, `stop` ends it, `cli` runs the CLI against it and
+# `fail` prints what there is to see and exits.
+restartable_staminad() {
+  RESTART_TENANT="$1"
+  SERVER=""
+  trap stop EXIT
+}
+start() {
+  "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" \
+    --bootstrap_tenant="${RESTART_TENANT}" --base_model=stamina-test-tiny \
+    --base_model_dir="${T}/no-model" --torch_threads=1 \
+    > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
+  SERVER=$!
+  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.err" "${SERVER}" \
+    "${T}/data/bootstrap-${RESTART_TENANT}.key")" || { cat "${T}/staminad-$1.err"; return 1; }
+  export STAMINA_API_KEY
+}
+stop() {
+  kill -TERM "${SERVER}" 2>/dev/null || true
+  wait "${SERVER}" 2>/dev/null || true
+}
+cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
+fail() {
+  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err"
+  for f in "${T}"/staminad-*.err; do echo "--- ${f}"; tail -40 "${f}"; done
+  exit 1
 }

@@ -14,29 +14,8 @@ T="${TEST_TMPDIR}"
 source tests/e2e_lib.sh
 
 PORT="$(free_port)"
-SERVER=""
-start() {
-  "${STAMINAD}" --listen="127.0.0.1:${PORT}" --data_dir="${T}/data" --bootstrap_tenant=er \
-    --base_model=stamina-test-tiny --base_model_dir="${T}/no-model" --torch_threads=1 \
-    > "${T}/staminad-$1.out" 2> "${T}/staminad-$1.err" &
-  SERVER=$!
-  STAMINA_API_KEY="$(staminad_key "${T}/staminad-$1.err" "${SERVER}" "${T}/data/bootstrap-er.key")" \
-    || { cat "${T}/staminad-$1.err"; return 1; }
-  export STAMINA_API_KEY
-}
-stop() {
-  kill -TERM "${SERVER}" 2>/dev/null || true
-  wait "${SERVER}" 2>/dev/null || true
-}
-trap stop EXIT
-
 OUT="${T}/cli.out"
-cli() { "${STAMINA}" --server="127.0.0.1:${PORT}" "$@" > "${OUT}" 2> "${T}/cli.err"; }
-fail() {
-  echo "FAIL: $*"; cat "${OUT}" "${T}/cli.err"
-  for f in "${T}"/staminad-*.err; do echo "--- ${f}"; tail -30 "${f}"; done
-  exit 1
-}
+restartable_staminad er
 job_of() { grep -o 'models/fam/jobs/[a-z0-9]*' "${OUT}" | head -1 | cut -d/ -f4; }
 blob_files() { find "${T}/data/blobs" -type f -name "$1*" | wc -l; }
 
