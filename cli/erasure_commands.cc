@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/command_groups.h"
 #include "cli/format.h"
@@ -36,6 +37,15 @@ std::string VersionNumbers(const v1::Erasure& erasure) {
     numbers.push_back(v.version().substr(v.version().rfind('/') + 1));
   }
   return absl::StrJoin(numbers, ", ");
+}
+
+// "0.2143 -> 0.0112", "0.2143 -> ?" until measured, "-" without a proof.
+std::string ProofText(const v1::Erasure& erasure) {
+  if (!erasure.has_proof()) return "-";
+  const v1::ErasureProof& proof = erasure.proof();
+  return absl::StrFormat(
+      "%.4f -> %s", proof.drift_before(),
+      proof.version().empty() ? std::string("?") : absl::StrFormat("%.4f", proof.drift_after()));
 }
 
 }  // namespace
@@ -89,12 +99,12 @@ absl::StatusOr<int> Erasures(Session& session, const Operands& operands) {
   for (const v1::Erasure& e : erasures) {
     rows.push_back({e.name().substr(e.name().rfind('/') + 1), e.token(), ModeName(e.mode()),
                     StateName(e.state()), VersionNumbers(e),
-                    absl::StrCat(e.replays_succeeded(), "/", e.replay_jobs_size()),
+                    absl::StrCat(e.replays_succeeded(), "/", e.replay_jobs_size()), ProofText(e),
                     e.requested_by(), FormatTimestamp(e.create_time())});
   }
   PrintTable(session.out(),
-             {"erasure", "token", "mode", "state", "versions removed", "replayed", "requested by",
-              "created"},
+             {"erasure", "token", "mode", "state", "versions removed", "replayed",
+              "drift from base before -> after", "requested by", "created"},
              rows);
   return kExitOk;
 }

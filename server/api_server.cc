@@ -131,6 +131,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                                 .model_id = version.model_id,
                                 .version = version.version});
     }
+    if (server->erasure_prover_ != nullptr && !job.erasure_id.empty()) {
+      server->erasure_prover_->Enqueue(version.tenant_id, version.model_id, job.erasure_id,
+                                       version.version);
+    }
     if (server->metrics_ == nullptr || !job.start_time.has_value()) return;
     server->metrics_->RecordTrainingJob(
         absl::ToDoubleSeconds(server->context_.clock->Now() - *job.start_time));
@@ -151,6 +155,24 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
                return RecipeOf(*context, v.tenant_id, v.model_id, v.version);
              },
              .log = options.log}));
+  }
+  if (s->sampler_ != nullptr) {
+    STAMINA_ASSIGN_OR_RETURN(
+        s->erasure_prover_,
+        ErasureProver::Create(
+            {.router = s->sampler_.get(),
+             .erasures = s->erasures_.get(),
+             .recipe_of =
+                 [context = &s->context_](const std::string& tenant, const std::string& model,
+                                          std::optional<int64_t> version) {
+                   return RecipeOf(*context, tenant, model, version);
+                 },
+             .params = {.count = 2,
+                        .steps = options.sample_defaults.steps,
+                        .guidance_scale = options.sample_defaults.guidance_scale,
+                        .seed = 1},
+             .log = options.log}));
+    s->context_.erasure_prover = s->erasure_prover_.get();
   }
   s->sampler_service_ = std::make_unique<SamplerServiceImpl>(
       &s->context_, options.training, s->sampler_.get(), options.sample_defaults);
@@ -263,6 +285,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
 
 void ApiServer::Shutdown(absl::Duration grace) {
   if (warmer_ != nullptr) warmer_->Stop();
+  if (erasure_prover_ != nullptr) erasure_prover_->Stop();
   if (upkeep_ != nullptr) upkeep_->Stop();
   // Undelivered events stay in the outbox for the next start.
   webhook_dispatcher_.reset();

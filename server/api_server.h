@@ -33,6 +33,7 @@
 #include "server/blob_grants.h"
 #include "server/call_limits.h"
 #include "server/device_directory.h"
+#include "server/erasure_prover.h"
 #include "server/model_warmer.h"
 #include "server/sample_request.h"
 #include "server/service_context.h"
@@ -182,7 +183,9 @@ class ApiServer {
   std::unique_ptr<Authenticator> auth_;
   ServiceContext context_;
   std::unique_ptr<rpc::SampleRouter> sampler_;
-  std::unique_ptr<ModelWarmer> warmer_;  // uses sampler_: declared after it
+  std::unique_ptr<ModelWarmer> warmer_;
+  std::unique_ptr<ErasureProver>
+      erasure_prover_;  // uses sampler_ too  // uses sampler_: declared after it
   std::unique_ptr<ModelServiceImpl> model_service_;
   std::unique_ptr<ConceptServiceImpl> concept_service_;
   std::unique_ptr<TrainingServiceImpl> training_service_;

@@ -17,23 +17,6 @@
 namespace stamina::server {
 namespace {
 
-// Collects one sampling run's images; stops when the caller goes away.
-class CollectingSink final : public rpc::SampleSink {
- public:
-  explicit CollectingSink(grpc::ServerContext* call) : call_(call) {}
-  bool Cancelled() override { return call_->IsCancelled(); }
-  void Progress(rpc::SamplePhase, int, int) override {}
-  absl::Status Image(const rpc::SampledImage& image) override {
-    images_.push_back(image);
-    return absl::OkStatus();
-  }
-  const std::vector<rpc::SampledImage>& images() const { return images_; }
-
- private:
-  grpc::ServerContext* const call_;
-  std::vector<rpc::SampledImage> images_;
-};
-
 std::string NameOf(const rpc::ModelRecipe& recipe) {
   return recipe.version.has_value() ? rpc::FormatVersionName(recipe.model_id, *recipe.version) : "";
 }
@@ -99,20 +82,16 @@ grpc::Status SamplerServiceImpl::CompareVersions(grpc::ServerContext* call,
       v1::VersionComparison* comparison = response->add_comparisons();
       comparison->set_prompt(prompts[i].prompt);
       comparison->set_token(prompts[i].token);
-      std::vector<std::string> pngs[2];
-      int side = 0;
-      for (const rpc::ModelRecipe* recipe : {&a, &*b}) {
-        CollectingSink sink(call);
-        STAMINA_RETURN_IF_ERROR(router_->Sample(*recipe, *params, sink));
-        for (const rpc::SampledImage& image : sink.images()) {
-          *(side == 0 ? comparison->add_images_a() : comparison->add_images_b()) =
-              rpc::ImageMessage(image, NameOf(*recipe)).image();
-          pngs[side].push_back(image.png);
-        }
-        ++side;
+      STAMINA_ASSIGN_OR_RETURN(SampledPair pair, SamplePair(*router_, a, *b, *params, [call] {
+                                 return call->IsCancelled();
+                               }));
+      for (const rpc::SampledImage& image : pair.a) {
+        *comparison->add_images_a() = rpc::ImageMessage(image, NameOf(a)).image();
       }
-      STAMINA_ASSIGN_OR_RETURN(double drift, PixelDrift(pngs[0], pngs[1]));
-      comparison->set_drift(drift);
+      for (const rpc::SampledImage& image : pair.b) {
+        *comparison->add_images_b() = rpc::ImageMessage(image, NameOf(*b)).image();
+      }
+      comparison->set_drift(pair.drift);
     }
     return absl::OkStatus();
   };

@@ -6,6 +6,7 @@
 #include "rpc/resource_names.h"
 #include "server/concept_service_impl.h"
 #include "server/display_text.h"
+#include "server/erasure_prover.h"
 #include "server/proto_conversions.h"
 #include "server/training_settings.h"
 
@@ -22,6 +23,21 @@ grpc::Status ConceptServiceImpl::EraseConcept(grpc::ServerContext* call,
                              ctx_->tenants->GetTenant(caller.tenant_id));
     STAMINA_ASSIGN_OR_RETURN(storage::ErasureMode mode,
                              ErasureModeFor(request->mode(), tenant.erasure_policy));
+    // The proof's "before": how far the head draws the concept's prompt from
+    // the base model now. Best effort: an erasure never waits on a sampler
+    // that fails.
+    std::string proof_prompt;
+    std::optional<double> drift_before;
+    if (ctx_->erasure_prover != nullptr) {
+      STAMINA_ASSIGN_OR_RETURN(
+          storage::ConceptRecord erased,
+          ctx_->models->GetConcept(caller.tenant_id, name.model, name.concept_id));
+      proof_prompt = ErasureProver::PromptFor(erased.token);
+      absl::StatusOr<double> drift =
+          ctx_->erasure_prover->Drift(caller.tenant_id, name.model, std::nullopt, proof_prompt,
+                                      [call] { return call->IsCancelled(); });
+      if (drift.ok()) drift_before = *drift;
+    }
     STAMINA_ASSIGN_OR_RETURN(
         storage::ErasureResult result,
         ctx_->erasures->EraseConcept({.tenant_id = caller.tenant_id,
@@ -30,7 +46,9 @@ grpc::Status ConceptServiceImpl::EraseConcept(grpc::ServerContext* call,
                                       .mode = mode,
                                       .requested_by = absl::StrCat("apiKeys/", caller.key_id),
                                       .request_id = request->request_id(),
-                                      .request_sha256 = RequestDigest(*request)}));
+                                      .request_sha256 = RequestDigest(*request),
+                                      .proof_prompt = proof_prompt,
+                                      .drift_before = drift_before}));
     // The bytes go before the call returns (unless a concurrent upload of
     // the same bytes holds them: then they are that upload's).
     DeleteUnreferencedBlobs(*ctx_, result.erased.unreferenced_blobs);

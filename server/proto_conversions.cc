@@ -228,6 +228,15 @@ v1::Erasure ToProto(const storage::ErasureRecord& e) {
   out.set_replays_succeeded(e.replay_succeeded);
   out.set_image_references(e.image_references);
   out.set_freed_bytes(e.released_bytes);
+  if (!e.proof_prompt.empty()) {
+    v1::ErasureProof* proof = out.mutable_proof();
+    proof->set_prompt(e.proof_prompt);
+    proof->set_drift_before(e.drift_before.value_or(0));
+    if (e.drift_after.has_value() && e.proof_version.has_value()) {
+      proof->set_drift_after(*e.drift_after);
+      proof->set_version(rpc::FormatVersionName(e.model_id, *e.proof_version));
+    }
+  }
   return out;
 }
 

@@ -40,6 +40,8 @@
 
 namespace stamina::server {
 
+class ErasureProver;  // server/erasure_prover.h
+
 // Limits published by GetCapabilities and enforced by the handlers.
 struct ServiceLimits {
   int min_images_per_concept = 3;
@@ -73,6 +75,8 @@ struct ServiceContext {
   storage::ModelStore* models = nullptr;
   storage::LineageStore* lineage = nullptr;
   storage::ErasureStore* erasures = nullptr;
+  // Measures the proof of erasure; null where there is no sampler.
+  ErasureProver* erasure_prover = nullptr;
   storage::JobStore* jobs = nullptr;
   storage::BlobStore* blobs = nullptr;
   // Pins digests across an upload's store + row, and deletes freed blobs.

@@ -8,6 +8,26 @@
 #include "images/image_decoder.h"
 
 namespace stamina::server {
+namespace {
+
+// Collects one sampling run's images.
+class CollectingSink final : public rpc::SampleSink {
+ public:
+  CollectingSink(std::function<bool()> cancelled, std::vector<rpc::SampledImage>& images)
+      : cancelled_(std::move(cancelled)), images_(images) {}
+  bool Cancelled() override { return cancelled_ && cancelled_(); }
+  void Progress(rpc::SamplePhase, int, int) override {}
+  absl::Status Image(const rpc::SampledImage& image) override {
+    images_.push_back(image);
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::function<bool()> cancelled_;
+  std::vector<rpc::SampledImage>& images_;
+};
+
+}  // namespace
 
 std::vector<ComparisonPrompt> DefaultComparisonPrompts(const std::vector<std::string>& tokens_a,
                                                        const std::vector<std::string>& tokens_b) {
@@ -46,6 +66,21 @@ absl::StatusOr<double> PixelDrift(const std::vector<std::string>& pngs_a,
     total += std::sqrt(squares / std::max<size_t>(1, a.rgb.size()));
   }
   return total / static_cast<double>(pngs_a.size());
+}
+
+absl::StatusOr<SampledPair> SamplePair(rpc::SampleRouter& router, const rpc::ModelRecipe& a,
+                                       const rpc::ModelRecipe& b, const rpc::SampleParams& params,
+                                       std::function<bool()> cancelled) {
+  SampledPair pair;
+  CollectingSink sink_a(cancelled, pair.a);
+  STAMINA_RETURN_IF_ERROR(router.Sample(a, params, sink_a));
+  CollectingSink sink_b(cancelled, pair.b);
+  STAMINA_RETURN_IF_ERROR(router.Sample(b, params, sink_b));
+  std::vector<std::string> pngs_a, pngs_b;
+  for (const rpc::SampledImage& image : pair.a) pngs_a.push_back(image.png);
+  for (const rpc::SampledImage& image : pair.b) pngs_b.push_back(image.png);
+  STAMINA_ASSIGN_OR_RETURN(pair.drift, PixelDrift(pngs_a, pngs_b));
+  return pair;
 }
 
 }  // namespace stamina::server

@@ -1,15 +1,19 @@
 // File: server/version_comparison.h
 //
-// The gRPC-free half of CompareVersions: which prompts compare two versions
-// when the caller names none, and how far two sets of sampled images moved
-// (root-mean-square pixel difference). Thread-safe: pure functions.
+// The gRPC-free half of CompareVersions and of the proof of erasure: which
+// prompts compare two versions when the caller names none, how far two sets
+// of sampled images moved (root-mean-square pixel difference), and one
+// prompt sampled from two recipes with the same seeds through a SampleRouter.
+// Thread-safe: functions of their arguments (and the thread-safe router).
 #ifndef STAMINA_SERVER_VERSION_COMPARISON_H_
 #define STAMINA_SERVER_VERSION_COMPARISON_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "rpc/sample_router.h"
 
 namespace stamina::server {
 
@@ -32,6 +36,18 @@ std::vector<ComparisonPrompt> DefaultComparisonPrompts(const std::vector<std::st
 // decode.
 absl::StatusOr<double> PixelDrift(const std::vector<std::string>& pngs_a,
                                   const std::vector<std::string>& pngs_b);
+
+struct SampledPair {
+  std::vector<rpc::SampledImage> a;
+  std::vector<rpc::SampledImage> b;
+  double drift = 0;  // PixelDrift of a and b
+};
+
+// Samples `params` from recipe `a`, then `b` (the same seeds), through
+// `router`; stops when `cancelled` returns true.
+absl::StatusOr<SampledPair> SamplePair(rpc::SampleRouter& router, const rpc::ModelRecipe& a,
+                                       const rpc::ModelRecipe& b, const rpc::SampleParams& params,
+                                       std::function<bool()> cancelled);
 
 }  // namespace stamina::server
 

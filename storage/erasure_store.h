@@ -36,6 +36,9 @@ struct ConceptErasure {
   // erasure it made.
   std::string request_id;
   std::string request_sha256;
+  // Measured before the erasure (may be empty / nullopt).
+  std::string proof_prompt;
+  std::optional<double> drift_before;
 };
 
 struct ErasureResult {
@@ -61,6 +64,12 @@ class ErasureStore {
   // Oldest first.
   virtual absl::StatusOr<std::vector<ErasureRecord>> ListErasures(const std::string& tenant_id,
                                                                   const std::string& model_id) = 0;
+
+  // Records how far `version` draws the proof prompt from the base model.
+  // NOT_FOUND (model, erasure).
+  virtual absl::Status RecordDriftAfter(const std::string& tenant_id, const std::string& model_id,
+                                        const std::string& erasure_id, int64_t version,
+                                        double drift) = 0;
 
   // The erased version `version` of the model, when an erasure removed it:
   // what GetVersion and Sample report instead of NOT_FOUND.

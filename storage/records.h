@@ -260,6 +260,13 @@ struct ErasureRecord {
   int64_t image_references = 0;
   int64_t released_bytes = 0;
   absl::Time create_time;
+  // Proof of erasure (server/erasure_prover.h): the erased token's prompt,
+  // the head's drift from the base model on it before the erasure, and the
+  // drift of `proof_version` (the version that finished the replay).
+  std::string proof_prompt;
+  std::optional<double> drift_before;
+  std::optional<double> drift_after;
+  std::optional<int64_t> proof_version;
 };
 
 }  // namespace stamina::storage

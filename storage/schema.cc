@@ -263,6 +263,16 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE tenants ADD COLUMN erasure_policy INTEGER NOT NULL DEFAULT 1;
 )sql";
 
+constexpr char kSchemaV8[] = R"sql(
+-- Proof of erasure: the prompt of the erased token, how far the model's head
+-- drew it from the base model before the erasure, and how far the version
+-- that finished the replay does (RMS pixel drift, same seeds).
+ALTER TABLE erasures ADD COLUMN proof_prompt TEXT NOT NULL DEFAULT '';
+ALTER TABLE erasures ADD COLUMN drift_before REAL;
+ALTER TABLE erasures ADD COLUMN drift_after REAL;
+ALTER TABLE erasures ADD COLUMN proof_version INTEGER;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& RegistryMigrations() {
@@ -292,6 +302,7 @@ const std::vector<Migration>& RegistryMigrations() {
        .description = "tenants' erasure policy",
        .sql = kSchemaV7,
        .compatible_version = 1},
+      {.version = 8, .description = "proof of erasure", .sql = kSchemaV8, .compatible_version = 1},
   };
   return *migrations;
 }

@@ -59,7 +59,8 @@ absl::StatusOr<std::vector<ReplayStep>> StepsAfter(Database& db, int64_t model_p
 constexpr char kErasureSelect[] =
     "SELECT e.pk, m.tenant_id, m.id, e.id, e.concept_id, e.token, e.mode, e.requested_by,"
     " e.restart_version, e.replay_count, e.image_references, e.released_bytes,"
-    " e.create_time_us FROM erasures e JOIN models m ON m.pk = e.model_pk ";
+    " e.create_time_us, e.proof_prompt, e.drift_before, e.drift_after, e.proof_version"
+    " FROM erasures e JOIN models m ON m.pk = e.model_pk ";
 
 // Reads the erasure rows `query` selects (kErasureSelect), with their erased
 // versions and replay jobs, the state derived from those jobs.
@@ -81,6 +82,10 @@ absl::StatusOr<std::vector<ErasureRecord>> ReadErasures(Database& db, Statement&
     e.image_references = query.ColumnInt64(10);
     e.released_bytes = query.ColumnInt64(11);
     e.create_time = FromMicros(query.ColumnInt64(12));
+    e.proof_prompt = query.ColumnText(13);
+    if (!query.ColumnIsNull(14)) e.drift_before = query.ColumnDouble(14);
+    if (!query.ColumnIsNull(15)) e.drift_after = query.ColumnDouble(15);
+    e.proof_version = query.ColumnOptionalInt64(16);
     rows.emplace_back(query.ColumnInt64(0), std::move(e));
   }
   STAMINA_ASSIGN_OR_RETURN(
@@ -225,8 +230,8 @@ absl::StatusOr<ErasureResult> SqliteErasureStore::EraseConcept(const ConceptEras
     STAMINA_ASSIGN_OR_RETURN(
         Statement insert,
         db.Prepare("INSERT INTO erasures (id, model_pk, concept_id, token, mode, requested_by,"
-                   " restart_version, replay_count, create_time_us)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+                   " restart_version, replay_count, create_time_us, proof_prompt, drift_before)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     STAMINA_RETURN_IF_ERROR(insert.BindText(1, erasure_id));
     STAMINA_RETURN_IF_ERROR(insert.BindInt64(2, model.pk));
     STAMINA_RETURN_IF_ERROR(insert.BindText(3, c.record.id));
@@ -236,6 +241,12 @@ absl::StatusOr<ErasureResult> SqliteErasureStore::EraseConcept(const ConceptEras
     STAMINA_RETURN_IF_ERROR(insert.BindOptionalInt64(7, head));
     STAMINA_RETURN_IF_ERROR(insert.BindInt64(8, static_cast<int64_t>(replays.size())));
     STAMINA_RETURN_IF_ERROR(insert.BindInt64(9, now_us));
+    STAMINA_RETURN_IF_ERROR(insert.BindText(10, request.proof_prompt));
+    if (request.drift_before.has_value()) {
+      STAMINA_RETURN_IF_ERROR(insert.BindDouble(11, *request.drift_before));
+    } else {
+      STAMINA_RETURN_IF_ERROR(insert.BindNull(11));
+    }
     STAMINA_RETURN_IF_ERROR(insert.Run());
     const int64_t erasure_pk = db.last_insert_rowid();
     STAMINA_RETURN_IF_ERROR(ExecWith(
@@ -292,6 +303,27 @@ absl::StatusOr<std::vector<ErasureRecord>> SqliteErasureStore::ListErasures(
     return absl::OkStatus();
   }));
   return erasures;
+}
+
+absl::Status SqliteErasureStore::RecordDriftAfter(const std::string& tenant_id,
+                                                  const std::string& model_id,
+                                                  const std::string& erasure_id, int64_t version,
+                                                  double drift) {
+  return options_.db->Write([&](Database& db) -> absl::Status {
+    STAMINA_ASSIGN_OR_RETURN(ModelRow model, FindModel(db, tenant_id, model_id));
+    STAMINA_ASSIGN_OR_RETURN(Statement update,
+                             db.Prepare("UPDATE erasures SET drift_after = ?3, proof_version = ?4"
+                                        " WHERE model_pk = ?1 AND id = ?2"));
+    STAMINA_RETURN_IF_ERROR(update.BindInt64(1, model.pk));
+    STAMINA_RETURN_IF_ERROR(update.BindText(2, erasure_id));
+    STAMINA_RETURN_IF_ERROR(update.BindDouble(3, drift));
+    STAMINA_RETURN_IF_ERROR(update.BindInt64(4, version));
+    STAMINA_RETURN_IF_ERROR(update.Run());
+    if (db.changes() == 0) {
+      return absl::NotFoundError(absl::StrCat(ErasureName(model_id, erasure_id), " not found"));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::optional<ErasureRecord>> SqliteErasureStore::ErasureOfVersion(

@@ -32,6 +32,9 @@ class SqliteErasureStore final : public ErasureStore {
                                            const std::string& erasure_id) override;
   absl::StatusOr<std::vector<ErasureRecord>> ListErasures(const std::string& tenant_id,
                                                           const std::string& model_id) override;
+  absl::Status RecordDriftAfter(const std::string& tenant_id, const std::string& model_id,
+                                const std::string& erasure_id, int64_t version,
+                                double drift) override;
   absl::StatusOr<std::optional<ErasureRecord>> ErasureOfVersion(const std::string& tenant_id,
                                                                 const std::string& model_id,
                                                                 int64_t version) override;

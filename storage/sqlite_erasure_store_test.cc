@@ -215,6 +215,29 @@ TEST_F(ErasureStoreTest, RefusesWhatCannotBeErasedAndIsIdempotent) {
   EXPECT_THAT(r_->erasures().EraseConcept(keyed), StatusCodeIs(absl::StatusCode::kAlreadyExists));
 }
 
+TEST_F(ErasureStoreTest, KeepsTheProofOfErasure) {
+  STAMINA_ASSERT_OK(TrainNow("anna").status());
+  STAMINA_ASSERT_OK(TrainNow("mill").status());
+  STAMINA_ASSERT_OK_AND_ASSIGN(ErasureResult result,
+                               r_->erasures().EraseConcept({.tenant_id = "t1",
+                                                            .model_id = "m",
+                                                            .concept_id = "anna",
+                                                            .proof_prompt = "a photo of <anna>",
+                                                            .drift_before = 0.25}));
+  EXPECT_EQ(result.erasure.proof_prompt, "a photo of <anna>");
+  EXPECT_EQ(result.erasure.drift_before, 0.25);
+  EXPECT_EQ(result.erasure.drift_after, std::nullopt);
+  STAMINA_ASSERT_OK_AND_ASSIGN(VersionRecord replayed, RunNext("mill"));
+  STAMINA_ASSERT_OK(
+      r_->erasures().RecordDriftAfter("t1", "m", result.erasure.id, replayed.version, 0.02));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ErasureRecord read,
+                               r_->erasures().GetErasure("t1", "m", result.erasure.id));
+  EXPECT_EQ(read.drift_after, 0.02);
+  EXPECT_EQ(read.proof_version, replayed.version);
+  EXPECT_THAT(r_->erasures().RecordDriftAfter("t1", "m", "nope", 1, 0),
+              StatusCodeIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(ErasureStoreTest, DeletingTheModelDeletesItsErasures) {
   STAMINA_ASSERT_OK(TrainNow("anna").status());
   STAMINA_ASSERT_OK(TrainNow("mill").status());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # EraseConcept end to end with the real binaries: a model learns <anna>,
-# <mill> and <rex>; <zed> is queued; <mill> is erased by replay. The erasure
+# <mill> and <rex>; <yew> is training and <zed> queued when <mill> is erased
+# by replay (yew is handed back to the queue, then cancelled). The erasure
 # removes mill's image and adapter files at once and makes versions 2 and 3
 # unservable; rex is trained again on version 1 before zed runs; staminad is
 # killed (SIGKILL) in the middle of the replay and, restarted on the same
@@ -36,9 +37,15 @@ MILL_IMAGES=()
 for f in "${T}"/mill/*.png; do MILL_IMAGES+=("$(sha256sum "${f}" | cut -d' ' -f1)"); done
 for d in "${MILL_IMAGES[@]}"; do test "$(blob_files "${d}")" -eq 1 || fail "mill image ${d} missing"; done
 
+# <yew> is training (on a head that contains <mill>) and <zed> is queued
+# behind it when <mill> is erased.
+render_concept fam yew face 5000000
 render_concept fam zed landmark 4000000
+cli train fam yew --steps=400 --no_wait || fail "train yew"
+YEW="$(job_of)"
 cli train fam zed --steps=5 --no_wait || fail "train zed"
 ZED="$(job_of)"
+await_training fam "${YEW}" || fail "yew never started"
 
 cli concepts erase fam mill --no_wait || fail "concepts erase"
 grep -q "versions removed: 2, 3" "${OUT}" || fail "versions 2 and 3 not removed"
@@ -50,6 +57,11 @@ REPLAY="$(grep -o 'replaying 1 later concept(s): models/fam/jobs/[a-z0-9]*' "${O
 for d in "${MILL_IMAGES[@]}"; do test "$(blob_files "${d}")" -eq 0 || fail "mill image ${d} kept"; done
 test "$(blob_files "${MILL_ADAPTER}")" -eq 0 || fail "mill's adapter kept"
 test "$(blob_files "${REX_ADAPTER}")" -eq 0 || fail "rex's old adapter (trained on mill) kept"
+# yew was handed back to the queue (nothing trained on mill is committed);
+# it is cancelled here to keep the test short.
+cli jobs get fam "${YEW}" || fail "jobs get yew"
+grep -q "QUEUED" "${OUT}" || fail "yew was not handed back"
+cli jobs cancel fam "${YEW}" || fail "cancel yew"
 cli concepts list fam || fail "concepts list"
 grep -q "mill" "${OUT}" && fail "mill still listed"
 # The erased versions are not servable; the head is version 1 meanwhile.
@@ -72,8 +84,16 @@ grep -q "<mill>" <(grep -E "^[0-9]" "${OUT}") && fail "mill is in the lineage"
 HEAD="$(grep -o 'lineage of models/fam/versions/[0-9]*' "${OUT}" | cut -d/ -f4)"
 cli versions fam || fail "versions"
 test "$(grep -c '<' "${OUT}")" -eq 3 || fail "not exactly three versions"
-cli erasures fam || fail "erasures"
-grep -Eq "<mill> +replay +SUCCEEDED +2, 3 +1/1 +apiKeys/" "${OUT}" || fail "erasure not SUCCEEDED"
+# The proof of erasure: the head's drift from the base model on "a photo of
+# <mill>" before (measured by the first staminad) and after (measured in the
+# background once the replay finished).
+for _ in $(seq 1 300); do
+  cli erasures fam || fail "erasures"
+  grep -q -- "-> ?" "${OUT}" || break
+  sleep 0.1
+done
+grep -Eq "<mill> +replay +SUCCEEDED +2, 3 +1/1 +0\.[0-9]{4} -> 0\.[0-9]{4} +apiKeys/" "${OUT}" \
+  || fail "erasure not SUCCEEDED with its proof"
 
 # CompareVersions: a version against itself draws the same bytes (drift 0);
 # version 1 (anna only) against the head differs where <rex> was learned.

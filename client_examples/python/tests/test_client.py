@@ -138,6 +138,8 @@ class ClientTest(unittest.TestCase):
         self.assertEqual([v.version for v in erasure.erased_versions], versions)
         self.assertEqual(list(response.erased.concepts), ["models/erasing/concepts/anna"])
         self.assertEqual(len(erasure.replay_jobs), 1)
+        self.assertEqual(erasure.proof.prompt, "a photo of <anna>")
+        self.assertGreater(erasure.proof.drift_before, 0)
         replayed = self.client.wait(erasure.replay_jobs[0])
         self.assertEqual(replayed.replay_of, versions[1])
         lineage = self.client.lineage("erasing")

@@ -202,6 +202,8 @@ describe('StaminaClient against staminad', () => {
     assert.deepEqual(erased.concepts, ['models/erasing/concepts/anna']);
     assert.match(erasure.requestedBy, /^apiKeys\//);
     assert.equal(erasure.replayJobs.length, 1);
+    assert.equal(erasure.proof.prompt, 'a photo of <anna>');
+    assert.ok(erasure.proof.driftBefore > 0);
     const replayed = await client.wait(erasure.replayJobs[0]);
     assert.equal(replayed.replayOf, versions[1]);
     const lineage = await client.lineage('erasing');
