@@ -1,6 +1,7 @@
 // `stamina compare`: CompareVersions drawn as one PNG contact sheet (rows =
 // prompts, version A's images left of version B's, each row labelled with
-// its token or prompt and drift) and printed as a table.
+// its token or prompt and drift, a title naming the versions) and printed as
+// a table.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -69,7 +70,13 @@ absl::StatusOr<int> Compare(Session& session, const Operands& operands) {
   }
   const std::string path = (std::filesystem::path(flags.out_dir) / "compare.png").string();
   if (!cells.empty()) {
-    STAMINA_ASSIGN_OR_RETURN(core::Image sheet, core::MakeContactSheet(cells, cols, labels));
+    STAMINA_ASSIGN_OR_RETURN(core::Image grid, core::MakeContactSheet(cells, cols, labels));
+    const auto last = [](const std::string& name) { return name.substr(name.rfind('/') + 1); };
+    const core::Image sheet =
+        core::WithTitle(grid,
+                        absl::StrCat("left: version ", last(response.version_a()),
+                                     "  right: version ", last(response.version_b())),
+                        cells.front().height);
     std::error_code error;
     std::filesystem::create_directories(flags.out_dir, error);
     STAMINA_RETURN_IF_ERROR(core::WritePng(sheet, path));

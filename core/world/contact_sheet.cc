@@ -59,4 +59,19 @@ absl::StatusOr<core::Image> MakeContactSheet(const std::vector<core::Image>& ima
   return sheet;
 }
 
+core::Image WithTitle(const core::Image& sheet, const std::string& title, int row_height) {
+  if (title.empty()) return sheet;
+  const int scale = LabelScale(row_height);
+  const int pad = 4 * scale;
+  const int band = core::TextHeight(scale) + 2 * pad;
+  core::Image out(sheet.width, band + 1 + sheet.height, {255, 255, 255});
+  core::DrawText(out, pad, pad, core::FitText(title, sheet.width - 2 * pad, scale), kLabelInk,
+                 scale);
+  for (int x = 0; x < out.width; ++x) out.Set(x, band, {0, 0, 0});
+  for (int y = 0; y < sheet.height; ++y) {
+    for (int x = 0; x < sheet.width; ++x) out.Set(x, band + 1 + y, sheet.At(x, y));
+  }
+  return out;
+}
+
 }  // namespace stamina::core

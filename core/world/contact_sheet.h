@@ -37,6 +37,11 @@ int LabelScale(int row_height);
 absl::StatusOr<core::Image> MakeContactSheet(const std::vector<core::Image>& images, int cols,
                                              const std::vector<std::string>& row_labels);
 
+// `sheet` below a white band with `title` (one line, cut to fit the width,
+// dark text at the sheet's label scale for `row_height`) and a 1-pixel
+// black rule. An empty title returns the sheet unchanged.
+core::Image WithTitle(const core::Image& sheet, const std::string& title, int row_height);
+
 }  // namespace stamina::core
 
 #endif  // STAMINA_CORE_WORLD_CONTACT_SHEET_H_

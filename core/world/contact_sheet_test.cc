@@ -88,6 +88,20 @@ TEST(ContactSheetTest, LongLabelsWrapWithinTheMargin) {
   EXPECT_GT(InkRows(sheet, margin, 20, 32), 0);
 }
 
+TEST(ContactSheetTest, ATitleSitsInABandAboveTheSheet) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::Image sheet, MakeContactSheet(Tiles(2, 64), 2, {}));
+  EXPECT_EQ(WithTitle(sheet, "", 64).pixels, sheet.pixels);
+  const core::Image titled = WithTitle(sheet, "left: version 1  right: version 2", 64);
+  const int band = TextHeight(LabelScale(64)) + 8 * LabelScale(64);
+  ASSERT_EQ(titled.width, sheet.width);
+  ASSERT_EQ(titled.height, sheet.height + band + 1);
+  EXPECT_GT(InkRows(titled, titled.width, 0, band), 0) << "the title is drawn";
+  EXPECT_EQ(titled.At(titled.width / 2, band), kBlack) << "a rule under the band";
+  for (int y = 0; y < sheet.height; ++y) {
+    ASSERT_EQ(titled.At(5, band + 1 + y), sheet.At(5, y));
+  }
+}
+
 TEST(ContactSheetTest, RefusesAWrongNumberOfLabels) {
   EXPECT_THAT(MakeContactSheet(Tiles(4, 8), 2, {"only one"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 row labels for 2 rows")));
