@@ -164,6 +164,12 @@ class SampleRouter {
     return absl::OkStatus();
   }
 
+  // Drops every cached model folded with any of `digests` (adapters a
+  // deletion or an erasure left unreferenced: their weights must not outlive
+  // them); returns how many. Other digests are ignored. Routers without a
+  // local cache drop nothing (remote replicas: not yet).
+  virtual int Forget(const std::vector<std::string>& /*digests*/) { return 0; }
+
   // Writes the recipe's folded model as a diffusers-layout folder
   // (core/pipelines/diffusers_export.h) to `sink`. FAILED_PRECONDITION for
   // a base model without a diffusers form; RESOURCE_EXHAUSTED and CANCELLED

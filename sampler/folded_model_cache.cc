@@ -67,6 +67,22 @@ bool FoldedModelCache::Contains(const std::string& key) const {
   return entries_.count(key) > 0;
 }
 
+int FoldedModelCache::EraseIf(const std::function<bool(const std::string& key)>& doomed) {
+  absl::MutexLock lock(&mu_);
+  int erased = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (!doomed(it->first)) {
+      ++it;
+      continue;
+    }
+    stats_.bytes -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    it = entries_.erase(it);
+    ++erased;
+  }
+  return erased;
+}
+
 std::vector<FoldedModelCache::EntryInfo> FoldedModelCache::Entries() const {
   absl::MutexLock lock(&mu_);
   std::vector<EntryInfo> entries;

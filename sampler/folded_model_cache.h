@@ -51,6 +51,10 @@ class FoldedModelCache {
                             bool* built = nullptr);
 
   bool Contains(const std::string& key) const;
+
+  // Drops the entries whose key `doomed` accepts (a model in use stays alive
+  // until its callers finish); returns how many.
+  int EraseIf(const std::function<bool(const std::string& key)>& doomed);
   Stats stats() const;
 
   // The cached entries' keys and sizes, most recently used first.

@@ -8,8 +8,10 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "core/pipelines/diffusers_export.h"
 #include "core/pipelines/sampling_memory.h"
@@ -229,6 +231,19 @@ absl::Status InProcessSampler::ExportDiffusers(const rpc::ModelRecipe& recipe, b
 std::string InProcessSampler::CacheKey(const rpc::ModelRecipe& recipe) {
   return absl::StrCat(recipe.base_model_id, "@", recipe.base_model_digest, "+",
                       absl::StrJoin(recipe.adapter_digests, "+"));
+}
+
+int InProcessSampler::Forget(const std::vector<std::string>& digests) {
+  if (digests.empty()) return 0;
+  const absl::flat_hash_set<std::string> doomed(digests.begin(), digests.end());
+  // A key is base@digest+adapter+adapter...: split off the adapters.
+  return cache_->EraseIf([&](const std::string& key) {
+    const std::vector<std::string> parts = absl::StrSplit(key, '+');
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (doomed.contains(parts[i])) return true;
+    }
+    return false;
+  });
 }
 
 bool InProcessSampler::IsCached(const rpc::ModelRecipe& recipe) const {

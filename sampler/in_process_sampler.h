@@ -95,6 +95,7 @@ class InProcessSampler final : public rpc::SampleRouter {
                                rpc::ExportSink& sink) override;
 
   rpc::SamplerStats Stats() const override;
+  int Forget(const std::vector<std::string>& digests) override;
 
   // The one device this sampler folds and samples on.
   std::vector<rpc::ComputeDeviceReport> Devices() const override { return {device_}; }

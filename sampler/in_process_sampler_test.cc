@@ -169,6 +169,24 @@ TEST_F(InProcessSamplerTest, OnePromptMayNameSeveralFoldedConcepts) {
   EXPECT_EQ(sampler_->Stats().entries, 2);
 }
 
+TEST_F(InProcessSamplerTest, ForgetsEveryModelFoldedWithAnErasedAdapter) {
+  for (int adapters : {0, 1, 2}) {
+    RecordingSink sink;
+    STAMINA_ASSERT_OK(sampler_->Sample(Recipe(adapters), Params("a face"), sink));
+  }
+  ASSERT_EQ(sampler_->Stats().entries, 3);
+  EXPECT_EQ(sampler_->Forget({}), 0);
+  EXPECT_EQ(sampler_->Forget({"not-a-cached-digest"}), 0);
+  // The second adapter is in one model, the first in two; the base stays.
+  EXPECT_EQ(sampler_->Forget({Recipe(2).adapter_digests[1]}), 1);
+  EXPECT_FALSE(sampler_->IsCached(Recipe(2)));
+  EXPECT_TRUE(sampler_->IsCached(Recipe(1)));
+  EXPECT_EQ(sampler_->Forget({Recipe(1).adapter_digests[0]}), 1);
+  EXPECT_TRUE(sampler_->IsCached(Recipe(0)));
+  EXPECT_EQ(sampler_->Stats().entries, 1);
+  EXPECT_EQ(sampler_->Stats().bytes, sampler_->CachedModels().front().bytes);
+}
+
 TEST_F(InProcessSamplerTest, EvictsTheLeastRecentlyUsedModelUnderTheBudget) {
   RecordingSink sink;
   STAMINA_ASSERT_OK(sampler_->Sample(Recipe(0), Params("a face"), sink));

@@ -156,6 +156,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
              },
              .log = options.log}));
   }
+  s->context_.sampler = s->sampler_.get();
   if (s->sampler_ != nullptr) {
     STAMINA_ASSIGN_OR_RETURN(
         s->erasure_prover_,

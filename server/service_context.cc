@@ -47,6 +47,7 @@ absl::Status ExplainErasedVersion(const ServiceContext& context, const std::stri
 void DeleteUnreferencedBlobs(const ServiceContext& context,
                              const std::vector<std::string>& digests) {
   context.blob_collector->DeleteIfUnreferenced(digests);
+  if (context.sampler != nullptr) context.sampler->Forget(digests);
 }
 
 }  // namespace stamina::server

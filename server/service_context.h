@@ -22,6 +22,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "grpcpp/server_context.h"
+#include "rpc/sample_router.h"
 #include "server/auth.h"
 #include "server/blob_grants.h"
 #include "server/call_limits.h"
@@ -75,6 +76,9 @@ struct ServiceContext {
   storage::ModelStore* models = nullptr;
   storage::LineageStore* lineage = nullptr;
   storage::ErasureStore* erasures = nullptr;
+  // The sampler (in-process or remote replicas); null where there is none.
+  // Deletions make it forget folded models of the adapters they freed.
+  rpc::SampleRouter* sampler = nullptr;
   // Measures the proof of erasure; null where there is no sampler.
   ErasureProver* erasure_prover = nullptr;
   storage::JobStore* jobs = nullptr;
@@ -125,8 +129,9 @@ absl::Status ExplainErasedVersion(const ServiceContext& context, const std::stri
                                   absl::Status status);
 
 // Deletes blobs a cascading delete left unreferenced, unless a concurrent
-// upload of the same bytes references them again (storage/blob_gc.h). Best
-// effort: a file that survives is found by the blob sweep later.
+// upload of the same bytes references them again (storage/blob_gc.h), and
+// makes the sampler forget every folded model built with them. Best effort:
+// a file that survives is found by the blob sweep later.
 void DeleteUnreferencedBlobs(const ServiceContext& context,
                              const std::vector<std::string>& digests);
 
