@@ -43,7 +43,10 @@
 
 ABSL_FLAG(std::string, model, "models/stamina-tiny-v1", "Base model directory");
 ABSL_FLAG(std::string, out, "/tmp/stamina-base-model", "Output directory");
-ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle-STEPS.safetensors; trained if absent)");
+ABSL_FLAG(
+    std::string, oracle, "",
+    "Oracle file (default: the machine's cache, ~/.cache/stamina/oracle-STEPS-rN.safetensors; "
+    "trained there first when absent)");
 ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
           "Steps when the oracle has to be trained");
 ABSL_FLAG(int, scenes, 240, "Held-out caption prompts to sample and score");
@@ -251,7 +254,7 @@ int Run() {
   if (!runtime.ok()) return Fail(runtime.status());
   std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
   if (oracle_path.empty()) {
-    oracle_path = DefaultOraclePath(out, absl::GetFlag(FLAGS_oracle_steps));
+    oracle_path = OracleCachePath(absl::GetFlag(FLAGS_oracle_steps));
   }
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   if (!oracle.ok()) return Fail(oracle.status());

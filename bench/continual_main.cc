@@ -44,7 +44,10 @@ ABSL_FLAG(std::string, family, "faces",
 ABSL_FLAG(uint64_t, seed, 0, "Benchmark seed (identities, renders, training)");
 ABSL_FLAG(std::string, out, "/tmp/stamina-continual", "Output directory");
 ABSL_FLAG(std::string, base_model, "models/stamina-tiny-v1", "Base model directory");
-ABSL_FLAG(std::string, oracle, "", "Oracle file (default DIR/oracle-STEPS.safetensors; trained if absent)");
+ABSL_FLAG(
+    std::string, oracle, "",
+    "Oracle file (default: the machine's cache, ~/.cache/stamina/oracle-STEPS-rN.safetensors; "
+    "trained there first when absent)");
 ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
           "Steps when the oracle has to be trained");
 ABSL_FLAG(int, steps, 150, "Training steps per concept");
@@ -102,7 +105,7 @@ int Run() {
   }
   std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
   if (oracle_path.empty()) {
-    oracle_path = DefaultOraclePath(out, absl::GetFlag(FLAGS_oracle_steps));
+    oracle_path = OracleCachePath(absl::GetFlag(FLAGS_oracle_steps));
   }
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), absl::GetFlag(FLAGS_concepts),

@@ -53,8 +53,10 @@ ABSL_FLAG(int, sample_steps, 20, "DDIM steps per sample");
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
 ABSL_FLAG(std::string, out, "/tmp/stamina-erasure", "Output directory");
 ABSL_FLAG(std::string, base_model, "models/stamina-tiny-v1", "Base model directory");
-ABSL_FLAG(std::string, oracle, "",
-          "Oracle file (default DIR/oracle-STEPS.safetensors; trained if absent)");
+ABSL_FLAG(
+    std::string, oracle, "",
+    "Oracle file (default: the machine's cache, ~/.cache/stamina/oracle-STEPS-rN.safetensors; "
+    "trained there first when absent)");
 ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
           "Steps when the oracle has to be trained");
 ABSL_FLAG(int, threads, 1, "LibTorch threads");
@@ -293,7 +295,7 @@ int Run() {
   defaults.steps = absl::GetFlag(FLAGS_steps);
   auto method = MethodFromName(absl::GetFlag(FLAGS_method), defaults);
   std::string oracle_path = stamina::WorkspacePath(absl::GetFlag(FLAGS_oracle));
-  if (oracle_path.empty()) oracle_path = DefaultOraclePath(out, absl::GetFlag(FLAGS_oracle_steps));
+  if (oracle_path.empty()) oracle_path = OracleCachePath(absl::GetFlag(FLAGS_oracle_steps));
   auto oracle = LoadOrTrainOracle(oracle_path, absl::GetFlag(FLAGS_oracle_steps));
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   auto concepts = BuildConceptSequence(absl::GetFlag(FLAGS_family), n, seed);

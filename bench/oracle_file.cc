@@ -1,6 +1,9 @@
 #include "bench/oracle_file.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -8,15 +11,31 @@
 
 namespace stamina::bench {
 
-std::string DefaultOraclePath(const std::string& dir, int training_steps) {
-  return absl::StrCat(dir, "/oracle-", training_steps, ".safetensors");
+std::string OracleCachePath(int training_steps) {
+  std::string dir;
+  if (const char* cache = std::getenv("STAMINA_CACHE_DIR"); cache != nullptr && *cache != 0) {
+    dir = cache;
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != 0) {
+    dir = absl::StrCat(xdg, "/stamina");
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != 0) {
+    dir = absl::StrCat(home, "/.cache/stamina");
+  } else {
+    dir = "/tmp/stamina-cache";
+  }
+  return absl::StrCat(dir, "/oracle-", training_steps, "-r", kOracleRecipe, ".safetensors");
 }
 
 absl::StatusOr<std::unique_ptr<core::AttributeOracle>> LoadOrTrainOracle(
     const std::string& path, int training_steps) {
   if (std::ifstream(path).good()) return core::AttributeOracle::Load(path);
-  std::fprintf(stderr, "training the oracle (%d steps) into %s\n", training_steps,
-               path.c_str());
+  // 6000 steps took 12 min on one idle core and about 17 with another process
+  // on the machine (2-core Xeon, 2026-11).
+  std::fprintf(stderr,
+               "the oracle is not at %s: training it first (%d steps, about %d minutes on one "
+               "thread); later runs reuse the file\n",
+               path.c_str(), training_steps, std::max(1, training_steps * 17 / 6000));
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
   core::OracleTrainingOptions options;
   options.steps = training_steps;
   auto oracle = core::TrainAttributeOracle(options, [](const core::OracleTrainingProgress& p) {

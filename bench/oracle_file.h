@@ -22,11 +22,20 @@ namespace stamina::bench {
 // 0.969, the rest >= 0.995 (core/world:train_oracle, 1000 renders).
 inline constexpr int kDefaultOracleSteps = 6000;
 
-// The oracle file a benchmark keeps in its output directory when --oracle is
-// not given: named by the steps, so a file trained for other steps is never
-// taken for it.
-std::string DefaultOraclePath(const std::string& dir, int training_steps);
+// Bumped whenever the oracle's training recipe (core/world/oracle_training.h,
+// the world's renderer) changes, so a cached file is never taken for another
+// recipe.
+inline constexpr int kOracleRecipe = 1;
 
+// Where the benchmarks keep the oracle when --oracle is not given, shared by
+// every benchmark and run on the machine: $STAMINA_CACHE_DIR, else
+// $XDG_CACHE_HOME/stamina, else $HOME/.cache/stamina, else
+// /tmp/stamina-cache; the file is named by the steps and the recipe
+// (oracle-6000-r1.safetensors).
+std::string OracleCachePath(int training_steps);
+
+// Reads `path`, or trains the oracle (saying so first, with what it costs,
+// then showing its progress) and saves it there, creating the directory.
 absl::StatusOr<std::unique_ptr<core::AttributeOracle>> LoadOrTrainOracle(
     const std::string& path, int training_steps);
 

@@ -23,8 +23,10 @@
 #include "core/image.h"
 #include "tools/image_file.h"
 
-ABSL_FLAG(std::string, oracle, "/tmp/stamina-oracle-6000.safetensors",
-          "Oracle file (trained and saved there if absent)");
+ABSL_FLAG(
+    std::string, oracle, "",
+    "Oracle file (default: the machine's cache, ~/.cache/stamina/oracle-STEPS-rN.safetensors; "
+    "trained there first when absent)");
 ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
           "Steps when the oracle has to be trained");
 
@@ -33,9 +35,11 @@ namespace {
 
 absl::Status Run(const std::vector<std::string>& paths) {
   if (paths.empty()) return absl::InvalidArgumentError("no PNG files given");
-  STAMINA_ASSIGN_OR_RETURN(auto oracle,
-                           LoadOrTrainOracle(WorkspacePath(absl::GetFlag(FLAGS_oracle)),
-                                             absl::GetFlag(FLAGS_oracle_steps)));
+  STAMINA_ASSIGN_OR_RETURN(
+      auto oracle, LoadOrTrainOracle(absl::GetFlag(FLAGS_oracle).empty()
+                                         ? OracleCachePath(absl::GetFlag(FLAGS_oracle_steps))
+                                         : WorkspacePath(absl::GetFlag(FLAGS_oracle)),
+                                     absl::GetFlag(FLAGS_oracle_steps)));
   STAMINA_ASSIGN_OR_RETURN(std::vector<BenchConcept> concepts,
                            BuildConceptSequence("demo", 2, 0, 1, 2));
   STAMINA_ASSIGN_OR_RETURN(ConceptScorer scorer,
