@@ -40,7 +40,7 @@ class ScriptedSource final : public JobSource {
   std::function<void(const storage::JobProgressRecord&)> on_heartbeat;
   // Runs before each ReadInput (a slow download, a large base model).
   std::function<void()> on_read_input;
-  std::atomic<int> heartbeats{0};
+  std::atomic<int> heartbeats{0};  // heartbeats the inner source has answered
   // Notified when `completions_wanted` jobs completed.
   int completions_wanted = -1;
   absl::Notification completed;
@@ -48,11 +48,14 @@ class ScriptedSource final : public JobSource {
   absl::StatusOr<std::optional<Lease>> LeaseJob(const std::string& w) override {
     return inner_->LeaseJob(w);
   }
-  absl::StatusOr<HeartbeatReply> Heartbeat(
-      const std::string& lease, const storage::JobProgressRecord& progress) override {
-    ++heartbeats;
+  absl::StatusOr<HeartbeatReply> Heartbeat(const std::string& lease,
+                                           const storage::JobProgressRecord& progress) override {
     if (on_heartbeat) on_heartbeat(progress);
-    return inner_->Heartbeat(lease, progress);
+    absl::StatusOr<HeartbeatReply> reply = inner_->Heartbeat(lease, progress);
+    // Counted once the registry has it: a test that waits for a beat and then
+    // moves the clock must not overtake the renewal it waited for.
+    ++heartbeats;
+    return reply;
   }
   absl::StatusOr<std::string> ReadInput(const std::string& lease,
                                         const std::string& digest) override {
