@@ -134,6 +134,7 @@ int Run() {
   context.machine = MachineDescription(*runtime);
   context.family = absl::GetFlag(FLAGS_family);
   context.concepts = absl::GetFlag(FLAGS_concepts);
+  context.seed = absl::GetFlag(FLAGS_seed);
   context.base_model = absl::GetFlag(FLAGS_base_model);
   auto reference = ScoreBaseReference(options.base_model_dir, *concepts, *scorer);
   if (!reference.ok()) {

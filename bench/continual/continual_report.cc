@@ -42,22 +42,25 @@ double Mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / v.size();
 }
 
-std::string Verdict(const std::vector<MethodResult>& results, int concepts) {
+// One seed gives no interval, so this says which number is higher, not which
+// method is better; bench:continual_seeds gives the verdict over seeds.
+std::string Comparison(const std::vector<MethodResult>& results, int concepts) {
   const MethodResult* stamina = Find(results, "stamina");
   const MethodResult* clora = Find(results, "clora");
   if (!stamina || !clora) return "";
-  const auto better = [](bool b) { return b ? "**better**" : "**not better**"; };
+  const auto higher = [](double a, double b) { return a > b ? "higher" : "not higher"; };
   const ContinualSummary& s = stamina->summary;
   const ContinualSummary& c = clora->summary;
   return absl::StrFormat(
-      "\n**STAMINA vs C-LoRA at N = %d** (%d vs %d steps per concept): "
-      "A_N %.3f vs %.3f — STAMINA %s; F_inc %.3f vs %.3f — STAMINA %s (lower is better); "
-      "plasticity slope %.3f vs %.3f per 10 tasks — STAMINA %s.\n",
+      "\n**STAMINA vs C-LoRA at N = %d, one seed** (%d vs %d steps per concept): "
+      "A_N %.3f vs %.3f — STAMINA's %s; F_inc %.3f vs %.3f — STAMINA's %s (lower is better); "
+      "plasticity slope %.3f vs %.3f per 10 tasks — STAMINA's %s. One seed has no interval: "
+      "`bench:continual_seeds` says better, worse or tie over seeds.\n",
       concepts, stamina->steps_per_concept, clora->steps_per_concept, s.final_accuracy,
-      c.final_accuracy, better(s.final_accuracy > c.final_accuracy), s.forgetting_incremental,
-      c.forgetting_incremental, better(s.forgetting_incremental < c.forgetting_incremental),
+      c.final_accuracy, higher(s.final_accuracy, c.final_accuracy), s.forgetting_incremental,
+      c.forgetting_incremental, higher(s.forgetting_incremental, c.forgetting_incremental),
       s.plasticity_slope_per_10, c.plasticity_slope_per_10,
-      better(s.plasticity_slope_per_10 > c.plasticity_slope_per_10));
+      higher(s.plasticity_slope_per_10, c.plasticity_slope_per_10));
 }
 
 }  // namespace
@@ -128,7 +131,7 @@ std::string ReportMarkdown(const ReportContext& context, const std::vector<Metho
         r.pair_second, Mean(r.mask_density), r.train_seconds, r.eval_seconds,
         r.folded_over_base, r.unfolded_over_base);
   }
-  md += Verdict(results, context.concepts);
+  md += Comparison(results, context.concepts);
   md += absl::StrFormat(
       "\n### Own token\n\nreads = fraction of samples of \"a photo of <token>\" the oracle "
       "reads as the concept (attribute score >= %.1f), final row; leak = fraction of samples "
@@ -164,6 +167,7 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
   nlohmann::json json = {{"machine", context.machine},
                          {"family", context.family},
                          {"concepts", context.concepts},
+                         {"seed", context.seed},
                          {"base_model", context.base_model},
                          {"command_line", CommandLine()},
                          {"reference",

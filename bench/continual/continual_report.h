@@ -10,6 +10,7 @@
 #ifndef STAMINA_BENCH_CONTINUAL_CONTINUAL_REPORT_H_
 #define STAMINA_BENCH_CONTINUAL_CONTINUAL_REPORT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct ReportContext {
   std::string machine;
   std::string family;
   int concepts = 0;
+  uint64_t seed = 0;
   std::string base_model;
   BaseReference reference;
 };

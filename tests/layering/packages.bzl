@@ -45,6 +45,7 @@ ROOTS = [
     "//bench:base_model",
     "//bench:concept_step",
     "//bench:continual",
+    "//bench:continual_seeds",
     "//bench:diffusers_cost",
     "//bench:erasure",
     "//bench:read_samples",
