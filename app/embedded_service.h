@@ -48,6 +48,9 @@ class EmbeddedService {
     absl::Duration lease_ttl = absl::Seconds(60);
     absl::Duration worker_poll_interval = absl::Milliseconds(500);
     absl::Duration min_heartbeat_interval = absl::Seconds(1);
+    // The in-process worker's forgetting-metric budget
+    // (worker::TrainingExecutorOptions::drift_budget).
+    double drift_budget = 0.2;
     // 0 disables the sampler (Sample is UNIMPLEMENTED).
     int64_t sampler_cache_bytes = int64_t{1} << 30;
     // The in-process sampler's admission (sampler/in_process_sampler.h):

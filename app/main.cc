@@ -75,6 +75,9 @@ ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "weights (development only)");
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
+ABSL_FLAG(double, drift_budget, 0.2,
+          "Share of a job's training compute the forgetting metric may add (the new concept's "
+          "reference samples, then earlier concepts' drift); 0 turns it off");
 ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
           "Memory budget of the sampler's folded-model cache; 0 = no sampler");
 ABSL_FLAG(int64_t, sampler_memory_bytes, int64_t{2} << 30,
@@ -224,6 +227,7 @@ int main(int argc, char** argv) {
        .device = device,
        .worker_slots = slots,
        .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds)),
+       .drift_budget = absl::GetFlag(FLAGS_drift_budget),
        .sampler_cache_bytes = cache_bytes,
        .sampler_memory_bytes = absl::GetFlag(FLAGS_sampler_memory_bytes),
        .sampler_slots = absl::GetFlag(FLAGS_sampler_slots),

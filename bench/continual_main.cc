@@ -67,6 +67,9 @@ ABSL_FLAG(int, sample_steps, 20, "DDIM steps per sample");
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
 ABSL_FLAG(int, timing_repeats, 5,
           "Repeats of the sampling-cost measurement (folded vs base); 0 skips it");
+ABSL_FLAG(double, drift_budget, 0.2,
+          "The service's forgetting metric after every task with this budget (its default); 0 "
+          "leaves it out");
 ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
 
 namespace stamina::bench {
@@ -124,12 +127,14 @@ int Run() {
     std::fprintf(stderr, "%s\n", scorer.status().ToString().c_str());
     return 1;
   }
-  ContinualRunOptions options{.base_model_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model)),
-                              .eval_every = absl::GetFlag(FLAGS_eval_every),
-                              .timing_repeats = absl::GetFlag(FLAGS_timing_repeats),
-                              .seed = absl::GetFlag(FLAGS_seed),
-                              .progress_dir = out + "/progress",
-                              .family = absl::GetFlag(FLAGS_family)};
+  ContinualRunOptions options{
+      .base_model_dir = stamina::WorkspacePath(absl::GetFlag(FLAGS_base_model)),
+      .eval_every = absl::GetFlag(FLAGS_eval_every),
+      .timing_repeats = absl::GetFlag(FLAGS_timing_repeats),
+      .seed = absl::GetFlag(FLAGS_seed),
+      .progress_dir = out + "/progress",
+      .family = absl::GetFlag(FLAGS_family),
+      .drift_budget = absl::GetFlag(FLAGS_drift_budget)};
   ReportContext context;
   context.machine = MachineDescription(*runtime);
   context.family = absl::GetFlag(FLAGS_family);

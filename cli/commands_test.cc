@@ -24,6 +24,7 @@ namespace stamina::cli {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -116,7 +117,7 @@ class CliTest : public ::testing::Test {
   }
 
   // Plays a worker: claims the next job, reports progress, completes it.
-  void RunOneJob() {
+  void RunOneJob(const v1::TrainingMetrics& reported = {}) {
     auto lease = server_->jobs().Claim("fake-worker", absl::Seconds(30));
     ASSERT_THAT(lease, IsOk());
     ASSERT_TRUE(lease->has_value());
@@ -128,7 +129,7 @@ class CliTest : public ::testing::Test {
                                    .loss = 0.25f},
                                   absl::Seconds(30)),
         IsOk());
-    v1::TrainingMetrics metrics;
+    v1::TrainingMetrics metrics = reported;
     metrics.set_final_loss(0.125);
     ASSERT_THAT(
         server_->jobs().Complete((*lease)->lease_id,
@@ -222,6 +223,38 @@ TEST_F(CliTest, UploadStreamsADirectoryAndReportsEachImage) {
   ASSERT_EQ(Run({"concepts", "list", "family"}), 0) << err_;
   EXPECT_THAT(
       out_, AllOf(HasSubstr("anna"), HasSubstr("<anna>"), HasSubstr("DRAFT")));
+}
+
+// Issue 17: the lineage shows each concept's latest measured drift.
+TEST_F(CliTest, LineageShowsTheForgettingMetric) {
+  ModelWithImages();
+  QueueJob();
+  RunOneJob();
+  ASSERT_EQ(Run({"lineage", "family"}), 0) << err_;
+  EXPECT_THAT(out_, Not(HasSubstr("forgetting")));  // nothing measured yet
+
+  ASSERT_EQ(Run({"concepts", "create", "family", "mill", "<mill>"}), 0) << err_;
+  const std::string dir = FreshDir("mill-images");
+  for (int i = 0; i < 3; ++i) {
+    WriteFile(absl::StrCat(dir, "/", i, ".png"), Png(32, static_cast<uint8_t>(90 + i)));
+  }
+  ASSERT_EQ(Run({"upload", "family", "mill", dir}), 0) << err_;
+  CommandFlags flags;
+  flags.no_wait = true;
+  ASSERT_EQ(Run({"train", "family", "mill"}, flags), 0) << err_;
+  v1::TrainingMetrics reported;
+  v1::ConceptDrift* drift = reported.add_concept_drift();
+  drift->set_concept("models/family/concepts/anna");
+  drift->set_token("<anna>");
+  drift->set_learned_version("models/family/versions/1");
+  drift->set_drift(0.0312);
+  drift->set_images(4);
+  RunOneJob(reported);
+
+  ASSERT_EQ(Run({"lineage", "family"}), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("forgetting: RMS pixel drift"));
+  EXPECT_THAT(out_, ContainsRegex("<anna> +1 +0\\.031 +2"));
+  EXPECT_THAT(out_, ContainsRegex("<mill> +2 +- +not measured yet"));
 }
 
 TEST_F(CliTest, TrainWatchLineageAndErase) {

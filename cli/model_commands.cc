@@ -1,5 +1,7 @@
 // ModelService commands: models create/list/get/delete/rollback, versions,
 // lineage.
+#include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -189,6 +191,45 @@ absl::StatusOr<int> Versions(Session& session, const Operands& operands) {
   return kExitOk;
 }
 
+namespace {
+
+// The forgetting metric: each concept's latest measured drift along the
+// lineage (TrainingMetrics.concept_drift), in lineage order.
+void PrintForgetting(std::ostream& out, const v1::Lineage& lineage) {
+  struct Latest {
+    std::string learned;
+    std::string drift = "-";
+    std::string measured_at = "not measured yet";
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Latest> latest;  // by concept name
+  bool any = false;
+  for (const v1::LineageEntry& entry : lineage.entries()) {
+    if (latest.emplace(entry.concept(), Latest{.learned = LastSegment(entry.version())}).second) {
+      order.push_back(entry.concept());
+    }
+    for (const v1::ConceptDrift& drift : entry.metrics().concept_drift()) {
+      Latest& concept_latest = latest[drift.concept()];
+      concept_latest.drift = absl::StrFormat("%.3f", drift.drift());
+      concept_latest.measured_at = LastSegment(entry.version());
+      any = true;
+    }
+  }
+  if (!any) return;
+  out << "forgetting: RMS pixel drift of each concept's samples since the version that "
+         "learned it (0 = drawn the same; another subject ~0.15-0.35)\n";
+  std::vector<std::vector<std::string>> rows;
+  std::map<std::string, std::string> tokens;
+  for (const v1::LineageEntry& entry : lineage.entries()) tokens[entry.concept()] = entry.token();
+  for (const std::string& concept_name : order) {
+    const Latest& l = latest[concept_name];
+    rows.push_back({tokens[concept_name], l.learned, l.drift, l.measured_at});
+  }
+  PrintTable(out, {"TOKEN", "LEARNED AT", "DRIFT", "MEASURED AT"}, rows);
+}
+
+}  // namespace
+
 absl::StatusOr<int> Lineage(Session& session, const Operands& operands) {
   v1::GetLineageRequest request;
   request.set_name(operands.size() > 1 ? VersionName(operands[0], operands[1])
@@ -209,6 +250,7 @@ absl::StatusOr<int> Lineage(Session& session, const Operands& operands) {
   }
   PrintTable(session.out(),
              {"POS", "VERSION", "TOKEN", "IMAGES", "ADAPTER", "STEPS", "LOSS", "REPLAY OF"}, rows);
+  PrintForgetting(session.out(), lineage);
   for (const v1::Erasure& erasure : lineage.erasures()) {
     session.out() << "erased " << erasure.token() << " by " << LastSegment(erasure.requested_by())
                   << " at " << FormatTimestamp(erasure.create_time()) << " ("

@@ -21,6 +21,7 @@
 #include "server/sampler_service_impl.h"
 #include "server/server_metrics.h"
 #include "server/training_service_impl.h"
+#include "stamina/v1/model.pb.h"
 #include "storage/registry_backup.h"
 
 namespace stamina::server {
@@ -135,7 +136,18 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(Options options) {
       server->erasure_prover_->Enqueue(version.tenant_id, version.model_id, job.erasure_id,
                                        version.version);
     }
-    if (server->metrics_ == nullptr || !job.start_time.has_value()) return;
+    if (server->metrics_ == nullptr) return;
+    v1::TrainingMetrics metrics;
+    if (metrics.ParseFromString(version.metrics)) {
+      for (const v1::ConceptDrift& drift : metrics.concept_drift()) {
+        const size_t slash = drift.concept().rfind('/');
+        server->metrics_->RecordConceptDrift(
+            version.tenant_id, version.model_id,
+            slash == std::string::npos ? drift.concept() : drift.concept().substr(slash + 1),
+            drift.drift());
+      }
+    }
+    if (!job.start_time.has_value()) return;
     server->metrics_->RecordTrainingJob(
         absl::ToDoubleSeconds(server->context_.clock->Now() - *job.start_time));
   };

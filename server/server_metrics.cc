@@ -188,6 +188,18 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(
            .Register(*m->registry_)
            .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 15, 30, 60, 120, 300,
                                                             600, 1200, 3600});
+  m->drift_ = &prometheus::BuildGauge()
+                   .Name("stamina_concept_drift")
+                   .Help(
+                       "Forgetting metric: RMS pixel drift of each concept's samples since the "
+                       "version that learned it, at the latest version that measured it")
+                   .Register(*m->registry_);
+  m->drift_measurements_ = &prometheus::BuildHistogram()
+                                .Name("stamina_concept_drift_measurements")
+                                .Help("Every concept drift measured at a committed version")
+                                .Register(*m->registry_)
+                                .Add({}, prometheus::Histogram::BucketBoundaries{
+                                             0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5});
   m->queue_depth_ = std::make_shared<QueueDepthCollector>(options.jobs);
   try {
     // civetweb reports a port it cannot bind by throwing: the only
@@ -228,6 +240,28 @@ void ServerMetrics::RecordRpc(const std::string& method, int code,
 
 void ServerMetrics::RecordTrainingJob(double seconds) {
   training_seconds_->Observe(seconds);
+}
+
+void ServerMetrics::RecordConceptDrift(const std::string& tenant, const std::string& model,
+                                       const std::string& concept_name, double drift) {
+  drift_measurements_->Observe(drift);
+  const std::map<std::string, std::string> labels = {
+      {"tenant", tenant}, {"model", model}, {"concept", concept_name}};
+  absl::MutexLock lock(&drift_mu_);
+  for (auto it = drift_series_.begin(); it != drift_series_.end(); ++it) {
+    if (it->first == labels) {
+      drift_series_.splice(drift_series_.end(), drift_series_, it);
+      break;
+    }
+  }
+  if (drift_series_.empty() || drift_series_.back().first != labels) {
+    drift_series_.emplace_back(labels, &drift_->Add(labels));
+    if (drift_series_.size() > kMaxDriftSeries) {
+      drift_->Remove(drift_series_.front().second);
+      drift_series_.pop_front();
+    }
+  }
+  drift_series_.back().second->Set(drift);
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -7,6 +7,15 @@
 //   stamina_training_job_seconds                 histogram: wall seconds of
 //                                                each job attempt that
 //                                                committed a version
+//   stamina_concept_drift{tenant,model,concept}  gauge: the forgetting metric,
+//                                                each concept's drift at the
+//                                                latest version that measured
+//                                                it (TrainingMetrics.
+//                                                concept_drift; at most
+//                                                kMaxDriftSeries series, the
+//                                                least recently set dropped)
+//   stamina_concept_drift_measurements           histogram of every drift
+//                                                measured
 //   stamina_job_queue_depth{state}               gauge, read from the job
 //                                                store at scrape time: the
 //                                                autoscaling signal
@@ -26,14 +35,20 @@
 #ifndef STAMINA_SERVER_SERVER_METRICS_H_
 #define STAMINA_SERVER_SERVER_METRICS_H_
 
+#include <list>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "rpc/sample_router.h"
@@ -61,6 +76,11 @@ class ServerMetrics {
   // One training job that committed its version after `seconds` (lease to
   // commit of the successful attempt).
   void RecordTrainingJob(double seconds);
+  // One drift measurement of a committed version (the forgetting metric).
+  void RecordConceptDrift(const std::string& tenant, const std::string& model,
+                          const std::string& concept_name, double drift);
+
+  static constexpr size_t kMaxDriftSeries = 10000;
 
   // For grpc::ServerBuilder::experimental().SetInterceptorCreators().
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -74,6 +94,12 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Histogram>* durations_ = nullptr;
   prometheus::Histogram* training_seconds_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* drift_ = nullptr;
+  prometheus::Histogram* drift_measurements_ = nullptr;
+  absl::Mutex drift_mu_;
+  // Series of drift_, least recently set first.
+  std::list<std::pair<std::map<std::string, std::string>, prometheus::Gauge*>> drift_series_
+      ABSL_GUARDED_BY(drift_mu_);
   std::shared_ptr<prometheus::Collectable> queue_depth_;
   std::shared_ptr<prometheus::Collectable> sampler_cache_;
   std::shared_ptr<prometheus::Collectable> devices_;

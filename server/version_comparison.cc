@@ -1,9 +1,7 @@
 #include "server/version_comparison.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
+#include "common/pixel_drift.h"
 #include "common/status_macros.h"
 #include "images/image_decoder.h"
 
@@ -51,21 +49,18 @@ absl::StatusOr<double> PixelDrift(const std::vector<std::string>& pngs_a,
         absl::StrCat("drift of ", pngs_a.size(), " and ", pngs_b.size(), " images"));
   }
   const images::ImageLimits limits{.max_bytes = 64 << 20, .max_pixels = 16 << 20, .min_side = 1};
-  double total = 0;
+  std::vector<images::DecodedImage> decoded;
+  decoded.reserve(2 * pngs_a.size());
+  std::vector<RgbView> a, b;
   for (size_t i = 0; i < pngs_a.size(); ++i) {
-    STAMINA_ASSIGN_OR_RETURN(images::DecodedImage a, images::DecodeImage(pngs_a[i], limits));
-    STAMINA_ASSIGN_OR_RETURN(images::DecodedImage b, images::DecodeImage(pngs_b[i], limits));
-    if (a.width != b.width || a.height != b.height || a.rgb.size() != b.rgb.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("image ", i, " differs in size"));
+    for (const std::string* png : {&pngs_a[i], &pngs_b[i]}) {
+      STAMINA_ASSIGN_OR_RETURN(images::DecodedImage image, images::DecodeImage(*png, limits));
+      decoded.push_back(std::move(image));
+      (png == &pngs_a[i] ? a : b)
+          .push_back({decoded.back().width, decoded.back().height, decoded.back().rgb.data()});
     }
-    double squares = 0;
-    for (size_t k = 0; k < a.rgb.size(); ++k) {
-      const double d = (static_cast<double>(a.rgb[k]) - b.rgb[k]) / 255.0;
-      squares += d * d;
-    }
-    total += std::sqrt(squares / std::max<size_t>(1, a.rgb.size()));
   }
-  return total / static_cast<double>(pngs_a.size());
+  return RmsPixelDrift(a, b);
 }
 
 absl::StatusOr<SampledPair> SamplePair(rpc::SampleRouter& router, const rpc::ModelRecipe& a,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "app/embedded_service.h"
@@ -78,6 +79,7 @@ class EmbeddedFlowTest : public ::testing::Test {
          .start_worker = start_worker,
          .worker_poll_interval = absl::Milliseconds(5),
          .min_heartbeat_interval = absl::Milliseconds(5),
+         .drift_budget = drift_budget_,
          .sampler_memory_bytes = sampler_memory_bytes_});
     ASSERT_THAT(created.status(), IsOk());
     service_ = std::move(*created);
@@ -86,6 +88,7 @@ class EmbeddedFlowTest : public ::testing::Test {
 
   server::CallLimits::Options concurrent_calls_;
   int64_t sampler_memory_bytes_ = int64_t{2} << 30;
+  double drift_budget_ = 0.2;
   absl::Duration watch_poll_interval_ = absl::Milliseconds(5);
   absl::Duration lease_check_interval_ = absl::Seconds(5);
   absl::Duration blob_sweep_interval_ = absl::Hours(1);
@@ -730,6 +733,45 @@ TEST_F(EmbeddedFlowTest, BadInputsGetTheDocumentedStatusAndLeaveNoPartialState) 
   v1::ListModelsResponse models;
   ExpectOk(api_.models->ListModels(Call().get(), list, &models));
   EXPECT_EQ(models.models_size(), 1);
+}
+
+// Issue 17: the forgetting metric from the worker through the registry to
+// GetLineage and /metrics. The 4-step jobs here are too short for the default
+// budget (20% of training), so the test grants more.
+TEST_F(EmbeddedFlowTest, TheLineageAndMetricsReportHowFarEarlierConceptsDrifted) {
+  drift_budget_ = 100;
+  Start(/*start_worker=*/true, /*metrics=*/true);
+  CreateModel("pets");
+  CreateConcept("pets", "anna", 0);
+  CreateConcept("pets", "mill", 1);
+  EXPECT_EQ(Watch(Train("pets", "anna").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(Watch(Train("pets", "mill").name()).back().state(), v1::JOB_STATE_SUCCEEDED);
+  v1::GetLineageRequest request;
+  request.set_name("models/pets");
+  v1::Lineage lineage;
+  ExpectOk(api_.models->GetLineage(Call().get(), request, &lineage));
+  ASSERT_EQ(lineage.entries_size(), 2);
+  EXPECT_EQ(lineage.entries(0).metrics().concept_drift_size(), 0);
+  ASSERT_EQ(lineage.entries(1).metrics().concept_drift_size(), 1);
+  const v1::ConceptDrift& drift = lineage.entries(1).metrics().concept_drift(0);
+  EXPECT_EQ(drift.concept(), "models/pets/concepts/anna");
+  EXPECT_EQ(drift.learned_version(), "models/pets/versions/1");
+  EXPECT_GT(drift.drift(), 0.0);
+  EXPECT_LT(drift.drift(), 0.15);
+  EXPECT_GT(lineage.entries(1).metrics().drift_seconds(), 0.0);
+  EXPECT_LT(lineage.entries(1).metrics().drift_seconds(),
+            lineage.entries(1).metrics().training_seconds());
+  // The metrics are recorded by the commit's callback, which may run just
+  // after WatchJob saw SUCCEEDED: wait for it.
+  std::string text;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(10))) {
+    text = HttpGet(service_->server().metrics_port(), "/metrics");
+    if (absl::StrContains(text, "stamina_concept_drift_measurements_count 1")) break;
+  }
+  EXPECT_THAT(text, HasSubstr("stamina_concept_drift{concept=\"anna\",model=\"pets\","
+                              "tenant=\"acme\"}"));
+  EXPECT_THAT(text, HasSubstr("stamina_concept_drift_measurements_count 1"));
 }
 
 TEST_F(EmbeddedFlowTest, MetricsShowTheSamplerCacheAndSampleLatency) {

@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, base_model, "stamina-tiny-v1", "The base model (architect
 ABSL_FLAG(std::string, base_model_dir, "models/stamina-tiny-v1",
           "Directory of the base model's files; when missing, random weights");
 ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
+ABSL_FLAG(double, drift_budget, 0.2,
+          "Share of a job's training compute the forgetting metric may add (the new concept's "
+          "reference samples, then earlier concepts' drift); 0 turns it off");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(std::string, device, "auto",
           "Where models compute: auto (the first CUDA device, else the CPU), cpu, cuda, cuda:N");
@@ -96,8 +99,11 @@ int main(int argc, char** argv) {
                                                         .internal_token = internal->token,
                                                         .base_models = {base->id},
                                                         .device = *device});
-  auto executor = stamina::worker::NewTrainingExecutor(
-      {.base_models = {*base}, .device = device_spec, .log = LogLine});
+  auto executor =
+      stamina::worker::NewTrainingExecutor({.base_models = {*base},
+                                            .device = device_spec,
+                                            .drift_budget = absl::GetFlag(FLAGS_drift_budget),
+                                            .log = LogLine});
   if (!source.ok() || !executor.ok()) {
     LogLine((source.ok() ? executor.status() : source.status()).ToString());
     return 1;

@@ -114,6 +114,7 @@ absl::StatusOr<FoldedModel> FoldLineage(core::DiffusionModel base, size_t count,
                                        "): ", folded_one.message()));
     }
     folded.tokens.push_back(artifact->token);
+    folded.drift_references.push_back(std::move(artifact->drift_reference));
   }
   folded.parameter_bytes = ModelBytes(folded.model);
   return folded;

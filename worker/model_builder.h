@@ -25,11 +25,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/adapters/adapted_layers.h"
+#include "core/adapters/adapter_artifact.h"
 #include "core/compute_device.h"
 #include "core/pipelines/diffusion_model.h"
 #include "worker/base_model_spec.h"
@@ -78,6 +80,9 @@ struct FoldedModel {
   core::DiffusionModel model;
   core::ContinualState state;
   std::vector<std::string> tokens;  // concept tokens folded in, in order
+  // Per folded artifact, in order: its drift reference (thumbnails, a few
+  // tens of KB), or nullopt for an artifact written without one.
+  std::vector<std::optional<core::DriftReference>> drift_references;
   int64_t parameter_bytes = 0;      // memory held by the model's tensors
 };
 

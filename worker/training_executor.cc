@@ -10,7 +10,9 @@
 #include "common/status_macros.h"
 #include "common/status_util.h"
 #include "core/adapters/adapter_artifact.h"
+#include "core/adapters/concept_drift.h"
 #include "core/training/concept_trainer.h"
+#include "worker/drift_probes.h"
 #include "worker/model_builder.h"
 #include "worker/training_inputs.h"
 #include "worker/training_request.h"
@@ -160,10 +162,15 @@ class JobRun {
                                  &stop_));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kFolding));
-    STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(result.artifact));
     // The artifact must replay onto its parent exactly as the sampler and the
     // next job will replay it.
     STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(result.artifact, parent.model, parent.state));
+    // parent.model is now the new version: its drift samples go into the
+    // artifact, so they are written before it is serialized.
+    v1::TrainingMetrics drift;
+    STAMINA_RETURN_IF_ERROR(MeasureDrift(parent, request.training.steps,
+                                         request.training.batch_size, result.artifact, drift));
+    STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(result.artifact));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kCommitting));
     {
@@ -173,8 +180,50 @@ class JobRun {
     STAMINA_ASSIGN_OR_RETURN(std::string digest, source_.StoreArtifact(lease_.lease_id, bytes));
     const double seconds = absl::ToDoubleSeconds(options_.clock->Now() - start_);
     committed_ = true;
-    return source_.Complete(lease_.lease_id, digest,
-                            MetricsFor(result, request.training.steps, seconds));
+    v1::TrainingMetrics metrics = MetricsFor(result, request.training.steps, seconds);
+    metrics.MergeFrom(drift);
+    return source_.Complete(lease_.lease_id, digest, metrics);
+  }
+
+  // The forgetting metric (worker/drift_probes.h): draws the new concept's
+  // reference samples into `artifact` and measures the drift of the earlier
+  // concepts the budget affords, into `drift`.
+  absl::Status MeasureDrift(FoldedModel& version, int training_steps, int batch_size,
+                            core::AdapterArtifact& artifact, v1::TrainingMetrics& drift) {
+    const absl::Time start = options_.clock->Now();
+    const core::DriftProbeSettings settings;
+    const std::vector<std::string> prompts =
+        core::DriftPrompts(task_.token, task_.caption_templates);
+    std::vector<size_t> measurable;  // parent adapters with a reference
+    for (size_t i = 0; i < version.drift_references.size(); ++i) {
+      if (version.drift_references[i].has_value()) measurable.push_back(i);
+    }
+    const DriftPlan plan = PlanDrift({.training_steps = training_steps,
+                                      .batch_size = batch_size,
+                                      .probe_images = 2 * settings.images_per_prompt,
+                                      .probe_steps = settings.steps},
+                                     options_.drift_budget, measurable.size());
+    if (!plan.reference) return absl::OkStatus();
+    STAMINA_ASSIGN_OR_RETURN(artifact.drift_reference,
+                             core::SampleDriftReference(version.model, prompts, settings, &stop_));
+    Beat(/*force=*/false);
+    for (size_t pick : DriftRotation(measurable.size(), plan.earlier)) {
+      const size_t index = measurable[pick];
+      const core::DriftReference& reference = *version.drift_references[index];
+      STAMINA_ASSIGN_OR_RETURN(const double value,
+                               core::MeasureDrift(version.model, reference, &stop_));
+      const ParentAdapter& earlier = task_.parent_adapters[index];
+      v1::ConceptDrift& entry = *drift.add_concept_drift();
+      entry.set_concept(absl::StrCat("models/", task_.model_id, "/concepts/", earlier.concept_id));
+      entry.set_token(earlier.token);
+      entry.set_learned_version(
+          absl::StrCat("models/", task_.model_id, "/versions/", earlier.version));
+      entry.set_drift(value);
+      entry.set_images(static_cast<int32_t>(reference.images.size()));
+      Beat(/*force=*/false);
+    }
+    drift.set_drift_seconds(absl::ToDoubleSeconds(options_.clock->Now() - start));
+    return absl::OkStatus();
   }
 
   absl::StatusOr<int64_t> Finish(absl::StatusOr<int64_t> result) {

@@ -6,8 +6,12 @@
 //               concept's images to the model's resolution;
 //   TRAINING    core::TrainConcept, a heartbeat with step, loss and training
 //               time at most every heartbeat_interval (and at phase changes);
-//   FOLDING     serialize the artifact and check that it folds into the
-//               parent model;
+//   FOLDING     fold the artifact into the parent model (checking that it
+//               replays), then the forgetting metric within its budget: the
+//               new concept's drift reference samples (kept in the artifact)
+//               and the drift of a few earlier concepts (into the metrics;
+//               core/adapters/concept_drift.h, worker/drift_probes.h), and
+//               serialize the artifact;
 //   COMMITTING  store the artifact and complete the job (one new version).
 // Cancellation (learned from a heartbeat) is honoured at every phase; a
 // heartbeat that says ABORTED (lost lease) stops the work and commits nothing.
@@ -42,6 +46,10 @@ struct TrainingExecutorOptions {
   // Heartbeats during training are at most this frequent; 0 = every step.
   // Never less frequent than the lease's heartbeat_interval.
   absl::Duration min_heartbeat_interval = absl::Seconds(1);
+  // The share of a job's training compute (UNet passes) the forgetting
+  // metric may add: the new concept's reference samples, then earlier
+  // concepts' drift. 0 turns it off (artifacts then carry no reference).
+  double drift_budget = 0.2;
   // Called with one line per job event (started, ended); may be null.
   std::function<void(const std::string&)> log;
 };

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
+#include "core/adapters/adapter_artifact.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sha256.h"
@@ -142,7 +143,7 @@ class WorkerTest : public ::testing::Test {
 
   // (Re)creates source, executor and worker over the same registry, as a
   // restarted process would.
-  void StartWorker(absl::Duration lease_ttl = absl::Seconds(60)) {
+  void StartWorker(absl::Duration lease_ttl = absl::Seconds(60), double drift_budget = 0.2) {
     worker_.reset();
     STAMINA_ASSERT_OK_AND_ASSIGN(source_, LocalJobSource::Create(
                                               {.jobs = &registry_->jobs(),
@@ -154,7 +155,8 @@ class WorkerTest : public ::testing::Test {
     STAMINA_ASSERT_OK_AND_ASSIGN(
         executor_, NewTrainingExecutor({.base_models = {base_},
                                         .clock = &registry_->clock(),
-                                        .min_heartbeat_interval = absl::ZeroDuration()}));
+                                        .min_heartbeat_interval = absl::ZeroDuration(),
+                                        .drift_budget = drift_budget}));
     STAMINA_ASSERT_OK_AND_ASSIGN(worker_, Worker::Create({.source = scripted_.get(),
                                                           .executor = executor_.get(),
                                                           .slots = 1,
@@ -245,6 +247,56 @@ TEST_F(WorkerTest, TrainsTwoConceptsInOrderIntoALineage) {
   std::vector<storage::JobPhase> two_jobs = one_job;
   two_jobs.insert(two_jobs.end(), one_job.begin(), one_job.end());
   EXPECT_EQ(phases, two_jobs);
+}
+
+// Issue 17: the forgetting metric. Each version keeps its concept's drift
+// reference in the artifact, and a later version reports how far the earlier
+// concept drifted. These 4-step jobs are too short for the default budget
+// (20% of training), so the test grants more.
+TEST_F(WorkerTest, ALaterVersionReportsTheDriftOfTheEarlierConcept) {
+  StartWorker(absl::Seconds(60), /*drift_budget=*/100);
+  Train("anna");
+  Train("mill");
+  EXPECT_THAT(RunOne(), IsOkAndHolds(1));
+  EXPECT_THAT(RunOne(), IsOkAndHolds(2));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto chain, registry_->lineage().Lineage(kTenant, kModel, 2));
+  ASSERT_EQ(chain.size(), 2u);
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string bytes, blobs_.Get(chain[0].version.adapter_digest));
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::AdapterArtifact artifact, core::ParseAdapterArtifact(bytes));
+  ASSERT_TRUE(artifact.drift_reference.has_value());
+  EXPECT_THAT(artifact.drift_reference->prompts,
+              ElementsAre("a photo of <anna>", "a face of <anna>"));
+  EXPECT_EQ(artifact.drift_reference->images.size(), 4u);
+
+  v1::TrainingMetrics first, second;
+  ASSERT_TRUE(first.ParseFromString(chain[0].version.metrics));
+  ASSERT_TRUE(second.ParseFromString(chain[1].version.metrics));
+  EXPECT_EQ(first.concept_drift_size(), 0);  // nothing earlier to measure
+  ASSERT_EQ(second.concept_drift_size(), 1);
+  const v1::ConceptDrift& drift = second.concept_drift(0);
+  EXPECT_EQ(drift.concept(), "models/pets/concepts/anna");
+  EXPECT_EQ(drift.token(), "<anna>");
+  EXPECT_EQ(drift.learned_version(), "models/pets/versions/1");
+  EXPECT_EQ(drift.images(), 4);
+  // Learning <mill> moved <anna>'s samples a little (its own token keeps
+  // it), and never by as much as a different subject.
+  EXPECT_GT(drift.drift(), 0.0);
+  EXPECT_LT(drift.drift(), 0.15);
+}
+
+TEST_F(WorkerTest, AZeroDriftBudgetKeepsNoReferenceAndMeasuresNothing) {
+  StartWorker(absl::Seconds(60), /*drift_budget=*/0);
+  Train("anna");
+  Train("mill");
+  EXPECT_THAT(RunOne(), IsOkAndHolds(1));
+  EXPECT_THAT(RunOne(), IsOkAndHolds(2));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto chain, registry_->lineage().Lineage(kTenant, kModel, 2));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string bytes, blobs_.Get(chain[0].version.adapter_digest));
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::AdapterArtifact artifact, core::ParseAdapterArtifact(bytes));
+  EXPECT_FALSE(artifact.drift_reference.has_value());
+  v1::TrainingMetrics second;
+  ASSERT_TRUE(second.ParseFromString(chain[1].version.metrics));
+  EXPECT_EQ(second.concept_drift_size(), 0);
 }
 
 // Issue 18: the preparing phase sends no step heartbeats; reading its inputs

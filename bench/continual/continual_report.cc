@@ -63,6 +63,49 @@ std::string Comparison(const std::vector<MethodResult>& results, int concepts) {
       higher(s.plasticity_slope_per_10, c.plasticity_slope_per_10));
 }
 
+double DriftOverhead(const MethodResult& r) {
+  double seconds = 0;
+  for (double s : r.drift.seconds) seconds += s;
+  return r.train_seconds > 0 ? seconds / r.train_seconds : 0;
+}
+
+double MeanServiceMeasurements(const MethodResult& r) {
+  size_t cells = 0;
+  for (const auto& [t, row] : r.drift.service) cells += row.size();
+  return r.drift.seconds.empty() ? 0 : static_cast<double>(cells) / r.drift.seconds.size();
+}
+
+double FinalRowDrift(const MethodResult& r) {
+  if (r.drift.full.empty()) return 0;
+  const auto& row = r.drift.full.rbegin()->second;
+  double sum = 0;
+  for (const auto& [i, d] : row) sum += d;
+  return row.empty() ? 0 : sum / row.size();
+}
+
+// The service's forgetting metric, measured the way the worker measures it.
+std::string DriftSection(const std::vector<MethodResult>& results) {
+  bool any = false;
+  for (const MethodResult& r : results) any = any || !r.drift.seconds.empty();
+  if (!any) return "";
+  std::string md =
+      "\n### Forgetting metric (the service's drift, issue #17)\n\nAfter every task the "
+      "worker's budget draws the new concept's reference samples and measures a few earlier "
+      "concepts (core/adapters/concept_drift.h, worker/drift_probes.h); on full rows every "
+      "earlier concept is measured too, to set the drift (RMS pixel difference of the same "
+      "prompts and seeds) against the oracle's forgetting R[i][i] − R[t][i].\n\n"
+      "| method | drift s / train s | earlier concepts measured per task | mean drift, final "
+      "row | Pearson r with oracle forgetting (cells) |\n|---|---|---|---|---|\n";
+  for (const MethodResult& r : results) {
+    if (r.drift.seconds.empty()) continue;
+    int cells = 0;
+    const double correlation = DriftForgettingCorrelation(r.drift.full, r.attribute, &cells);
+    md += absl::StrFormat("| %s | %.3f | %.2f | %.3f | %.2f (%d) |\n", r.label, DriftOverhead(r),
+                          MeanServiceMeasurements(r), FinalRowDrift(r), correlation, cells);
+  }
+  return md;
+}
+
 }  // namespace
 
 void SetCommandLine(const std::string& command_line) { CommandLine() = command_line; }
@@ -145,6 +188,7 @@ std::string ReportMarkdown(const ReportContext& context, const std::vector<Metho
                           r.final_reads, r.leak, r.pair_reads_first, r.pair_reads_second,
                           r.pair_reads_both, r.context_rank);
   }
+  md += DriftSection(results);
   const BaseReference& ref = context.reference;
   md += absl::StrFormat(
       "\nReference levels (first %d concepts): the oracle on held-out real renders %.3f "
@@ -219,7 +263,7 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
          {"final_loss", r.final_loss},
          {"mask_density", r.mask_density},
          {"layer_density_last", r.layer_density.empty() ? nlohmann::json::object()
-                                                         : nlohmann::json(r.layer_density.back())},
+                                                        : nlohmann::json(r.layer_density.back())},
          {"delta_norm", r.delta_norm},
          {"train_seconds", r.train_seconds},
          {"eval_seconds", r.eval_seconds},
@@ -227,7 +271,14 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
          {"folded_sample_ms", r.folded_sample_ms},
          {"unfolded_sample_ms", r.unfolded_sample_ms},
          {"folded_over_base", r.folded_over_base},
-         {"unfolded_over_base", r.unfolded_over_base}});
+         {"unfolded_over_base", r.unfolded_over_base},
+         {"drift_service", MatrixJson(r.drift.service)},
+         {"drift_full", MatrixJson(r.drift.full)},
+         {"drift_seconds", r.drift.seconds},
+         {"drift_overhead", DriftOverhead(r)},
+         {"drift_final_row_mean", FinalRowDrift(r)},
+         {"drift_forgetting_correlation",
+          DriftForgettingCorrelation(r.drift.full, r.attribute, nullptr)}});
     series.push_back({r.label, SeriesColor(static_cast<int>(m)), r.summary.plasticity});
     for (size_t i = 0; i < columns; ++i) {
       grid.push_back(i < r.samples.size() ? r.samples[i] : core::Image(32, 32, {0, 0, 0}));

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "bench/continual/drift_tracking.h"
 #include "common/status_macros.h"
 #include "core/adapters/adapter_artifact.h"
 #include "core/adapters/concept_adapter.h"
@@ -140,6 +142,11 @@ nlohmann::json RunKey(const MethodSpec& method, const ContinualRunOptions& optio
           {"eval_every", options.eval_every}};
 }
 
+nlohmann::json KeyWithDrift(nlohmann::json key, const ContinualRunOptions& options) {
+  if (options.drift_budget > 0) key["drift_budget"] = options.drift_budget;
+  return key;
+}
+
 absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int done,
                           const MethodResult& r, const core::AdapterArtifact& artifact) {
   if (std::system(("mkdir -p '" + dir + "'").c_str()) != 0) {
@@ -148,23 +155,25 @@ absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int
   STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(artifact));
   STAMINA_RETURN_IF_ERROR(
       core::WriteFile(absl::StrCat(dir, "/task_", done - 1, ".safetensors"), bytes));
-  const nlohmann::json state = {
-      {"key", key},
-      {"done", done},
-      {"attribute", MatrixToJson(r.attribute)},
-      {"exact", MatrixToJson(r.exact)},
-      {"identity", MatrixToJson(r.identity)},
-      {"mmd", MatrixToJson(r.mmd)},
-      {"reads", MatrixToJson(r.reads)},
-      {"final_loss", r.final_loss},
-      {"mask_density", r.mask_density},
-      {"layer_density", r.layer_density},
-      {"delta_norm", r.delta_norm},
-      {"trainable_parameters", r.trainable_parameters},
-      {"stored_parameters", r.stored_parameters},
-      {"context_rank", r.context_rank},
-      {"train_seconds", r.train_seconds},
-      {"eval_seconds", r.eval_seconds}};
+  const nlohmann::json state = {{"key", key},
+                                {"done", done},
+                                {"attribute", MatrixToJson(r.attribute)},
+                                {"exact", MatrixToJson(r.exact)},
+                                {"identity", MatrixToJson(r.identity)},
+                                {"mmd", MatrixToJson(r.mmd)},
+                                {"reads", MatrixToJson(r.reads)},
+                                {"final_loss", r.final_loss},
+                                {"mask_density", r.mask_density},
+                                {"layer_density", r.layer_density},
+                                {"delta_norm", r.delta_norm},
+                                {"trainable_parameters", r.trainable_parameters},
+                                {"stored_parameters", r.stored_parameters},
+                                {"context_rank", r.context_rank},
+                                {"train_seconds", r.train_seconds},
+                                {"eval_seconds", r.eval_seconds},
+                                {"drift_service", MatrixToJson(r.drift.service)},
+                                {"drift_full", MatrixToJson(r.drift.full)},
+                                {"drift_seconds", r.drift.seconds}};
   // Written after the artifact, atomically: it names complete tasks only.
   STAMINA_RETURN_IF_ERROR(core::WriteFile(dir + "/state.json.tmp", state.dump()));
   if (std::rename((dir + "/state.json.tmp").c_str(), (dir + "/state.json").c_str()) != 0) {
@@ -177,7 +186,7 @@ absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int
 // number of tasks done (0 without usable progress).
 absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json& key,
                                    core::DiffusionModel& model, core::ContinualState& state,
-                                   MethodResult& r) {
+                                   MethodResult& r, DriftTracker& drift) {
   std::ifstream file(dir + "/state.json");
   if (!file) return 0;
   const nlohmann::json saved = nlohmann::json::parse(file, nullptr, false);
@@ -191,6 +200,7 @@ absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json&
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     STAMINA_ASSIGN_OR_RETURN(core::AdapterArtifact artifact, core::ParseAdapterArtifact(bytes));
     STAMINA_RETURN_IF_ERROR(core::FoldAdapterArtifact(artifact, model, state));
+    drift.Restore(t, artifact.drift_reference);
   }
   r.attribute = MatrixFromJson(saved["attribute"]);
   r.exact = MatrixFromJson(saved["exact"]);
@@ -206,6 +216,11 @@ absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json&
   r.context_rank = saved.value("context_rank", int64_t{0});
   r.train_seconds = saved["train_seconds"].get<double>();
   r.eval_seconds = saved["eval_seconds"].get<double>();
+  if (saved.contains("drift_service")) {
+    drift.results().service = MatrixFromJson(saved["drift_service"]);
+    drift.results().full = MatrixFromJson(saved["drift_full"]);
+    drift.results().seconds = saved["drift_seconds"].get<std::vector<double>>();
+  }
   return done;
 }
 
@@ -231,12 +246,13 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.mmd[t][i] = s.mmd;
     result.reads[t][i] = s.reads;
   };
-  const nlohmann::json key = RunKey(method, options, tasks);
+  const nlohmann::json key = KeyWithDrift(RunKey(method, options, tasks), options);
+  DriftTracker drift(method.training.steps, method.training.batch_size, options.drift_budget);
   const std::string progress =
       options.progress_dir.empty() ? "" : options.progress_dir + "/" + method.label;
   int first = 0;
   if (!progress.empty()) {
-    STAMINA_ASSIGN_OR_RETURN(first, ResumeProgress(progress, key, model, state, result));
+    STAMINA_ASSIGN_OR_RETURN(first, ResumeProgress(progress, key, model, state, result, drift));
     if (first > 0) log(absl::StrFormat("%s: resumed after task %d", method.label, first));
   }
   for (int t = first; t < tasks; ++t) {
@@ -264,8 +280,13 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.mask_density.push_back(density);
     result.layer_density.push_back(trained.mask_density);
 
-    const auto eval_start = Clock::now();
     const bool full_row = (t + 1) % options.eval_every == 0 || t == tasks - 1;
+    if (options.drift_budget > 0) {
+      STAMINA_RETURN_IF_ERROR(drift.AfterTask(
+          model, t, c.token, absl::StrReplaceAll(c.train_captions.front(), {{c.token, "{}"}}),
+          trained.artifact, full_row));
+    }
+    const auto eval_start = Clock::now();
     for (int i = full_row ? 0 : t; i <= t; ++i) {
       std::vector<core::Image> samples;
       STAMINA_ASSIGN_OR_RETURN(ConceptScore score,
@@ -274,6 +295,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
       if (t == tasks - 1) result.samples.push_back(samples.front());
     }
     result.eval_seconds += SecondsSince(eval_start);
+    result.drift = drift.results();
     if (!progress.empty()) {
       STAMINA_RETURN_IF_ERROR(SaveProgress(progress, key, t + 1, result, trained.artifact));
     }
@@ -298,6 +320,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
   result.final_identity = FinalRowMean(result.identity, tasks);
   result.final_mmd = FinalRowMean(result.mmd, tasks);
   result.final_reads = FinalRowMean(result.reads, tasks);
+  result.drift = drift.results();
 
   const auto extra_start = Clock::now();
   const int fidelity = std::min(options.fidelity_concepts, tasks);

@@ -20,6 +20,7 @@
 #include "bench/continual/concept_scoring.h"
 #include "bench/continual/concept_sequence.h"
 #include "bench/continual/continual_metrics.h"
+#include "bench/continual/drift_tracking.h"
 #include "core/adapters/adapter_config.h"
 #include "core/training/concept_trainer.h"
 
@@ -46,6 +47,9 @@ struct ContinualRunOptions {
   // recorded task by replaying the artifacts: long runs survive a restart.
   std::string progress_dir;
   std::string family;  // recorded with the progress, checked on resume
+  // > 0: the service's forgetting metric runs after every task with this
+  // budget (bench/continual/drift_tracking.h); 0 leaves it out.
+  double drift_budget = 0;
 };
 
 struct MethodResult {
@@ -88,6 +92,7 @@ struct MethodResult {
   double folded_over_base = 0;
   double unfolded_over_base = 0;
   std::vector<core::Image> samples;  // one per concept after the last task
+  DriftResults drift;                // with ContinualRunOptions::drift_budget > 0
 };
 
 using RunLog = std::function<void(const std::string&)>;

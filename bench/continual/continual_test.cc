@@ -22,6 +22,23 @@ using ::testing::DoubleNear;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+TEST(DriftForgettingCorrelationTest, PairsEachDriftWithTheOraclesDrop) {
+  ScoreMatrix attribute;
+  attribute[0] = {{0, 0.9}};
+  attribute[1] = {{0, 0.8}, {1, 0.9}};
+  attribute[2] = {{0, 0.5}, {1, 0.9}, {2, 0.7}};
+  ScoreMatrix drift;  // drops 0.1, 0.4, 0.0: drift rising with them
+  drift[1] = {{0, 0.02}};
+  drift[2] = {{0, 0.08}, {1, 0.0}};
+  int cells = 0;
+  EXPECT_NEAR(DriftForgettingCorrelation(drift, attribute, &cells), 1.0, 1e-9);
+  EXPECT_EQ(cells, 3);
+  drift[2][1] = 0.5;  // a large drift where nothing was forgotten
+  EXPECT_LT(DriftForgettingCorrelation(drift, attribute, &cells), 0.5);
+  EXPECT_EQ(DriftForgettingCorrelation({}, attribute, &cells), 0);
+  EXPECT_EQ(cells, 0);
+}
+
 TEST(ContinualMetricsTest, MatchesHandWorkedExample) {
   // Three tasks, every row evaluated.
   ScoreMatrix r;
@@ -108,8 +125,14 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
 
   // Resuming from recorded progress reproduces the run's scores.
   const std::string progress = std::string(std::getenv("TEST_TMPDIR")) + "/progress";
-  ContinualRunOptions resumable{.base_model_dir = dir, .eval_every = 1, .timing_repeats = 1,
-                                .progress_dir = progress, .family = "faces"};
+  // With the service's forgetting metric (a budget these 2-step tasks can
+  // afford), whose references travel in the recorded artifacts.
+  ContinualRunOptions resumable{.base_model_dir = dir,
+                                .eval_every = 1,
+                                .timing_repeats = 1,
+                                .progress_dir = progress,
+                                .family = "faces",
+                                .drift_budget = 100};
   STAMINA_ASSERT_OK_AND_ASSIGN(MethodResult first,
                                RunMethod(method, concepts, scorer, resumable, [](auto&) {}));
   std::vector<std::string> resumed_lines;
@@ -122,6 +145,12 @@ TEST(ContinualRunTest, TwoConceptsEndToEnd) {
   EXPECT_EQ(resumed.attribute, first.attribute);
   EXPECT_EQ(resumed.delta_norm, first.delta_norm);
   EXPECT_EQ(resumed.samples.size(), 2u);
+  ASSERT_EQ(first.drift.service.count(1), 1u);
+  EXPECT_GE(first.drift.service.at(1).at(0), 0.0);
+  EXPECT_EQ(first.drift.full.at(1).at(0), first.drift.service.at(1).at(0));
+  EXPECT_EQ(first.drift.seconds.size(), 2u);
+  EXPECT_EQ(resumed.drift.service, first.drift.service);
+  EXPECT_THAT(ReportMarkdown({}, {first}), HasSubstr("Forgetting metric"));
   MethodSpec other = method;
   other.training.steps = 3;
   EXPECT_THAT(RunMethod(other, concepts, scorer, resumable, [](auto&) {}),

@@ -1,5 +1,6 @@
 #include "core/adapters/adapter_artifact.h"
 
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -7,11 +8,78 @@
 #include "common/status_macros.h"
 #include "core/io/safetensors.h"
 #include "core/torch_status.h"
+#include "nlohmann/json.hpp"
 
 namespace stamina::core {
 namespace {
 
 constexpr char kTokenRow[] = "token_row";
+constexpr char kDriftReference[] = "drift_reference";
+
+torch::Tensor DriftImagesTensor(const std::vector<Image>& images) {
+  const int64_t h = images[0].height, w = images[0].width;
+  torch::Tensor tensor =
+      torch::empty({static_cast<int64_t>(images.size()), h, w, 3}, torch::kUInt8);
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::memcpy(tensor[i].data_ptr<uint8_t>(), images[i].pixels.data(), h * w * 3);
+  }
+  return tensor;
+}
+
+absl::Status CheckDriftReference(const DriftReference& reference) {
+  if (reference.prompts.empty() || reference.images_per_prompt <= 0 ||
+      reference.images.size() != reference.prompts.size() * reference.images_per_prompt) {
+    return absl::InvalidArgumentError(absl::StrCat("drift reference: ", reference.images.size(),
+                                                   " images for ", reference.prompts.size(),
+                                                   " prompts x ", reference.images_per_prompt));
+  }
+  for (const Image& image : reference.images) {
+    if (image.width != reference.images[0].width || image.height != reference.images[0].height ||
+        image.width <= 0 || image.height <= 0 ||
+        image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
+      return absl::InvalidArgumentError("drift reference: images differ in size");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DriftReference> ParseDriftReference(const std::string& json_text,
+                                                   const torch::Tensor& images) {
+  const nlohmann::json json = nlohmann::json::parse(json_text, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("prompts") ||
+      !json["prompts"].is_array()) {
+    return absl::DataLossError("adapter artifact: drift_reference metadata does not parse");
+  }
+  DriftReference reference;
+  for (const nlohmann::json& prompt : json["prompts"]) {
+    if (!prompt.is_string()) return absl::DataLossError("adapter artifact: drift prompt");
+    reference.prompts.push_back(prompt.get<std::string>());
+  }
+  if (!json.value("seed", nlohmann::json()).is_number_integer() ||
+      !json.value("images_per_prompt", nlohmann::json()).is_number_integer() ||
+      !json.value("steps", nlohmann::json()).is_number_integer() ||
+      !json.value("guidance", nlohmann::json()).is_number()) {
+    return absl::DataLossError("adapter artifact: drift_reference metadata incomplete");
+  }
+  reference.seed = json["seed"].get<int64_t>();
+  reference.images_per_prompt = json["images_per_prompt"].get<int>();
+  reference.steps = json["steps"].get<int>();
+  reference.guidance = json["guidance"].get<float>();
+  if (!images.defined() || images.dim() != 4 || images.size(3) != 3 ||
+      images.scalar_type() != torch::kUInt8) {
+    return absl::DataLossError("adapter artifact: drift_reference is not uint8 [n, h, w, 3]");
+  }
+  const torch::Tensor contiguous = images.contiguous();
+  for (int64_t i = 0; i < contiguous.size(0); ++i) {
+    Image image(static_cast<int>(contiguous.size(2)), static_cast<int>(contiguous.size(1)));
+    std::memcpy(image.pixels.data(), contiguous[i].data_ptr<uint8_t>(), image.pixels.size());
+    reference.images.push_back(std::move(image));
+  }
+  if (absl::Status valid = CheckDriftReference(reference); !valid.ok()) {
+    return absl::DataLossError(absl::StrCat("adapter artifact: ", valid.message()));
+  }
+  return reference;
+}
 
 // When a factor is stored: always, with a mask, or when present (the
 // context basis exists only on the layers that read text).
@@ -56,6 +124,18 @@ absl::StatusOr<std::string> SerializeAdapterArtifact(const AdapterArtifact& arti
     }
   }
   std::map<std::string, std::string> metadata = artifact.metadata;
+  if (artifact.drift_reference.has_value()) {
+    const DriftReference& reference = *artifact.drift_reference;
+    STAMINA_RETURN_IF_ERROR(CheckDriftReference(reference));
+    tensors[kDriftReference] = DriftImagesTensor(reference.images);
+    metadata[kDriftReference] = nlohmann::json{
+        {"prompts", reference.prompts},
+        {"seed", reference.seed},
+        {"images_per_prompt", reference.images_per_prompt},
+        {"steps", reference.steps},
+        {"guidance",
+         reference.guidance}}.dump();
+  }
   metadata["format"] = kAdapterArtifactFormat;
   metadata["config"] = AdapterConfigToJson(artifact.config);
   metadata["token"] = artifact.token;
@@ -80,7 +160,16 @@ absl::StatusOr<AdapterArtifact> ParseAdapterArtifact(absl::string_view bytes) {
   if (!absl::SimpleAtoi(metadata["token_id"], &artifact.token_id) || artifact.token_id < 0) {
     return absl::DataLossError("adapter artifact: bad token_id");
   }
-  for (const char* key : {"format", "config", "token", "token_id"}) {
+  auto drift_images = file.tensors.find(kDriftReference);
+  if (metadata.count(kDriftReference) != 0 || drift_images != file.tensors.end()) {
+    if (drift_images == file.tensors.end()) {
+      return absl::DataLossError("adapter artifact: drift_reference metadata without images");
+    }
+    STAMINA_ASSIGN_OR_RETURN(artifact.drift_reference,
+                             ParseDriftReference(metadata[kDriftReference], drift_images->second));
+    file.tensors.erase(drift_images);
+  }
+  for (const char* key : {"format", "config", "token", "token_id", kDriftReference}) {
     metadata.erase(key);
   }
   artifact.metadata = std::move(metadata);

@@ -9,10 +9,13 @@
 //   tensors   token_row [d]; <layer>.lora_A, <layer>.lora_B and, for a
 //             masked STAMINA adapter, <layer>.mask_U, .mask_V, .mask_b;
 //             <layer>.context_basis [in, k] on the layers that kept their
-//             context (context = project)
+//             context (context = project); optionally drift_reference
+//             uint8 [n, h, w, 3]
 //   metadata  format = "stamina-adapter/1", config (AdapterConfig JSON),
 //             token ("<anna>"), token_id, plus the caller's entries (seed,
-//             steps, base digest, ...).
+//             steps, base digest, ...); with the drift reference,
+//             drift_reference = its JSON (prompts, seed, images_per_prompt,
+//             steps, guidance).
 //
 // Thread-compatible.
 #ifndef STAMINA_CORE_ADAPTERS_ADAPTER_ARTIFACT_H_
@@ -20,7 +23,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,11 +33,27 @@
 #include "core/adapters/adapted_layers.h"
 #include "core/adapters/adapter_config.h"
 #include "core/adapters/low_rank_adapter.h"
+#include "core/image.h"
 #include "core/pipelines/diffusion_model.h"
 
 namespace stamina::core {
 
 inline constexpr char kAdapterArtifactFormat[] = "stamina-adapter/1";
+
+// Samples of the concept drawn by the version that learned it, stored with
+// its artifact so that every later version of the lineage can measure how
+// far the concept drifted since (core/pipelines/concept_drift.h). Artifacts
+// written before it existed have none.
+struct DriftReference {
+  std::vector<std::string> prompts;  // as sampled, the token filled in
+  int64_t seed = 0;
+  int images_per_prompt = 0;
+  int steps = 0;
+  float guidance = 0;
+  // prompts.size() * images_per_prompt images of one size, prompt-major,
+  // thumbnails (no side over 64 pixels).
+  std::vector<Image> images;
+};
 
 struct AdapterArtifact {
   AdapterConfig config;
@@ -41,6 +62,7 @@ struct AdapterArtifact {
   torch::Tensor token_row;                     // [d], the folded embedding
   std::map<std::string, LayerFactors> layers;  // by adapted layer name
   std::map<std::string, std::string> metadata;
+  std::optional<DriftReference> drift_reference;
 };
 
 absl::StatusOr<std::string> SerializeAdapterArtifact(const AdapterArtifact& artifact);
