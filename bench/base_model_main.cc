@@ -58,7 +58,10 @@ ABSL_FLAG(int, sample_steps, 25, "DDIM steps");
 ABSL_FLAG(int, untaught, 10, "Reserved identities prompted through untrained tokens");
 ABSL_FLAG(double, guidance, 5.0, "Classifier-free guidance scale");
 ABSL_FLAG(uint64_t, seed, 7, "Scene seed");
-ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
+ABSL_FLAG(int, threads, stamina::core::kIdleCoreThreads,
+          "LibTorch threads; -1 (default) = the idle cores at start (cores minus the 1-minute load "
+          "average, at least 1: threads sharing a core with a busy process slow down badly); 0 = "
+          "all cores");
 ABSL_FLAG(bool, vae_only, false,
           "Score the VAE reconstructions only (no sampling, untaught identities or "
           "throughput): for iterating on the autoencoder");

@@ -70,7 +70,10 @@ ABSL_FLAG(int, timing_repeats, 5,
 ABSL_FLAG(double, drift_budget, 0.2,
           "The service's forgetting metric after every task with this budget (its default); 0 "
           "leaves it out");
-ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
+ABSL_FLAG(int, threads, stamina::core::kIdleCoreThreads,
+          "LibTorch threads; -1 (default) = the idle cores at start (cores minus the 1-minute load "
+          "average, at least 1: threads sharing a core with a busy process slow down badly); 0 = "
+          "all cores");
 
 namespace stamina::bench {
 namespace {

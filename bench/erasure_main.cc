@@ -59,7 +59,10 @@ ABSL_FLAG(
     "trained there first when absent)");
 ABSL_FLAG(int, oracle_steps, stamina::bench::kDefaultOracleSteps,
           "Steps when the oracle has to be trained");
-ABSL_FLAG(int, threads, 1, "LibTorch threads");
+ABSL_FLAG(int, threads, stamina::core::kIdleCoreThreads,
+          "LibTorch threads; -1 (default) = the idle cores at start (cores minus the 1-minute load "
+          "average, at least 1: threads sharing a core with a busy process slow down badly); 0 = "
+          "all cores");
 
 namespace stamina::bench {
 namespace {

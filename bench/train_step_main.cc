@@ -30,7 +30,10 @@ ABSL_FLAG(std::string, out, "/tmp/stamina-bench", "Output directory");
 ABSL_FLAG(std::string, architecture, "stamina-tiny-v1", "Base model architecture");
 ABSL_FLAG(int, batch, 32, "Images per step");
 ABSL_FLAG(int, repeats, 5, "Timed repetitions (after one warm-up)");
-ABSL_FLAG(int, threads, 0, "LibTorch threads; 0 = all cores");
+ABSL_FLAG(int, threads, stamina::core::kIdleCoreThreads,
+          "LibTorch threads; -1 (default) = the idle cores at start (cores minus the 1-minute load "
+          "average, at least 1: threads sharing a core with a busy process slow down badly); 0 = "
+          "all cores");
 
 namespace {
 

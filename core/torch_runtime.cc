@@ -3,13 +3,15 @@
 #include <omp.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <string>
 
+#include "ATen/Parallel.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/torch_status.h"
-#include "ATen/Parallel.h"
 #include "torch/torch.h"
 
 namespace stamina::core {
@@ -46,6 +48,18 @@ int AvailableCores() {
   return 1;
 }
 
+int IdleCores(int cores, double load_average) {
+  if (load_average < 0) return std::max(1, cores);
+  return std::max(1, cores - static_cast<int>(std::lround(load_average)));
+}
+
+double LoadAverage() {
+  std::ifstream file("/proc/loadavg");
+  double load = -1;
+  if (!(file >> load)) return -1;
+  return load;
+}
+
 int CallingThreadTorchThreads() { return at::get_num_threads(); }
 
 absl::Status SetCallingThreadTorchThreads(int threads) {
@@ -61,14 +75,17 @@ absl::Status SetCallingThreadTorchThreads(int threads) {
 
 absl::StatusOr<TorchRuntimeInfo> ConfigureTorchRuntime(
     const TorchRuntimeOptions& options) {
-  if (options.threads < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("threads: must be >= 0, got ", options.threads));
+  if (options.threads < 0 && options.threads != kIdleCoreThreads) {
+    return absl::InvalidArgumentError(absl::StrCat("threads: must be >= 0, or ", kIdleCoreThreads,
+                                                   " for the idle cores; got ", options.threads));
   }
   TorchRuntimeInfo info;
   info.available_cores = AvailableCores();
-  const int threads =
-      options.threads == 0 ? info.available_cores : options.threads;
+  info.load_average = LoadAverage();
+  const int threads = options.threads == 0 ? info.available_cores
+                      : options.threads == kIdleCoreThreads
+                          ? IdleCores(info.available_cores, info.load_average)
+                          : options.threads;
   absl::Status status = RunTorch([&] {
     at::set_num_threads(threads);
     // Touch BLAS once so that the library is mapped before we look for it.

@@ -18,8 +18,13 @@
 
 namespace stamina::core {
 
+// TorchRuntimeOptions::threads for "the cores nothing else is using now".
+inline constexpr int kIdleCoreThreads = -1;
+
 struct TorchRuntimeOptions {
-  // Intra-op threads; 0 means the number of cores this process may run on.
+  // Intra-op threads; 0 means the number of cores this process may run on;
+  // kIdleCoreThreads means IdleCores() (benchmarks: OpenMP threads that
+  // share a core with another busy process slow everything down).
   int threads = 0;
 };
 
@@ -28,6 +33,8 @@ struct TorchRuntimeInfo {
   int threads = 0;
   // Cores this process may run on (sched_getaffinity).
   int available_cores = 0;
+  // The 1-minute load average at start-up (/proc/loadavg; -1 when unknown).
+  double load_average = -1;
   // Path of the BLAS library mapped into the process, e.g.
   // "/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3", or
   // "reference (<path>)" when it is netlib's reference BLAS.
@@ -37,12 +44,18 @@ struct TorchRuntimeInfo {
 };
 
 // Applies `options` and reports the result. INVALID_ARGUMENT for negative
-// thread counts.
+// thread counts other than kIdleCoreThreads.
 absl::StatusOr<TorchRuntimeInfo> ConfigureTorchRuntime(
     const TorchRuntimeOptions& options);
 
 // The number of cores this process may run on (at least 1).
 int AvailableCores();
+
+// Cores not busy: `cores` minus the load average rounded to the nearest
+// whole, at least 1 (all of them when the load is unknown, i.e. negative).
+int IdleCores(int cores, double load_average);
+// The 1-minute load average from /proc/loadavg, or -1.
+double LoadAverage();
 
 // The intra-op threads LibTorch uses on the calling thread (on a thread that
 // has not changed its own: the process-wide count).

@@ -25,6 +25,18 @@ TEST(TorchRuntimeTest, HonoursAnExplicitThreadCount) {
   EXPECT_EQ(at::get_num_threads(), 1);
 }
 
+TEST(TorchRuntimeTest, IdleCoresLeaveTheBusyOnesAlone) {
+  EXPECT_EQ(IdleCores(2, 0.1), 2);
+  EXPECT_EQ(IdleCores(2, 1.02), 1);  // another process on one core
+  EXPECT_EQ(IdleCores(2, 3.7), 1);   // never fewer than one
+  EXPECT_EQ(IdleCores(16, 4.6), 11);
+  EXPECT_EQ(IdleCores(4, -1), 4);  // load unknown: every core
+  STAMINA_ASSERT_OK_AND_ASSIGN(TorchRuntimeInfo info,
+                               ConfigureTorchRuntime({.threads = kIdleCoreThreads}));
+  EXPECT_EQ(info.threads, IdleCores(info.available_cores, info.load_average));
+  EXPECT_GE(info.load_average, 0);  // Linux has /proc/loadavg
+}
+
 TEST(TorchRuntimeTest, RejectsNegativeThreads) {
   EXPECT_THAT(ConfigureTorchRuntime({.threads = -2}),
               StatusIs(absl::StatusCode::kInvalidArgument,

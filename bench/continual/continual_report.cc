@@ -119,8 +119,9 @@ std::string MachineDescription(const core::TorchRuntimeInfo& runtime) {
       break;
     }
   }
-  return absl::StrFormat("%s, %d LibTorch threads of %d cores, BLAS %s", cpu, runtime.threads,
-                         runtime.available_cores, runtime.blas_library);
+  return absl::StrFormat(
+      "%s, %d LibTorch threads of %d cores (load average %.2f at start), BLAS %s", cpu,
+      runtime.threads, runtime.available_cores, runtime.load_average, runtime.blas_library);
 }
 
 absl::StatusOr<BaseReference> ScoreBaseReference(const std::string& base_model_dir,
