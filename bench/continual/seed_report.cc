@@ -112,6 +112,10 @@ absl::StatusOr<SeedRun> ParseSeedRun(const std::string& json_text, const std::st
     numbers.folded_over_base = m.value("folded_over_base", 0.0);
     numbers.train_seconds = m.value("train_seconds", 0.0);
     numbers.eval_seconds = m.value("eval_seconds", 0.0);
+    numbers.drift_measured = m.contains("drift_seconds") && !m["drift_seconds"].empty();
+    numbers.drift_overhead = m.value("drift_overhead", 0.0);
+    numbers.drift_correlation = m.value("drift_forgetting_correlation", 0.0);
+    numbers.drift_final_row_mean = m.value("drift_final_row_mean", 0.0);
     run.methods[m.value("label", "")] = std::move(numbers);
   }
   return run;
@@ -262,6 +266,38 @@ absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
         budget_label, budget_steps, *clora, clora_steps, *clora, static_cast<int>(budget_a.size()),
         FormatInterval(c.difference), VerdictName(c.verdict), Met(met));
     json["targets"]["C-LoRA's A_N with half the steps"] = met;
+  }
+
+  // The forgetting metric, over the seeds that measured it.
+  std::string drift_rows;
+  for (const std::string& label : labels) {
+    std::vector<double> overhead, correlation, final_row;
+    for (const SeedRun& run : runs) {
+      const SeedMethodNumbers& m = run.methods.at(label);
+      if (!m.drift_measured) continue;
+      overhead.push_back(m.drift_overhead);
+      correlation.push_back(m.drift_correlation);
+      final_row.push_back(m.drift_final_row_mean);
+    }
+    if (overhead.empty()) continue;
+    drift_rows += absl::StrFormat(
+        "| %s | %d | %s | %s | %s |\n", label, static_cast<int>(overhead.size()),
+        FormatInterval(MeanInterval(overhead)), FormatInterval(MeanInterval(final_row)),
+        FormatInterval(MeanInterval(correlation), 2));
+    json["drift"][label] = {{"seeds", overhead.size()},
+                            {"overhead", overhead},
+                            {"final_row_mean", final_row},
+                            {"forgetting_correlation", correlation}};
+  }
+  if (!drift_rows.empty()) {
+    md +=
+        "\n### The service's forgetting metric (drift) in these runs\n\n"
+        "drift s / train s: what the worker's budget (20% of the training's UNet passes) "
+        "cost in wall time; mean drift of every earlier concept at the last task; Pearson r "
+        "of the drift with the oracle's forgetting R[i][i] − R[t][i] over the full rows.\n\n"
+        "| method | seeds | drift s / train s | mean drift, final row | r with oracle "
+        "forgetting |\n|---|---|---|---|---|\n" +
+        drift_rows;
   }
 
   md += "\n### Per seed (A_N)\n\n| seed |";

@@ -35,6 +35,13 @@ struct SeedMethodNumbers {
   double folded_over_base = 0;     // 0 when not measured
   double train_seconds = 0;
   double eval_seconds = 0;
+  // The service's forgetting metric, when the run measured it
+  // (bench:continual --drift_budget > 0): its seconds over the training's,
+  // and the Pearson r of the drift with the oracle's forgetting.
+  bool drift_measured = false;
+  double drift_overhead = 0;
+  double drift_correlation = 0;
+  double drift_final_row_mean = 0;
 
   // Mean P_t of the first / last min(10, N) tasks, and last / first.
   double PlasticityFirst() const;

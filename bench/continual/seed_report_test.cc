@@ -31,7 +31,11 @@ std::string Json(uint64_t seed, const std::vector<std::tuple<std::string, double
                                {"F_incremental", f_final / 2},
                                {"final_identity", a_n},
                                {"plasticity", p},
-                               {"folded_over_base", 1.0}});
+                               {"folded_over_base", 1.0},
+                               {"drift_seconds", {1.0, 2.0}},
+                               {"drift_overhead", 0.15},
+                               {"drift_forgetting_correlation", 0.6},
+                               {"drift_final_row_mean", 0.02}});
   }
   return json.dump();
 }
@@ -77,6 +81,8 @@ TEST(SeedReportTest, ClearWinMeetsTheTargetsAndSaysBetter) {
   EXPECT_EQ(report.json["targets"]["folded sampling cost"], true);
   EXPECT_THAT(report.markdown, HasSubstr("0.710 ± 0.025"));
   EXPECT_THAT(report.markdown, HasSubstr("| 1 | 0.720 | 0.510 | 0.410 |"));
+  EXPECT_THAT(report.markdown,
+              HasSubstr("| stamina | 3 | 0.150 ± 0.000 | 0.020 ± 0.000 | 0.60 ± 0.00 |"));
   EXPECT_GT(report.plasticity_chart.width, 0);
 }
 
