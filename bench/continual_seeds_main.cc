@@ -22,7 +22,9 @@
 #include "common/process.h"
 #include "core/world/png.h"
 
-ABSL_FLAG(std::string, runs, "", "Comma-separated run directories, one per seed");
+ABSL_FLAG(std::string, runs, "",
+          "Comma-separated run directories: one per seed, or several per seed holding "
+          "different methods");
 ABSL_FLAG(std::string, budget_runs, "",
           "Comma-separated runs of --ours with fewer steps per concept (same seeds)");
 ABSL_FLAG(std::string, ours, "stamina-project+rms+init", "The method the verdicts are about");
@@ -45,7 +47,7 @@ absl::StatusOr<std::vector<SeedRun>> ReadRuns(const std::string& list) {
     if (!run.ok()) return run.status();
     runs.push_back(*std::move(run));
   }
-  return runs;
+  return MergeSeedRuns(std::move(runs));
 }
 
 int Run() {

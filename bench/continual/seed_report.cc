@@ -121,6 +121,33 @@ absl::StatusOr<SeedRun> ParseSeedRun(const std::string& json_text, const std::st
   return run;
 }
 
+absl::StatusOr<std::vector<SeedRun>> MergeSeedRuns(std::vector<SeedRun> runs) {
+  std::vector<SeedRun> merged;
+  for (SeedRun& run : runs) {
+    auto same = std::find_if(merged.begin(), merged.end(),
+                             [&](const SeedRun& m) { return m.seed == run.seed; });
+    if (same == merged.end()) {
+      merged.push_back(std::move(run));
+      continue;
+    }
+    if (same->family != run.family || same->concepts != run.concepts) {
+      return absl::InvalidArgumentError(absl::StrCat("runs: ", run.directory, " and ",
+                                                     same->directory, " have seed ", run.seed,
+                                                     " but differ in family or concept count"));
+    }
+    for (auto& [label, numbers] : run.methods) {
+      if (!same->methods.emplace(label, std::move(numbers)).second) {
+        return absl::InvalidArgumentError(absl::StrCat("runs: ", run.directory, " and ",
+                                                       same->directory, " both hold seed ",
+                                                       run.seed, "'s \"", label, "\""));
+      }
+    }
+    same->directory += "+" + run.directory;
+    same->command_line += "; " + run.command_line;
+  }
+  return merged;
+}
+
 absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
                                            const SeedReportOptions& options) {
   if (runs.empty()) return absl::InvalidArgumentError("runs: none given");

@@ -63,6 +63,11 @@ struct SeedRun {
 // its "seed" field, or --seed= of its command line (0 when neither).
 absl::StatusOr<SeedRun> ParseSeedRun(const std::string& json_text, const std::string& directory);
 
+// Runs of the same seed (methods run as separate processes, each with its
+// own --out) become one run; INVALID_ARGUMENT when two of them hold the same
+// method, or differ in family or concept count. Order: first appearance.
+absl::StatusOr<std::vector<SeedRun>> MergeSeedRuns(std::vector<SeedRun> runs);
+
 struct SeedReportOptions {
   std::string ours;                    // method label, e.g. "stamina-project+rms"
   std::vector<std::string> baselines;  // e.g. {"clora", "lora"}

@@ -120,6 +120,20 @@ TEST(SeedReportTest, HalfTheStepsTargetComparesTheBudgetRunsPairedBySeed) {
   EXPECT_THAT(report.markdown, HasSubstr("with 75 steps per concept (clora's: 150)"));
 }
 
+TEST(SeedReportTest, MergesTheMethodsOfOneSeedRunInSeparateProcesses) {
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      std::vector<SeedRun> merged,
+      MergeSeedRuns(Runs({Json(0, {{"stamina", 0.7, 0.0}}), Json(1, {{"stamina", 0.6, 0.0}}),
+                          Json(0, {{"lora", 0.4, 0.3}})})));
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].seed, 0u);
+  EXPECT_EQ(merged[0].methods.size(), 2u);
+  EXPECT_EQ(merged[0].directory, "run0+run2");
+  EXPECT_EQ(merged[1].methods.size(), 1u);
+  EXPECT_THAT(MergeSeedRuns(Runs({Json(0, {{"lora", 0.4, 0.3}}), Json(0, {{"lora", 0.4, 0.3}})})),
+              StatusCodeIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(SeedReportTest, RefusesMixedRunsRepeatedSeedsAndMissingMethods) {
   const std::string a = Json(0, {{"stamina", 0.7, 0.0}, {"clora", 0.5, 0.0}});
   EXPECT_THAT(BuildSeedReport({}, {.ours = "stamina"}),
