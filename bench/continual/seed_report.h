@@ -84,7 +84,10 @@ struct SeedReport {
 };
 
 // INVALID_ARGUMENT when runs is empty, the runs differ in family or concept
-// count, a seed repeats, or a method is missing from some run.
+// count, a seed repeats, or a method is in none of the runs. A method absent
+// from some seeds (a run still in progress) is reported over the seeds it
+// has, and compared over the seeds both methods have; the table says how
+// many.
 absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
                                            const SeedReportOptions& options);
 

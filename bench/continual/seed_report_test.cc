@@ -134,6 +134,25 @@ TEST(SeedReportTest, MergesTheMethodsOfOneSeedRunInSeparateProcesses) {
               StatusCodeIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(SeedReportTest, AMethodMissingFromSomeSeedsIsComparedOverTheSeedsItHas) {
+  const std::vector<SeedRun> runs = Runs({
+      Json(0, {{"stamina", 0.70, 0.0}, {"clora", 0.50, 0.0}, {"lora", 0.40, 0.3}}),
+      Json(1, {{"stamina", 0.72, 0.0}, {"clora", 0.51, 0.0}}),
+      Json(2, {{"stamina", 0.71, 0.0}}),
+  });
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      SeedReport report,
+      BuildSeedReport(runs, {.ours = "stamina", .baselines = {"clora", "lora"}}));
+  EXPECT_EQ(report.json["methods"]["stamina"]["A_N"]["per_seed"].size(), 3u);
+  EXPECT_EQ(report.json["methods"]["clora"]["A_N"]["per_seed"].size(), 2u);
+  EXPECT_EQ(report.json["paired"]["clora"]["A_N"]["verdict"], "better");  // seeds 0 and 1
+  EXPECT_EQ(report.json["paired"]["lora"]["A_N"]["verdict"], "one seed");
+  EXPECT_EQ(report.json["targets"]["A_N above lora"], false);  // one seed: no interval
+  EXPECT_THAT(report.markdown, HasSubstr("| stamina | 3 | 150 |"));
+  EXPECT_THAT(report.markdown, HasSubstr("| lora | 1 | 150 |"));
+  EXPECT_THAT(report.markdown, HasSubstr("| 2 | 0.710 | — | — |"));
+}
+
 TEST(SeedReportTest, RefusesMixedRunsRepeatedSeedsAndMissingMethods) {
   const std::string a = Json(0, {{"stamina", 0.7, 0.0}, {"clora", 0.5, 0.0}});
   EXPECT_THAT(BuildSeedReport({}, {.ours = "stamina"}),
