@@ -399,8 +399,9 @@ absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
   }
   report.plasticity_chart =
       LinePlot(series, 0, 1,
-               {.title = absl::StrFormat("P_t, mean of %d seeds, 5-task moving average",
-                                         static_cast<int>(runs.size())),
+               {.title = absl::StrFormat(
+                    "P_t, mean over each method's seeds (up to %d), 5-task moving average",
+                    static_cast<int>(runs.size())),
                 .x_title = "task t",
                 .y_title = "attribute score of concept t after learning it"},
                800, 450);
