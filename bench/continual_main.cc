@@ -36,8 +36,11 @@ ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "joined by '+': nomask, direct, soft, clora, half (STAMINA ablations); noctx, "
           "project, penalize (context preservation, any method); free, exclusive, overlap "
           "(mask overlap); rms, rmsX, norms (token max rms 2 / X / unbounded); noflip, noshift "
-          "(no flip / shift augmentation); init (tokens start from their class word). E.g. "
-          "stamina-project+exclusive");
+          "(no flip / shift augmentation); init (tokens start from their class word); early, "
+          "earlyX (stop on the concept's own loss below a 2% / X% gain); warmup, warmupF "
+          "(sparsity schedule over 0.5 / F of the steps); hat, nosparsity; rankN, vrankN, krankN "
+          "(rank of all / to_v / to_k layers); mlpN (token MLP width); q, out (also adapt "
+          "attn2.to_q / to_out.0). E.g. stamina-project+exclusive");
 ABSL_FLAG(int, concepts, 10, "Concepts learned one after another");
 ABSL_FLAG(std::string, family, "faces",
           "faces, landmarks, mixed, or demo / demo-reversed (the README demo's pair)");

@@ -38,4 +38,20 @@ std::vector<size_t> DriftRotation(size_t earlier, int count) {
   return picked;
 }
 
+DriftChoice ChooseDrift(const DriftCost& cost, double budget,
+                        const std::vector<bool>& has_reference) {
+  std::vector<size_t> measurable;
+  for (size_t i = 0; i < has_reference.size(); ++i) {
+    if (has_reference[i]) measurable.push_back(i);
+  }
+  const DriftPlan plan = PlanDrift(cost, budget, measurable.size());
+  DriftChoice choice;
+  if (!plan.reference) return choice;
+  choice.reference = true;
+  for (size_t pick : DriftRotation(measurable.size(), plan.earlier)) {
+    choice.measured.push_back(measurable[pick]);
+  }
+  return choice;
+}
+
 }  // namespace stamina::worker

@@ -42,6 +42,18 @@ DriftPlan PlanDrift(const DriftCost& cost, double budget, size_t earlier_concept
 // earlier / count versions. Ascending, distinct, min(count, earlier) of them.
 std::vector<size_t> DriftRotation(size_t earlier, int count);
 
+// The whole choice of one job, as the worker and the benchmark make it:
+// whether to draw the new concept's reference, and which earlier concepts
+// (indices into `has_reference`, the lineage in order; those without a
+// reference cannot be measured) to measure: PlanDrift, then DriftRotation
+// over the measurable ones. Ascending.
+struct DriftChoice {
+  bool reference = false;
+  std::vector<size_t> measured;
+};
+DriftChoice ChooseDrift(const DriftCost& cost, double budget,
+                        const std::vector<bool>& has_reference);
+
 }  // namespace stamina::worker
 
 #endif  // STAMINA_WORKER_DRIFT_PROBES_H_

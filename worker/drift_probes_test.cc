@@ -61,5 +61,23 @@ TEST(DriftRotationTest, ConsecutiveVersionsCoverTheLineage) {
   }
 }
 
+TEST(ChooseDriftTest, RotatesOverTheConceptsThatHaveAReference) {
+  const DriftCost cost{
+      .training_steps = 150, .batch_size = 4, .probe_images = 4, .probe_steps = 12};
+  // 0.2 of 1800 passes = 360 = 3.75 concepts of 96: the reference and 2 earlier.
+  const DriftChoice choice = ChooseDrift(cost, 0.2, {true, false, true, true, true});
+  EXPECT_TRUE(choice.reference);
+  ASSERT_EQ(choice.measured.size(), 2u);
+  for (size_t i : choice.measured) EXPECT_NE(i, 1u) << "concept 1 has no reference";
+  // The same picks as the rotation over the measurable concepts {0, 2, 3, 4}.
+  const std::vector<size_t> rotation = DriftRotation(4, 2);
+  const std::vector<size_t> measurable = {0, 2, 3, 4};
+  EXPECT_EQ(choice.measured,
+            (std::vector<size_t>{measurable[rotation[0]], measurable[rotation[1]]}));
+  EXPECT_FALSE(ChooseDrift(cost, 0, {true}).reference);
+  EXPECT_TRUE(ChooseDrift(cost, 0, {true}).measured.empty());
+  EXPECT_TRUE(ChooseDrift(cost, 0.2, {}).measured.empty());
+}
+
 }  // namespace
 }  // namespace stamina::worker

@@ -168,8 +168,16 @@ class JobRun {
     // parent.model is now the new version: its drift samples go into the
     // artifact, so they are written before it is serialized.
     v1::TrainingMetrics drift;
-    STAMINA_RETURN_IF_ERROR(MeasureDrift(parent, request.training.steps,
-                                         request.training.batch_size, result.artifact, drift));
+    if (absl::Status measured = MeasureDrift(parent, request.training.steps,
+                                             request.training.batch_size, result.artifact, drift);
+        !measured.ok()) {
+      // The metric watches the version; it must not cost the user the
+      // version itself. Only a cancellation ends the job here.
+      if (absl::IsCancelled(measured) || stop_.load()) return measured;
+      Log(absl::StrCat("forgetting metric skipped: ", measured.ToString()));
+      result.artifact.drift_reference.reset();
+      drift.Clear();
+    }
     STAMINA_ASSIGN_OR_RETURN(std::string bytes, core::SerializeAdapterArtifact(result.artifact));
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kCommitting));
@@ -194,21 +202,20 @@ class JobRun {
     const core::DriftProbeSettings settings;
     const std::vector<std::string> prompts =
         core::DriftPrompts(task_.token, task_.caption_templates);
-    std::vector<size_t> measurable;  // parent adapters with a reference
-    for (size_t i = 0; i < version.drift_references.size(); ++i) {
-      if (version.drift_references[i].has_value()) measurable.push_back(i);
+    std::vector<bool> has_reference;  // parent adapters, in lineage order
+    for (const auto& reference : version.drift_references) {
+      has_reference.push_back(reference.has_value());
     }
-    const DriftPlan plan = PlanDrift({.training_steps = training_steps,
-                                      .batch_size = batch_size,
-                                      .probe_images = 2 * settings.images_per_prompt,
-                                      .probe_steps = settings.steps},
-                                     options_.drift_budget, measurable.size());
-    if (!plan.reference) return absl::OkStatus();
+    const DriftChoice choice = ChooseDrift({.training_steps = training_steps,
+                                            .batch_size = batch_size,
+                                            .probe_images = 2 * settings.images_per_prompt,
+                                            .probe_steps = settings.steps},
+                                           options_.drift_budget, has_reference);
+    if (!choice.reference) return absl::OkStatus();
     STAMINA_ASSIGN_OR_RETURN(artifact.drift_reference,
                              core::SampleDriftReference(version.model, prompts, settings, &stop_));
     Beat(/*force=*/false);
-    for (size_t pick : DriftRotation(measurable.size(), plan.earlier)) {
-      const size_t index = measurable[pick];
+    for (size_t index : choice.measured) {
       const core::DriftReference& reference = *version.drift_references[index];
       STAMINA_ASSIGN_OR_RETURN(const double value,
                                core::MeasureDrift(version.model, reference, &stop_));

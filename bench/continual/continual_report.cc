@@ -235,6 +235,7 @@ absl::Status WriteContinualReport(const std::string& dir, const ReportContext& c
         {{"label", r.label},
          {"config", nlohmann::json::parse(r.config_json)},
          {"steps_per_concept", r.steps_per_concept},
+         {"steps_taken", r.steps_taken},
          {"trainable_parameters", r.trainable_parameters},
          {"stored_parameters", r.stored_parameters},
          {"A_N", r.summary.final_accuracy},

@@ -142,6 +142,22 @@ nlohmann::json RunKey(const MethodSpec& method, const ContinualRunOptions& optio
           {"eval_every", options.eval_every}};
 }
 
+// With early stopping on, its options join the key (keys of runs without
+// it are unchanged, so their progress still resumes).
+nlohmann::json KeyWithEarlyStop(nlohmann::json key, const core::ConceptTrainingOptions& t) {
+  if (t.early_stop_every > 0) {
+    key["early_stop"] = {t.early_stop_every, t.early_stop_min_steps, t.early_stop_min_gain,
+                         t.early_stop_draws};
+  }
+  return key;
+}
+
+int MeanSteps(const std::vector<int>& steps) {
+  double total = 0;
+  for (int s : steps) total += s;
+  return steps.empty() ? 0 : static_cast<int>(std::lround(total / steps.size()));
+}
+
 nlohmann::json KeyWithDrift(nlohmann::json key, const ContinualRunOptions& options) {
   if (options.drift_budget > 0) key["drift_budget"] = options.drift_budget;
   return key;
@@ -163,6 +179,7 @@ absl::Status SaveProgress(const std::string& dir, const nlohmann::json& key, int
                                 {"mmd", MatrixToJson(r.mmd)},
                                 {"reads", MatrixToJson(r.reads)},
                                 {"final_loss", r.final_loss},
+                                {"steps_taken", r.steps_taken},
                                 {"mask_density", r.mask_density},
                                 {"layer_density", r.layer_density},
                                 {"delta_norm", r.delta_norm},
@@ -208,6 +225,7 @@ absl::StatusOr<int> ResumeProgress(const std::string& dir, const nlohmann::json&
   r.mmd = MatrixFromJson(saved["mmd"]);
   if (saved.contains("reads")) r.reads = MatrixFromJson(saved["reads"]);
   r.final_loss = saved["final_loss"].get<std::vector<double>>();
+  r.steps_taken = saved.value("steps_taken", std::vector<int>());
   r.mask_density = saved["mask_density"].get<std::vector<double>>();
   r.layer_density = saved["layer_density"].get<std::vector<std::map<std::string, double>>>();
   r.delta_norm = saved["delta_norm"].get<std::vector<double>>();
@@ -246,7 +264,8 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.mmd[t][i] = s.mmd;
     result.reads[t][i] = s.reads;
   };
-  const nlohmann::json key = KeyWithDrift(RunKey(method, options, tasks), options);
+  const nlohmann::json key =
+      KeyWithEarlyStop(KeyWithDrift(RunKey(method, options, tasks), options), method.training);
   DriftTracker drift(method.training.steps, method.training.batch_size, options.drift_budget);
   const std::string progress =
       options.progress_dir.empty() ? "" : options.progress_dir + "/" + method.label;
@@ -275,6 +294,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
     result.context_rank = trained.context_rank;
     result.stored_parameters = StoredParameters(trained.artifact);
     result.final_loss.push_back(trained.final_loss);
+    result.steps_taken.push_back(trained.steps);
     double density = 0;
     for (const auto& [layer, d] : trained.mask_density) density += d / trained.mask_density.size();
     result.mask_density.push_back(density);
@@ -315,6 +335,8 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
       result.samples.push_back(images.front());
     }
   }
+  if (method.training.early_stop_every > 0)
+    result.steps_per_concept = MeanSteps(result.steps_taken);
   result.summary = Summarize(result.attribute, tasks);
   result.final_exact = FinalRowMean(result.exact, tasks);
   result.final_identity = FinalRowMean(result.identity, tasks);

@@ -81,7 +81,10 @@ struct MethodResult {
   std::vector<double> delta_norm;         // ‖ΔW_t‖_F over adapted layers, per task
   int64_t trainable_parameters = 0;       // per concept
   int64_t stored_parameters = 0;          // per concept, in the artifact
+  // Steps asked per concept, or with early stopping the mean of
+  // steps_taken, rounded.
   int steps_per_concept = 0;
+  std::vector<int> steps_taken;  // per task
   double train_seconds = 0;
   double eval_seconds = 0;
   double base_sample_ms = 0;

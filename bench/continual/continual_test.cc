@@ -1,5 +1,6 @@
 // Correctness of the continual benchmark's pieces: the metrics on matrices
-// worked by hand, MMD's basic properties, the concept sequence, and a
+// worked by hand, MMD's basic properties, the concept sequence, the method
+// names' switches, and a
 // two-concept run end to end on a random test-size model.
 #include <cstdlib>
 #include <string>
@@ -9,6 +10,7 @@
 #include "bench/continual/continual_metrics.h"
 #include "bench/continual/continual_report.h"
 #include "bench/continual/continual_run.h"
+#include "bench/continual/method_names.h"
 #include "common/testing/status_matchers.h"
 #include "core/pipelines/base_models.h"
 #include "core/world/oracle.h"
@@ -91,6 +93,38 @@ TEST(ConceptSequenceTest, ReservedDeterministicAndCaptioned) {
     EXPECT_THAT(a[i].train_captions[0], HasSubstr(a[i].token));
   }
   EXPECT_THAT(BuildConceptSequence("cats", 2, 0), StatusCodeIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(MethodNamesTest, SwitchesSetTheirFields) {
+  const MethodDefaults defaults;
+  STAMINA_ASSERT_OK_AND_ASSIGN(
+      MethodSpec spec,
+      MethodFromName("stamina-project+early+warmup0.25+vrank8+mlp64+rank3+out", defaults));
+  EXPECT_EQ(spec.training.early_stop_every, 25);  // a sixth of 150 steps
+  EXPECT_EQ(spec.training.early_stop_min_steps, 50);
+  EXPECT_DOUBLE_EQ(spec.training.early_stop_min_gain, 0.02);
+  EXPECT_DOUBLE_EQ(spec.config.sparsity_warmup, 0.25);
+  EXPECT_EQ(spec.config.target_ranks.at("attn2.to_v"), 8);
+  EXPECT_EQ(spec.config.rank, 3);
+  EXPECT_EQ(spec.config.token_mlp_hidden, 64);
+  EXPECT_EQ(spec.config.targets.back(), "attn2.to_out.0");
+  EXPECT_EQ(spec.config.context, core::ContextPreservation::kProject);
+
+  // Early stopping follows "half" whichever comes first.
+  STAMINA_ASSERT_OK_AND_ASSIGN(spec, MethodFromName("clora-early5+half", defaults));
+  EXPECT_EQ(spec.training.steps, 75);
+  EXPECT_EQ(spec.training.early_stop_every, 12);
+  EXPECT_DOUBLE_EQ(spec.training.early_stop_min_gain, 0.05);
+  STAMINA_ASSERT_OK_AND_ASSIGN(spec, MethodFromName("stamina", defaults));
+  EXPECT_EQ(spec.training.early_stop_every, 0);
+  EXPECT_TRUE(spec.config.target_ranks.empty());
+
+  EXPECT_THAT(MethodFromName("stamina-vrank0", defaults),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("vrank0")));
+  EXPECT_THAT(MethodFromName("lora-warmup", defaults),  // LoRA has no mask
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("warmup")));
+  EXPECT_THAT(MethodFromName("stamina-warmup2", defaults),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("warmup2")));
 }
 
 TEST(ContinualRunTest, TwoConceptsEndToEnd) {

@@ -23,21 +23,22 @@ absl::Status DriftTracker::AfterTask(core::DiffusionModel& model, int t, const s
                                      core::AdapterArtifact& artifact, bool full_row) {
   const auto start = std::chrono::steady_clock::now();
   const core::DriftProbeSettings settings;
-  std::vector<size_t> measurable;
+  std::vector<bool> has_reference;
   for (int i = 0; i < t && i < static_cast<int>(references_.size()); ++i) {
-    if (references_[i].has_value()) measurable.push_back(i);
+    has_reference.push_back(references_[i].has_value());
   }
-  const worker::DriftPlan plan = worker::PlanDrift({.training_steps = training_steps_,
-                                                    .batch_size = batch_size_,
-                                                    .probe_images = 2 * settings.images_per_prompt,
-                                                    .probe_steps = settings.steps},
-                                                   budget_, measurable.size());
-  if (plan.reference) {
+  const worker::DriftChoice choice =
+      worker::ChooseDrift({.training_steps = training_steps_,
+                           .batch_size = batch_size_,
+                           .probe_images = 2 * settings.images_per_prompt,
+                           .probe_steps = settings.steps},
+                          budget_, has_reference);
+  if (choice.reference) {
     STAMINA_ASSIGN_OR_RETURN(
         artifact.drift_reference,
         core::SampleDriftReference(model, core::DriftPrompts(token, {caption_template}), settings));
-    for (size_t pick : worker::DriftRotation(measurable.size(), plan.earlier)) {
-      const int i = static_cast<int>(measurable[pick]);
+    for (size_t index : choice.measured) {
+      const int i = static_cast<int>(index);
       STAMINA_ASSIGN_OR_RETURN(results_.service[t][i], core::MeasureDrift(model, *references_[i]));
       results_.full[t][i] = results_.service[t][i];
     }
@@ -46,10 +47,9 @@ absl::Status DriftTracker::AfterTask(core::DiffusionModel& model, int t, const s
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   Restore(t, artifact.drift_reference);
   if (full_row) {
-    for (size_t i : measurable) {
-      if (results_.full[t].count(static_cast<int>(i)) != 0) continue;
-      STAMINA_ASSIGN_OR_RETURN(results_.full[t][static_cast<int>(i)],
-                               core::MeasureDrift(model, *references_[i]));
+    for (int i = 0; i < static_cast<int>(has_reference.size()); ++i) {
+      if (!has_reference[i] || results_.full[t].count(i) != 0) continue;
+      STAMINA_ASSIGN_OR_RETURN(results_.full[t][i], core::MeasureDrift(model, *references_[i]));
     }
   }
   return absl::OkStatus();

@@ -5,7 +5,12 @@
 // "stamina-project+rms", the service's default recipe): nomask, direct,
 // soft, clora, half (STAMINA ablations); noctx, project, penalize (context
 // preservation); free, exclusive, overlap (mask overlap); rms, rmsX, norms
-// (token max rms); noflip, noshift (augmentation); init (class-word tokens).
+// (token max rms); noflip, noshift (augmentation); init (class-word tokens);
+// early, earlyX (early stopping on the concept's own loss below a 2% / X%
+// gain); warmup, warmupF (sparsity schedule over 0.5 / F of the steps), hat,
+// nosparsity (sparsity kind); rankN, vrankN, krankN (rank of every / the
+// to_v / the to_k layers); mlpN (token MLP width); q, out (also adapt
+// attn2.to_q / attn2.to_out.0).
 // Thread-safe: pure functions.
 #ifndef STAMINA_BENCH_CONTINUAL_METHOD_NAMES_H_
 #define STAMINA_BENCH_CONTINUAL_METHOD_NAMES_H_

@@ -231,7 +231,7 @@ absl::Status FoldAdapterArtifact(const AdapterArtifact& artifact, DiffusionModel
     const LayerFactors& f = it->second;
     const int64_t out = layer.linear->weight.size(0);
     const int64_t in = layer.linear->weight.size(1);
-    const int64_t rank = artifact.config.rank;
+    const int64_t rank = RankOf(artifact.config, layer.name);
     STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".lora_A", f.lora_A, {rank, in}));
     STAMINA_RETURN_IF_ERROR(CheckShape(layer.name + ".lora_B", f.lora_B, {out, rank}));
     if (masked) {

@@ -1,10 +1,12 @@
 #include "core/adapters/adapter_config.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/adapter_targets.h"
@@ -84,6 +86,15 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
     STAMINA_RETURN_IF_ERROR(CheckAdapterTarget(target, "targets"));
   }
   if (config.rank < 1) return absl::InvalidArgumentError("rank must be >= 1");
+  for (const auto& [target, rank] : config.target_ranks) {
+    if (!absl::c_linear_search(config.targets, target)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("target_ranks: ", target, " is not one of the targets"));
+    }
+    if (rank < 1) {
+      return absl::InvalidArgumentError(absl::StrCat("target_ranks: ", target, " must be >= 1"));
+    }
+  }
   if (config.alpha < 0) return absl::InvalidArgumentError("alpha must be >= 0");
   if (config.clora_lambda < 0) {
     return absl::InvalidArgumentError("clora_lambda must be >= 0");
@@ -97,6 +108,9 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
   if (config.sparsity_weight < 0 || config.overlap_weight < 0) {
     return absl::InvalidArgumentError(
         "sparsity_weight and overlap_weight must be >= 0");
+  }
+  if (!(config.sparsity_warmup >= 0 && config.sparsity_warmup <= 1)) {
+    return absl::InvalidArgumentError("sparsity_warmup must be in [0, 1]");
   }
   if (config.token_mlp_hidden < 0) {
     return absl::InvalidArgumentError("token_mlp_hidden must be >= 0");
@@ -118,6 +132,18 @@ absl::Status ValidateAdapterConfig(const AdapterConfig& config) {
     return absl::InvalidArgumentError("context_weight must be >= 0");
   }
   return absl::OkStatus();
+}
+
+int RankOf(const AdapterConfig& config, absl::string_view layer_name) {
+  for (const auto& [target, rank] : config.target_ranks) {
+    if (absl::EndsWith(layer_name, target)) return rank;
+  }
+  return config.rank;
+}
+
+double SparsityScale(const AdapterConfig& config, double training_fraction) {
+  if (!(config.sparsity_warmup > 0)) return 1;
+  return std::clamp(training_fraction / config.sparsity_warmup, 0.0, 1.0);
 }
 
 absl::string_view Name(AdapterMethod method) { return NameIn(kMethods, method); }
@@ -153,6 +179,8 @@ std::string AdapterConfigToJson(const AdapterConfig& config) {
   };
   // Written only when set, so earlier artifacts keep their bytes.
   if (!config.token_initializer.empty()) json["token_initializer"] = config.token_initializer;
+  if (!config.target_ranks.empty()) json["target_ranks"] = config.target_ranks;
+  if (config.sparsity_warmup > 0) json["sparsity_warmup"] = config.sparsity_warmup;
   return json.dump();
 }
 
@@ -173,6 +201,8 @@ absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view text) {
         config.targets = value.get<std::vector<std::string>>();
       } else if (key == "rank") {
         config.rank = value.get<int>();
+      } else if (key == "target_ranks") {
+        config.target_ranks = value.get<std::map<std::string, int>>();
       } else if (key == "alpha") {
         config.alpha = value.get<double>();
       } else if (key == "clora_lambda") {
@@ -199,6 +229,8 @@ absl::StatusOr<AdapterConfig> AdapterConfigFromJson(absl::string_view text) {
         config.sparsity = *parsed;
       } else if (key == "sparsity_weight") {
         config.sparsity_weight = value.get<double>();
+      } else if (key == "sparsity_warmup") {
+        config.sparsity_warmup = value.get<double>();
       } else if (key == "overlap") {
         auto parsed = ParseIn(kOverlaps, key, value.get<std::string>());
         if (!parsed.ok()) return parsed.status();

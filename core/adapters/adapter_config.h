@@ -17,6 +17,7 @@
 #ifndef STAMINA_CORE_ADAPTERS_ADAPTER_CONFIG_H_
 #define STAMINA_CORE_ADAPTERS_ADAPTER_CONFIG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,9 @@ struct AdapterConfig {
   std::vector<std::string> targets = {"attn2.to_k", "attn2.to_v"};
   // LoRA rank r and scale alpha / r (alpha 0 means alpha = r, scale 1).
   int rank = 4;
+  // Rank per layer: a target suffix ("attn2.to_v") → its rank, overriding
+  // `rank` for the layers it names (RankOf). Empty: `rank` everywhere.
+  std::map<std::string, int> target_ranks;
   double alpha = 0;
 
   // C-LoRA's λ (method kCLora, or kStamina with clora_regularization).
@@ -85,6 +89,10 @@ struct AdapterConfig {
   bool hard_mask = true;
   MaskSparsity sparsity = MaskSparsity::kL1;
   double sparsity_weight = 1e-2;  // γ
+  // Sparsity schedule: γ ramps linearly from 0 over this fraction of the
+  // training steps (the mask first finds what the concept needs, then is
+  // pruned); 0 keeps γ constant.
+  double sparsity_warmup = 0;
   MaskOverlap overlap = MaskOverlap::kFree;
   double overlap_weight = 1e-2;
 
@@ -112,6 +120,14 @@ struct AdapterConfig {
 // (server/training_settings.h: context = project, token_max_rms = 2;
 // bench/results/own-token).
 AdapterConfig DefaultAdapterConfig(AdapterMethod method);
+
+// The rank of the adapted layer `layer_name` (a UNet module name):
+// target_ranks' entry for the target it ends with, else `rank`.
+int RankOf(const AdapterConfig& config, absl::string_view layer_name);
+
+// γ's share at `training_fraction` (steps done / steps) of the training:
+// min(1, fraction / sparsity_warmup), 1 without a warmup.
+double SparsityScale(const AdapterConfig& config, double training_fraction);
 
 // INVALID_ARGUMENT naming the first bad field.
 absl::Status ValidateAdapterConfig(const AdapterConfig& config);

@@ -41,7 +41,11 @@ TEST(AdapterConfigTest, JsonRoundTripKeepsEverySwitch) {
   // Unset, the initializer is not written: artifacts made before it existed
   // keep their bytes.
   EXPECT_THAT(AdapterConfigToJson(config), Not(HasSubstr("token_initializer")));
+  EXPECT_THAT(AdapterConfigToJson(config), Not(HasSubstr("target_ranks")));
+  EXPECT_THAT(AdapterConfigToJson(config), Not(HasSubstr("sparsity_warmup")));
   config.token_initializer = "face";
+  config.target_ranks = {{"attn2.to_out.0", 9}};
+  config.sparsity_warmup = 0.25;
   const std::string json = AdapterConfigToJson(config);
   STAMINA_ASSERT_OK_AND_ASSIGN(AdapterConfig parsed, AdapterConfigFromJson(json));
   EXPECT_EQ(AdapterConfigToJson(parsed), json);
@@ -50,6 +54,33 @@ TEST(AdapterConfigTest, JsonRoundTripKeepsEverySwitch) {
   EXPECT_EQ(parsed.mask_activation, MaskActivation::kGelu);
   EXPECT_EQ(parsed.targets, config.targets);
   EXPECT_EQ(parsed.token_initializer, "face");
+  EXPECT_EQ(parsed.target_ranks, config.target_ranks);
+  EXPECT_EQ(parsed.sparsity_warmup, 0.25);
+}
+
+TEST(AdapterConfigTest, RankPerLayerAndSparsityScheduleWithTheirChecks) {
+  AdapterConfig config = DefaultAdapterConfig(AdapterMethod::kStamina);
+  config.rank = 4;
+  config.target_ranks = {{"attn2.to_v", 8}};
+  EXPECT_EQ(RankOf(config, "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_v"), 8);
+  EXPECT_EQ(RankOf(config, "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k"), 4);
+  EXPECT_TRUE(ValidateAdapterConfig(config).ok());
+  config.target_ranks = {{"attn1.to_q", 8}};  // not a target
+  EXPECT_THAT(ValidateAdapterConfig(config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target_ranks")));
+  config.target_ranks = {{"attn2.to_v", 0}};
+  EXPECT_THAT(ValidateAdapterConfig(config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target_ranks")));
+  config.target_ranks.clear();
+
+  EXPECT_EQ(SparsityScale(config, 0), 1);  // no warmup: γ from the start
+  config.sparsity_warmup = 0.5;
+  EXPECT_EQ(SparsityScale(config, 0), 0);
+  EXPECT_DOUBLE_EQ(SparsityScale(config, 0.25), 0.5);
+  EXPECT_EQ(SparsityScale(config, 0.75), 1);
+  config.sparsity_warmup = 1.5;
+  EXPECT_THAT(ValidateAdapterConfig(config),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sparsity_warmup")));
 }
 
 TEST(AdapterConfigTest, RefusesBadValuesNamingTheField) {

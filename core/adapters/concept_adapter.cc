@@ -133,7 +133,9 @@ absl::StatusOr<std::unique_ptr<ConceptAdapter>> ConceptAdapter::Create(
       const torch::Tensor& weight = layer.linear->weight;
       // Initialized on the CPU from the seeded CPU generators, then moved
       // to the layer's device (core/compute_device.h).
-      adapter->adapters_.emplace_back(weight.size(1), weight.size(0), config,
+      AdapterConfig layer_config = config;
+      layer_config.rank = RankOf(config, layer.name);
+      adapter->adapters_.emplace_back(weight.size(1), weight.size(0), layer_config,
                                       state.cumulative_mask(layer.name), contexts[i], generator,
                                       mask_generator);
       adapter->adapters_.back()->to(weight.device());
@@ -238,7 +240,8 @@ absl::StatusOr<torch::Tensor> ConceptAdapter::Regularization(RegularizationTerms
       local.sparsity = sparsity.item<double>();
       local.overlap = overlap.item<double>();
       if (config.sparsity != MaskSparsity::kNone) {
-        total = total + config.sparsity_weight * sparsity;
+        total =
+            total + config.sparsity_weight * SparsityScale(config, training_fraction_) * sparsity;
       }
       if (config.overlap == MaskOverlap::kPenalize) {
         total = total + config.overlap_weight * overlap;

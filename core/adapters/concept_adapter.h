@@ -70,6 +70,10 @@ class ConceptAdapter {
   std::vector<torch::Tensor> MaskParameters() const;  // empty without a mask
   std::vector<torch::Tensor> TokenParameters() const;
 
+  // Steps done / steps of the training, for the schedules of the config
+  // (sparsity_warmup); 1 until set.
+  void set_training_fraction(double fraction) { training_fraction_ = fraction; }
+
   // The weighted extra loss (a scalar with autograd; 0 for plain LoRA).
   absl::StatusOr<torch::Tensor> Regularization(RegularizationTerms* terms = nullptr);
 
@@ -100,6 +104,7 @@ class ConceptAdapter {
   mutable ConceptToken token_{nullptr};  // Row() is not const in LibTorch
   int64_t token_id_ = 0;
   int64_t context_rank_ = 0;
+  double training_fraction_ = 1;
   bool attached_ = false;
 };
 

@@ -5,8 +5,9 @@
 namespace stamina::core {
 namespace {
 
-double Scale(const AdapterConfig& config) {
-  return (config.alpha > 0 ? config.alpha : config.rank) / config.rank;
+// alpha / r for a layer of rank r (its own: AdapterConfig.target_ranks).
+double Scale(const AdapterConfig& config, int64_t rank) {
+  return config.alpha > 0 ? config.alpha / static_cast<double>(rank) : 1.0;
 }
 
 torch::Tensor Activation(const AdapterConfig& config, const torch::Tensor& x) {
@@ -52,7 +53,8 @@ torch::Tensor FoldMask(const AdapterConfig& config, const LayerFactors& factors,
 torch::Tensor FoldedDelta(const AdapterConfig& config, const LayerFactors& factors,
                           const torch::Tensor& cumulative_mask) {
   torch::NoGradGuard no_grad;
-  torch::Tensor delta = torch::matmul(factors.lora_B, factors.lora_A) * Scale(config);
+  torch::Tensor delta =
+      torch::matmul(factors.lora_B, factors.lora_A) * Scale(config, factors.lora_A.size(0));
   if (torch::Tensor mask = FoldMask(config, factors, cumulative_mask); mask.defined()) {
     delta = delta * mask;
   }
@@ -74,7 +76,7 @@ LowRankAdapterImpl::LowRankAdapterImpl(int64_t in_features, int64_t out_features
                                        LayerContext context, at::Generator& generator,
                                        at::Generator& mask_generator)
     : config_(config),
-      scale_(Scale(config)),
+      scale_(Scale(config, config.rank)),
       cumulative_mask_(std::move(cumulative_mask)),
       context_(std::move(context)) {
   // nn.Linear's kaiming_uniform_(a=√5): U(±1/√in).

@@ -1,6 +1,8 @@
 #include "core/training/concept_trainer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "ATen/CPUGeneratorImpl.h"
@@ -26,6 +28,12 @@ absl::Status Validate(const ConceptTrainingRequest& request) {
     return absl::InvalidArgumentError("learning rates must be > 0");
   }
   if (o.max_shift < 0) return absl::InvalidArgumentError("max_shift must be >= 0");
+  if (o.early_stop_every < 0 || o.early_stop_min_steps < 0 || o.early_stop_draws < 1 ||
+      !(o.early_stop_min_gain >= 0)) {
+    return absl::InvalidArgumentError(
+        "early_stop_every, early_stop_min_steps must be >= 0, early_stop_draws >= 1, "
+        "early_stop_min_gain >= 0");
+  }
   if (o.micro_batch_size < 0) {
     return absl::InvalidArgumentError("micro_batch_size must be >= 0");
   }
@@ -145,6 +153,45 @@ absl::StatusOr<std::pair<torch::Tensor, torch::Tensor>> StepGradients(
   return std::make_pair(total, extra);
 }
 
+// The fixed draw the early-stopping checks score: every image, unaugmented,
+// `draws` times at evenly spaced timesteps, with noise from a generator of
+// its own.
+struct CheckDraw {
+  torch::Tensor pixels;
+  torch::Tensor ids;
+  NoiseDraw noise;
+};
+
+absl::StatusOr<CheckDraw> MakeCheckDraw(const DiffusionModel& model, const torch::Tensor& pixels,
+                                        const torch::Tensor& ids, int draws, uint64_t seed,
+                                        int64_t train_timesteps) {
+  at::Generator generator = at::detail::createCPUGenerator(seed ^ 0xC2B2AE3D27D4EB4Full);
+  CheckDraw check;
+  check.pixels = pixels.repeat({draws, 1, 1, 1}).to(ModelDevice(model));
+  check.ids = ids.repeat({draws, 1}).to(ModelDevice(model));
+  const int64_t count = check.pixels.size(0);
+  STAMINA_ASSIGN_OR_RETURN(check.noise,
+                           DrawNoise(model, count, pixels.size(2), pixels.size(3), generator));
+  // Draw d of every image at the middle of the d-th of `draws` equal spans.
+  std::vector<int64_t> timesteps;
+  for (int d = 0; d < draws; ++d) {
+    timesteps.insert(timesteps.end(), pixels.size(0), (2 * d + 1) * train_timesteps / (2 * draws));
+  }
+  return RunTorch([&] {
+    check.noise.timesteps =
+        torch::tensor(timesteps, torch::kLong).to(check.noise.timesteps.device());
+    return check;
+  });
+}
+
+absl::StatusOr<double> CheckLoss(DiffusionModel& model, const DDPMScheduler& scheduler,
+                                 const CheckDraw& check) {
+  torch::NoGradGuard no_grad;
+  STAMINA_ASSIGN_OR_RETURN(torch::Tensor loss,
+                           DenoisingLoss(model, scheduler, check.pixels, check.ids, check.noise));
+  return RunTorch([&] { return loss.item<double>(); });
+}
+
 }  // namespace
 
 absl::StatusOr<ConceptTrainingResult> TrainConcept(
@@ -181,9 +228,7 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
   model.text_encoder->eval();
 
   result.trainable_parameters = adapter->trainable_parameter_count();
-  double tail_loss = 0;
-  int tail_steps = 0;
-  const int tail_start = options.steps - std::max(1, options.steps / 10);
+  std::vector<double> step_losses;
   absl::Status step_status;  // an error inside the loop
   absl::Status trained = RunTorchVoid([&] {
     const torch::Tensor pixels = ImagesToTensor(request.images);
@@ -207,8 +252,32 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
     int micro = options.micro_batch_size > 0
                     ? std::min(options.micro_batch_size, options.batch_size)
                     : options.batch_size;
+    std::optional<CheckDraw> check;
+    if (options.early_stop_every > 0) {
+      absl::StatusOr<CheckDraw> made =
+          MakeCheckDraw(model, pixels, all_ids, options.early_stop_draws, request.adapter.seed,
+                        model.config.training_scheduler.num_train_timesteps);
+      if (!made.ok()) {
+        step_status = made.status();
+        return;
+      }
+      check = *std::move(made);
+    }
     for (int step = 0; step < options.steps; ++step) {
       if (stop && stop->load()) return;
+      if (check && step % options.early_stop_every == 0) {
+        absl::StatusOr<double> loss = CheckLoss(model, scheduler, *check);
+        if (!loss.ok()) {
+          step_status = loss.status();
+          return;
+        }
+        const bool stalled = !result.check_losses.empty() &&
+                             result.check_losses.back() - *loss <
+                                 options.early_stop_min_gain * result.check_losses.back();
+        result.check_losses.push_back(*loss);
+        if (stalled && step >= options.early_stop_min_steps) break;
+      }
+      adapter->set_training_fraction(static_cast<double>(step) / options.steps);
       // Augmented on the CPU (the draws come from the CPU generator), then
       // moved: a small copy per step.
       auto [cpu_batch, indices] = AugmentedBatch(pixels, options, generator);
@@ -238,10 +307,8 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
       const auto& [loss, extra] = *gradients;
       optimizer.step();
       const double loss_value = loss.item<double>();
-      if (step >= tail_start) {
-        tail_loss += loss_value;
-        ++tail_steps;
-      }
+      step_losses.push_back(loss_value);
+      result.steps = step + 1;
       result.last_terms = terms;
       if (progress) {
         const double seconds = elapsed();
@@ -261,14 +328,21 @@ absl::StatusOr<ConceptTrainingResult> TrainConcept(
     return absl::CancelledError(absl::StrCat("training of ", request.adapter.token, " cancelled"));
   }
   std::map<std::string, std::string> metadata = request.metadata;
-  metadata["steps"] = absl::StrCat(options.steps);
+  metadata["steps"] = absl::StrCat(result.steps);
   metadata["batch_size"] = absl::StrCat(options.batch_size);
   if (result.micro_batch_size < options.batch_size) {
     metadata["micro_batch_size"] = absl::StrCat(result.micro_batch_size);
   }
   STAMINA_ASSIGN_OR_RETURN(result.artifact, adapter->Export(metadata));
   result.mask_density = adapter->MaskDensity();
-  result.final_loss = tail_steps > 0 ? tail_loss / tail_steps : 0;
+  const size_t tail = std::min(step_losses.size(), std::max<size_t>(1, step_losses.size() / 10));
+  if (tail > 0) {
+    double tail_loss = 0;
+    for (size_t i = step_losses.size() - tail; i < step_losses.size(); ++i) {
+      tail_loss += step_losses[i];
+    }
+    result.final_loss = tail_loss / tail;
+  }
   result.seconds = elapsed();
   return result;
 }

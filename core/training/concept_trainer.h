@@ -50,6 +50,18 @@ struct ConceptTrainingOptions {
   double token_learning_rate = 1e-2;
   bool flip = true;
   int max_shift = 2;
+  // Early stopping on the concept's own loss, so easy concepts take fewer
+  // steps: every `early_stop_every` steps (0: off) the denoising loss of a
+  // fixed check draw (each image unaugmented at `early_stop_draws` evenly
+  // spaced timesteps, the same noise at every check, from its own generator
+  // so the training draws are untouched) is measured without gradients;
+  // training ends at a check once at least `early_stop_min_steps` are done
+  // and that loss fell by less than `early_stop_min_gain` (relative) since
+  // the previous check.
+  int early_stop_every = 0;
+  int early_stop_min_steps = 0;
+  double early_stop_min_gain = 0.02;
+  int early_stop_draws = 4;
   std::string prompt = "a photo of {token}";
 };
 
@@ -73,7 +85,9 @@ struct ConceptTrainingProgress {
 
 struct ConceptTrainingResult {
   AdapterArtifact artifact;
-  double final_loss = 0;  // mean denoising loss over the last 10% of steps
+  int steps = 0;                     // steps taken: fewer than asked after an early stop
+  double final_loss = 0;             // mean denoising loss over the last 10% of the steps taken
+  std::vector<double> check_losses;  // the early-stopping checks' losses, in order
   double seconds = 0;
   int64_t trainable_parameters = 0;
   std::map<std::string, double> mask_density;  // by layer, at the end

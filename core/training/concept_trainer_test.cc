@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/status_macros.h"
 #include "common/testing/status_matchers.h"
 #include "core/adapters/adapter_artifact.h"
@@ -240,6 +241,102 @@ namespace {
 // Issue 19: a step in micro-batches accumulates the gradients of the whole
 // batch (what a GPU that ran out of memory falls back to), up to float
 // rounding; the artifact says so only when micro-batches were used.
+TEST(ConceptTrainerTest, EarlyStoppingEndsAtACheckWhereTheOwnLossStalled) {
+  auto train = [](const ConceptTrainingOptions& training) -> absl::StatusOr<ConceptTrainingResult> {
+    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
+    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
+                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+    ConceptTrainingRequest request;
+    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+    request.images = ConceptImages(0);
+    request.training = training;
+    return TrainConcept(model, state, request);
+  };
+  ConceptTrainingOptions options;
+  options.steps = 20;
+  options.batch_size = 2;
+  options.early_stop_every = 5;
+  options.early_stop_min_gain = 1.0;  // no check can gain 100%: every check after the first stalls
+  options.early_stop_min_steps = 10;
+  STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult stopped, train(options));
+  EXPECT_EQ(stopped.steps, 10);
+  EXPECT_EQ(stopped.artifact.metadata.at("steps"), "10");
+  ASSERT_EQ(stopped.check_losses.size(), 3u);  // before steps 0, 5 and 10
+  for (double loss : stopped.check_losses) EXPECT_GT(loss, 0);
+
+  // The checks draw from their own generator: the 10 steps are those of a
+  // plain 10-step training.
+  ConceptTrainingOptions plain = options;
+  plain.steps = 10;
+  plain.early_stop_every = 0;
+  STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult ten, train(plain));
+  EXPECT_EQ(ten.steps, 10);
+  EXPECT_TRUE(ten.check_losses.empty());
+  for (const auto& [layer, factors] : ten.artifact.layers) {
+    EXPECT_TRUE(torch::equal(factors.lora_B, stopped.artifact.layers.at(layer).lora_B)) << layer;
+  }
+  EXPECT_TRUE(torch::equal(ten.artifact.token_row, stopped.artifact.token_row));
+  EXPECT_EQ(ten.final_loss, stopped.final_loss);
+
+  // Not before the minimum: the same stalls, but all 20 steps are taken.
+  options.early_stop_min_steps = 100;
+  STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult full, train(options));
+  EXPECT_EQ(full.steps, 20);
+  EXPECT_EQ(full.check_losses.size(), 4u);
+
+  options.early_stop_draws = 0;
+  EXPECT_THAT(train(options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("early_stop_draws")));
+}
+
+TEST(ConceptTrainerTest, SparsityWarmupStartsWithoutThePressure) {
+  auto first_regularization = [](double warmup) -> absl::StatusOr<double> {
+    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
+    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
+                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+    ConceptTrainingRequest request;
+    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+    request.adapter.config.sparsity_warmup = warmup;
+    request.images = ConceptImages(0);
+    request.training.steps = 4;
+    request.training.batch_size = 1;
+    std::vector<double> regularization;
+    STAMINA_RETURN_IF_ERROR(
+        TrainConcept(model, state, request, [&](const ConceptTrainingProgress& p) {
+          regularization.push_back(p.regularization);
+        }).status());
+    return regularization.front();
+  };
+  STAMINA_ASSERT_OK_AND_ASSIGN(const double constant, first_regularization(0));
+  EXPECT_GT(constant, 1e-4);  // γ · mean σ(G/τ) with masks starting on
+  STAMINA_ASSERT_OK_AND_ASSIGN(const double warming, first_regularization(0.5));
+  EXPECT_EQ(warming, 0);
+}
+
+TEST(ConceptTrainerTest, RankPerLayerShapesTheFactorsAndFolds) {
+  AdapterConfig config = Config(AdapterMethod::kStamina);
+  config.target_ranks = {{"attn2.to_v", 5}};
+  STAMINA_ASSERT_OK_AND_ASSIGN(Sequence run, Learn(config, 2, 3));
+  for (const AdapterArtifact& artifact : run.artifacts) {
+    ASSERT_FALSE(artifact.layers.empty());
+    for (const auto& [layer, factors] : artifact.layers) {
+      const int64_t want = absl::EndsWith(layer, "attn2.to_v") ? 5 : 2;
+      EXPECT_EQ(factors.lora_A.size(0), want) << layer;
+      EXPECT_EQ(factors.lora_B.size(1), want) << layer;
+    }
+    EXPECT_EQ(artifact.config.target_ranks, config.target_ranks);
+  }
+  // An artifact whose factors do not match its ranks is refused.
+  AdapterArtifact wrong = run.artifacts.back();
+  wrong.config.target_ranks.clear();
+  STAMINA_ASSERT_OK_AND_ASSIGN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSERT_OK_AND_ASSIGN(ContinualState state,
+                               ContinualState::Create(model.unet, config.targets));
+  EXPECT_THAT(FoldAdapterArtifact(run.artifacts.front(), model, state), IsOk());
+  EXPECT_THAT(FoldAdapterArtifact(wrong, model, state),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("lora_A")));
+}
+
 TEST(ConceptTrainerTest, MicroBatchesAccumulateTheWholeBatchsGradients) {
   auto train = [](int micro) -> absl::StatusOr<ConceptTrainingResult> {
     STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
