@@ -58,6 +58,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedService>> EmbeddedService::Create(Options
                                    .clock = clock,
                                    .min_heartbeat_interval = options.min_heartbeat_interval,
                                    .drift_budget = options.drift_budget,
+                                   .micro_batch_size = options.micro_batch_size,
                                    .log = options.log}));
   STAMINA_ASSIGN_OR_RETURN(s->worker_,
                            worker::Worker::Create({.source = s->source_.get(),

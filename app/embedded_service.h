@@ -51,6 +51,8 @@ class EmbeddedService {
     // The in-process worker's forgetting-metric budget
     // (worker::TrainingExecutorOptions::drift_budget).
     double drift_budget = 0.2;
+    // worker::TrainingExecutorOptions::micro_batch_size.
+    int micro_batch_size = 0;
     // 0 disables the sampler (Sample is UNIMPLEMENTED).
     int64_t sampler_cache_bytes = int64_t{1} << 30;
     // The in-process sampler's admission (sampler/in_process_sampler.h):

@@ -78,6 +78,9 @@ ABSL_FLAG(int, worker_slots, 1, "In-process training slots; 0 = none");
 ABSL_FLAG(double, drift_budget, 0.2,
           "Share of a job's training compute the forgetting metric may add (the new concept's "
           "reference samples, then earlier concepts' drift); 0 turns it off");
+ABSL_FLAG(int, micro_batch_size, 0,
+          "In-process worker: images per forward/backward pass of a training step (gradients "
+          "accumulated); 0 = the whole batch. Halved by itself after a device out-of-memory");
 ABSL_FLAG(int64_t, sampler_cache_bytes, int64_t{1} << 30,
           "Memory budget of the sampler's folded-model cache; 0 = no sampler");
 ABSL_FLAG(int64_t, sampler_memory_bytes, int64_t{2} << 30,
@@ -228,6 +231,7 @@ int main(int argc, char** argv) {
        .worker_slots = slots,
        .lease_ttl = absl::Seconds(absl::GetFlag(FLAGS_lease_seconds)),
        .drift_budget = absl::GetFlag(FLAGS_drift_budget),
+       .micro_batch_size = absl::GetFlag(FLAGS_micro_batch_size),
        .sampler_cache_bytes = cache_bytes,
        .sampler_memory_bytes = absl::GetFlag(FLAGS_sampler_memory_bytes),
        .sampler_slots = absl::GetFlag(FLAGS_sampler_slots),

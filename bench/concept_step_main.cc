@@ -4,7 +4,9 @@
 // size, then 25-step CFG sampling of the base model and of the model with
 // the trained concept folded in. Prints and writes JSON + markdown: seconds
 // per step, images/s, seconds per 1,000-image concept, seconds per sampled
-// image, folded/base sampling ratio. Synthetic (random) images at the
+// image, folded/base sampling ratio; and (--unet_only) the UNet-only step
+// that tools/gpu/eager_unet.py times in PyTorch eager, with TFLOP/s against
+// --peak_tflops, for a like-for-like ratio. Synthetic (random) images at the
 // model's resolution: timing only. --architecture=sd15 is SD 1.5's
 // networks with random weights (~4.3 GB fp32): the GPU benchmark of issue
 // #19 (tools/gpu/run.sh); the tiny default runs anywhere.
@@ -24,11 +26,13 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "core/adapters/adapter_artifact.h"
+#include "core/adapters/concept_adapter.h"
 #include "core/compute_device.h"
 #include "core/pipelines/base_models.h"
 #include "core/pipelines/text_to_image_pipeline.h"
 #include "core/tokenizers/word_tokenizer.h"
 #include "core/torch_runtime.h"
+#include "core/torch_status.h"
 #include "core/training/concept_trainer.h"
 #include "core/world/renderer.h"
 #include "nlohmann/json.hpp"
@@ -47,6 +51,14 @@ ABSL_FLAG(int, warmup, 2, "Untimed training steps");
 ABSL_FLAG(int, sample_steps, 25, "Denoising steps of each sampled image (CFG 7.5)");
 ABSL_FLAG(int, samples, 2, "Images sampled (timed) from the base and from the folded model");
 ABSL_FLAG(int, threads, 0, "LibTorch CPU threads; 0 = all cores");
+ABSL_FLAG(bool, unet_only, true,
+          "Also time the UNet-only training step (tools/gpu/eager_unet.py's step, for the ratio)");
+ABSL_FLAG(double, unet_forward_gflop, 0,
+          "GFLOP of one UNet forward per image, for TFLOP/s; 0 = 804 for sd15 (issue #19's count "
+          "at 64x64 latents), none otherwise");
+ABSL_FLAG(double, peak_tflops, 802,
+          "The device's peak TFLOP/s in the compute dtype (802: the H200's bf16 8192^3 matmul, "
+          "measured in issue #19)");
 
 namespace {
 
@@ -100,6 +112,62 @@ double SampleSeconds(core::DiffusionModel& model, int steps, int count) {
   Fail(core::GenerateImages(model, timed).status(), "sampling");
   Synchronize(core::ModelDevice(model));
   return std::chrono::duration<double>(Clock::now() - start).count() / count;
+}
+
+// Seconds per UNet-only training step at `batch`, as tools/gpu/eager_unet.py
+// times it: the concept's adapters attached (STAMINA's masked LoRA on the
+// cross-attention K/V, mask MLP included), random latents and text states,
+// noise at random timesteps, forward under the model's autocast, MSE,
+// backward, AdamW on the adapter's factors and mask. No VAE, no text
+// encoder, no regularization: the part the UNet's size makes expensive.
+double UnetStepSeconds(core::DiffusionModel& model, const core::AdapterConfig& config, int batch,
+                       int steps, int warmup) {
+  auto state = core::ContinualState::Create(model.unet, config.targets);
+  Fail(state.status(), "continual state");
+  auto adapter = core::ConceptAdapter::Create(model, *state, {.config = config, .token = "<u>"});
+  Fail(adapter.status(), "attaching the adapter");
+  std::vector<torch::Tensor> frozen;
+  for (torch::Tensor& p : model.unet->parameters()) {
+    if (p.requires_grad()) frozen.push_back(p.requires_grad_(false));
+  }
+  std::vector<torch::Tensor> trained = (*adapter)->LoraParameters();
+  for (const torch::Tensor& p : (*adapter)->MaskParameters()) trained.push_back(p);
+  const torch::Device device = core::ModelDevice(model);
+  const core::UNet2DConditionModelConfig& unet = model.unet->config();
+  double seconds = 0;
+  Fail(core::RunTorchVoid([&] {
+         torch::optim::AdamW optimizer(trained, torch::optim::AdamWOptions(1e-4));
+         const auto on_device = torch::TensorOptions().device(device);
+         const int64_t side = unet.sample_size;
+         const torch::Tensor latents =
+             torch::randn({batch, unet.in_channels, side, side}, on_device);
+         const torch::Tensor context = torch::randn(
+             {batch, model.config.text_encoder.max_position_embeddings, unet.cross_attention_dim},
+             on_device);
+         Clock::time_point start;
+         for (int step = 0; step < warmup + steps; ++step) {
+           if (step == warmup) {
+             Synchronize(device);
+             start = Clock::now();
+           }
+           const torch::Tensor t = torch::randint(0, 1000, {batch}, on_device.dtype(torch::kLong));
+           const torch::Tensor noise = torch::randn_like(latents);
+           torch::Tensor predicted;
+           {
+             core::AutocastScope autocast(model.compute);
+             predicted = model.unet->forward(latents + noise, t, context);
+           }
+           const torch::Tensor loss = torch::mse_loss(predicted.to(torch::kFloat32), noise);
+           optimizer.zero_grad();
+           loss.backward();
+           optimizer.step();
+         }
+         Synchronize(device);
+         seconds = std::chrono::duration<double>(Clock::now() - start).count() / steps;
+       }),
+       "UNet step");
+  for (torch::Tensor& p : frozen) p.requires_grad_(true);
+  return seconds;
 }
 
 }  // namespace
@@ -171,6 +239,35 @@ int main(int argc, char** argv) {
                                   {"seconds_per_1000_images", 1000.0 / images_per_s}});
     md += absl::StrFormat("| %d | %.4f | %.2f | %.1f |\n", batch, per_step, images_per_s,
                           1000.0 / images_per_s);
+  }
+
+  if (absl::GetFlag(FLAGS_unet_only)) {
+    double gflop = absl::GetFlag(FLAGS_unet_forward_gflop);
+    if (gflop <= 0 && architecture == "sd15") gflop = 804;
+    const double peak = absl::GetFlag(FLAGS_peak_tflops);
+    md += absl::StrFormat(
+        "\nUNet-only training step (tools/gpu/eager_unet.py's step: adapters attached, random "
+        "latents and text states, forward + MSE + backward + AdamW)%s:\n\n"
+        "| batch | s/step | images/s | TFLOP/s | of %.0f peak |\n|---|---|---|---|---|\n",
+        gflop > 0
+            ? absl::StrFormat(", %.0f GFLOP per forward per image, a step = 3 forwards", gflop)
+            : "",
+        peak);
+    for (const std::string& batch_text : absl::GetFlag(FLAGS_batches)) {
+      const int batch = std::stoi(batch_text);
+      const double per_step = UnetStepSeconds(*model, config, batch, steps - warmup, warmup);
+      const double tflops = gflop > 0 ? 3 * gflop * batch / per_step / 1000 : 0;
+      std::printf("UNet step, batch %2d: %8.4f s/step  %8.2f images/s  %7.1f TFLOP/s\n", batch,
+                  per_step, batch / per_step, tflops);
+      result["unet_step"].push_back({{"batch", batch},
+                                     {"seconds_per_step", per_step},
+                                     {"images_per_s", batch / per_step},
+                                     {"tflops", tflops},
+                                     {"fraction_of_peak", tflops / peak}});
+      md += absl::StrFormat("| %d | %.4f | %.2f | %s | %s |\n", batch, per_step, batch / per_step,
+                            gflop > 0 ? absl::StrFormat("%.1f", tflops) : "-",
+                            gflop > 0 ? absl::StrFormat("%.1f%%", 100 * tflops / peak) : "-");
+    }
   }
 
   const int sample_steps = absl::GetFlag(FLAGS_sample_steps);

@@ -42,6 +42,9 @@ ABSL_FLAG(uint64_t, base_model_seed, 1, "Seed of the random-weights fallback");
 ABSL_FLAG(double, drift_budget, 0.2,
           "Share of a job's training compute the forgetting metric may add (the new concept's "
           "reference samples, then earlier concepts' drift); 0 turns it off");
+ABSL_FLAG(int, micro_batch_size, 0,
+          "Images per forward/backward pass of a training step (gradients accumulated); 0 = "
+          "the whole batch. Halved by itself after a device out-of-memory");
 ABSL_FLAG(int, torch_threads, 0, "LibTorch intra-op threads; 0 = all cores");
 ABSL_FLAG(std::string, device, "auto",
           "Where models compute: auto (the first CUDA device, else the CPU), cpu, cuda, cuda:N");
@@ -99,11 +102,12 @@ int main(int argc, char** argv) {
                                                         .internal_token = internal->token,
                                                         .base_models = {base->id},
                                                         .device = *device});
-  auto executor =
-      stamina::worker::NewTrainingExecutor({.base_models = {*base},
-                                            .device = device_spec,
-                                            .drift_budget = absl::GetFlag(FLAGS_drift_budget),
-                                            .log = LogLine});
+  auto executor = stamina::worker::NewTrainingExecutor(
+      {.base_models = {*base},
+       .device = device_spec,
+       .drift_budget = absl::GetFlag(FLAGS_drift_budget),
+       .micro_batch_size = absl::GetFlag(FLAGS_micro_batch_size),
+       .log = LogLine});
   if (!source.ok() || !executor.ok()) {
     LogLine((source.ok() ? executor.status() : source.status()).ToString());
     return 1;

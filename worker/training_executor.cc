@@ -140,6 +140,7 @@ class JobRun {
     }
     STAMINA_ASSIGN_OR_RETURN(core::ConceptTrainingRequest request,
                              TrainingRequestFor(task_, std::move(images)));
+    request.training.micro_batch_size = options_.micro_batch_size;
 
     STAMINA_RETURN_IF_ERROR(Enter(storage::JobPhase::kTraining));
     {
@@ -316,6 +317,9 @@ absl::StatusOr<std::unique_ptr<JobExecutor>> NewTrainingExecutor(TrainingExecuto
   if (options.clock == nullptr) return absl::InvalidArgumentError("clock: required");
   if (options.base_models.empty()) {
     return absl::InvalidArgumentError("base_models: at least one");
+  }
+  if (options.micro_batch_size < 0) {
+    return absl::InvalidArgumentError("micro_batch_size must be >= 0");
   }
   STAMINA_ASSIGN_OR_RETURN(std::unique_ptr<BaseModelLibrary> library,
                            BaseModelLibrary::Create(options.base_models, options.device));

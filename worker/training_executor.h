@@ -50,6 +50,12 @@ struct TrainingExecutorOptions {
   // metric may add: the new concept's reference samples, then earlier
   // concepts' drift. 0 turns it off (artifacts then carry no reference).
   double drift_budget = 0.2;
+  // Images per forward/backward pass (--micro_batch_size): a step
+  // accumulates the gradients of its batch in passes of this many images,
+  // for devices whose memory does not hold a whole batch; 0 = the whole
+  // batch in one pass. A pass that runs out of device memory halves it
+  // for the rest of the job (core/training/concept_trainer.h).
+  int micro_batch_size = 0;
   // Called with one line per job event (started, ended); may be null.
   std::function<void(const std::string&)> log;
 };

@@ -143,7 +143,8 @@ class WorkerTest : public ::testing::Test {
 
   // (Re)creates source, executor and worker over the same registry, as a
   // restarted process would.
-  void StartWorker(absl::Duration lease_ttl = absl::Seconds(60), double drift_budget = 0.2) {
+  void StartWorker(absl::Duration lease_ttl = absl::Seconds(60), double drift_budget = 0.2,
+                   int micro_batch_size = 0) {
     worker_.reset();
     STAMINA_ASSERT_OK_AND_ASSIGN(source_, LocalJobSource::Create(
                                               {.jobs = &registry_->jobs(),
@@ -156,7 +157,8 @@ class WorkerTest : public ::testing::Test {
         executor_, NewTrainingExecutor({.base_models = {base_},
                                         .clock = &registry_->clock(),
                                         .min_heartbeat_interval = absl::ZeroDuration(),
-                                        .drift_budget = drift_budget}));
+                                        .drift_budget = drift_budget,
+                                        .micro_batch_size = micro_batch_size}));
     STAMINA_ASSERT_OK_AND_ASSIGN(worker_, Worker::Create({.source = scripted_.get(),
                                                           .executor = executor_.get(),
                                                           .slots = 1,
@@ -282,6 +284,21 @@ TEST_F(WorkerTest, ALaterVersionReportsTheDriftOfTheEarlierConcept) {
   // it), and never by as much as a different subject.
   EXPECT_GT(drift.drift(), 0.0);
   EXPECT_LT(drift.drift(), 0.15);
+}
+
+// Issue 19: --micro_batch_size reaches the trainer (each step of the 2-image
+// batch in passes of 1), and the artifact records it.
+TEST_F(WorkerTest, MicroBatchSizeSplitsEachStep) {
+  StartWorker(absl::Seconds(60), /*drift_budget=*/0, /*micro_batch_size=*/1);
+  Train("anna");
+  EXPECT_THAT(RunOne(), IsOkAndHolds(1));
+  STAMINA_ASSERT_OK_AND_ASSIGN(auto chain, registry_->lineage().Lineage(kTenant, kModel, 1));
+  STAMINA_ASSERT_OK_AND_ASSIGN(std::string bytes, blobs_.Get(chain[0].version.adapter_digest));
+  STAMINA_ASSERT_OK_AND_ASSIGN(core::AdapterArtifact artifact, core::ParseAdapterArtifact(bytes));
+  EXPECT_EQ(artifact.metadata.at("batch_size"), "2");
+  EXPECT_EQ(artifact.metadata.at("micro_batch_size"), "1");
+  EXPECT_THAT(NewTrainingExecutor({.base_models = {base_}, .micro_batch_size = -1}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("micro_batch_size")));
 }
 
 TEST_F(WorkerTest, AZeroDriftBudgetKeepsNoReferenceAndMeasuresNothing) {
