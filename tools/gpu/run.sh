@@ -5,7 +5,20 @@
 # that exist, writing everything under $OUT (default ./gpu-out).
 #
 # Here first:  tools/gpu/prepare.sh                 (gpu-carry/, git-ignored)
-# Then there:  device run, carry ["gpu-carry"], command "tools/gpu/run.sh"
+# Then there:  device run, carry ["gpu-carry"], command "tools/gpu/run.sh",
+#              timeout_s 560 (the device lends 15 minutes per issue, start-up
+#              included: one run, a second only to mend a first-run friction)
+# Then here:   read $OUT/summary.txt and the per-step logs; commit $OUT under
+#              bench/results/gpu-h200/ with a README (the command, the machine,
+#              nvidia-smi and torch versions from the logs) and compare with
+#              issue #19's targets: <= 10 s per 1,000-image SD 1.5 concept,
+#              >= 35% of the bf16 peak at batch 8 (the summary's TFLOP/s line),
+#              >= 1.5x eager (eager/ours), <= 1.0 s per 25-step CFG 512^2 image,
+#              folded sampling within 3% of the base.
+# Likely first-run frictions (never run on Ubuntu): sysroot headers against
+# Ubuntu's /usr/include, libssl3 vs libssl3t64 (same soname), where
+# cuda_runtime_api.h is (searched below), LibTorch 2.11's API in worker/,
+# sampler/ and server/ (core/ and common/ were checked there by the issue).
 #
 # Each step logs to $OUT/<step>.log and the summary goes to $OUT/summary.txt;
 # a failing step does not stop the later ones.
@@ -82,6 +95,19 @@ if [[ -n "${diffusers_tar}" ]]; then
     --diffusers="$(ls -d "${build}"/peers/diffusers-*/src)" --out="${out}/eager"
 fi
 kill "${smi}" 2>/dev/null
+# The like-for-like ratio: our UNet-only step (bench:concept_step) against
+# PyTorch eager's (eager_unet.py), same batch sizes, same run.
+python3 - "${out}" >> "${summary}" 2>&1 <<'PY' || true
+import json, sys
+out = sys.argv[1]
+ours = json.load(open(f"{out}/concept_step-sd15-bf16/concept_step.json"))["unet_step"]
+eager = {r["batch"]: r["ms_per_step"] / 1000 for r in json.load(open(f"{out}/eager/eager_unet.json"))["training"]}
+for row in ours:
+    if row["batch"] in eager:
+        print(f"unet step batch {row['batch']}: ours {row['seconds_per_step']:.4f} s, eager "
+              f"{eager[row['batch']]:.4f} s, eager/ours {eager[row['batch']] / row['seconds_per_step']:.2f}x, "
+              f"{row['tflops']:.1f} TFLOP/s ({100 * row['fraction_of_peak']:.1f}% of peak)")
+PY
 cp -r "${build}/CMakeCache.txt" "${out}/" 2>/dev/null
 echo "summary:"
 cat "${summary}"
