@@ -29,6 +29,7 @@
 #include "bench/continual/method_names.h"
 #include "bench/oracle_file.h"
 #include "common/process.h"
+#include "core/compute_device.h"
 #include "core/torch_runtime.h"
 
 ABSL_FLAG(std::string, methods, "stamina,clora,lora",
@@ -41,6 +42,12 @@ ABSL_FLAG(std::string, methods, "stamina,clora,lora",
           "(sparsity schedule over 0.5 / F of the steps); hat, nosparsity; rankN, vrankN, krankN "
           "(rank of all / to_v / to_k layers); mlpN (token MLP width); q, out (also adapt "
           "attn2.to_q / to_out.0). E.g. stamina-project+exclusive");
+ABSL_FLAG(std::string, device, "auto",
+          "Where the methods train, fold and sample: auto, cpu, cuda, cuda:N (the oracle scores on "
+          "the CPU)");
+ABSL_FLAG(std::string, compute_dtype, "auto",
+          "auto (bf16 on CUDA, fp32 on the CPU), fp32, bf16, "
+          "fp16");
 ABSL_FLAG(int, concepts, 10, "Concepts learned one after another");
 ABSL_FLAG(std::string, family, "faces",
           "faces, landmarks, mixed, or demo / demo-reversed (the README demo's pair)");
@@ -102,6 +109,12 @@ int Run() {
     std::fprintf(stderr, "%s\n", runtime.status().ToString().c_str());
     return 1;
   }
+  auto compute =
+      core::ParseComputeOptions(absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_compute_dtype));
+  if (!compute.ok()) {
+    std::fprintf(stderr, "--device/--compute_dtype: %s\n", compute.status().ToString().c_str());
+    return 2;
+  }
   std::vector<MethodSpec> methods;
   for (const std::string& name : std::vector<std::string>(
            absl::StrSplit(absl::GetFlag(FLAGS_methods), ',', absl::SkipEmpty()))) {
@@ -140,9 +153,14 @@ int Run() {
       .seed = absl::GetFlag(FLAGS_seed),
       .progress_dir = out + "/progress",
       .family = absl::GetFlag(FLAGS_family),
-      .drift_budget = absl::GetFlag(FLAGS_drift_budget)};
+      .drift_budget = absl::GetFlag(FLAGS_drift_budget),
+      .compute = *compute};
   ReportContext context;
   context.machine = MachineDescription(*runtime);
+  if (!compute->device.is_cpu() || compute->compute_dtype != torch::kFloat32) {
+    context.machine += "; methods on " + core::DeviceName(compute->device) + ", compute " +
+                       core::ComputeDtypeName(compute->compute_dtype);
+  }
   context.family = absl::GetFlag(FLAGS_family);
   context.concepts = absl::GetFlag(FLAGS_concepts);
   context.seed = absl::GetFlag(FLAGS_seed);

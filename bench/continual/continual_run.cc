@@ -77,6 +77,7 @@ absl::Status MeasureSamplingCost(const MethodSpec& method, const std::vector<Ben
                                  MethodResult& result) {
   STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel base,
                            core::LoadDiffusionModel(options.base_model_dir));
+  STAMINA_RETURN_IF_ERROR(core::PlaceModel(base, options.compute));
   // Prompts both models can read: generic captions of the first concepts.
   std::vector<std::string> prompts;
   for (size_t i = 0; i < std::min<size_t>(2, concepts.size()); ++i) {
@@ -254,6 +255,7 @@ absl::StatusOr<MethodResult> RunMethod(const MethodSpec& method,
   result.steps_per_concept = method.training.steps;
   STAMINA_ASSIGN_OR_RETURN(core::DiffusionModel model,
                            core::LoadDiffusionModel(options.base_model_dir));
+  STAMINA_RETURN_IF_ERROR(core::PlaceModel(model, options.compute));
   STAMINA_ASSIGN_OR_RETURN(core::ContinualState state,
                            core::ContinualState::Create(model.unet, method.config.targets));
   const int tasks = static_cast<int>(concepts.size());

@@ -22,6 +22,7 @@
 #include "bench/continual/continual_metrics.h"
 #include "bench/continual/drift_tracking.h"
 #include "core/adapters/adapter_config.h"
+#include "core/compute_device.h"
 #include "core/training/concept_trainer.h"
 
 namespace stamina::bench {
@@ -50,6 +51,9 @@ struct ContinualRunOptions {
   // > 0: the service's forgetting metric runs after every task with this
   // budget (bench/continual/drift_tracking.h); 0 leaves it out.
   double drift_budget = 0;
+  // Where the methods train, fold and sample (--device, --compute_dtype);
+  // the oracle scores the images on the CPU.
+  core::ComputeOptions compute;
 };
 
 struct MethodResult {

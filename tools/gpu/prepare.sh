@@ -48,4 +48,8 @@ mkdir -p "${carry}/proto-gen/protos" "${carry}/proto-gen/grpc_proto"
 (cd "${bin}/external/grpc_proto" && find . \( -name '*.pb.h' -o -name '*.pb.cc' \) \
   -exec cp --parents {} "${carry}/proto-gen/grpc_proto" \;)
 cp "${workspace}"/../shared/peers/diffusers-*-src.tar.gz "${carry}/"
+# The benchmark's oracle (bench/oracle_file.h), so bench:continual on the GPU
+# need not train it there first (~15 minutes of CPU).
+cp "${HOME:-/root}"/.cache/stamina/oracle-6000-r1.safetensors "${carry}/" 2>/dev/null ||
+  echo "no oracle in ~/.cache/stamina: bench:continual --device=cuda will be skipped there"
 echo "gpu-carry: $(du -sh "${carry}" | cut -f1) ($(find "${carry}" -type f | wc -l) files)"

@@ -61,6 +61,7 @@ targets=(
   core_compute_device_test core_training_device_flow_test core_training_cuda_flow_test
   core_training_concept_trainer_test core_pipelines_text_to_image_pipeline_test
   sampler_in_process_sampler_test worker_torch_setup_test bench_train_step bench_concept_step
+  bench_continual
 )
 step configure cmake -S "${workspace}" -B "${build}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DSTAMINA_LIBTORCH="${torch_dir}" -DSTAMINA_SYSROOT="${carry}/sysroot" \
@@ -88,6 +89,14 @@ step bench-concept-step-sd15-bf16 "${build}/bench/concept_step" --architecture=s
 step bench-concept-step-sd15-fp32 "${build}/bench/concept_step" --architecture=sd15 \
   --device=cuda --compute_dtype=fp32 --out="${out}/concept_step-sd15-fp32" \
   --batches=1,4 --steps=15 --warmup=5 --samples=2
+# The continual benchmark's path on the device (3 mixed concepts, STAMINA
+# and C-LoRA), against the oracle carried from here.
+if [[ -e "${carry}/oracle-6000-r1.safetensors" ]]; then
+  step bench-continual-cuda "${build}/bench/continual" --device=cuda --family=mixed \
+    --concepts=3 --methods=stamina-project+rms+init,clora-init --samples=4 --timing_repeats=2 \
+    --oracle="${carry}/oracle-6000-r1.safetensors" --base_model="${workspace}/models/stamina-tiny-v1" \
+    --threads=8 --out="${out}/continual-cuda"
+fi
 diffusers_tar="$(ls "${carry}"/diffusers-*-src.tar.gz 2>/dev/null | head -1)"
 if [[ -n "${diffusers_tar}" ]]; then
   mkdir -p "${build}/peers" && tar xzf "${diffusers_tar}" -C "${build}/peers"
