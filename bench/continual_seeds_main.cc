@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, runs, "",
 ABSL_FLAG(std::string, budget_runs, "",
           "Comma-separated runs of --ours with fewer steps per concept (same seeds)");
 ABSL_FLAG(std::string, ours, "stamina-project+rms+init", "The method the verdicts are about");
+ABSL_FLAG(std::string, ours_budget, "",
+          "Its label in --budget_runs when that differs (e.g. an early-stopping variant run "
+          "beside it: then --budget_runs may name the same runs); empty = --ours");
 ABSL_FLAG(std::string, baselines, "clora-init,lora-init", "Comma-separated baseline labels");
 ABSL_FLAG(std::string, out, "/tmp/stamina-continual-seeds", "Output directory");
 
@@ -61,7 +64,8 @@ int Run() {
   SeedReportOptions options{
       .ours = absl::GetFlag(FLAGS_ours),
       .baselines = absl::StrSplit(absl::GetFlag(FLAGS_baselines), ',', absl::SkipEmpty()),
-      .budget_runs = *budget};
+      .budget_runs = *budget,
+      .ours_budget_label = absl::GetFlag(FLAGS_ours_budget)};
   auto report = BuildSeedReport(*runs, options);
   if (!report.ok()) {
     std::fprintf(stderr, "%s\n", report.status().ToString().c_str());

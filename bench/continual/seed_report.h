@@ -23,6 +23,10 @@
 namespace stamina::bench {
 
 // One method's numbers in one seed's run.
+// The tasks at each end of a run whose P_t the plasticity parts average:
+// 10, or half the run when it has fewer than 20 tasks.
+size_t PlasticityWindow(size_t tasks);
+
 struct SeedMethodNumbers {
   int steps_per_concept = 0;
   double final_accuracy = 0;  // A_N
@@ -43,7 +47,7 @@ struct SeedMethodNumbers {
   double drift_correlation = 0;
   double drift_final_row_mean = 0;
 
-  // Mean P_t of the first / last min(10, N) tasks, and last / first.
+  // Mean P_t of the first / last PlasticityWindow(N) tasks, and last / first.
   double PlasticityFirst() const;
   double PlasticityLast() const;
   double PlasticityRetention() const;

@@ -59,6 +59,10 @@ TEST(SeedReportTest, ParsesTheSeedFromTheCommandLineAndThePlasticityParts) {
   EXPECT_DOUBLE_EQ(m.PlasticityFirst(), 0.8);
   EXPECT_DOUBLE_EQ(m.PlasticityLast(), 0.6);
   EXPECT_DOUBLE_EQ(m.PlasticityRetention(), 0.75);
+  // Fewer than 20 tasks: halves.
+  EXPECT_EQ(PlasticityWindow(50), 10u);
+  EXPECT_EQ(PlasticityWindow(10), 5u);
+  EXPECT_EQ(PlasticityWindow(1), 1u);
   EXPECT_THAT(ParseSeedRun("{\"no\": 1}", "d"), StatusCodeIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseSeedRun("not json", "d"), StatusCodeIs(absl::StatusCode::kInvalidArgument));
 }
@@ -118,6 +122,23 @@ TEST(SeedReportTest, HalfTheStepsTargetComparesTheBudgetRunsPairedBySeed) {
       BuildSeedReport(runs, {.ours = "stamina", .baselines = {"clora"}, .budget_runs = budget}));
   EXPECT_EQ(report.json["targets"]["C-LoRA's A_N with half the steps"], true);
   EXPECT_THAT(report.markdown, HasSubstr("with 75 steps per concept (clora's: 150)"));
+}
+
+TEST(SeedReportTest, OneSeedDecidesNoIntervalTargetAndABudgetVariantMayShareTheRun) {
+  // An early-stopping variant run beside ours, in the same seed's run.
+  const std::vector<SeedRun> runs =
+      Runs({Json(0, {{"stamina", 0.70, 0.0}, {"stamina-early", 0.60, 0.0}, {"clora", 0.50, 0.0}})});
+  std::vector<SeedRun> budget = runs;
+  budget[0].methods["stamina-early"].steps_per_concept = 70;
+  STAMINA_ASSERT_OK_AND_ASSIGN(SeedReport report,
+                               BuildSeedReport(runs, {.ours = "stamina",
+                                                      .baselines = {"clora"},
+                                                      .budget_runs = budget,
+                                                      .ours_budget_label = "stamina-early"}));
+  EXPECT_THAT(report.markdown, HasSubstr("— not decided (one seed: no interval)"));
+  EXPECT_THAT(report.markdown,
+              HasSubstr("stamina-early's A_N with 70 steps per concept (clora's: 150)"));
+  EXPECT_EQ(report.json["targets"]["C-LoRA's A_N with half the steps"], false);  // one seed
 }
 
 TEST(SeedReportTest, MergesTheMethodsOfOneSeedRunInSeparateProcesses) {
