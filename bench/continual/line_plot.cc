@@ -58,18 +58,27 @@ int MaxWidth(const std::vector<std::string>& texts, int scale) {
   return w;
 }
 
-std::string LegendName(const PlotSeries& s, int scale) {
-  return core::FitText(s.name, core::TextWidth(std::string(kMaxLegendChars, 'x'), scale), scale);
-}
-
 int Intervals(int pixels, int per_tick) { return std::clamp(pixels / per_tick, 1, 10); }
 
 }  // namespace
 
+// Long names keep their end: the variants of one method differ in their
+// last switches ("stamina-project+rms+init+early" → "...rms+init+early").
+std::string LegendName(const PlotSeries& s, int scale) {
+  if (s.name.size() <= static_cast<size_t>(kMaxLegendChars)) {
+    return core::FitText(s.name, core::TextWidth(std::string(kMaxLegendChars, 'x'), scale), scale);
+  }
+  return "..." + s.name.substr(s.name.size() - (kMaxLegendChars - 3));
+}
+
 core::Rgb SeriesColor(int index) {
+  // The first six as before (committed charts keep their colours), then
+  // six more, so ablations of up to 12 lines differ.
   static const core::Rgb kColors[] = {{31, 119, 180}, {255, 127, 14},  {44, 160, 44},
-                                      {214, 39, 40},  {148, 103, 189}, {127, 127, 127}};
-  return kColors[index % 6];
+                                      {214, 39, 40},  {148, 103, 189}, {127, 127, 127},
+                                      {140, 86, 75},  {227, 119, 194}, {188, 189, 34},
+                                      {23, 190, 207}, {0, 0, 0},       {0, 110, 110}};
+  return kColors[index % 12];
 }
 
 std::vector<double> YTicks(double lo, double hi, int max_intervals) {

@@ -36,6 +36,10 @@ inline constexpr core::Rgb kPlotInk{40, 40, 40};
 // purple, grey.
 core::Rgb SeriesColor(int index);
 
+// A series' name as its legend shows it: at most kMaxLegendChars, a longer
+// name as "..." and its end.
+std::string LegendName(const PlotSeries& series, int scale);
+
 // Where LinePlot draws, in pixels. The data area is [left, right] x
 // [top, bottom]; the legend box (absent when there are no series: zero
 // width) is [legend_x, legend_x + legend_w) x [legend_y, legend_y + legend_h),

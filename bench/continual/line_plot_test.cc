@@ -1,6 +1,9 @@
 #include "bench/continual/line_plot.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -101,6 +104,17 @@ TEST(LinePlotTest, DegenerateInputsDoNotCrash) {
   const core::Image big = LinePlot(TwoSeries(), 0, 1, 1280, 800);
   EXPECT_EQ(LinePlotLayout(TwoSeries(), 0, 1, PlotLabels{}, 1280, 800).text_scale, 2);
   EXPECT_EQ(big.height, 800);
+}
+
+TEST(LinePlotTest, LongLegendNamesKeepTheirEndAndTenSeriesHaveTenColors) {
+  const PlotSeries long_name{"stamina-project+rms+init+early", SeriesColor(0), {0.5}};
+  const std::string shown = LegendName(long_name, 1);
+  EXPECT_EQ(shown.substr(0, 3), "...");
+  EXPECT_EQ(shown.substr(shown.size() - 6), "+early");
+  std::set<std::tuple<int, int, int>> colors;
+  for (int i = 0; i < 10; ++i)
+    colors.insert({SeriesColor(i).r, SeriesColor(i).g, SeriesColor(i).b});
+  EXPECT_EQ(colors.size(), 10u);
 }
 
 }  // namespace

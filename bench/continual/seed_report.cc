@@ -89,6 +89,7 @@ const std::vector<Metric>& Metrics() {
 }
 
 std::string Met(bool met) { return met ? "**met**" : "**missed**"; }
+constexpr char kNoInterval[] = "not decided (one seed: no interval)";
 
 std::vector<double> MovingAverage(const std::vector<double>& y, int half) {
   std::vector<double> out(y.size());
@@ -274,7 +275,7 @@ absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
     const bool met = decidable && ours_a.low() > theirs.high();
     md += absl::StrFormat("- A_N above %s's with intervals apart: %s vs %s — %s\n", baseline,
                           FormatInterval(ours_a), FormatInterval(theirs),
-                          decidable ? Met(met) : "not decided (one seed: no interval)");
+                          decidable ? Met(met) : kNoInterval);
     json["targets"][absl::StrCat("A_N above ", baseline)] = met;
   }
   const auto clora =
@@ -287,7 +288,8 @@ absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
     const bool met = c.verdict != Verdict::kOneSeed && c.difference.high() <= 0.02;
     md += absl::StrFormat(
         "- F_final at most %s's + 0.02 (upper end of the paired interval): difference %s — %s\n",
-        *clora, FormatInterval(c.difference), Met(met));
+        *clora, FormatInterval(c.difference),
+        c.verdict == Verdict::kOneSeed ? kNoInterval : Met(met));
     json["targets"]["F_final within 0.02 of " + *clora] = met;
   }
   const Interval retention = MeanInterval(
@@ -332,7 +334,8 @@ absl::StatusOr<SeedReport> BuildSeedReport(const std::vector<SeedRun>& runs,
         "- %s's A_N with %d steps per concept (%s's: %d) against %s's, paired over %d "
         "seeds: %s, %s — %s\n",
         budget_label, budget_steps, *clora, clora_steps, *clora, static_cast<int>(budget_a.size()),
-        FormatInterval(c.difference), VerdictName(c.verdict), Met(met));
+        FormatInterval(c.difference), VerdictName(c.verdict),
+        c.verdict == Verdict::kOneSeed ? kNoInterval : Met(met));
     json["targets"]["C-LoRA's A_N with half the steps"] = met;
   }
 

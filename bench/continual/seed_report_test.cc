@@ -11,6 +11,7 @@ namespace stamina::bench {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A continual.json with methods {label: (A_N, F_final)}; P_t ramps from
 // p_first (first 10) to p_last (last 10) over 20 tasks.
@@ -139,6 +140,7 @@ TEST(SeedReportTest, OneSeedDecidesNoIntervalTargetAndABudgetVariantMayShareTheR
   EXPECT_THAT(report.markdown,
               HasSubstr("stamina-early's A_N with 70 steps per concept (clora's: 150)"));
   EXPECT_EQ(report.json["targets"]["C-LoRA's A_N with half the steps"], false);  // one seed
+  EXPECT_THAT(report.markdown, Not(HasSubstr("missed")));
 }
 
 TEST(SeedReportTest, MergesTheMethodsOfOneSeedRunInSeparateProcesses) {
