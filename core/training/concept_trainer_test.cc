@@ -1,5 +1,6 @@
 #include "core/training/concept_trainer.h"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -75,6 +76,21 @@ AdapterConfig Config(AdapterMethod method) {
   AdapterConfig config = DefaultAdapterConfig(method);
   config.rank = 2;
   return config;
+}
+
+// One STAMINA concept (token <p>, seed 1, the first identity's images) on a
+// fresh test model, the request shaped by `adjust`.
+absl::StatusOr<ConceptTrainingResult> TrainFresh(
+    const std::function<void(ConceptTrainingRequest&)>& adjust,
+    const std::function<void(const ConceptTrainingProgress&)>& progress = nullptr) {
+  STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
+  STAMINA_ASSIGN_OR_RETURN(ContinualState state,
+                           ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
+  ConceptTrainingRequest request;
+  request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
+  request.images = ConceptImages(0);
+  adjust(request);
+  return TrainConcept(model, state, request, progress);
 }
 
 TEST(ConceptTrainerTest, CLoraWithoutRegularizationIsSequentialLora) {
@@ -238,19 +254,9 @@ TEST(ConceptTrainerTest, RefusesBadRequestsNamingTheField) {
 namespace stamina::core {
 namespace {
 
-// Issue 19: a step in micro-batches accumulates the gradients of the whole
-// batch (what a GPU that ran out of memory falls back to), up to float
-// rounding; the artifact says so only when micro-batches were used.
 TEST(ConceptTrainerTest, EarlyStoppingEndsAtACheckWhereTheOwnLossStalled) {
-  auto train = [](const ConceptTrainingOptions& training) -> absl::StatusOr<ConceptTrainingResult> {
-    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
-    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
-                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
-    ConceptTrainingRequest request;
-    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
-    request.images = ConceptImages(0);
-    request.training = training;
-    return TrainConcept(model, state, request);
+  auto train = [](const ConceptTrainingOptions& training) {
+    return TrainFresh([&](ConceptTrainingRequest& request) { request.training = training; });
   };
   ConceptTrainingOptions options;
   options.steps = 20;
@@ -291,20 +297,16 @@ TEST(ConceptTrainerTest, EarlyStoppingEndsAtACheckWhereTheOwnLossStalled) {
 
 TEST(ConceptTrainerTest, SparsityWarmupStartsWithoutThePressure) {
   auto first_regularization = [](double warmup) -> absl::StatusOr<double> {
-    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
-    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
-                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
-    ConceptTrainingRequest request;
-    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
-    request.adapter.config.sparsity_warmup = warmup;
-    request.images = ConceptImages(0);
-    request.training.steps = 4;
-    request.training.batch_size = 1;
     std::vector<double> regularization;
     STAMINA_RETURN_IF_ERROR(
-        TrainConcept(model, state, request, [&](const ConceptTrainingProgress& p) {
-          regularization.push_back(p.regularization);
-        }).status());
+        TrainFresh(
+            [&](ConceptTrainingRequest& request) {
+              request.adapter.config.sparsity_warmup = warmup;
+              request.training.steps = 4;
+              request.training.batch_size = 1;
+            },
+            [&](const ConceptTrainingProgress& p) { regularization.push_back(p.regularization); })
+            .status());
     return regularization.front();
   };
   STAMINA_ASSERT_OK_AND_ASSIGN(const double constant, first_regularization(0));
@@ -337,18 +339,16 @@ TEST(ConceptTrainerTest, RankPerLayerShapesTheFactorsAndFolds) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("lora_A")));
 }
 
+// Issue 19: a step in micro-batches accumulates the gradients of the whole
+// batch (what a GPU that ran out of memory falls back to), up to float
+// rounding; the artifact says so only when micro-batches were used.
 TEST(ConceptTrainerTest, MicroBatchesAccumulateTheWholeBatchsGradients) {
-  auto train = [](int micro) -> absl::StatusOr<ConceptTrainingResult> {
-    STAMINA_ASSIGN_OR_RETURN(DiffusionModel model, TinyModelForTest(4));
-    STAMINA_ASSIGN_OR_RETURN(ContinualState state,
-                             ContinualState::Create(model.unet, {"attn2.to_k", "attn2.to_v"}));
-    ConceptTrainingRequest request;
-    request.adapter = {.config = Config(AdapterMethod::kStamina), .token = "<p>", .seed = 1};
-    request.images = ConceptImages(0);
-    request.training.steps = 3;
-    request.training.batch_size = 4;
-    request.training.micro_batch_size = micro;
-    return TrainConcept(model, state, request);
+  auto train = [](int micro) {
+    return TrainFresh([&](ConceptTrainingRequest& request) {
+      request.training.steps = 3;
+      request.training.batch_size = 4;
+      request.training.micro_batch_size = micro;
+    });
   };
   STAMINA_ASSERT_OK_AND_ASSIGN(ConceptTrainingResult whole, train(0));
   EXPECT_EQ(whole.micro_batch_size, 4);
